@@ -1,0 +1,78 @@
+//! What generated code calls. Not public API: names and signatures here change
+//! without notice. Generated code reaches every dependency through this module,
+//! so a user crate depends on `bia` alone.
+
+pub use ::axum;
+pub use ::bytes;
+pub use ::http;
+pub use ::prost;
+pub use ::serde;
+pub use ::tonic;
+
+pub use crate::codec::message::has_field_path;
+pub use crate::codec::{
+    field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer,
+    MessageCodec, OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer,
+    SingularSeed, SingularSer,
+};
+pub use crate::codec::snake_case_output;
+pub use crate::schema::{
+    DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder,
+    ServiceDef,
+};
+pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
+pub use crate::transport::http::{
+    self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
+};
+
+/// The field description of the schema for one field (generated code calls this).
+pub fn field_def<C: Codec<T>, T>(
+    b: &mut SchemaBuilder,
+    name: &'static str,
+    json_name: &'static str,
+    number: u32,
+    label: Label,
+    doc: &'static str,
+) -> FieldDef {
+    FieldDef { name, json_name, number, label, ty: C::describe(b), key: None, doc }
+}
+
+/// The field description of a map field (generated code calls this).
+pub fn map_field_def<KC: Codec<K>, K, VC: Codec<V>, V>(
+    b: &mut SchemaBuilder,
+    name: &'static str,
+    json_name: &'static str,
+    number: u32,
+    doc: &'static str,
+) -> FieldDef {
+    FieldDef {
+        name,
+        json_name,
+        number,
+        label: Label::Map,
+        ty: VC::describe(b),
+        key: Some(KC::describe(b)),
+        doc,
+    }
+}
+
+/// Skips an unknown field (generated `merge_field` calls this).
+#[inline]
+pub fn skip_field(
+    wire_type: prost::encoding::WireType,
+    tag: u32,
+    buf: &mut impl bytes::Buf,
+    ctx: prost::encoding::DecodeContext,
+) -> Result<(), prost::DecodeError> {
+    prost::encoding::skip_field(wire_type, tag, buf, ctx)
+}
+
+/// Error of `serialize_json_field` for a name that is no field.
+pub fn no_such_field<E: serde::ser::Error>(message: &str, field: &str) -> E {
+    E::custom(format!("{message} has no field `{field}`"))
+}
+
+/// Error of `merge_json_field` for a name that is no field.
+pub fn no_such_field_de<E: serde::de::Error>(message: &str, field: &str) -> E {
+    E::custom(format!("{message} has no field `{field}`"))
+}

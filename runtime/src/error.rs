@@ -1,0 +1,421 @@
+//! The one error model of Bia, shared by both transports.
+//!
+//! An [`Error`] carries an HTTP status `code`, a machine-readable `reason`
+//! (UPPER_SNAKE_CASE, unique in its domain), a human `message`, string
+//! `metadata` and an optional `cause`. On HTTP it is the response status and the
+//! Kratos JSON body; on gRPC it is a `Status` whose code comes from the Kratos
+//! table and whose details hold a `google.rpc.ErrorInfo`. Both generated clients
+//! rebuild the same `Error` from what they receive.
+//!
+//! ```
+//! let err = bia::Error::not_found("USER_NOT_FOUND", "user 42 not found")
+//!     .with_metadata("id", "42");
+//! assert_eq!(err.code(), 404);
+//! assert_eq!(err.grpc_code(), tonic::Code::NotFound);
+//! assert_eq!(
+//!     String::from_utf8(err.to_json()).unwrap(),
+//!     r#"{"code":404,"reason":"USER_NOT_FOUND","message":"user 42 not found","metadata":{"id":"42"}}"#
+//! );
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use tonic::Code;
+
+/// The result type of every Bia operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Reason used when no reason was given (the Kratos default).
+pub const UNKNOWN_REASON: &str = "UNKNOWN";
+/// Reason of every request-binding failure (bad JSON, bad path or query value,
+/// bad protobuf bytes), as in Kratos.
+pub const CODEC_REASON: &str = "CODEC";
+
+/// The gRPC trailer that carries an HTTP code the Kratos table cannot express
+/// (for example 422), so both clients rebuild the very same code.
+pub(crate) const HTTP_CODE_TRAILER: &str = "bia-http-code";
+
+/// A Bia error: HTTP code, reason, message, metadata and an optional cause.
+///
+/// Two errors are equal when code, reason, message and metadata are equal; the
+/// domain and the cause are not compared (neither travels over HTTP).
+pub struct Error {
+    code: u16,
+    reason: Cow<'static, str>,
+    message: Cow<'static, str>,
+    metadata: BTreeMap<String, String>,
+    domain: Cow<'static, str>,
+    cause: Option<Cause>,
+}
+
+macro_rules! constructors {
+    ($($(#[$doc:meta])* $name:ident => $code:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(
+                reason: impl Into<Cow<'static, str>>,
+                message: impl Into<Cow<'static, str>>,
+            ) -> Self {
+                Self::new($code, reason, message)
+            }
+        )*
+    };
+}
+
+impl Error {
+    /// A new error with an HTTP status code, a reason and a message.
+    ///
+    /// ```
+    /// let err = bia::Error::new(409, "EMAIL_TAKEN", "email already registered");
+    /// assert_eq!(err.reason(), "EMAIL_TAKEN");
+    /// ```
+    pub fn new(
+        code: u16,
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            message: message.into(),
+            metadata: BTreeMap::new(),
+            domain: Cow::Borrowed(""),
+            cause: None,
+        }
+    }
+
+    constructors! {
+        /// 400 Bad Request (gRPC `InvalidArgument`).
+        bad_request => 400;
+        /// 401 Unauthorized (gRPC `Unauthenticated`).
+        unauthorized => 401;
+        /// 403 Forbidden (gRPC `PermissionDenied`).
+        forbidden => 403;
+        /// 404 Not Found (gRPC `NotFound`).
+        not_found => 404;
+        /// 409 Conflict (gRPC `Aborted`).
+        conflict => 409;
+        /// 413 Payload Too Large (gRPC `ResourceExhausted`).
+        payload_too_large => 413;
+        /// 429 Too Many Requests (gRPC `ResourceExhausted`).
+        too_many_requests => 429;
+        /// 499 Client Closed Request (gRPC `Cancelled`).
+        client_closed => 499;
+        /// 500 Internal Server Error (gRPC `Internal`).
+        internal_server => 500;
+        /// 501 Not Implemented (gRPC `Unimplemented`).
+        not_implemented => 501;
+        /// 503 Service Unavailable (gRPC `Unavailable`).
+        service_unavailable => 503;
+        /// 504 Gateway Timeout (gRPC `DeadlineExceeded`).
+        gateway_timeout => 504;
+    }
+
+    /// The HTTP status code.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+    /// The machine-readable reason, e.g. `USER_NOT_FOUND`.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// String metadata attached to the error.
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+    /// The error domain sent in `google.rpc.ErrorInfo` (empty when unset).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+    /// The underlying cause, if one was attached. It is never sent to clients.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.cause.as_deref()
+    }
+
+    /// Adds one metadata entry.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+    /// Replaces the metadata.
+    #[must_use]
+    pub fn with_metadata_map(mut self, metadata: BTreeMap<String, String>) -> Self {
+        self.metadata = metadata;
+        self
+    }
+    /// Sets the domain reported in `google.rpc.ErrorInfo`.
+    #[must_use]
+    pub fn with_domain(mut self, domain: impl Into<Cow<'static, str>>) -> Self {
+        self.domain = domain.into();
+        self
+    }
+    /// Attaches the underlying cause (logged, never sent).
+    #[must_use]
+    pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// `true` when code and reason match.
+    ///
+    /// ```
+    /// let err = bia::Error::not_found("USER_NOT_FOUND", "no such user");
+    /// assert!(err.is(404, "USER_NOT_FOUND"));
+    /// ```
+    pub fn is(&self, code: u16, reason: &str) -> bool {
+        self.code == code && self.reason == reason
+    }
+
+    /// The gRPC status code this error maps to (the Kratos table).
+    pub fn grpc_code(&self) -> Code {
+        grpc_code_of(self.code)
+    }
+
+    /// The Kratos JSON body: `{"code":..,"reason":..,"message":..,"metadata":{..}}`.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("serializing strings to JSON cannot fail")
+    }
+
+    /// Rebuilds an error from an HTTP status and a response body. A body that is
+    /// not a Bia error body keeps the status as code and becomes the message.
+    pub fn from_http(status: u16, body: &[u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            code: Option<u16>,
+            #[serde(default)]
+            reason: String,
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            metadata: BTreeMap<String, String>,
+        }
+        match serde_json::from_slice::<Body>(body) {
+            Ok(b) if b.code.is_some() || !b.reason.is_empty() => {
+                Error::new(b.code.unwrap_or(status), b.reason, b.message).with_metadata_map(b.metadata)
+            }
+            _ => Error::new(
+                status,
+                UNKNOWN_REASON,
+                String::from_utf8_lossy(body).into_owned(),
+            ),
+        }
+    }
+
+    /// Converts into a gRPC status carrying `google.rpc.ErrorInfo`.
+    pub fn to_status(&self) -> tonic::Status {
+        use tonic_types::{ErrorDetails, StatusExt};
+        let code = self.grpc_code();
+        let details = ErrorDetails::with_error_info(
+            self.reason.to_string(),
+            self.domain.to_string(),
+            self.metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        );
+        let mut md = tonic::metadata::MetadataMap::new();
+        if http_code_of(code) != self.code {
+            md.insert(HTTP_CODE_TRAILER, self.code.into());
+        }
+        tonic::Status::with_error_details_and_metadata(code, self.message.to_string(), details, md)
+    }
+
+    /// Rebuilds an error from a gRPC status (the inverse of [`Error::to_status`]).
+    /// A status without `ErrorInfo` keeps the mapped code with reason `UNKNOWN`.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        use tonic_types::StatusExt;
+        let code = status
+            .metadata()
+            .get(HTTP_CODE_TRAILER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| http_code_of(status.code()));
+        let details = status.get_error_details();
+        let mut err = Error::new(code, UNKNOWN_REASON, status.message().to_owned());
+        if let Some(info) = details.error_info() {
+            err.reason = Cow::Owned(info.reason.clone());
+            err.domain = Cow::Owned(info.domain.clone());
+            err.metadata = info.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
+        err
+    }
+}
+
+/// The Kratos table: HTTP status -> gRPC code.
+pub fn grpc_code_of(http: u16) -> Code {
+    match http {
+        200 => Code::Ok,
+        400 => Code::InvalidArgument,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::NotFound,
+        409 => Code::Aborted,
+        413 | 429 => Code::ResourceExhausted,
+        499 => Code::Cancelled,
+        500 => Code::Internal,
+        501 => Code::Unimplemented,
+        503 => Code::Unavailable,
+        504 => Code::DeadlineExceeded,
+        _ => Code::Unknown,
+    }
+}
+
+/// The Kratos table: gRPC code -> HTTP status.
+pub fn http_code_of(code: Code) -> u16 {
+    match code {
+        Code::Ok => 200,
+        Code::Cancelled => 499,
+        Code::Unknown => 500,
+        Code::InvalidArgument => 400,
+        Code::DeadlineExceeded => 504,
+        Code::NotFound => 404,
+        Code::AlreadyExists => 409,
+        Code::PermissionDenied => 403,
+        Code::ResourceExhausted => 429,
+        Code::FailedPrecondition => 400,
+        Code::Aborted => 409,
+        Code::OutOfRange => 400,
+        Code::Unimplemented => 501,
+        Code::Internal => 500,
+        Code::Unavailable => 503,
+        Code::DataLoss => 500,
+        Code::Unauthenticated => 401,
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("code", &self.code)?;
+        m.serialize_entry("reason", &*self.reason)?;
+        m.serialize_entry("message", &*self.message)?;
+        m.serialize_entry("metadata", &self.metadata)?;
+        m.end()
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.reason == other.reason
+            && self.message == other.message
+            && self.metadata == other.metadata
+    }
+}
+impl Eq for Error {}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("code", &self.code)
+            .field("reason", &self.reason)
+            .field("message", &self.message)
+            .field("metadata", &self.metadata);
+        if !self.domain.is_empty() {
+            d.field("domain", &self.domain);
+        }
+        if let Some(c) = &self.cause {
+            d.field("cause", c);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: code = {} reason = {} message = {}", self.code, self.reason, self.message)?;
+        if !self.metadata.is_empty() {
+            write!(f, " metadata = {:?}", self.metadata)?;
+        }
+        if let Some(c) = &self.cause {
+            write!(f, " cause = {c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Clone for Error {
+    /// Clones everything but the cause, which is not `Clone`; the clone keeps
+    /// the cause's text as its own cause.
+    fn clone(&self) -> Self {
+        Self {
+            code: self.code,
+            reason: self.reason.clone(),
+            message: self.message.clone(),
+            metadata: self.metadata.clone(),
+            domain: self.domain.clone(),
+            cause: self.cause.as_ref().map(|c| c.to_string().into()),
+        }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        Error::from_status(&status)
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> Self {
+        err.to_status()
+    }
+}
+
+impl axum::response::IntoResponse for Error {
+    fn into_response(self) -> axum::response::Response {
+        crate::transport::http::error_response(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kratos_table_round_trips_every_listed_code() {
+        for http in [400u16, 401, 403, 404, 409, 429, 499, 500, 501, 503, 504] {
+            assert_eq!(http_code_of(grpc_code_of(http)), http, "{http}");
+        }
+        assert_eq!(grpc_code_of(422), Code::Unknown);
+        assert_eq!(http_code_of(Code::AlreadyExists), 409);
+        assert_eq!(http_code_of(Code::FailedPrecondition), 400);
+    }
+
+    #[test]
+    fn status_round_trip_keeps_everything_even_unmapped_codes() {
+        for code in [404u16, 422, 413, 418] {
+            let err = Error::new(code, "SOME_REASON", "text")
+                .with_metadata("k", "v")
+                .with_domain("user.v1");
+            let back = Error::from_status(&err.to_status());
+            assert_eq!(back, err);
+            assert_eq!(back.domain(), "user.v1");
+        }
+    }
+
+    #[test]
+    fn http_body_round_trip_and_foreign_body() {
+        let err = Error::conflict("EMAIL_TAKEN", "taken").with_metadata("email", "a@b.c");
+        assert_eq!(Error::from_http(409, &err.to_json()), err);
+        let foreign = Error::from_http(502, b"bad gateway");
+        assert_eq!((foreign.code(), foreign.reason(), foreign.message()), (502, "UNKNOWN", "bad gateway"));
+    }
+}

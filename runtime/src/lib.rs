@@ -1,0 +1,132 @@
+//! # Bia
+//!
+//! Kratos-style services in Rust. A plain trait, annotated with
+//! [`#[bia::service]`](macro@service), becomes a gRPC service (tonic + prost)
+//! and an HTTP/JSON API (axum) at once, with a typed client for each transport,
+//! one error model ([`Error`]) and a schema ([`schema`]) for reflection,
+//! `.proto` export and other languages.
+//!
+//! ```
+//! use bia::prelude::*;
+//!
+//! #[bia::message(package = "helloworld.v1")]
+//! pub struct HelloRequest { pub name: String }
+//!
+//! #[bia::message(package = "helloworld.v1")]
+//! pub struct HelloReply { pub message: String }
+//!
+//! #[bia::service(package = "helloworld.v1")]
+//! pub trait Greeter: Send + Sync + 'static {
+//!     #[rpc(get = "/helloworld/<name>")]
+//!     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply>;
+//! }
+//!
+//! struct MyGreeter;
+//!
+//! impl Greeter for MyGreeter {
+//!     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply> {
+//!         Ok(HelloReply { message: format!("Hello {}", req.name) })
+//!     }
+//! }
+//!
+//! assert_eq!(GreeterOperation::SAY_HELLO, "/helloworld.v1.Greeter/SayHello");
+//! let _grpc_and_http = GreeterServer::new(MyGreeter);
+//! ```
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod codec;
+pub mod error;
+pub mod schema;
+pub mod transport;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use app::{App, Running};
+pub use codec::{Enumeration, Message};
+pub use error::{Error, Result};
+
+/// Marks a struct as a protobuf message with proto3 JSON.
+///
+/// Fields get tags in declaration order unless `#[field(tag = N)]` says
+/// otherwise; `#[field(json_name = "x")]` renames the JSON name;
+/// `#[field(sint64)]` (and the other proto scalar names) picks an encoding;
+/// `#[bia::message(package = "a.v1", reserved = [4, 5])]` reserves tags.
+///
+/// ```
+/// #[bia::message(package = "user.v1")]
+/// pub struct UserInfo {
+///     pub id: String,
+///     pub display_name: String,
+///     #[field(tag = 5)]
+///     pub age: i64,
+/// }
+///
+/// let u = UserInfo { id: "1".into(), display_name: "Ann".into(), age: 30 };
+/// assert_eq!(
+///     serde_json::to_string(&u).unwrap(),
+///     r#"{"id":"1","displayName":"Ann","age":"30"}"#
+/// );
+/// ```
+pub use bia_macros::message;
+
+/// Marks a fieldless enum as a proto enum (JSON by value name).
+///
+/// Value names are the enum name and variant in SCREAMING_SNAKE_CASE
+/// (`Role::Admin` is `ROLE_ADMIN`), as the protobuf style guide asks; rename
+/// one with `#[value(name = "...")]`. The first value must be 0.
+///
+/// ```
+/// #[bia::enumeration(package = "user.v1")]
+/// pub enum Role { Unspecified = 0, Admin = 1 }
+///
+/// assert_eq!(Role::default(), Role::Unspecified);
+/// ```
+pub use bia_macros::enumeration;
+
+/// Turns a trait into a gRPC service and an HTTP/JSON API.
+///
+/// See the crate README for the full tour; in short, every method is
+/// `async fn name(&self, req: Req) -> Result<Rep, E>` with `E: Into<bia::Error>`,
+/// and `#[rpc(get = "/v1/user/<id>")]` (or `post`, `put`, `patch`, `delete`,
+/// `custom(method = "...", path = "...")`, with `body`, `response_body` and
+/// `additional_bindings`) maps it to HTTP. Without `#[rpc]` a method is served
+/// at `POST /<package>.<Service>/<Method>`.
+///
+/// Generated next to the trait `Foo`: `FooServer<T>` (tonic service and axum
+/// router), `FooGrpcClient`, `FooHttpClient` (both implement `Foo`),
+/// `FooOperation` (operation-name constants) and `DynFoo` (an object-safe
+/// twin for `Arc<dyn DynFoo>`).
+pub use bia_macros::service;
+
+/// Generates constructors and predicates for an error enum.
+///
+/// ```
+/// #[bia::errors(domain = "user.v1")]
+/// pub enum UserError {
+///     #[error(code = 404)]
+///     UserNotFound,
+///     #[error(code = 409)]
+///     EmailTaken,
+/// }
+///
+/// let err = UserError::user_not_found(format_args!("user {} not found", 42));
+/// assert_eq!(err.code(), 404);
+/// assert_eq!(err.reason(), "USER_NOT_FOUND");
+/// assert!(UserError::is_user_not_found(&err));
+/// ```
+pub use bia_macros::errors;
+
+/// Well-known protobuf types usable as message fields.
+pub mod types {
+    pub use prost_types::{Duration, Timestamp};
+}
+
+/// The usual imports: `use bia::prelude::*;`.
+pub mod prelude {
+    pub use crate::codec::{Enumeration as _, Message as _};
+    pub use crate::transport::grpc::{GrpcClient, GrpcServer};
+    pub use crate::transport::http::{HttpClient, HttpServer, IntoRouter as _};
+    pub use crate::{App, Error, Result};
+}

@@ -1,0 +1,305 @@
+//! gRPC through tonic: the codec, what generated servers and clients call, and
+//! the server builder that adds health and reflection.
+//!
+//! A generated `FooServer<T>` is a plain tonic `NamedService`, so it also plugs
+//! into any `tonic::transport::Server` router by hand:
+//!
+//! ```no_run
+//! # #[bia::message(package = "hello.v1")] pub struct HelloRequest { pub name: String }
+//! # #[bia::message(package = "hello.v1")] pub struct HelloReply { pub message: String }
+//! # #[bia::service(package = "hello.v1")]
+//! # pub trait Greeter: Send + Sync + 'static {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply>;
+//! # }
+//! # struct MyGreeter;
+//! # impl Greeter for MyGreeter {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply> {
+//! #         Ok(HelloReply { message: req.name })
+//! #     }
+//! # }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! tonic::transport::Server::builder()
+//!     .add_service(GreeterServer::new(MyGreeter))
+//!     .serve("127.0.0.1:9000".parse()?)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use tonic::body::Body;
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EnabledCompressionEncodings};
+use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::Status;
+
+use crate::codec::Message;
+use crate::error::{Error, CODEC_REASON};
+use crate::schema::{DescribeService, Schema, SchemaBuilder};
+
+/// The boxed future of a gRPC call (what tonic's generated servers use too).
+pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'static>>;
+
+/// The server-side codec: prost encoding, and bad request bytes become
+/// `InvalidArgument` with reason `CODEC` and the field named, not `Internal`.
+#[derive(Debug)]
+pub struct ServerCodec<E, D>(PhantomData<fn() -> (E, D)>);
+
+impl<E, D> Default for ServerCodec<E, D> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<E: Message, D: Message> Codec for ServerCodec<E, D> {
+    type Encode = E;
+    type Decode = D;
+    type Encoder = tonic_prost::ProstEncoder<E>;
+    type Decoder = ServerDecoder<D>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        tonic_prost::ProstEncoder::new(BufferSettings::default())
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        ServerDecoder(PhantomData)
+    }
+}
+
+/// Decoder half of [`ServerCodec`].
+#[derive(Debug)]
+pub struct ServerDecoder<D>(PhantomData<fn() -> D>);
+
+impl<D: Message> Decoder for ServerDecoder<D> {
+    type Item = D;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
+        D::decode(buf).map(Some).map_err(|e| decode_error::<D>(&e).to_status())
+    }
+}
+
+/// A bad-protobuf error naming the field, from prost's `Message.field: ...` text.
+fn decode_error<D: Message>(e: &prost::DecodeError) -> Error {
+    let text = e.to_string();
+    let detail = text.strip_prefix("failed to decode Protobuf message: ").unwrap_or(&text);
+    let mut err = Error::bad_request(CODEC_REASON, format!("invalid {} message: {detail}", D::FULL_NAME));
+    // prost lists the innermost field first: `Inner.field: Outer.inner: description`.
+    let fields: Vec<&str> = detail
+        .split(": ")
+        .take_while(|s| s.contains('.') && !s.contains(' '))
+        .filter_map(|s| s.split_once('.').map(|(_, f)| f))
+        .collect();
+    if !fields.is_empty() {
+        let path: Vec<&str> = fields.into_iter().rev().collect();
+        err = err.with_metadata("field", path.join("."));
+    }
+    err
+}
+
+/// Per-server settings generated servers apply to every call.
+#[derive(Debug, Clone, Copy, Default)]
+#[doc(hidden)]
+pub struct CallConfig {
+    pub accept_compression: EnabledCompressionEncodings,
+    pub send_compression: EnabledCompressionEncodings,
+    pub max_decoding_message_size: Option<usize>,
+    pub max_encoding_message_size: Option<usize>,
+}
+
+struct Once<F>(Option<F>);
+
+impl<Req, Rep, F, Fut> UnaryService<Req> for Once<F>
+where
+    F: FnOnce(Req) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
+    Rep: Send + 'static,
+{
+    type Response = Rep;
+    type Future = BoxFuture<tonic::Response<Rep>, Status>;
+
+    fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
+        match self.0.take() {
+            Some(f) => {
+                let fut = f(request.into_inner());
+                Box::pin(async move { fut.await.map(tonic::Response::new).map_err(|e| e.to_status()) })
+            }
+            None => Box::pin(async { Err(Status::internal("unary handler called twice")) }),
+        }
+    }
+}
+
+/// Serves one unary call: decode, call `handler`, encode (generated code calls this).
+#[doc(hidden)]
+pub fn unary<Req, Rep, F, Fut, B>(cfg: &CallConfig, req: http::Request<B>, handler: F) -> BoxFuture<http::Response<Body>, Infallible>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Req) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    let cfg = *cfg;
+    Box::pin(async move {
+        let mut grpc = Grpc::new(ServerCodec::<Rep, Req>::default())
+            .apply_compression_config(cfg.accept_compression, cfg.send_compression)
+            .apply_max_message_size_config(cfg.max_decoding_message_size, cfg.max_encoding_message_size);
+        Ok(grpc.unary(Once(Some(handler)), req).await)
+    })
+}
+
+/// The `Unimplemented` reply for an unknown method (generated code calls this).
+#[doc(hidden)]
+pub fn unimplemented() -> BoxFuture<http::Response<Body>, Infallible> {
+    Box::pin(async move {
+        let status = Status::unimplemented("unknown method");
+        Ok(status.into_http())
+    })
+}
+
+/// A client connection (a tonic `Channel`).
+pub type Channel = tonic::transport::Channel;
+
+/// The client half generated `FooGrpcClient`s wrap.
+#[derive(Debug, Clone)]
+pub struct GrpcClient {
+    inner: tonic::client::Grpc<Channel>,
+}
+
+impl GrpcClient {
+    /// A client on an existing channel.
+    pub fn new(channel: Channel) -> Self {
+        Self { inner: tonic::client::Grpc::new(channel) }
+    }
+
+    /// Connects to `dst` (`http://127.0.0.1:9000`).
+    pub async fn connect(dst: impl Into<String>) -> Result<Self, Error> {
+        let dst = dst.into();
+        let endpoint = tonic::transport::Endpoint::from_shared(dst.clone())
+            .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))?;
+        let channel = endpoint.connect().await.map_err(|e| {
+            Error::service_unavailable("CONNECT_FAILED", format!("cannot connect to {dst}: {e}"))
+        })?;
+        Ok(Self::new(channel))
+    }
+
+    /// A client that connects on first use.
+    pub fn connect_lazy(dst: impl Into<String>) -> Result<Self, Error> {
+        let dst = dst.into();
+        let endpoint = tonic::transport::Endpoint::from_shared(dst.clone())
+            .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))?;
+        Ok(Self::new(endpoint.connect_lazy()))
+    }
+
+    /// One unary call (generated clients call this).
+    #[doc(hidden)]
+    pub async fn unary<Req: Message, Rep: Message>(&self, path: &'static str, req: Req) -> Result<Rep, Error> {
+        let mut grpc = self.inner.clone();
+        grpc.ready()
+            .await
+            .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")))?;
+        let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
+        let path = http::uri::PathAndQuery::from_static(path);
+        grpc.unary(tonic::Request::new(req), path, codec)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| Error::from_status(&s))
+    }
+}
+
+/// A gRPC server: generated services plus `grpc.health.v1` and server
+/// reflection (v1 and v1alpha) built from the services' schemas.
+#[must_use]
+pub struct GrpcServer {
+    addr: SocketAddr,
+    routes: tonic::service::Routes,
+    describe: Vec<fn(&mut SchemaBuilder)>,
+    names: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for GrpcServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcServer").field("addr", &self.addr).field("services", &self.names).finish()
+    }
+}
+
+impl GrpcServer {
+    /// A server that will listen on `addr` (`0.0.0.0:9000`; port 0 picks one).
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, routes: tonic::service::Routes::default(), describe: Vec::new(), names: Vec::new() }
+    }
+
+    /// Adds a generated service.
+    pub fn service<S>(mut self, svc: S) -> Self
+    where
+        S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+            + NamedService
+            + DescribeService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.describe.push(S::describe);
+        self.names.push(S::NAME);
+        self.routes = self.routes.add_service(svc);
+        self
+    }
+
+    /// The configured address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The schema of every added service.
+    pub fn schema(&self) -> Schema {
+        Schema::from_fns(&self.describe)
+    }
+
+    /// Binds the listener (fails with the address named when it is in use).
+    pub(crate) async fn bind(self) -> std::io::Result<BoundGrpc> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("gRPC server cannot listen on {}: {e}", self.addr))
+        })?;
+        let local = listener.local_addr()?;
+        let schema = self.schema();
+        let (health_reporter, health) = tonic_health::server::health_reporter();
+        for name in &self.names {
+            health_reporter.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+        }
+        health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        let fds = schema.file_descriptor_set();
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_file_descriptor_set(fds.clone())
+            .build_v1()
+            .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_file_descriptor_set(fds)
+            .build_v1alpha()
+            .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
+        let routes = self.routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);
+        Ok(BoundGrpc { listener, local, routes, health: health_reporter })
+    }
+}
+
+pub(crate) struct BoundGrpc {
+    listener: tokio::net::TcpListener,
+    pub(crate) local: SocketAddr,
+    routes: tonic::service::Routes,
+    pub(crate) health: tonic_health::server::HealthReporter,
+}
+
+impl BoundGrpc {
+    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        let incoming = tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        tonic::transport::Server::builder()
+            .add_routes(self.routes)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+            .map_err(|e| Error::internal_server("GRPC_SERVER", format!("gRPC server failed: {e}")).with_cause(e))
+    }
+}

@@ -1,0 +1,466 @@
+//! HTTP/JSON through axum: the google.api.http binding rules, the error body,
+//! what generated routers and clients call, and the server builder.
+//!
+//! A generated `FooServer<T>` gives a plain `axum::Router`, so a user's own
+//! routes and layers merge with it:
+//!
+//! ```
+//! # #[bia::message(package = "hello.v1")] pub struct HelloRequest { pub name: String }
+//! # #[bia::message(package = "hello.v1")] pub struct HelloReply { pub message: String }
+//! # #[bia::service(package = "hello.v1")]
+//! # pub trait Greeter: Send + Sync + 'static {
+//! #     #[rpc(get = "/hello/<name>")]
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply>;
+//! # }
+//! # struct MyGreeter;
+//! # impl Greeter for MyGreeter {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply> {
+//! #         Ok(HelloReply { message: req.name })
+//! #     }
+//! # }
+//! let app: axum::Router = GreeterServer::new(MyGreeter)
+//!     .into_router()
+//!     .route("/version", axum::routing::get(|| async { "1.0" }));
+//! ```
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+use http_body_util::BodyExt as _;
+
+use crate::codec::{Message, QueryWriter};
+use crate::error::{Error, CODEC_REASON};
+use crate::schema::{DescribeService, Schema, SchemaBuilder};
+
+/// Default limit of a request body: 4 MiB (as gRPC's default message size).
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The response of an error: status = code, the Kratos JSON body.
+pub fn error_response(err: &Error) -> Response {
+    let status = StatusCode::from_u16(err.code())
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = Response::new(Body::from(err.to_json()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    res
+}
+
+/// Which part of a request fills the request message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum BodyRule {
+    /// No body: fields not in the path come from the query.
+    None,
+    /// `body = "*"`: the whole message from the body.
+    All,
+    /// `body = "field"`: that field from the body, the rest from the query.
+    Field(&'static str),
+}
+
+/// One piece of a variable's pattern (`<name=shelves/*>`).
+#[derive(Debug, Clone, Copy)]
+#[doc(hidden)]
+pub enum PatternSeg {
+    /// Literal text.
+    Lit(&'static str),
+    /// A captured path segment (`*`) or the rest of the path (`**`), by capture name.
+    Capture(&'static str),
+}
+
+/// One piece of a path template.
+#[derive(Debug, Clone, Copy)]
+#[doc(hidden)]
+pub enum PathSeg {
+    /// Literal text.
+    Lit(&'static str),
+    /// A field bound from the path; `slash` when its value may contain `/`.
+    Var { field: &'static str, pattern: &'static [PatternSeg], slash: bool },
+}
+
+/// One HTTP binding of an operation, generated per `#[rpc]` rule.
+#[derive(Debug)]
+#[doc(hidden)]
+pub struct Route {
+    pub operation: &'static str,
+    pub method: &'static str,
+    /// The axum route path (`/v1/user/{id}`).
+    pub axum_path: &'static str,
+    pub template: &'static [PathSeg],
+    pub body: BodyRule,
+    pub response_body: Option<&'static str>,
+    /// Top-level and dotted fields the path and body bind (not sent as query).
+    pub bound: &'static [&'static str],
+}
+
+/// Per-service HTTP settings.
+#[derive(Debug, Clone, Copy)]
+#[doc(hidden)]
+pub struct ServiceConfig {
+    pub max_body: usize,
+    pub snake_case: bool,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { max_body: DEFAULT_MAX_BODY, snake_case: false }
+    }
+}
+
+fn codec_error(field: &str, message: String) -> Error {
+    let err = Error::bad_request(CODEC_REASON, message);
+    if field.is_empty() {
+        err
+    } else {
+        err.with_metadata("field", field)
+    }
+}
+
+fn json_error(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let field = match (prefix, path.as_str()) {
+        (p, ".") => p.to_owned(),
+        ("", p) => p.to_owned(),
+        (p, q) => format!("{p}.{q}"),
+    };
+    let inner = e.into_inner();
+    if field.is_empty() {
+        codec_error("", format!("invalid JSON body: {inner}"))
+    } else {
+        codec_error(&field, format!("invalid JSON body at `{field}`: {inner}"))
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
+    let limited = http_body_util::Limited::new(body, limit);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::payload_too_large(
+            "PAYLOAD_TOO_LARGE",
+            format!("request body is larger than {limit} bytes"),
+        )),
+        Err(e) => Err(Error::bad_request(CODEC_REASON, format!("cannot read request body: {e}"))),
+    }
+}
+
+/// Binds an HTTP request into the request message: body, then query, then
+/// path (path wins).
+async fn bind<Req: Message>(route: &Route, cfg: &ServiceConfig, req: axum::extract::Request) -> Result<Req, Error> {
+    let (mut parts, body) = req.into_parts();
+    if let Some(len) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
+        if len > cfg.max_body {
+            return Err(Error::payload_too_large(
+                "PAYLOAD_TOO_LARGE",
+                format!("request body is larger than {} bytes", cfg.max_body),
+            ));
+        }
+    }
+    let mut msg = Req::default();
+    match route.body {
+        BodyRule::None => {}
+        BodyRule::All => {
+            let bytes = read_body(body, cfg.max_body).await?;
+            if !bytes.iter().all(u8::is_ascii_whitespace) {
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                msg = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("", e))?;
+                de.end().map_err(|e| codec_error("", format!("invalid JSON body: {e}")))?;
+            }
+        }
+        BodyRule::Field(field) => {
+            let bytes = read_body(body, cfg.max_body).await?;
+            if !bytes.iter().all(u8::is_ascii_whitespace) {
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                let mut track = serde_path_to_error::Track::new();
+                let res = msg.merge_json_field(field, serde_path_to_error::Deserializer::new(&mut de, &mut track));
+                if let Err(e) = res {
+                    return Err(json_error(field, serde_path_to_error::Error::new(track.path(), e)));
+                }
+                de.end().map_err(|e| codec_error(field, format!("invalid JSON body: {e}")))?;
+            }
+        }
+    }
+    if route.body != BodyRule::All {
+        if let Some(query) = parts.uri.query() {
+            for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+                if route.bound.contains(&&*k) {
+                    continue;
+                }
+                msg.bind_param(&k, &v)
+                    .map_err(|e| codec_error(&k, format!("invalid query parameter `{k}`: {e}")))?;
+            }
+        }
+    }
+    if route.template.iter().any(|s| matches!(s, PathSeg::Var { .. })) {
+        let params = axum::extract::RawPathParams::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|e| codec_error("", format!("invalid path: {e}")))?;
+        for seg in route.template {
+            let PathSeg::Var { field, pattern, .. } = seg else { continue };
+            let mut value = String::new();
+            for p in *pattern {
+                match p {
+                    PatternSeg::Lit(l) => value.push_str(l),
+                    PatternSeg::Capture(name) => {
+                        if let Some((_, v)) = params.iter().find(|(k, _)| k == name) {
+                            value.push_str(v);
+                        }
+                    }
+                }
+            }
+            match msg.bind_param(field, &value) {
+                Ok(true) => {}
+                Ok(false) => return Err(codec_error(field, format!("path parameter `{field}` names no field"))),
+                Err(e) => return Err(codec_error(field, format!("invalid path parameter `{field}`: {e}"))),
+            }
+        }
+    }
+    Ok(msg)
+}
+
+fn json_response(bytes: Vec<u8>) -> Response {
+    let mut res = Response::new(Body::from(bytes));
+    res.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    res
+}
+
+fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> Result<Vec<u8>, Error> {
+    let write = || -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::with_capacity(128);
+        match route.response_body {
+            None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(&mut out))?,
+            Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(&mut out))?,
+        }
+        Ok(out)
+    };
+    let res = if cfg.snake_case { crate::codec::with_snake_case_output(write) } else { write() };
+    res.map_err(|e| Error::internal_server("CODEC", format!("cannot encode reply: {e}")))
+}
+
+/// Serves one unary call over HTTP (generated routers call this).
+#[doc(hidden)]
+pub async fn unary<Req, Rep, F, Fut>(route: &'static Route, cfg: &ServiceConfig, req: axum::extract::Request, handler: F) -> Response
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Req) -> Fut,
+    Fut: Future<Output = Result<Rep, Error>>,
+{
+    let msg = match bind::<Req>(route, cfg, req).await {
+        Ok(m) => m,
+        Err(e) => return error_response(&e),
+    };
+    match handler(msg).await {
+        Ok(rep) => match encode_reply(route, cfg, &rep) {
+            Ok(bytes) => json_response(bytes),
+            Err(e) => error_response(&e),
+        },
+        Err(e) => error_response(&e),
+    }
+}
+
+/// The 404 of unknown routes, with the Bia error body.
+pub async fn not_found(uri: http::Uri) -> Response {
+    Error::not_found("NOT_FOUND", format!("no route for {}", uri.path())).into_response()
+}
+
+async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
+    Error::new(405, "METHOD_NOT_ALLOWED", format!("{method} is not allowed on {}", uri.path())).into_response()
+}
+
+/// A service that can be served over HTTP (implemented by generated servers).
+pub trait IntoRouter {
+    /// The routes of every operation.
+    fn into_router(self) -> axum::Router;
+}
+
+/// An HTTP server: generated services, hand-written axum routes, and the Bia
+/// 404/405 error bodies for everything else.
+#[must_use]
+pub struct HttpServer {
+    addr: SocketAddr,
+    router: axum::Router,
+    describe: Vec<fn(&mut SchemaBuilder)>,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer").field("addr", &self.addr).finish()
+    }
+}
+
+impl HttpServer {
+    /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, router: axum::Router::new(), describe: Vec::new() }
+    }
+
+    /// Adds a generated service.
+    pub fn service<S: IntoRouter + DescribeService>(mut self, svc: S) -> Self {
+        self.describe.push(S::describe);
+        self.router = self.router.merge(svc.into_router());
+        self
+    }
+
+    /// Merges hand-written axum routes.
+    pub fn routes(mut self, router: axum::Router) -> Self {
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// The configured address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The schema of every added service.
+    pub fn schema(&self) -> Schema {
+        Schema::from_fns(&self.describe)
+    }
+
+    pub(crate) async fn bind(self) -> std::io::Result<BoundHttp> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("HTTP server cannot listen on {}: {e}", self.addr))
+        })?;
+        let local = listener.local_addr()?;
+        let router = self
+            .router
+            .route("/healthz", axum::routing::get(|| async { json_response(b"{\"status\":\"SERVING\"}".to_vec()) }))
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed);
+        Ok(BoundHttp { listener, local, router })
+    }
+}
+
+pub(crate) struct BoundHttp {
+    listener: tokio::net::TcpListener,
+    pub(crate) local: SocketAddr,
+    router: axum::Router,
+}
+
+impl BoundHttp {
+    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::internal_server("HTTP_SERVER", format!("HTTP server failed: {e}")).with_cause(e))
+    }
+}
+
+type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
+
+/// The client half generated `FooHttpClient`s wrap: builds the URL, query and
+/// body from the same rules the server binds with, and rebuilds `bia::Error`s.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    base: String,
+    client: HyperClient,
+}
+
+impl HttpClient {
+    /// A client for `base` (`http://127.0.0.1:8000`).
+    pub fn new(base: impl Into<String>) -> Result<Self, Error> {
+        let base = base.into().trim_end_matches('/').to_owned();
+        if !base.starts_with("http://") {
+            return Err(Error::bad_request(
+                "BAD_ENDPOINT",
+                format!("invalid endpoint `{base}`: expected http://host:port"),
+            ));
+        }
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+        Ok(Self { base, client })
+    }
+
+    /// One unary call (generated clients call this).
+    #[doc(hidden)]
+    pub async fn unary<Req: Message, Rep: Message>(&self, route: &'static Route, req: &Req) -> Result<Rep, Error> {
+        let mut url = String::with_capacity(self.base.len() + 32);
+        url.push_str(&self.base);
+        for seg in route.template {
+            match seg {
+                PathSeg::Lit(l) => url.push_str(l),
+                PathSeg::Var { field, slash, .. } => {
+                    let value = req.param(field).unwrap_or_default();
+                    if value.is_empty() {
+                        return Err(Error::bad_request(
+                            "MISSING_PATH_PARAM",
+                            format!("`{field}` is empty but is part of the path of {}", route.operation),
+                        ));
+                    }
+                    let set = if *slash { PATH_WITH_SLASH } else { PATH_SEGMENT };
+                    url.extend(percent_encoding::utf8_percent_encode(&value, set));
+                }
+            }
+        }
+        let body = match route.body {
+            BodyRule::All => Body::from(serde_json::to_vec(req).map_err(encode_failed)?),
+            BodyRule::Field(f) => {
+                let mut out = Vec::new();
+                req.serialize_json_field(f, &mut serde_json::Serializer::new(&mut out)).map_err(encode_failed)?;
+                Body::from(out)
+            }
+            BodyRule::None => Body::empty(),
+        };
+        if route.body != BodyRule::All {
+            let mut q = QueryWriter::default();
+            req.write_query("", route.bound, &mut q);
+            if let Some(q) = q.finish() {
+                url.push('?');
+                url.push_str(&q);
+            }
+        }
+        let mut request = http::Request::builder()
+            .method(route.method)
+            .uri(&url)
+            .header(header::ACCEPT, JSON);
+        if route.body != BodyRule::None {
+            request = request.header(header::CONTENT_TYPE, JSON);
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| Error::bad_request("BAD_REQUEST", format!("cannot build request to {url}: {e}")))?;
+        let res = self.client.request(request).await.map_err(|e| {
+            Error::service_unavailable("UNAVAILABLE", format!("{} {url} failed: {e}", route.method))
+        })?;
+        let status = res.status();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("reading reply of {url}: {e}")))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(Error::from_http(status.as_u16(), &bytes));
+        }
+        let decode_failed =
+            |e: serde_json::Error| Error::internal_server("CODEC", format!("invalid reply from {url}: {e}"));
+        match route.response_body {
+            None => serde_json::from_slice(&bytes).map_err(decode_failed),
+            Some(field) => {
+                let mut rep = Rep::default();
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                rep.merge_json_field(field, &mut de).map_err(decode_failed)?;
+                Ok(rep)
+            }
+        }
+    }
+}
+
+fn encode_failed(e: serde_json::Error) -> Error {
+    Error::bad_request("CODEC", format!("cannot encode request: {e}"))
+}
+
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+const PATH_WITH_SLASH: &percent_encoding::AsciiSet = &PATH_SEGMENT.remove(b'/');
