@@ -9,6 +9,7 @@ pub use ::prost;
 pub use ::serde;
 pub use ::tonic;
 
+pub use crate::codec;
 pub use crate::codec::message::has_field_path;
 pub use crate::codec::{
     field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer,

@@ -118,6 +118,10 @@ pub use bia_macros::service;
 /// ```
 pub use bia_macros::errors;
 
+/// Maps a method of a `#[bia::service]` trait to HTTP (see [`service`]).
+/// Anywhere else it is a compile error that says so.
+pub use bia_macros::rpc;
+
 /// Well-known protobuf types usable as message fields.
 pub mod types {
     pub use prost_types::{Duration, Timestamp};

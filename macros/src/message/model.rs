@@ -1,0 +1,259 @@
+//! Raw attributes -> a checked message model. Every check is here, and each
+//! failure is an error spanned at the user's token.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::RawMessage;
+use crate::case;
+use crate::common::{crate_path, docs, valid_package};
+use crate::error_store::Errors;
+use crate::symbol;
+
+/// How a field holds its values.
+pub enum Kind {
+    /// `T`: implicit presence.
+    Singular,
+    /// `Option<T>`: explicit presence.
+    Optional,
+    /// `Vec<T>`: repeated.
+    Repeated,
+    /// `HashMap<K, V>` / `BTreeMap<K, V>`.
+    Map { key: syn::Type, key_codec: TokenStream },
+}
+
+/// A checked field.
+pub struct Field {
+    pub ident: syn::Ident,
+    pub name: String,
+    pub json_name: String,
+    pub tag: u32,
+    pub kind: Kind,
+    /// The value type (element of `Option`/`Vec`, value of a map).
+    pub elem: syn::Type,
+    /// The codec type that encodes `elem`.
+    pub codec: TokenStream,
+    pub doc: String,
+}
+
+/// A checked message.
+pub struct Message {
+    pub krate: syn::Path,
+    pub ident: syn::Ident,
+    pub package: String,
+    pub name: String,
+    pub full_name: String,
+    pub fields: Vec<Field>,
+    pub reserved: Vec<u32>,
+    pub doc: String,
+}
+
+pub const SUPPORTED: &str = "supported field types: i32, i64, u32, u64, f32, f64, bool, String, \
+    Vec<u8>, bytes::Bytes, bia::types::Timestamp, bia::types::Duration, a #[bia::message] struct, \
+    a #[bia::enumeration] enum, Option<T>, Vec<T>, HashMap<K, V> and BTreeMap<K, V> of those \
+    (map keys: integers, bool or String)";
+
+const UNSUPPORTED: [&str; 19] = [
+    "i8", "i16", "i128", "u8", "u16", "u128", "isize", "usize", "char", "str", "f16", "f128", "HashSet",
+    "BTreeSet", "VecDeque", "Box", "Rc", "Arc", "Cow",
+];
+
+const MAX_TAG: u32 = (1 << 29) - 1;
+
+/// The last segment of a path type with its generic arguments.
+fn last_segment(ty: &syn::Type) -> Option<(&syn::Ident, Vec<&syn::Type>)> {
+    let syn::Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let seg = p.path.segments.last()?;
+    let args = match &seg.arguments {
+        syn::PathArguments::None => Vec::new(),
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        syn::PathArguments::Parenthesized(_) => return None,
+    };
+    Some((&seg.ident, args))
+}
+
+fn is_bytes_vec(ty: &syn::Type) -> bool {
+    matches!(last_segment(ty), Some((id, args)) if id == "Vec" && args.len() == 1
+        && matches!(last_segment(args[0]), Some((inner, a)) if inner == "u8" && a.is_empty()))
+}
+
+/// Checks a value type: a scalar, a well-known type, a message or an enum.
+fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
+    if is_bytes_vec(ty) {
+        return Ok(());
+    }
+    let unsupported = |what: &str| syn::Error::new(ty.span(), format!("{what} cannot be a field of a Bia message; {SUPPORTED}"));
+    match last_segment(ty) {
+        Some((id, args)) => {
+            let name = id.to_string();
+            if UNSUPPORTED.contains(&name.as_str()) {
+                return Err(unsupported(&format!("`{}`", quote!(#ty).to_string().replace(' ', ""))));
+            }
+            if matches!(name.as_str(), "Option" | "Vec" | "HashMap" | "BTreeMap") {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    format!("`{name}` cannot be nested here: a proto field is one of T, Option<T>, Vec<T> or a map of scalars to T; wrap the inner value in its own #[bia::message]"),
+                ));
+            }
+            if !args.is_empty() {
+                return Err(unsupported(&format!("the generic type `{}`", quote!(#ty).to_string().replace(' ', ""))));
+            }
+            Ok(())
+        }
+        None => Err(unsupported("this type")),
+    }
+}
+
+fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type, Option<syn::Type>), syn::Error> {
+    if is_bytes_vec(ty) {
+        return Ok((Kind::Singular, ty.clone(), None));
+    }
+    if let Some((id, args)) = last_segment(ty) {
+        match (id.to_string().as_str(), args.as_slice()) {
+            ("Option", [inner]) => {
+                check_value(inner)?;
+                return Ok((Kind::Optional, (*inner).clone(), None));
+            }
+            ("Vec", [inner]) => {
+                check_value(inner)?;
+                return Ok((Kind::Repeated, (*inner).clone(), None));
+            }
+            ("HashMap" | "BTreeMap", [k, v]) => {
+                let key_ok = matches!(last_segment(k), Some((kid, a)) if a.is_empty()
+                    && ["i32", "i64", "u32", "u64", "bool", "String"].contains(&kid.to_string().as_str()));
+                if !key_ok {
+                    return Err(syn::Error::new(
+                        k.span(),
+                        "a map key must be i32, i64, u32, u64, bool or String (protobuf allows no other key types)",
+                    ));
+                }
+                check_value(v)?;
+                return Ok((
+                    Kind::Map { key: (*k).clone(), key_codec: TokenStream::new() },
+                    (*v).clone(),
+                    Some((*k).clone()),
+                ));
+            }
+            _ => {}
+        }
+    }
+    check_value(ty)?;
+    Ok((Kind::Singular, ty.clone(), None))
+}
+
+fn default_codec(krate: &syn::Path, ty: &syn::Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as #krate::__private::ProtoType>::Codec)
+}
+
+impl Message {
+    pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &mut Errors) -> Option<Message> {
+        let before = errors_len(errors);
+        let krate = crate_path(raw.args.krate.as_ref(), errors);
+        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+            errors.error(&item.generics, "a #[bia::message] struct cannot be generic: a proto message has one concrete shape");
+        }
+        let package = raw.args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
+        if !valid_package(&package) {
+            errors.error(raw.args.package.as_ref().expect("non-empty"), "invalid proto package; use dotted identifiers like `user.v1`");
+        }
+        let name = match &raw.args.name {
+            Some(n) => {
+                if !crate::common::valid_proto_ident(&n.value()) {
+                    errors.error(n, "invalid proto message name; use an identifier like `UserInfo`");
+                }
+                n.value()
+            }
+            None => case::unraw(&item.ident),
+        };
+        let full_name = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
+
+        let mut reserved = Vec::new();
+        for lit in &raw.args.reserved {
+            match lit.base10_parse::<u32>() {
+                Ok(t) if (1..=MAX_TAG).contains(&t) => reserved.push(t),
+                _ => errors.error(lit, format!("a reserved tag must be between 1 and {MAX_TAG}")),
+            }
+        }
+
+        let mut fields = Vec::new();
+        let mut used: BTreeMap<u32, String> = BTreeMap::new();
+        let mut json_names: BTreeMap<String, String> = BTreeMap::new();
+        let mut next_tag = 1u32;
+        for f in raw.fields {
+            let name = case::unraw(&f.ident);
+            let tag = match &f.tag {
+                Some(lit) => match lit.base10_parse::<u32>() {
+                    Ok(t) if (1..=MAX_TAG).contains(&t) && !(19000..=19999).contains(&t) => t,
+                    _ => {
+                        errors.error(lit, format!("a tag must be between 1 and {MAX_TAG}, outside 19000..=19999 (reserved by protobuf)"));
+                        continue;
+                    }
+                },
+                None => {
+                    let mut t = next_tag;
+                    while reserved.contains(&t) || used.contains_key(&t) || (19000..=19999).contains(&t) {
+                        t += 1;
+                    }
+                    t
+                }
+            };
+            next_tag = tag + 1;
+            let tag_span = f.tag.as_ref().map(|t| t.span()).unwrap_or(f.ident.span());
+            if let Some(other) = used.get(&tag) {
+                errors.error_at(tag_span, format!("tag {tag} of `{name}` is already used by `{other}`; give one of them another `#[field(tag = N)]`"));
+            } else if reserved.contains(&tag) {
+                errors.error_at(tag_span, format!("tag {tag} of `{name}` is reserved in this message; pick another `#[field(tag = N)]`"));
+            }
+            used.insert(tag, name.clone());
+            let json_name = f.json_name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::json_name(&name));
+            if let Some(other) = json_names.insert(json_name.clone(), name.clone()) {
+                errors.error(&f.ident, format!("JSON name `{json_name}` of `{name}` is already used by `{other}`; rename one with `#[field(json_name = \"..\")]`"));
+            }
+            let (mut kind, elem, _key) = match classify(&f.ty) {
+                Ok(k) => k,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let codec = match &f.encoding {
+                Some(enc) => {
+                    let (_, rust, codec) = symbol::ENCODINGS.iter().find(|(n, _, _)| enc == n).expect("parsed encoding");
+                    let elem_text = quote!(#elem).to_string().replace(' ', "");
+                    if elem_text != *rust && !elem_text.ends_with(&format!("::{rust}")) {
+                        errors.error(enc, format!("encoding `{enc}` needs a field of type `{rust}`, not `{elem_text}`"));
+                        continue;
+                    }
+                    let codec = syn::Ident::new(codec, enc.span());
+                    quote!(#krate::__private::codec::#codec)
+                }
+                None => default_codec(&krate, &elem),
+            };
+            if let Kind::Map { key, key_codec } = &mut kind {
+                *key_codec = default_codec(&krate, key);
+            }
+            fields.push(Field { ident: f.ident, name, json_name, tag, kind, elem, codec, doc: f.doc });
+        }
+        if errors_len(errors) > before {
+            return None;
+        }
+        Some(Message { krate, ident: item.ident.clone(), package, name, full_name, fields, reserved, doc: docs(&item.attrs) })
+    }
+}
+
+fn errors_len(errors: &Errors) -> usize {
+    errors.len()
+}

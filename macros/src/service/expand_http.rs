@@ -1,0 +1,149 @@
+//! The HTTP side: one `static Route` per binding (shared with the HTTP client)
+//! and the axum `Router` of the server.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::http_rule::{PatternSeg, Seg, Template};
+use super::model::{Binding, Body};
+use super::Generator;
+
+impl Generator<'_> {
+    fn route_value(&self, m: &super::model::Method, b: &Binding) -> TokenStream {
+        let p = &self.p;
+        let op = &m.operation;
+        let method = &b.method;
+        let axum_path = b.template.axum();
+        let segs = b.template.segs.iter().map(|s| match s {
+            Seg::Lit(l) => quote!(#p::PathSeg::Lit(#l)),
+            Seg::Var { field, pattern } => {
+                let total = pattern.iter().filter(|x| !matches!(x, PatternSeg::Lit(_))).count();
+                let mut n = 0;
+                let mut parts = Vec::new();
+                for (i, x) in pattern.iter().enumerate() {
+                    if i > 0 {
+                        parts.push(quote!(#p::PatternSeg::Lit("/")));
+                    }
+                    match x {
+                        PatternSeg::Lit(l) => parts.push(quote!(#p::PatternSeg::Lit(#l))),
+                        PatternSeg::Star | PatternSeg::DoubleStar => {
+                            let name = Template::capture_name(field, n, total);
+                            n += 1;
+                            parts.push(quote!(#p::PatternSeg::Capture(#name)));
+                        }
+                    }
+                }
+                let slash = pattern.len() > 1 || pattern.contains(&PatternSeg::DoubleStar);
+                quote!(#p::PathSeg::Var { field: #field, pattern: &[#(#parts),*], slash: #slash })
+            }
+        });
+        let body = match &b.body {
+            Body::None => quote!(#p::BodyRule::None),
+            Body::All => quote!(#p::BodyRule::All),
+            Body::Field(f, _) => quote!(#p::BodyRule::Field(#f)),
+        };
+        let response_body = match &b.response_body {
+            Some((f, _)) => quote!(::core::option::Option::Some(#f)),
+            None => quote!(::core::option::Option::None),
+        };
+        let mut bound: Vec<String> = b.template.fields().iter().map(|s| (*s).to_owned()).collect();
+        if let Body::Field(f, _) = &b.body {
+            bound.push(f.clone());
+        }
+        quote! {
+            #p::Route {
+                operation: #op,
+                method: #method,
+                axum_path: #axum_path,
+                template: &[#(#segs),*],
+                body: #body,
+                response_body: #response_body,
+                bound: &[#(#bound),*],
+            }
+        }
+    }
+
+    pub(super) fn route_statics(&self) -> TokenStream {
+        let p = &self.p;
+        let statics = self.s.methods.iter().flat_map(|m| {
+            m.bindings.iter().enumerate().map(move |(i, b)| {
+                let name = self.route_static(m, i);
+                let value = self.route_value(m, b);
+                quote!(static #name: #p::Route = #value;)
+            })
+        });
+        quote!(#(#statics)*)
+    }
+
+    pub(super) fn http_router_impl(&self) -> TokenStream {
+        let (server, t, p) = (&self.server, self.trait_ident, &self.p);
+        // Bindings that share a path share one axum MethodRouter.
+        let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+        let mut order = Vec::new();
+        for m in &self.s.methods {
+            for (i, b) in m.bindings.iter().enumerate() {
+                let route = self.route_static(m, i);
+                let (req, rep) = (&m.req_ty, &m.rep_ty);
+                let filter = syn::Ident::new(&b.method, proc_macro2::Span::call_site());
+                let call = self.call_handler(m, quote!(__inner), quote!(__msg));
+                let handler = quote! {
+                    (#p::axum::routing::MethodFilter::#filter, {
+                        let __inner = ::std::sync::Arc::clone(&self.inner);
+                        let __cfg = self.http;
+                        move |__req: #p::axum::extract::Request| {
+                            let __inner = ::std::sync::Arc::clone(&__inner);
+                            async move {
+                                #p::http_transport::unary::<#req, #rep, _, _>(&#route, &__cfg, __req, move |__msg: #req| async move { #call }).await
+                            }
+                        }
+                    })
+                };
+                let path = b.template.axum();
+                if !by_path.contains_key(&path) {
+                    order.push(path.clone());
+                }
+                by_path.entry(path).or_default().push(handler);
+            }
+        }
+        let routes = order.iter().map(|path| {
+            let handlers = &by_path[path];
+            let first = &handlers[0];
+            let rest = &handlers[1..];
+            quote! {
+                let __router = {
+                    let (__filter, __handler) = #first;
+                    let __method_router = #p::axum::routing::on(__filter, __handler);
+                    #(
+                        let (__filter, __handler) = #rest;
+                        let __method_router = __method_router.on(__filter, __handler);
+                    )*
+                    __router.route(#path, __method_router)
+                };
+            }
+        });
+        quote! {
+            impl<__T> #server<__T>
+            where
+                __T: #t + ::core::marker::Send + ::core::marker::Sync + 'static,
+            {
+                /// The HTTP routes of every operation as a plain `axum::Router`.
+                pub fn into_router(self) -> #p::axum::Router {
+                    let __router = #p::axum::Router::new();
+                    #(#routes)*
+                    __router
+                }
+            }
+
+            impl<__T> #p::http_transport::IntoRouter for #server<__T>
+            where
+                __T: #t + ::core::marker::Send + ::core::marker::Sync + 'static,
+            {
+                fn into_router(self) -> #p::axum::Router {
+                    #server::into_router(self)
+                }
+            }
+        }
+    }
+}

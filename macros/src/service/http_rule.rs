@@ -1,0 +1,257 @@
+//! google.api.http path templates: `/v1/user/<id>` (or `{id}`), nested
+//! `<user.id>`, and patterns `<name=shelves/*>`, `<path=**>`.
+
+/// One piece of a variable's pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternSeg {
+    Lit(String),
+    Star,
+    DoubleStar,
+}
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Lit(String),
+    Var { field: String, pattern: Vec<PatternSeg> },
+}
+
+/// A parsed template and its renderings.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub segs: Vec<Seg>,
+}
+
+fn valid_field_path(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(crate::common::valid_proto_ident)
+}
+
+fn valid_literal(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()+,;=@%".contains(c))
+}
+
+impl Template {
+    /// Parses a template; the error says what is wrong and how to write it.
+    pub fn parse(path: &str) -> Result<Template, String> {
+        if !path.starts_with('/') {
+            return Err(format!("an HTTP path starts with `/`: write \"/{}\"", path.trim_start_matches('/')));
+        }
+        let mut segs = Vec::new();
+        let mut lit = String::new();
+        let mut chars = path.char_indices().peekable();
+        let mut fields = Vec::<String>::new();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '<' | '{' => {
+                    let close = if c == '<' { '>' } else { '}' };
+                    if !lit.ends_with('/') {
+                        return Err(format!("a path variable must be a whole segment, right after `/` (at byte {i})"));
+                    }
+                    let mut body = String::new();
+                    let mut closed = false;
+                    for (_, c2) in chars.by_ref() {
+                        if c2 == close {
+                            closed = true;
+                            break;
+                        }
+                        body.push(c2);
+                    }
+                    if !closed {
+                        return Err(format!("unclosed path variable `{c}{body}`: add `{close}`"));
+                    }
+                    if let Some(&(_, next)) = chars.peek() {
+                        if next != '/' {
+                            return Err(format!("a path variable must be a whole segment; `{next}` follows `{c}{body}{close}` (custom verbs like `:cancel` are not supported)"));
+                        }
+                    }
+                    let (field, pattern) = match body.split_once('=') {
+                        Some((f, p)) => (f.trim().to_owned(), Self::parse_pattern(p.trim())?),
+                        None => (body.trim().to_owned(), vec![PatternSeg::Star]),
+                    };
+                    if !valid_field_path(&field) {
+                        return Err(format!("`{field}` is not a field name; a path variable names a request field like `<id>` or `<user.id>`"));
+                    }
+                    if fields.contains(&field) {
+                        return Err(format!("field `{field}` appears twice in the path"));
+                    }
+                    fields.push(field.clone());
+                    segs.push(Seg::Lit(std::mem::take(&mut lit)));
+                    segs.push(Seg::Var { field, pattern });
+                }
+                '>' | '}' => return Err(format!("unexpected `{c}` at byte {i}")),
+                '?' | '#' => return Err("a path template has no query or fragment; the query binds the remaining fields".to_owned()),
+                ':' => return Err("custom verbs (`:verb`) are not supported; use a path segment like `/cancel`".to_owned()),
+                _ => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            segs.push(Seg::Lit(lit));
+        }
+        for s in &segs {
+            if let Seg::Lit(l) = s {
+                if l.contains("//") {
+                    return Err("empty path segment (`//`)".to_owned());
+                }
+                if !l.split('/').all(valid_literal) {
+                    return Err(format!("`{l}` has characters a path segment cannot hold"));
+                }
+            }
+        }
+        let vars: Vec<usize> = segs.iter().enumerate().filter(|(_, s)| matches!(s, Seg::Var { .. })).map(|(i, _)| i).collect();
+        for (n, &i) in vars.iter().enumerate() {
+            if let Seg::Var { pattern, field } = &segs[i] {
+                if pattern.contains(&PatternSeg::DoubleStar) && (n + 1 != vars.len() || i + 1 != segs.len()) {
+                    return Err(format!("`**` in `{field}` matches the rest of the path, so it must come last"));
+                }
+            }
+        }
+        segs.retain(|s| !matches!(s, Seg::Lit(l) if l.is_empty()));
+        Ok(Template { segs })
+    }
+
+    fn parse_pattern(p: &str) -> Result<Vec<PatternSeg>, String> {
+        let mut out = Vec::new();
+        let parts: Vec<&str> = p.split('/').collect();
+        for (i, part) in parts.iter().enumerate() {
+            match *part {
+                "*" => out.push(PatternSeg::Star),
+                "**" if i + 1 == parts.len() => out.push(PatternSeg::DoubleStar),
+                "**" => return Err("`**` must end its pattern".to_owned()),
+                l if !l.is_empty() && valid_literal(l) && !l.contains('*') => out.push(PatternSeg::Lit(l.to_owned())),
+                _ => return Err(format!("invalid pattern `{p}`: use literal segments, `*` and a final `**`, like `shelves/*`")),
+            }
+        }
+        if !out.iter().any(|s| matches!(s, PatternSeg::Star | PatternSeg::DoubleStar)) {
+            return Err(format!("pattern `{p}` captures nothing; add a `*` segment"));
+        }
+        Ok(out)
+    }
+
+    /// The fields the path binds.
+    pub fn fields(&self) -> Vec<&str> {
+        self.segs
+            .iter()
+            .filter_map(|s| match s {
+                Seg::Var { field, .. } => Some(field.as_str()),
+                Seg::Lit(_) => None,
+            })
+            .collect()
+    }
+
+    /// google.api.http syntax: `/v1/{name=shelves/*}/books/{id}`.
+    pub fn google(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segs {
+            match s {
+                Seg::Lit(l) => out.push_str(l),
+                Seg::Var { field, pattern } if pattern == &[PatternSeg::Star] => {
+                    out.push('{');
+                    out.push_str(field);
+                    out.push('}');
+                }
+                Seg::Var { field, pattern } => {
+                    out.push('{');
+                    out.push_str(field);
+                    out.push('=');
+                    let parts: Vec<String> = pattern
+                        .iter()
+                        .map(|p| match p {
+                            PatternSeg::Lit(l) => l.clone(),
+                            PatternSeg::Star => "*".to_owned(),
+                            PatternSeg::DoubleStar => "**".to_owned(),
+                        })
+                        .collect();
+                    out.push_str(&parts.join("/"));
+                    out.push('}');
+                }
+            }
+        }
+        out
+    }
+
+    /// The capture name of the `n`-th wildcard of `field`.
+    pub fn capture_name(field: &str, n: usize, total: usize) -> String {
+        let base = field.replace('.', "_");
+        if total == 1 {
+            base
+        } else {
+            format!("{base}_{n}")
+        }
+    }
+
+    /// The axum route path: `/v1/shelves/{name}/books/{id}`, `{*rest}` for `**`.
+    pub fn axum(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segs {
+            match s {
+                Seg::Lit(l) => out.push_str(l),
+                Seg::Var { field, pattern } => {
+                    let total = pattern.iter().filter(|p| !matches!(p, PatternSeg::Lit(_))).count();
+                    let mut n = 0;
+                    let parts: Vec<String> = pattern
+                        .iter()
+                        .map(|p| match p {
+                            PatternSeg::Lit(l) => l.clone(),
+                            PatternSeg::Star => {
+                                n += 1;
+                                format!("{{{}}}", Self::capture_name(field, n - 1, total))
+                            }
+                            PatternSeg::DoubleStar => {
+                                n += 1;
+                                format!("{{*{}}}", Self::capture_name(field, n - 1, total))
+                            }
+                        })
+                        .collect();
+                    out.push_str(&parts.join("/"));
+                }
+            }
+        }
+        out
+    }
+
+    /// The route with variables blanked, for finding duplicates.
+    pub fn shape(&self) -> String {
+        let mut out = String::new();
+        for s in &self.segs {
+            match s {
+                Seg::Lit(l) => out.push_str(l),
+                Seg::Var { pattern, .. } => {
+                    for p in pattern {
+                        match p {
+                            PatternSeg::Lit(l) => out.push_str(l),
+                            PatternSeg::Star => out.push_str("{}"),
+                            PatternSeg::DoubleStar => out.push_str("{**}"),
+                        }
+                        out.push('/');
+                    }
+                    out.pop();
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        let t = Template::parse("/v1/user/<id>").unwrap();
+        assert_eq!(t.google(), "/v1/user/{id}");
+        assert_eq!(t.axum(), "/v1/user/{id}");
+        let t = Template::parse("/v1/{name=shelves/*}/books/<book.id>").unwrap();
+        assert_eq!(t.google(), "/v1/{name=shelves/*}/books/{book.id}");
+        assert_eq!(t.axum(), "/v1/shelves/{name}/books/{book_id}");
+        assert_eq!(t.fields(), vec!["name", "book.id"]);
+        let t = Template::parse("/files/<path=**>").unwrap();
+        assert_eq!(t.axum(), "/files/{*path}");
+        assert!(Template::parse("v1").is_err());
+        assert!(Template::parse("/v1/<a=**>/x").is_err());
+        assert!(Template::parse("/v1/x<id>").is_err());
+        assert!(Template::parse("/v1/<id>:cancel").is_err());
+        assert!(Template::parse("/v1/<id").is_err());
+        assert!(Template::parse("/v1/<1d>").is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! Raw trait and `#[rpc]` attributes -> a checked service model. Every check
+//! lives here and reports at the user's token.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+use super::http_rule::Template;
+use super::parse::{self, RawRule, ServiceArgs};
+use crate::case;
+use crate::common::{crate_path, docs, valid_package, valid_proto_ident};
+use crate::error_store::Errors;
+use crate::symbol;
+
+/// Where the request message comes from.
+#[derive(Debug, Clone)]
+pub enum Body {
+    None,
+    All,
+    Field(String, Span),
+}
+
+/// One checked HTTP binding.
+pub struct Binding {
+    pub method: String,
+    pub path_lit: syn::LitStr,
+    pub template: Template,
+    pub body: Body,
+    pub response_body: Option<(String, Span)>,
+}
+
+/// One checked method.
+pub struct Method {
+    pub ident: syn::Ident,
+    pub rpc_name: String,
+    pub operation: String,
+    pub req_pat: Box<syn::Pat>,
+    pub req_ty: syn::Type,
+    pub rep_ty: syn::Type,
+    pub output: syn::Type,
+    pub bindings: Vec<Binding>,
+    /// Bound from the default rule (`POST /pkg.Svc/Method`), not from `#[rpc]`.
+    pub default_route: bool,
+    pub doc: String,
+    pub attrs: Vec<syn::Attribute>,
+    pub default_body: Option<syn::Block>,
+}
+
+/// The checked service.
+pub struct Service {
+    pub krate: syn::Path,
+    pub item: syn::ItemTrait,
+    pub package: String,
+    pub name: String,
+    pub full_name: String,
+    pub snake_case: bool,
+    pub methods: Vec<Method>,
+    pub doc: String,
+}
+
+const NOT_A_MESSAGE: [&str; 22] = [
+    "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "isize", "usize", "f32", "f64",
+    "bool", "char", "str", "String", "Vec", "Option", "HashMap", "BTreeMap",
+];
+
+fn message_type(ty: &syn::Type, what: &str) -> Result<(), syn::Error> {
+    let err = || {
+        syn::Error::new(
+            ty.span(),
+            format!("the {what} must be a #[bia::message] struct, taken by value (like `GetUserRequest`); wrap other values in a message"),
+        )
+    };
+    let syn::Type::Path(p) = ty else { return Err(err()) };
+    let Some(last) = p.path.segments.last() else { return Err(err()) };
+    if p.qself.is_some() || NOT_A_MESSAGE.contains(&last.ident.to_string().as_str()) || !last.arguments.is_empty() {
+        return Err(err());
+    }
+    Ok(())
+}
+
+/// `bia::Result<T>` or `Result<T, E>` -> `T`.
+fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type), syn::Error> {
+    let hint = "an rpc method returns `bia::Result<Reply>` (or `Result<Reply, E>` with `E: Into<bia::Error>`)";
+    let syn::ReturnType::Type(_, ty) = ret else {
+        return Err(syn::Error::new(ret.span(), format!("missing return type: {hint}")));
+    };
+    if let syn::Type::ImplTrait(_) = &**ty {
+        return Err(syn::Error::new(ty.span(), format!("`impl Trait` return types (streams) are not supported yet: {hint}")));
+    }
+    let syn::Type::Path(p) = &**ty else {
+        return Err(syn::Error::new(ty.span(), hint));
+    };
+    let last = p.path.segments.last().expect("non-empty path");
+    if last.ident != "Result" {
+        return Err(syn::Error::new(ty.span(), hint));
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return Err(syn::Error::new(ty.span(), hint));
+    };
+    let types: Vec<&syn::Type> = args
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    match types.as_slice() {
+        [rep] | [rep, _] => {
+            if let syn::Type::ImplTrait(_) = rep {
+                return Err(syn::Error::new(rep.span(), "server streaming (`impl Stream`) is not supported yet; return a message"));
+            }
+            message_type(rep, "reply")?;
+            Ok(((*rep).clone(), (**ty).clone()))
+        }
+        _ => Err(syn::Error::new(ty.span(), hint)),
+    }
+}
+
+fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<String> {
+    let v = lit.value();
+    if valid_proto_ident(&v) {
+        Some(v)
+    } else {
+        errors.error(lit, format!("`{v}` is not a field name; `{what}` names a top-level field of the message, or \"*\""));
+        None
+    }
+}
+
+fn check_rule(
+    rule: &RawRule,
+    errors: &mut Errors,
+    routes: &mut BTreeMap<String, String>,
+    method_name: &str,
+    fallback_span: Span,
+) -> Option<Binding> {
+    let Some((method, path_lit, verb_span)) = &rule.pattern else {
+        errors.error_at(
+            rule.span.unwrap_or(fallback_span),
+            "this #[rpc] names no HTTP rule; add one of `get`, `post`, `put`, `patch`, `delete` = \"/path\" or `custom(..)`",
+        );
+        return None;
+    };
+    if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"].contains(&method.as_str()) {
+        errors.error_at(*verb_span, format!("unsupported HTTP method `{method}`; custom methods may be HEAD, OPTIONS or TRACE"));
+        return None;
+    }
+    let template = match Template::parse(&path_lit.value()) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.error(path_lit, e);
+            return None;
+        }
+    };
+    let body = match &rule.body {
+        None => Body::None,
+        Some(b) if b.value() == "*" => Body::All,
+        Some(b) => Body::Field(field_name(b, errors, symbol::BODY)?, b.span()),
+    };
+    if !matches!(body, Body::None) && matches!(method.as_str(), "GET" | "HEAD") {
+        errors.error(rule.body.as_ref().expect("set"), format!("a {method} request has no body; remove `body` or use post/put/patch"));
+        return None;
+    }
+    if let Body::Field(f, span) = &body {
+        if template.fields().iter().any(|p| p.split('.').next() == Some(f.as_str())) {
+            errors.error_at(*span, format!("`{f}` is bound from the path already; the body cannot bind it too"));
+            return None;
+        }
+    }
+    let response_body = match &rule.response_body {
+        None => None,
+        Some(r) => Some((field_name(r, errors, symbol::RESPONSE_BODY)?, r.span())),
+    };
+    let key = format!("{method} {}", template.shape());
+    if let Some(other) = routes.insert(key.clone(), method_name.to_owned()) {
+        errors.error(path_lit, format!("duplicate route `{method} {}`: `{other}` is served there already", path_lit.value()));
+        return None;
+    }
+    Some(Binding { method: method.clone(), path_lit: path_lit.clone(), template, body, response_body })
+}
+
+impl Service {
+    pub fn check(args: ServiceArgs, item: &syn::ItemTrait, errors: &mut Errors) -> Option<Service> {
+        let before = errors.len();
+        let krate = crate_path(args.krate.as_ref(), errors);
+        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+            errors.error(&item.generics, "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc");
+        }
+        let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
+        if !valid_package(&package) {
+            errors.error(args.package.as_ref().expect("set"), "invalid proto package; use dotted identifiers like `user.v1`");
+        }
+        let name = match &args.name {
+            Some(n) if valid_proto_ident(&n.value()) => n.value(),
+            Some(n) => {
+                errors.error(n, "invalid proto service name; use an identifier like `User`");
+                n.value()
+            }
+            None => case::unraw(&item.ident),
+        };
+        let snake_case = match &args.json {
+            None => false,
+            Some(j) if j.value() == "snake_case" => true,
+            Some(j) if j.value() == "camelCase" => false,
+            Some(j) => {
+                errors.error(j, "`json` is \"camelCase\" (the proto3 default) or \"snake_case\"");
+                false
+            }
+        };
+        let full_name = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
+        let mut methods = Vec::new();
+        let mut routes = BTreeMap::new();
+        let mut rpc_names = BTreeMap::new();
+        for it in &item.items {
+            let syn::TraitItem::Fn(f) = it else {
+                errors.error(it, "a #[bia::service] trait holds only rpc methods (`async fn name(&self, req: Req) -> bia::Result<Rep>`)");
+                continue;
+            };
+            if let Some(m) = Self::check_method(f, &package, &name, errors, &mut routes) {
+                if let Some(prev) = rpc_names.insert(m.rpc_name.clone(), m.ident.to_string()) {
+                    errors.error(&m.ident, format!("rpc name `{}` is taken by `{prev}`", m.rpc_name));
+                }
+                methods.push(m);
+            }
+        }
+        if errors.len() > before {
+            return None;
+        }
+        Some(Service { krate, item: item.clone(), package, name, full_name, snake_case, methods, doc: docs(&item.attrs) })
+    }
+
+    fn check_method(
+        f: &syn::TraitItemFn,
+        package: &str,
+        service: &str,
+        errors: &mut Errors,
+        routes: &mut BTreeMap<String, String>,
+    ) -> Option<Method> {
+        let before = errors.len();
+        let sig = &f.sig;
+        if sig.asyncness.is_none() {
+            errors.error(sig.fn_token, "an rpc method must be `async fn`");
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.error(&sig.generics, "an rpc method cannot be generic: it maps to one proto rpc");
+        }
+        if let Some(c) = &sig.constness {
+            errors.error(c, "an rpc method cannot be `const`");
+        }
+        if let Some(u) = &sig.unsafety {
+            errors.error(u, "an rpc method cannot be `unsafe`");
+        }
+        let mut inputs = sig.inputs.iter();
+        match inputs.next() {
+            Some(syn::FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
+            Some(other) => errors.error(other, "an rpc method takes `&self` first"),
+            None => errors.error_at(sig.paren_token.span.join(), "an rpc method takes `&self` and one request: `(&self, req: Req)`"),
+        }
+        let rest: Vec<&syn::FnArg> = inputs.collect();
+        let (req_pat, req_ty) = match rest.as_slice() {
+            [syn::FnArg::Typed(t)] => {
+                if let Err(e) = message_type(&t.ty, "request") {
+                    errors.push(e);
+                }
+                (t.pat.clone(), (*t.ty).clone())
+            }
+            [] => {
+                errors.error_at(sig.paren_token.span.join(), "an rpc method takes one request message after `&self`: `(&self, req: Req)`");
+                return None;
+            }
+            [_, extra, ..] => {
+                errors.error(extra, "an rpc method takes exactly one request message; put the extra values in its fields");
+                return None;
+            }
+            [other] => {
+                errors.error(other, "an rpc method takes `&self` and one request");
+                return None;
+            }
+        };
+        let (rep_ty, output) = match reply_type(&sig.output) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        let mut rpc_attrs = f.attrs.iter().filter(|a| a.path().is_ident(symbol::RPC));
+        let rule = match (rpc_attrs.next(), rpc_attrs.next()) {
+            (_, Some(second)) => {
+                errors.error(second, "one #[rpc] per method; put extra routes in `additional_bindings(..)`");
+                return None;
+            }
+            (Some(attr), None) => match parse::parse_rpc(attr) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    errors.push(e);
+                    return None;
+                }
+            },
+            (None, None) => None,
+        };
+        let rpc_name = match rule.as_ref().and_then(|r| r.name.as_ref()) {
+            Some(n) if valid_proto_ident(&n.value()) => n.value(),
+            Some(n) => {
+                errors.error(n, "invalid rpc name; use an identifier like `GetUser`");
+                return None;
+            }
+            None => case::pascal(&case::unraw(&sig.ident)),
+        };
+        let full = if package.is_empty() { service.to_owned() } else { format!("{package}.{service}") };
+        let operation = format!("/{full}/{rpc_name}");
+        let mut bindings = Vec::new();
+        let default_route = match &rule {
+            Some(r) if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() => {
+                bindings.extend(check_rule(r, errors, routes, &sig.ident.to_string(), sig.ident.span()));
+                for extra in &r.additional {
+                    if !extra.additional.is_empty() {
+                        errors.error_at(extra.span.unwrap_or(sig.ident.span()), "additional_bindings cannot nest");
+                    }
+                    bindings.extend(check_rule(extra, errors, routes, &sig.ident.to_string(), sig.ident.span()));
+                }
+                false
+            }
+            _ => {
+                let lit = syn::LitStr::new(&operation, sig.ident.span());
+                let raw = RawRule {
+                    pattern: Some(("POST".to_owned(), lit, sig.ident.span())),
+                    body: Some(syn::LitStr::new("*", sig.ident.span())),
+                    ..Default::default()
+                };
+                bindings.extend(check_rule(&raw, errors, routes, &sig.ident.to_string(), sig.ident.span()));
+                true
+            }
+        };
+        if errors.len() > before {
+            return None;
+        }
+        let attrs = f.attrs.iter().filter(|a| !a.path().is_ident(symbol::RPC)).cloned().collect();
+        Some(Method {
+            ident: sig.ident.clone(),
+            rpc_name,
+            operation,
+            req_pat,
+            req_ty,
+            rep_ty,
+            output,
+            bindings,
+            default_route,
+            doc: docs(&f.attrs),
+            attrs,
+            default_body: f.default.clone(),
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! Syntax -> raw arguments of `#[bia::service]` and each method's `#[rpc]`.
+
+use proc_macro2::{Span, TokenStream};
+
+use crate::common::lit_str;
+use crate::error_store::Errors;
+use crate::symbol;
+
+/// The arguments of `#[bia::service(...)]`.
+#[derive(Default)]
+pub struct ServiceArgs {
+    pub package: Option<syn::LitStr>,
+    pub name: Option<syn::LitStr>,
+    pub krate: Option<syn::LitStr>,
+    pub json: Option<syn::LitStr>,
+}
+
+/// One HTTP rule as written: `get = ".."`, `custom(method = .., path = ..)`,
+/// `body`, `response_body`, `additional_bindings(..)`.
+#[derive(Default)]
+pub struct RawRule {
+    /// (method, path, the token naming the method)
+    pub pattern: Option<(String, syn::LitStr, Span)>,
+    pub body: Option<syn::LitStr>,
+    pub response_body: Option<syn::LitStr>,
+    pub additional: Vec<RawRule>,
+    pub name: Option<syn::LitStr>,
+    pub span: Option<Span>,
+}
+
+pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
+    let mut args = ServiceArgs::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident(symbol::PACKAGE) {
+            args.package = Some(lit_str(&meta)?);
+        } else if meta.path.is_ident(symbol::NAME) {
+            args.name = Some(lit_str(&meta)?);
+        } else if meta.path.is_ident(symbol::CRATE) {
+            args.krate = Some(lit_str(&meta)?);
+        } else if meta.path.is_ident(symbol::JSON) {
+            args.json = Some(lit_str(&meta)?);
+        } else {
+            return Err(meta.error(
+                "unknown #[bia::service] argument; expected `package = \"..\"`, `name = \"..\"`, `json = \"snake_case\"` or `crate = \"..\"`",
+            ));
+        }
+        Ok(())
+    });
+    errors.ok(syn::parse::Parser::parse2(parser, attr));
+    args
+}
+
+fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top: bool) -> syn::Result<()> {
+    let set_pattern = |rule: &mut RawRule, method: String, path: syn::LitStr, span: Span| {
+        if let Some((prev, _, _)) = &rule.pattern {
+            return Err(syn::Error::new(
+                span,
+                format!("this method already maps to {prev}; one rule has one verb, add more with `additional_bindings(..)`"),
+            ));
+        }
+        rule.pattern = Some((method, path, span));
+        Ok(())
+    };
+    if let Some(verb) = symbol::VERBS.iter().find(|v| meta.path.is_ident(v)) {
+        let span = meta.path.get_ident().expect("ident").span();
+        let path = lit_str(&meta)?;
+        set_pattern(rule, verb.to_uppercase(), path, span)
+    } else if meta.path.is_ident(symbol::CUSTOM) {
+        let span = meta.path.get_ident().expect("ident").span();
+        let mut method = None;
+        let mut path = None;
+        meta.parse_nested_meta(|inner| {
+            if inner.path.is_ident(symbol::METHOD) {
+                method = Some(lit_str(&inner)?);
+            } else if inner.path.is_ident(symbol::PATH) {
+                path = Some(lit_str(&inner)?);
+            } else {
+                return Err(inner.error("unknown custom(..) argument; expected `method = \"..\"` and `path = \"..\"`"));
+            }
+            Ok(())
+        })?;
+        let (Some(method), Some(path)) = (method, path) else {
+            return Err(syn::Error::new(span, "custom(..) needs both `method = \"HEAD\"` and `path = \"/..\"`"));
+        };
+        set_pattern(rule, method.value().to_uppercase(), path, method.span())
+    } else if meta.path.is_ident(symbol::BODY) {
+        rule.body = Some(lit_str(&meta)?);
+        Ok(())
+    } else if meta.path.is_ident(symbol::RESPONSE_BODY) {
+        rule.response_body = Some(lit_str(&meta)?);
+        Ok(())
+    } else if meta.path.is_ident(symbol::NAME) && top {
+        rule.name = Some(lit_str(&meta)?);
+        Ok(())
+    } else if meta.path.is_ident(symbol::ADDITIONAL_BINDINGS) && top {
+        let mut extra = RawRule { span: Some(meta.path.get_ident().expect("ident").span()), ..Default::default() };
+        meta.parse_nested_meta(|inner| parse_rule_meta(inner, &mut extra, false))?;
+        rule.additional.push(extra);
+        Ok(())
+    } else {
+        let extra = if top { ", `additional_bindings(..)`, `name = \"..\"`" } else { "" };
+        Err(meta.error(format!(
+            "unknown #[rpc] argument; expected one of `get`, `post`, `put`, `patch`, `delete` = \"/path\", `custom(method = .., path = ..)`, `body = \"..\"`, `response_body = \"..\"`{extra}"
+        )))
+    }
+}
+
+/// Parses one `#[rpc(...)]`.
+pub fn parse_rpc(attr: &syn::Attribute) -> syn::Result<RawRule> {
+    let mut rule = RawRule { span: Some(attr_span(attr)), ..Default::default() };
+    if let syn::Meta::Path(_) = attr.meta {
+        return Ok(rule);
+    }
+    attr.parse_nested_meta(|meta| parse_rule_meta(meta, &mut rule, true))?;
+    Ok(rule)
+}
+
+fn attr_span(attr: &syn::Attribute) -> Span {
+    use syn::spanned::Spanned;
+    attr.span()
+}
