@@ -57,42 +57,57 @@ impl Generator<'_> {
         }
     }
 
-    pub(super) fn grpc_client_impl(&self) -> TokenStream {
-        let (c, t) = (&self.grpc_client, self.trait_ident);
-        let methods = self.s.methods.iter().map(|m| {
-            let sig = self.method_sig(m, false);
-            let (op, req, rep) = (&m.operation, &m.req_ty, &m.rep_ty);
+    /// Inherent methods returning `bia::Result`, and the trait impl when every
+    /// method's error type is `bia::Error` (a custom `E` cannot be made from
+    /// the errors a remote call may bring back).
+    fn client_impls(&self, client: &syn::Ident, call: impl Fn(&super::model::Method) -> TokenStream) -> TokenStream {
+        let (t, k) = (self.trait_ident, self.k);
+        let inherent = self.s.methods.iter().map(|m| {
+            let (ident, req, rep) = (&m.ident, &m.req_ty, &m.rep_ty);
+            let attrs = m.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let body = call(m);
             quote! {
-                #sig {
+                #(#attrs)*
+                pub async fn #ident(&self, req: #req) -> ::core::result::Result<#rep, #k::Error> {
                     let __inner = &self.inner;
-                    async move { __inner.unary::<#req, #rep>(#op, req).await.map_err(::core::convert::From::from) }
+                    #body
                 }
             }
         });
-        quote! {
-            impl #t for #c {
-                #(#methods)*
+        let trait_impl = if self.s.methods.iter().all(|m| m.bia_error) {
+            let methods = self.s.methods.iter().map(|m| {
+                let sig = self.method_sig(m, false);
+                let ident = &m.ident;
+                quote!(#sig { #client::#ident(self, req) })
+            });
+            quote! {
+                impl #t for #client {
+                    #(#methods)*
+                }
             }
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            impl #client {
+                #(#inherent)*
+            }
+            #trait_impl
         }
     }
 
+    pub(super) fn grpc_client_impl(&self) -> TokenStream {
+        self.client_impls(&self.grpc_client, |m| {
+            let (op, req, rep) = (&m.operation, &m.req_ty, &m.rep_ty);
+            quote!(__inner.unary::<#req, #rep>(#op, req).await)
+        })
+    }
+
     pub(super) fn http_client_impl(&self) -> TokenStream {
-        let (c, t) = (&self.http_client, self.trait_ident);
-        let methods = self.s.methods.iter().map(|m| {
-            let sig = self.method_sig(m, false);
+        self.client_impls(&self.http_client, |m| {
             let (req, rep) = (&m.req_ty, &m.rep_ty);
-            let route = self.route_static(m, 0);
-            quote! {
-                #sig {
-                    let __inner = &self.inner;
-                    async move { __inner.unary::<#req, #rep>(&#route, &req).await.map_err(::core::convert::From::from) }
-                }
-            }
-        });
-        quote! {
-            impl #t for #c {
-                #(#methods)*
-            }
-        }
+            let routes = (0..m.bindings.len()).map(|i| self.route_static(m, i));
+            quote!(__inner.unary::<#req, #rep>(&[#(&#routes),*], &req).await)
+        })
     }
 }

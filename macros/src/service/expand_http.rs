@@ -16,11 +16,10 @@ impl Generator<'_> {
         let op = &m.operation;
         let method = &b.method;
         let axum_path = b.template.axum();
-        let segs = b.template.segs.iter().map(|s| match s {
+        let mut n = 0;
+        let segs: Vec<TokenStream> = b.template.segs.iter().map(|s| match s {
             Seg::Lit(l) => quote!(#p::PathSeg::Lit(#l)),
             Seg::Var { field, pattern } => {
-                let total = pattern.iter().filter(|x| !matches!(x, PatternSeg::Lit(_))).count();
-                let mut n = 0;
                 let mut parts = Vec::new();
                 for (i, x) in pattern.iter().enumerate() {
                     if i > 0 {
@@ -28,17 +27,22 @@ impl Generator<'_> {
                     }
                     match x {
                         PatternSeg::Lit(l) => parts.push(quote!(#p::PatternSeg::Lit(#l))),
-                        PatternSeg::Star | PatternSeg::DoubleStar => {
-                            let name = Template::capture_name(field, n, total);
+                        PatternSeg::Star => {
+                            let name = Template::capture_name(n);
                             n += 1;
                             parts.push(quote!(#p::PatternSeg::Capture(#name)));
+                        }
+                        PatternSeg::DoubleStar => {
+                            let name = Template::capture_name(n);
+                            n += 1;
+                            parts.push(quote!(#p::PatternSeg::CaptureRest(#name)));
                         }
                     }
                 }
                 let slash = pattern.len() > 1 || pattern.contains(&PatternSeg::DoubleStar);
                 quote!(#p::PathSeg::Var { field: #field, pattern: &[#(#parts),*], slash: #slash })
             }
-        });
+        }).collect();
         let body = match &b.body {
             Body::None => quote!(#p::BodyRule::None),
             Body::All => quote!(#p::BodyRule::All),

@@ -169,36 +169,32 @@ impl Template {
         out
     }
 
-    /// The capture name of the `n`-th wildcard of `field`.
-    pub fn capture_name(field: &str, n: usize, total: usize) -> String {
-        let base = field.replace('.', "_");
-        if total == 1 {
-            base
-        } else {
-            format!("{base}_{n}")
-        }
+    /// The capture name of the `n`-th wildcard of the whole path. Names are
+    /// positional so routes of the same shape (a GET and a DELETE of
+    /// `/v1/user/<id>` and `/v1/user/<user_id>`) share one axum route.
+    pub fn capture_name(n: usize) -> String {
+        format!("p{n}")
     }
 
-    /// The axum route path: `/v1/shelves/{name}/books/{id}`, `{*rest}` for `**`.
+    /// The axum route path: `/v1/shelves/{p0}/books/{p1}`, `{*p0}` for `**`.
     pub fn axum(&self) -> String {
         let mut out = String::new();
+        let mut n = 0;
         for s in &self.segs {
             match s {
                 Seg::Lit(l) => out.push_str(l),
-                Seg::Var { field, pattern } => {
-                    let total = pattern.iter().filter(|p| !matches!(p, PatternSeg::Lit(_))).count();
-                    let mut n = 0;
+                Seg::Var { pattern, .. } => {
                     let parts: Vec<String> = pattern
                         .iter()
                         .map(|p| match p {
                             PatternSeg::Lit(l) => l.clone(),
                             PatternSeg::Star => {
                                 n += 1;
-                                format!("{{{}}}", Self::capture_name(field, n - 1, total))
+                                format!("{{{}}}", Self::capture_name(n - 1))
                             }
                             PatternSeg::DoubleStar => {
                                 n += 1;
-                                format!("{{*{}}}", Self::capture_name(field, n - 1, total))
+                                format!("{{*{}}}", Self::capture_name(n - 1))
                             }
                         })
                         .collect();
@@ -240,13 +236,13 @@ mod tests {
     fn templates() {
         let t = Template::parse("/v1/user/<id>").unwrap();
         assert_eq!(t.google(), "/v1/user/{id}");
-        assert_eq!(t.axum(), "/v1/user/{id}");
+        assert_eq!(t.axum(), "/v1/user/{p0}");
         let t = Template::parse("/v1/{name=shelves/*}/books/<book.id>").unwrap();
         assert_eq!(t.google(), "/v1/{name=shelves/*}/books/{book.id}");
-        assert_eq!(t.axum(), "/v1/shelves/{name}/books/{book_id}");
+        assert_eq!(t.axum(), "/v1/shelves/{p0}/books/{p1}");
         assert_eq!(t.fields(), vec!["name", "book.id"]);
         let t = Template::parse("/files/<path=**>").unwrap();
-        assert_eq!(t.axum(), "/files/{*path}");
+        assert_eq!(t.axum(), "/files/{*p0}");
         assert!(Template::parse("v1").is_err());
         assert!(Template::parse("/v1/<a=**>/x").is_err());
         assert!(Template::parse("/v1/x<id>").is_err());

@@ -39,6 +39,8 @@ pub struct Method {
     pub req_ty: syn::Type,
     pub rep_ty: syn::Type,
     pub output: syn::Type,
+    /// The method returns `bia::Error` (so clients can implement the trait).
+    pub bia_error: bool,
     pub bindings: Vec<Binding>,
     /// Bound from the default rule (`POST /pkg.Svc/Method`), not from `#[rpc]`.
     pub default_route: bool,
@@ -79,8 +81,9 @@ fn message_type(ty: &syn::Type, what: &str) -> Result<(), syn::Error> {
     Ok(())
 }
 
-/// `bia::Result<T>` or `Result<T, E>` -> `T`.
-fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type), syn::Error> {
+/// `bia::Result<T>` or `Result<T, E>` -> `T`, the whole type, and whether
+/// the error is `bia::Error`.
+fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn::Error> {
     let hint = "an rpc method returns `bia::Result<Reply>` (or `Result<Reply, E>` with `E: Into<bia::Error>`)";
     let syn::ReturnType::Type(_, ty) = ret else {
         return Err(syn::Error::new(ret.span(), format!("missing return type: {hint}")));
@@ -112,7 +115,12 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type), syn::Erro
                 return Err(syn::Error::new(rep.span(), "server streaming (`impl Stream`) is not supported yet; return a message"));
             }
             message_type(rep, "reply")?;
-            Ok(((*rep).clone(), (**ty).clone()))
+            let bia_error = match types.get(1) {
+                None => true,
+                Some(syn::Type::Path(e)) => e.path.segments.last().is_some_and(|s| s.ident == "Error"),
+                Some(_) => false,
+            };
+            Ok(((*rep).clone(), (**ty).clone(), bia_error))
         }
         _ => Err(syn::Error::new(ty.span(), hint)),
     }
@@ -278,7 +286,7 @@ impl Service {
                 return None;
             }
         };
-        let (rep_ty, output) = match reply_type(&sig.output) {
+        let (rep_ty, output, bia_error) = match reply_type(&sig.output) {
             Ok(t) => t,
             Err(e) => {
                 errors.push(e);
@@ -345,6 +353,7 @@ impl Service {
             req_ty,
             rep_ty,
             output,
+            bia_error,
             bindings,
             default_route,
             doc: docs(&f.attrs),

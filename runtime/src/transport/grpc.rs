@@ -147,8 +147,31 @@ where
         let mut grpc = Grpc::new(ServerCodec::<Rep, Req>::default())
             .apply_compression_config(cfg.accept_compression, cfg.send_compression)
             .apply_max_message_size_config(cfg.max_decoding_message_size, cfg.max_encoding_message_size);
-        Ok(grpc.unary(Once(Some(handler)), req).await)
+        let res = grpc.unary(Once(Some(handler)), req).await;
+        Ok(map_size_error(res))
     })
+}
+
+/// tonic reports a request over the size limit as `OutOfRange`; Bia's error
+/// model says 413 / `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`.
+fn map_size_error(res: http::Response<Body>) -> http::Response<Body> {
+    let out_of_range = res
+        .headers()
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == b"11");
+    if !out_of_range {
+        return res;
+    }
+    let message = res
+        .headers()
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .map(|m| percent_encoding::percent_decode_str(m).decode_utf8_lossy().into_owned())
+        .unwrap_or_default();
+    if !message.contains("too large") {
+        return res;
+    }
+    Error::payload_too_large("PAYLOAD_TOO_LARGE", message).to_status().into_http()
 }
 
 /// The `Unimplemented` reply for an unknown method (generated code calls this).

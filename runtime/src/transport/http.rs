@@ -72,8 +72,39 @@ pub enum BodyRule {
 pub enum PatternSeg {
     /// Literal text.
     Lit(&'static str),
-    /// A captured path segment (`*`) or the rest of the path (`**`), by capture name.
+    /// A captured path segment (`*`), by capture name.
     Capture(&'static str),
+    /// The captured rest of the path (`**`), by capture name.
+    CaptureRest(&'static str),
+}
+
+/// Whether `value` fits a variable's pattern (the client picks the binding
+/// whose patterns the request's values fit, as grpc-gateway clients do).
+fn fits(pattern: &[PatternSeg], value: &str) -> bool {
+    if value.is_empty() {
+        return false;
+    }
+    if let [PatternSeg::Capture(_)] | [PatternSeg::CaptureRest(_)] = pattern {
+        return true;
+    }
+    let mut segs = value.split('/');
+    for p in pattern {
+        match p {
+            PatternSeg::Lit("/") => {}
+            PatternSeg::Lit(l) => {
+                if segs.next() != Some(*l) {
+                    return false;
+                }
+            }
+            PatternSeg::Capture(_) => {
+                if segs.next().is_none_or(str::is_empty) {
+                    return false;
+                }
+            }
+            PatternSeg::CaptureRest(_) => return segs.next().is_some_and(|s| !s.is_empty()),
+        }
+    }
+    segs.next().is_none()
 }
 
 /// One piece of a path template.
@@ -125,7 +156,9 @@ fn codec_error(field: &str, message: String) -> Error {
 }
 
 fn json_error(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
-    let path = e.path().to_string();
+    // `?` marks a segment the tracker could not name (e.g. a malformed key).
+    let path: String = e.path().to_string().split('.').take_while(|s| *s != "?").collect::<Vec<_>>().join(".");
+    let path = if path.is_empty() { ".".to_owned() } else { path };
     let field = match (prefix, path.as_str()) {
         (p, ".") => p.to_owned(),
         ("", p) => p.to_owned(),
@@ -208,7 +241,7 @@ async fn bind<Req: Message>(route: &Route, cfg: &ServiceConfig, req: axum::extra
             for p in *pattern {
                 match p {
                     PatternSeg::Lit(l) => value.push_str(l),
-                    PatternSeg::Capture(name) => {
+                    PatternSeg::Capture(name) | PatternSeg::CaptureRest(name) => {
                         if let Some((_, v)) = params.iter().find(|(k, _)| k == name) {
                             value.push_str(v);
                         }
@@ -379,9 +412,24 @@ impl HttpClient {
         Ok(Self { base, client })
     }
 
-    /// One unary call (generated clients call this).
+    /// One unary call over the first of `routes` whose path patterns the
+    /// request's values fit (generated clients call this).
     #[doc(hidden)]
-    pub async fn unary<Req: Message, Rep: Message>(&self, route: &'static Route, req: &Req) -> Result<Rep, Error> {
+    pub async fn unary<Req: Message, Rep: Message>(&self, routes: &[&'static Route], req: &Req) -> Result<Rep, Error> {
+        let route = routes
+            .iter()
+            .find(|r| {
+                r.template.iter().all(|s| match s {
+                    PathSeg::Lit(_) => true,
+                    PathSeg::Var { field, pattern, .. } => fits(pattern, &req.param(field).unwrap_or_default()),
+                })
+            })
+            .ok_or_else(|| {
+                Error::bad_request(
+                    "NO_MATCHING_ROUTE",
+                    format!("the path fields of the request fit no HTTP binding of {}", routes[0].operation),
+                )
+            })?;
         let mut url = String::with_capacity(self.base.len() + 32);
         url.push_str(&self.base);
         for seg in route.template {
