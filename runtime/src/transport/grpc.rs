@@ -298,10 +298,12 @@ impl GrpcServer {
         let fds = schema.file_descriptor_set();
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_file_descriptor_set(fds.clone())
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()
             .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
         let reflection_v1alpha = tonic_reflection::server::Builder::configure()
             .register_file_descriptor_set(fds)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()
             .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
         let routes = self.routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);

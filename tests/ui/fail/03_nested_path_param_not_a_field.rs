@@ -1,0 +1,18 @@
+#[bia::message(package = "ui.v1")]
+pub struct User {
+    pub id: String,
+    pub name: String,
+}
+
+#[bia::message(package = "ui.v1")]
+pub struct UpdateUserRequest {
+    pub user: Option<User>,
+}
+
+#[bia::service(package = "ui.v1")]
+pub trait Users: Send + Sync + 'static {
+    #[rpc(patch = "/v1/users/<user.nope>", body = "user")]
+    async fn update_user(&self, req: UpdateUserRequest) -> bia::Result<User>;
+}
+
+fn main() {}
