@@ -13,6 +13,9 @@ mod message;
 mod service;
 mod symbol;
 
+#[cfg(test)]
+mod snapshots;
+
 use proc_macro::TokenStream;
 
 /// See `bia::message`.

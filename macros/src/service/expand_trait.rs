@@ -38,17 +38,18 @@ impl Generator<'_> {
             let attrs = &m.attrs;
             let sig = self.method_sig(m, true);
             let op = &m.operation;
-            let note = format!("Operation `{op}`.");
+            let note = format!(" Operation `{op}`.");
+            let sep = if m.doc.is_empty() { quote!() } else { quote!(#[doc = ""]) };
             match &m.default_body {
                 Some(body) => quote! {
                     #(#attrs)*
-                    #[doc = ""]
+                    #sep
                     #[doc = #note]
                     #sig { async move #body }
                 },
                 None => quote! {
                     #(#attrs)*
-                    #[doc = ""]
+                    #sep
                     #[doc = #note]
                     #sig;
                 },

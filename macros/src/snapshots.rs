@@ -1,0 +1,124 @@
+//! Expansion snapshots: each macro's output, pretty-printed with prettyplease,
+//! compared with a file checked in under `tests/snapshots/`. Run with
+//! `BIA_SNAPSHOTS=overwrite` after an intended change and review the diff.
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn snapshot(name: &str, tokens: TokenStream) {
+    let file: syn::File = syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{tokens}"));
+    let text = prettyplease::unparse(&file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/snapshots").join(format!("{name}.expanded.rs"));
+    let overwrite = std::env::var("BIA_SNAPSHOTS").as_deref() == Ok("overwrite");
+    match std::fs::read_to_string(&path) {
+        Ok(old) if !overwrite => assert!(old == text, "{name}: expansion changed; review and re-run with BIA_SNAPSHOTS=overwrite\n--- new ---\n{text}"),
+        _ => {
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("create snapshots dir");
+            std::fs::write(&path, &text).expect("write snapshot");
+            assert!(overwrite, "{name}: snapshot {} was missing and has been written; re-run", path.display());
+        }
+    }
+}
+
+fn message_input() -> (TokenStream, TokenStream) {
+    (
+        quote!(package = "user.v1"),
+        quote! {
+            /// A user.
+            pub struct UserInfo {
+                pub id: String,
+                pub display_name: String,
+                #[field(tag = 5, sint64)]
+                pub age: i64,
+                pub nickname: Option<String>,
+                pub tags: Vec<String>,
+                pub labels: ::std::collections::HashMap<String, i32>,
+                pub role: Role,
+                pub address: Option<Address>,
+            }
+        },
+    )
+}
+
+fn service_input() -> (TokenStream, TokenStream) {
+    (
+        quote!(package = "user.v1", name = "User"),
+        quote! {
+            /// The user service.
+            pub trait UserApi: Send + Sync + 'static {
+                /// Creates a user.
+                #[rpc(post = "/v1/user", body = "*")]
+                async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
+                #[rpc(get = "/v1/user/<id>")]
+                async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
+                async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
+            }
+        },
+    )
+}
+
+#[test]
+fn message() {
+    let (attr, item) = message_input();
+    snapshot("message", crate::message::message(attr, item));
+}
+
+#[test]
+fn enumeration() {
+    let out = crate::message::enumeration::enumeration(
+        quote!(package = "user.v1"),
+        quote!(pub enum Role { Unspecified = 0, Admin = 1, #[value(name = "ROLE_GUEST_USER")] Guest = 2 }),
+    );
+    snapshot("enumeration", out);
+}
+
+#[test]
+fn errors() {
+    let out = crate::errors::errors(
+        quote!(domain = "user.v1"),
+        quote!(pub enum UserError { #[error(code = 404)] UserNotFound, #[error(code = 409, message = "email is taken")] EmailTaken }),
+    );
+    snapshot("errors", out);
+}
+
+#[test]
+fn service() {
+    let (attr, item) = service_input();
+    snapshot("service", crate::service::service(attr, item));
+}
+
+/// A renamed runtime crate must be the only path the output uses.
+#[test]
+fn crate_override_is_honoured_everywhere() {
+    let (_, item) = message_input();
+    let m = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    let (_, item) = service_input();
+    let s = crate::service::service(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    let e = crate::errors::errors(quote!(crate = "::renamed"), quote!(pub enum E { #[error(code = 404)] A })).to_string();
+    let n = crate::message::enumeration::enumeration(quote!(crate = "::renamed"), quote!(pub enum R { A = 0 })).to_string();
+    for out in [m, s, e, n] {
+        assert!(out.contains(":: renamed ::"), "{out}");
+        assert!(!out.contains(":: bia ::"), "the output names `::bia` despite `crate = \"::renamed\"`:\n{out}");
+    }
+}
+
+/// A misuse still re-emits the user's trait (attributes stripped), so impls of
+/// it keep compiling and only the real error is reported.
+#[test]
+fn failed_service_still_emits_the_trait() {
+    let out = crate::service::service(
+        quote!(package = "user.v1"),
+        quote! {
+            pub trait Broken {
+                #[rpc(fetch = "/x")]
+                async fn get(&self, req: Req) -> bia::Result<Rep>;
+            }
+        },
+    )
+    .to_string();
+    assert!(out.contains("pub trait Broken"), "{out}");
+    assert!(!out.contains("# [rpc"), "{out}");
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+}

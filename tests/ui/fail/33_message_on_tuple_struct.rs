@@ -1,0 +1,4 @@
+#[bia::message(package = "ui.v1")]
+pub struct UserId(pub String);
+
+fn main() {}

@@ -1,0 +1,21 @@
+#[bia::message(package = "ui.v1")]
+pub struct GetUserRequest {
+    pub id: String,
+}
+
+#[bia::message(package = "ui.v1")]
+pub struct User {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub struct MyError;
+
+#[bia::service(package = "ui.v1")]
+pub trait Users: Send + Sync + 'static {
+    #[rpc(get = "/v1/users/<id>")]
+    async fn get_user(&self, req: GetUserRequest) -> Result<User, MyError>;
+}
+
+fn main() {}
