@@ -30,6 +30,12 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
     message::enumeration::enumeration(attr.into(), item.into()).into()
 }
 
+/// See `bia::oneof`.
+#[proc_macro_attribute]
+pub fn oneof(attr: TokenStream, item: TokenStream) -> TokenStream {
+    message::oneof::oneof(attr.into(), item.into()).into()
+}
+
 /// See `bia::service`.
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -11,6 +11,7 @@ pub const JSON: &str = "json";
 pub const FIELD: &str = "field";
 pub const TAG: &str = "tag";
 pub const JSON_NAME: &str = "json_name";
+pub const ONEOF: &str = "oneof";
 
 /// `#[value(...)]` on enum variants.
 pub const VALUE: &str = "value";

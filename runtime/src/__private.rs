@@ -16,7 +16,7 @@ pub use crate::codec::{
     MessageCodec, OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer,
     SingularSeed, SingularSer,
 };
-pub use crate::codec::snake_case_output;
+pub use crate::codec::{snake_case_output, tags_overlap, Oneof};
 pub use crate::schema::{
     DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder,
     ServiceDef,
@@ -35,7 +35,19 @@ pub fn field_def<C: Codec<T>, T>(
     label: Label,
     doc: &'static str,
 ) -> FieldDef {
-    FieldDef { name, json_name, number, label, ty: C::describe(b), key: None, doc }
+    FieldDef { name, json_name, number, label, ty: C::describe(b), key: None, oneof: None, doc }
+}
+
+/// The field description of a oneof member (generated code calls this).
+pub fn oneof_member_def<C: Codec<T>, T>(
+    b: &mut SchemaBuilder,
+    name: &'static str,
+    json_name: &'static str,
+    number: u32,
+    oneof: &'static str,
+    doc: &'static str,
+) -> FieldDef {
+    FieldDef { name, json_name, number, label: Label::Singular, ty: C::describe(b), key: None, oneof: Some(oneof), doc }
 }
 
 /// The field description of a map field (generated code calls this).
@@ -53,6 +65,7 @@ pub fn map_field_def<KC: Codec<K>, K, VC: Codec<V>, V>(
         label: Label::Map,
         ty: VC::describe(b),
         key: Some(KC::describe(b)),
+        oneof: None,
         doc,
     }
 }

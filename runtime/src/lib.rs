@@ -44,7 +44,7 @@ pub mod transport;
 pub mod __private;
 
 pub use app::{App, Running};
-pub use codec::{Enumeration, Message};
+pub use codec::{Enumeration, Message, Oneof};
 pub use error::{Error, Result};
 
 /// Marks a struct as a protobuf message with proto3 JSON.
@@ -84,6 +84,21 @@ pub use bia_macros::message;
 /// assert_eq!(Role::default(), Role::Unspecified);
 /// ```
 pub use bia_macros::enumeration;
+
+/// Marks an enum of one-value variants as a proto `oneof`; a message holds it
+/// as `#[field(oneof)] pub choice: Option<Choice>`. Each variant needs
+/// `#[field(tag = N)]` (the tags share the message's tag space).
+///
+/// ```
+/// #[bia::oneof]
+/// pub enum Target {
+///     #[field(tag = 2)]
+///     UserId(i64),
+///     #[field(tag = 3)]
+///     Email(String),
+/// }
+/// ```
+pub use bia_macros::oneof;
 
 /// Turns a trait into a gRPC service and an HTTP/JSON API.
 ///

@@ -446,28 +446,86 @@ const _: () = {
             if !b.begin_message("user.v1.UserInfo") {
                 return;
             }
-            let fields = ::std::vec![
-                ::bia::__private::field_def:: < < String as ::bia::__private::ProtoType >
-                ::Codec, String > (b, "id", "id", 1u32,
-                ::bia::__private::Label::Singular, ""), ::bia::__private::field_def:: < <
-                String as ::bia::__private::ProtoType > ::Codec, String > (b,
-                "display_name", "displayName", 2u32, ::bia::__private::Label::Singular,
-                ""), ::bia::__private::field_def:: < ::bia::__private::codec::SInt64, i64
-                > (b, "age", "age", 5u32, ::bia::__private::Label::Singular, ""),
-                ::bia::__private::field_def:: < < String as ::bia::__private::ProtoType >
-                ::Codec, String > (b, "nickname", "nickname", 6u32,
-                ::bia::__private::Label::Optional, ""), ::bia::__private::field_def:: < <
-                String as ::bia::__private::ProtoType > ::Codec, String > (b, "tags",
-                "tags", 7u32, ::bia::__private::Label::Repeated, ""),
-                ::bia::__private::map_field_def:: < < String as
-                ::bia::__private::ProtoType > ::Codec, String, < i32 as
-                ::bia::__private::ProtoType > ::Codec, i32 > (b, "labels", "labels",
-                8u32, ""), ::bia::__private::field_def:: < < Role as
-                ::bia::__private::ProtoType > ::Codec, Role > (b, "role", "role", 9u32,
-                ::bia::__private::Label::Singular, ""), ::bia::__private::field_def:: < <
-                Address as ::bia::__private::ProtoType > ::Codec, Address > (b,
-                "address", "address", 10u32, ::bia::__private::Label::Optional, "")
-            ];
+            let mut fields = ::std::vec::Vec::new();
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(b, "id", "id", 1u32, ::bia::__private::Label::Singular, ""),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(
+                        b,
+                        "display_name",
+                        "displayName",
+                        2u32,
+                        ::bia::__private::Label::Singular,
+                        "",
+                    ),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        ::bia::__private::codec::SInt64,
+                        i64,
+                    >(b, "age", "age", 5u32, ::bia::__private::Label::Singular, ""),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(
+                        b,
+                        "nickname",
+                        "nickname",
+                        6u32,
+                        ::bia::__private::Label::Optional,
+                        "",
+                    ),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(b, "tags", "tags", 7u32, ::bia::__private::Label::Repeated, ""),
+                );
+            fields
+                .push(
+                    ::bia::__private::map_field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                        <i32 as ::bia::__private::ProtoType>::Codec,
+                        i32,
+                    >(b, "labels", "labels", 8u32, ""),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <Role as ::bia::__private::ProtoType>::Codec,
+                        Role,
+                    >(b, "role", "role", 9u32, ::bia::__private::Label::Singular, ""),
+                );
+            fields
+                .push(
+                    ::bia::__private::field_def::<
+                        <Address as ::bia::__private::ProtoType>::Codec,
+                        Address,
+                    >(
+                        b,
+                        "address",
+                        "address",
+                        10u32,
+                        ::bia::__private::Label::Optional,
+                        "",
+                    ),
+                );
             b.add_message(
                 "user.v1.UserInfo",
                 ::bia::__private::MessageDef {

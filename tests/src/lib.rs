@@ -53,6 +53,19 @@ pub struct Author {
     pub name: String,
 }
 
+/// A oneof: exactly one of these, or none.
+#[bia::oneof]
+pub enum Choice {
+    #[field(tag = 30)]
+    Text(String),
+    #[field(tag = 31, sint64)]
+    Number(i64),
+    #[field(tag = 32)]
+    Person(Author),
+    #[field(tag = 33)]
+    Color(Genre),
+}
+
 /// Every container kind, explicit tags, a renamed JSON name, reserved tags.
 #[bia::message(package = "test.v1", reserved = [9, 10])]
 pub struct Kinds {
@@ -74,6 +87,8 @@ pub struct Kinds {
     pub scalars: Option<Scalars>,
     pub flags: HashMap<bool, bool>,
     pub blobs: Vec<Vec<u8>>,
+    #[field(oneof)]
+    pub choice: Option<Choice>,
 }
 
 /// A book.

@@ -220,6 +220,7 @@ fn full_kinds() -> Kinds {
         }),
         flags: HashMap::from([(true, false), (false, true)]),
         blobs: vec![vec![], vec![9, 9]],
+        choice: Some(Choice::Person(Author { id: 3, name: "chosen".into() })),
     }
 }
 
@@ -228,7 +229,10 @@ async fn every_field_kind_round_trips_on_both_transports() {
     let app = start_library().await;
     let grpc = LibraryGrpcClient::connect(app.grpc_url()).await.unwrap();
     let http = LibraryHttpClient::new(app.http_url()).unwrap();
-    for kinds in [full_kinds(), Kinds::default()] {
+    let oneofs = [Choice::Text(String::new()), Choice::Number(-3), Choice::Color(Genre::Unspecified)]
+        .into_iter()
+        .map(|c| Kinds { choice: Some(c), ..Default::default() });
+    for kinds in [full_kinds(), Kinds::default()].into_iter().chain(oneofs) {
         let g = grpc.echo(kinds.clone()).await.unwrap();
         let h = http.echo(kinds.clone()).await.unwrap();
         assert_eq!(g, kinds);

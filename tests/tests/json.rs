@@ -107,6 +107,24 @@ fn floats_bytes_and_well_known_types() {
 }
 
 #[test]
+fn oneof_members_are_fields_of_the_message() {
+    let k = Kinds { choice: Some(Choice::Number(-7)), ..Default::default() };
+    let v = serde_json::to_value(&k).unwrap();
+    assert_eq!(v["number"], "-7");
+    assert!(v.get("text").is_none() && v.get("choice").is_none());
+    let back: Kinds = serde_json::from_value(json!({"person": {"name": "p"}})).unwrap();
+    assert_eq!(back.choice, Some(Choice::Person(Author { id: 0, name: "p".into() })));
+    let back: Kinds = serde_json::from_value(json!({"color": "GENRE_FICTION"})).unwrap();
+    assert_eq!(back.choice, Some(Choice::Color(Genre::Fiction)));
+    // Protobuf: the member present on the wire, last one wins.
+    let bytes = prost::Message::encode_to_vec(&k);
+    assert_eq!(<Kinds as prost::Message>::decode(&bytes[..]).unwrap(), k);
+    let mut two = prost::Message::encode_to_vec(&Kinds { choice: Some(Choice::Text("a".into())), ..Default::default() });
+    two.extend(prost::Message::encode_to_vec(&k));
+    assert_eq!(<Kinds as prost::Message>::decode(&two[..]).unwrap().choice, Some(Choice::Number(-7)));
+}
+
+#[test]
 fn snake_case_output_on_request() {
     let k = Kinds { maybe_count: Some(2), original_name: "x".into(), ..Default::default() };
     let v = bia::codec::with_snake_case_output(|| serde_json::to_value(&k).unwrap());

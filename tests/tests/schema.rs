@@ -69,6 +69,7 @@ fn http_rules_are_in_the_proto_as_google_api_http() {
     assert!(text.contains("optional int32 maybe_count = 1;"), "{text}");
     assert!(text.contains("string original_name = 24 [json_name = \"renamed\"];"), "{text}");
     assert!(text.contains("sint64 s64 = 6;"), "{text}");
+    assert!(text.contains("  oneof choice {\n    string text = 30;\n    sint64 number = 31;\n    Author person = 32;\n    Genre color = 33;\n  }"), "{text}");
     let (_, pool) = compile(&schema);
     let method = pool.get_service_by_name("test.v1.Library").unwrap().methods().find(|m| m.name() == "GetBook").unwrap();
     let http_ext = pool.get_extension_by_name("google.api.http").unwrap();

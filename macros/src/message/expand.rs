@@ -84,6 +84,7 @@ impl Gen<'_> {
         let mut encode = Vec::new();
         let mut len = Vec::new();
         let mut merge = Vec::new();
+        let mut oneof_merge = Vec::new();
         for f in &self.m.fields {
             let (fi, tag, c, e) = (&f.ident, f.tag, self.codec(f), &f.elem);
             let fname = &f.name;
@@ -108,6 +109,19 @@ impl Gen<'_> {
                     len.push(quote!(#p::map::encoded_len::<#key_codec, #key, #c, #e, _>(#tag, &self.#fi)));
                     merge.push(quote!(#tag => #p::map::merge::<#key_codec, #key, #c, #e, _>(wire_type, &mut self.#fi, buf, ctx)));
                 }
+                Kind::Oneof => {
+                    encode.push(quote! {
+                        if let ::core::option::Option::Some(v) = &self.#fi {
+                            <#e as #p::Oneof>::encode(v, buf);
+                        }
+                    });
+                    len.push(quote!(::core::option::Option::map_or(self.#fi.as_ref(), 0, <#e as #p::Oneof>::encoded_len)));
+                    oneof_merge.push(quote! {
+                        __tag if <#e as #p::Oneof>::TAGS.contains(&__tag) => <#e as #p::Oneof>::merge(&mut self.#fi, __tag, wire_type, buf, ctx)
+                            .map_err(|e| #p::field_error(e, #name, #fname)),
+                    });
+                    continue;
+                }
             }
             let last = merge.pop().expect("just pushed");
             merge.push(quote!(#last.map_err(|e| #p::field_error(e, #name, #fname)),));
@@ -127,6 +141,7 @@ impl Gen<'_> {
                 ) -> ::core::result::Result<(), #p::prost::DecodeError> {
                     match tag {
                         #(#merge)*
+                        #(#oneof_merge)*
                         _ => #p::skip_field(wire_type, tag, buf, ctx),
                     }
                 }
@@ -151,6 +166,7 @@ impl Gen<'_> {
             Kind::Map { key, key_codec } => {
                 quote!(#p::MapSer::<#key_codec, #key, #c, #e, _>(#place, ::core::marker::PhantomData))
             }
+            Kind::Oneof => unreachable!("oneof fields are serialized as entries"),
         }
     }
 
@@ -163,6 +179,7 @@ impl Gen<'_> {
             Kind::Optional => quote!(#p::OptionalSeed::<#c, #e>::new()),
             Kind::Repeated => quote!(#p::RepeatedSeed::<#c, #e>::new()),
             Kind::Map { key, key_codec } => quote!(#p::MapSeed::<#key_codec, #key, #c, #e, _>::new()),
+            Kind::Oneof => unreachable!("oneof fields are read by member"),
         }
     }
 
@@ -183,6 +200,14 @@ impl Gen<'_> {
         let entries = self.m.fields.iter().map(|f| {
             let fi = &f.ident;
             let (snake, camel) = (&f.name, &f.json_name);
+            if let Kind::Oneof = f.kind {
+                let e = &f.elem;
+                return quote! {
+                    if let ::core::option::Option::Some(v) = &self.#fi {
+                        <#e as #p::Oneof>::serialize_entry(v, &mut __map, __snake)?;
+                    }
+                };
+            }
             let value = self.ser_value(f, quote!(&self.#fi));
             let key = quote!(if __snake { #snake } else { #camel });
             match f.kind {
@@ -197,7 +222,15 @@ impl Gen<'_> {
                 _ => quote!(__map.serialize_entry(#key, &#value)?;),
             }
         });
-        let arms = self.m.fields.iter().map(|f| {
+        let oneof_arms = self.m.fields.iter().filter(|f| matches!(f.kind, Kind::Oneof)).map(|f| {
+            let (fi, e) = (&f.ident, &f.elem);
+            quote! {
+                __other if <#e as #p::Oneof>::is_key(__other) => {
+                    __msg.#fi = ::core::option::Option::Some(<#e as #p::Oneof>::deserialize_member(__other, &mut __access)?);
+                }
+            }
+        });
+        let arms = self.m.fields.iter().filter(|f| !matches!(f.kind, Kind::Oneof)).map(|f| {
             let fi = &f.ident;
             let names = Self::names(f);
             let seed = self.de_seed(f);
@@ -228,6 +261,7 @@ impl Gen<'_> {
                             while let ::core::option::Option::Some(__key) = __access.next_key::<#p::Key<'de>>()? {
                                 match __key.as_str() {
                                     #(#arms)*
+                                    #(#oneof_arms)*
                                     _ => { __access.next_value::<#p::serde::de::IgnoredAny>()?; }
                                 }
                             }
@@ -253,15 +287,52 @@ impl Gen<'_> {
         let mut query = Vec::new();
         let mut json_in = Vec::new();
         let mut json_out = Vec::new();
+        let mut oneof_bind = Vec::new();
+        let mut oneof_param = Vec::new();
+        let mut tag_checks = Vec::new();
+        let plain_tags: Vec<u32> = self.m.fields.iter().filter(|f| !matches!(f.kind, Kind::Oneof)).map(|f| f.tag).collect();
+        let mut oneofs_seen: Vec<&syn::Type> = Vec::new();
         for f in &self.m.fields {
             let (fi, c, e, tag) = (&f.ident, self.codec(f), &f.elem, f.tag);
+            if let Kind::Oneof = f.kind {
+                let fname = &f.name;
+                let fdoc = &f.doc;
+                defs.push(quote!(fields.extend(<#e as #p::Oneof>::describe(b, #fname));));
+                let _ = fdoc;
+                oneof_bind.push(quote! {
+                    if let ::core::option::Option::Some(r) = <#e as #p::Oneof>::bind_param(&mut self.#fi, __head, __rest, value) {
+                        return r;
+                    }
+                });
+                oneof_param.push(quote! {
+                    if let ::core::option::Option::Some(v) = <#e as #p::Oneof>::param(&self.#fi, __head, __rest) {
+                        return ::core::option::Option::Some(v);
+                    }
+                });
+                query.push(quote! {
+                    if let ::core::option::Option::Some(v) = &self.#fi {
+                        <#e as #p::Oneof>::write_query(v, prefix, skip, q);
+                    }
+                });
+                let msg = format!("a member of oneof `{fname}` reuses a tag of another field of {}; change its #[field(tag = N)]", self.m.full_name);
+                tag_checks.push(quote! {
+                    const _: () = ::core::assert!(!#p::tags_overlap(&[#(#plain_tags),*], <#e as #p::Oneof>::TAGS), #msg);
+                });
+                for other in &oneofs_seen {
+                    tag_checks.push(quote! {
+                        const _: () = ::core::assert!(!#p::tags_overlap(<#other as #p::Oneof>::TAGS, <#e as #p::Oneof>::TAGS), #msg);
+                    });
+                }
+                oneofs_seen.push(e);
+                continue;
+            }
             let (fname, jname, fdoc) = (&f.name, &f.json_name, &f.doc);
             let names = Self::names(f);
             let module = match f.kind {
                 Kind::Singular => Some(quote!(singular)),
                 Kind::Optional => Some(quote!(optional)),
                 Kind::Repeated => Some(quote!(repeated)),
-                Kind::Map { .. } => None,
+                Kind::Map { .. } | Kind::Oneof => None,
             };
             let nested = match f.kind {
                 Kind::Singular | Kind::Optional => quote!(<#c as #p::Codec<#e>>::NESTED),
@@ -270,7 +341,7 @@ impl Gen<'_> {
             metas.push(quote!(#p::FieldMeta { name: #fname, json_name: #jname, nested: #nested }));
             match (&f.kind, &module) {
                 (Kind::Map { key, key_codec }, _) => {
-                    defs.push(quote!(#p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc)));
+                    defs.push(quote!(fields.push(#p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc));));
                     bind.push(quote!(#names => ::core::result::Result::Ok(false),));
                     param.push(quote!(#names => ::core::option::Option::None,));
                 }
@@ -280,7 +351,7 @@ impl Gen<'_> {
                         Kind::Optional => quote!(Optional),
                         _ => quote!(Repeated),
                     };
-                    defs.push(quote!(#p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc)));
+                    defs.push(quote!(fields.push(#p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc));));
                     bind.push(quote!(#names => #p::#module::bind::<#c, #e>(&mut self.#fi, __rest, value),));
                     param.push(quote!(#names => #p::#module::param::<#c, #e>(&self.#fi, __rest),));
                     query.push(quote!(#p::#module::query::<#c, #e>(&self.#fi, prefix, #fname, skip, q);));
@@ -303,7 +374,8 @@ impl Gen<'_> {
                     if !b.begin_message(#full) {
                         return;
                     }
-                    let fields = ::std::vec![#(#defs),*];
+                    let mut fields = ::std::vec::Vec::new();
+                    #(#defs)*
                     b.add_message(#full, #p::MessageDef {
                         package: #package,
                         name: #name,
@@ -321,7 +393,10 @@ impl Gen<'_> {
                     let _ = (&__rest, &value);
                     match __head {
                         #(#bind)*
-                        _ => ::core::result::Result::Ok(false),
+                        _ => {
+                            #(#oneof_bind)*
+                            ::core::result::Result::Ok(false)
+                        }
                     }
                 }
 
@@ -333,7 +408,10 @@ impl Gen<'_> {
                     let _ = &__rest;
                     match __head {
                         #(#param)*
-                        _ => ::core::option::Option::None,
+                        _ => {
+                            #(#oneof_param)*
+                            ::core::option::Option::None
+                        }
                     }
                 }
 
@@ -360,6 +438,8 @@ impl Gen<'_> {
             impl #p::ProtoType for #ident {
                 type Codec = #p::MessageCodec;
             }
+
+            #(#tag_checks)*
         }
     }
 }

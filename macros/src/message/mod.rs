@@ -1,6 +1,7 @@
 //! `#[bia::message]` and `#[bia::enumeration]`.
 
 pub mod enumeration;
+pub mod oneof;
 mod expand;
 /// Helpers other macro families reuse.
 pub mod expand_helpers {

@@ -23,6 +23,8 @@ pub enum Kind {
     Repeated,
     /// `HashMap<K, V>` / `BTreeMap<K, V>`.
     Map { key: syn::Type, key_codec: TokenStream },
+    /// `#[field(oneof)] Option<T>`: the members of `T` are fields of the message.
+    Oneof,
 }
 
 /// A checked field.
@@ -194,6 +196,30 @@ impl Message {
         let mut next_tag = 1u32;
         for f in raw.fields {
             let name = case::unraw(&f.ident);
+            if let Some(span) = f.oneof {
+                if f.tag.is_some() || f.json_name.is_some() || f.encoding.is_some() {
+                    errors.error_at(span, "a oneof field takes no tag, json_name or encoding: put them on the variants of the #[bia::oneof] enum");
+                    continue;
+                }
+                let inner = match last_segment(&f.ty) {
+                    Some((id, args)) if id == "Option" && args.len() == 1 => args[0].clone(),
+                    _ => {
+                        errors.error(&f.ty, "a oneof field is `Option<T>` where `T` is a #[bia::oneof] enum (None: no member set)");
+                        continue;
+                    }
+                };
+                fields.push(Field {
+                    ident: f.ident,
+                    json_name: case::json_name(&name),
+                    name,
+                    tag: 0,
+                    kind: Kind::Oneof,
+                    elem: inner,
+                    codec: TokenStream::new(),
+                    doc: f.doc,
+                });
+                continue;
+            }
             let tag = match &f.tag {
                 Some(lit) => match lit.base10_parse::<u32>() {
                     Ok(t) if (1..=MAX_TAG).contains(&t) && !(19000..=19999).contains(&t) => t,

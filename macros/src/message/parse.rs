@@ -23,6 +23,8 @@ pub struct RawField {
     pub tag: Option<syn::LitInt>,
     pub json_name: Option<syn::LitStr>,
     pub encoding: Option<syn::Ident>,
+    /// `#[field(oneof)]`: an `Option<T>` where `T` is a `#[bia::oneof]` enum.
+    pub oneof: Option<proc_macro2::Span>,
     pub doc: String,
 }
 
@@ -77,6 +79,7 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
             tag: None,
             json_name: None,
             encoding: None,
+            oneof: None,
             doc: docs(&f.attrs),
         };
         for attr in f.attrs.iter().filter(|a| a.path().is_ident(symbol::FIELD)) {
@@ -85,6 +88,8 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
                     raw.tag = Some(meta.value()?.parse()?);
                 } else if meta.path.is_ident(symbol::JSON_NAME) {
                     raw.json_name = Some(lit_str(&meta)?);
+                } else if meta.path.is_ident(symbol::ONEOF) {
+                    raw.oneof = Some(meta.path.get_ident().expect("ident").span());
                 } else if let Some(ident) = meta.path.get_ident().filter(|i| {
                     symbol::ENCODINGS.iter().any(|(n, _, _)| i == n)
                 }) {
@@ -95,7 +100,7 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
                 } else {
                     let names: Vec<&str> = symbol::ENCODINGS.iter().map(|(n, _, _)| *n).collect();
                     return Err(meta.error(format!(
-                        "unknown #[field] argument; expected `tag = N`, `json_name = \"..\"` or an encoding ({})",
+                        "unknown #[field] argument; expected `tag = N`, `json_name = \"..\"`, `oneof` or an encoding ({})",
                         names.join(", ")
                     )));
                 }

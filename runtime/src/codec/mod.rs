@@ -9,11 +9,13 @@
 
 mod json;
 pub(crate) mod message;
+mod oneof;
 mod scalar;
 mod wkt;
 
 pub use json::{snake_case_output, with_snake_case_output};
 pub use message::{EnumCodec, Enumeration, FieldMeta, Message, MessageCodec};
+pub use oneof::{tags_overlap, Oneof};
 pub use scalar::*;
 
 #[doc(hidden)]

@@ -131,11 +131,26 @@ impl Schema {
     }
 }
 
-/// Proto3 `optional` fields get a synthetic oneof each; protoc numbers them
-/// after the real oneofs, in field order.
+/// Real oneofs are numbered in order of appearance; proto3 `optional` fields
+/// get a synthetic oneof each, numbered after the real ones (as protoc does).
 fn fix_synthetic_indices(d: &mut DescriptorProto, m: &MessageDef) {
     d.oneof_decl.clear();
+    let mut real: Vec<&str> = Vec::new();
+    for f in &m.fields {
+        if let Some(o) = f.oneof {
+            if !real.contains(&o) {
+                real.push(o);
+            }
+        }
+    }
+    for o in &real {
+        d.oneof_decl.push(OneofDescriptorProto { name: Some((*o).to_owned()), options: None });
+    }
     for (i, f) in m.fields.iter().enumerate() {
+        if let Some(o) = f.oneof {
+            d.field[i].oneof_index = real.iter().position(|r| *r == o).map(|p| p as i32);
+            continue;
+        }
         if f.label == Label::Optional && f.ty.ty != Type::Message {
             d.field[i].oneof_index = Some(d.oneof_decl.len() as i32);
             d.oneof_decl.push(OneofDescriptorProto { name: Some(format!("_{}", f.name)), options: None });

@@ -96,6 +96,8 @@ pub struct FieldDef {
     pub ty: TypeRef,
     /// The key type of a map.
     pub key: Option<TypeRef>,
+    /// The oneof this field is a member of.
+    pub oneof: Option<&'static str>,
     /// Doc comment.
     pub doc: &'static str,
 }

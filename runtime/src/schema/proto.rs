@@ -206,8 +206,26 @@ impl Schema {
             for m in self.messages.values().filter(|m| m.package == package) {
                 doc(&mut out, "", m.doc);
                 let _ = writeln!(out, "message {} {{", m.name);
-                for f in &m.fields {
-                    field_line(&mut out, f, package);
+                let mut i = 0;
+                while i < m.fields.len() {
+                    match m.fields[i].oneof {
+                        None => {
+                            field_line(&mut out, &m.fields[i], package);
+                            i += 1;
+                        }
+                        Some(o) => {
+                            let _ = writeln!(out, "  oneof {o} {{");
+                            while i < m.fields.len() && m.fields[i].oneof == Some(o) {
+                                let mut line = String::new();
+                                field_line(&mut line, &m.fields[i], package);
+                                for l in line.lines() {
+                                    let _ = writeln!(out, "  {l}");
+                                }
+                                i += 1;
+                            }
+                            out.push_str("  }\n");
+                        }
+                    }
                 }
                 if !m.reserved.is_empty() {
                     let tags: Vec<String> = m.reserved.iter().map(u32::to_string).collect();

@@ -11,7 +11,7 @@ pub struct UpdateUserRequest {
 
 #[bia::service(package = "ui.v1")]
 pub trait Users: Send + Sync + 'static {
-    #[rpc(patch = "/v1/users/<user.nope>", body = "user")]
+    #[rpc(patch = "/v1/users/<user.nope>", body = "*")]
     async fn update_user(&self, req: UpdateUserRequest) -> bia::Result<User>;
 }
 

@@ -1,6 +1,6 @@
 #[bia::enumeration(package = "ui.v1")]
 pub enum Role {
-    Unspecified = 0,
+    Unspecified,
     Custom(String),
 }
 

@@ -1,0 +1,7 @@
+#[bia::errors(domain = "ui.v1")]
+pub enum UserError {
+    HttpError,
+    HTTPError,
+}
+
+fn main() {}
