@@ -8,12 +8,16 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 fn snapshot(name: &str, tokens: TokenStream) {
-    let file: syn::File = syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{tokens}"));
+    let file: syn::File =
+        syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{tokens}"));
     let text = prettyplease::unparse(&file);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/snapshots").join(format!("{name}.expanded.rs"));
     let overwrite = std::env::var("BIA_SNAPSHOTS").as_deref() == Ok("overwrite");
     match std::fs::read_to_string(&path) {
-        Ok(old) if !overwrite => assert!(old == text, "{name}: expansion changed; review and re-run with BIA_SNAPSHOTS=overwrite\n--- new ---\n{text}"),
+        Ok(old) if !overwrite => assert!(
+            old == text,
+            "{name}: expansion changed; review and re-run with BIA_SNAPSHOTS=overwrite\n--- new ---\n{text}"
+        ),
         _ => {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("create snapshots dir");
             std::fs::write(&path, &text).expect("write snapshot");
@@ -69,7 +73,14 @@ fn message() {
 fn enumeration() {
     let out = crate::message::enumeration::enumeration(
         quote!(package = "user.v1"),
-        quote!(pub enum Role { Unspecified = 0, Admin = 1, #[value(name = "ROLE_GUEST_USER")] Guest = 2 }),
+        quote!(
+            pub enum Role {
+                Unspecified = 0,
+                Admin = 1,
+                #[value(name = "ROLE_GUEST_USER")]
+                Guest = 2,
+            }
+        ),
     );
     snapshot("enumeration", out);
 }
@@ -78,7 +89,14 @@ fn enumeration() {
 fn errors() {
     let out = crate::errors::errors(
         quote!(domain = "user.v1"),
-        quote!(pub enum UserError { #[error(code = 404)] UserNotFound, #[error(code = 409, message = "email is taken")] EmailTaken }),
+        quote!(
+            pub enum UserError {
+                #[error(code = 404)]
+                UserNotFound,
+                #[error(code = 409, message = "email is taken")]
+                EmailTaken,
+            }
+        ),
     );
     snapshot("errors", out);
 }
@@ -96,8 +114,25 @@ fn crate_override_is_honoured_everywhere() {
     let m = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
     let (_, item) = service_input();
     let s = crate::service::service(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
-    let e = crate::errors::errors(quote!(crate = "::renamed"), quote!(pub enum E { #[error(code = 404)] A })).to_string();
-    let n = crate::message::enumeration::enumeration(quote!(crate = "::renamed"), quote!(pub enum R { A = 0 })).to_string();
+    let e = crate::errors::errors(
+        quote!(crate = "::renamed"),
+        quote!(
+            pub enum E {
+                #[error(code = 404)]
+                A,
+            }
+        ),
+    )
+    .to_string();
+    let n = crate::message::enumeration::enumeration(
+        quote!(crate = "::renamed"),
+        quote!(
+            pub enum R {
+                A = 0,
+            }
+        ),
+    )
+    .to_string();
     for out in [m, s, e, n] {
         assert!(out.contains(":: renamed ::"), "{out}");
         assert!(!out.contains(":: bia ::"), "the output names `::bia` despite `crate = \"::renamed\"`:\n{out}");

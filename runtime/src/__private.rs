@@ -12,14 +12,12 @@ pub use ::tonic;
 pub use crate::codec;
 pub use crate::codec::message::has_field_path;
 pub use crate::codec::{
-    field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer,
-    MessageCodec, OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer,
-    SingularSeed, SingularSer,
+    field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer, MessageCodec,
+    OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer, SingularSeed, SingularSer,
 };
 pub use crate::codec::{snake_case_output, tags_overlap, Oneof};
 pub use crate::schema::{
-    DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder,
-    ServiceDef,
+    DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder, ServiceDef,
 };
 pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
 pub use crate::transport::http::{

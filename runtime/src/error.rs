@@ -75,11 +75,7 @@ impl Error {
     /// let err = bia::Error::new(409, "EMAIL_TAKEN", "email already registered");
     /// assert_eq!(err.reason(), "EMAIL_TAKEN");
     /// ```
-    pub fn new(
-        code: u16,
-        reason: impl Into<Cow<'static, str>>,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(code: u16, reason: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             code,
             reason: reason.into(),
@@ -205,11 +201,7 @@ impl Error {
             Ok(b) if b.code.is_some() || !b.reason.is_empty() => {
                 Error::new(b.code.unwrap_or(status), b.reason, b.message).with_metadata_map(b.metadata)
             }
-            _ => Error::new(
-                status,
-                UNKNOWN_REASON,
-                String::from_utf8_lossy(body).into_owned(),
-            ),
+            _ => Error::new(status, UNKNOWN_REASON, String::from_utf8_lossy(body).into_owned()),
         }
     }
 
@@ -220,10 +212,7 @@ impl Error {
         let details = ErrorDetails::with_error_info(
             self.reason.to_string(),
             self.domain.to_string(),
-            self.metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<std::collections::HashMap<_, _>>(),
+            self.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>(),
         );
         let mut md = tonic::metadata::MetadataMap::new();
         if http_code_of(code) != self.code {
@@ -402,9 +391,7 @@ mod tests {
     #[test]
     fn status_round_trip_keeps_everything_even_unmapped_codes() {
         for code in [404u16, 422, 413, 418] {
-            let err = Error::new(code, "SOME_REASON", "text")
-                .with_metadata("k", "v")
-                .with_domain("user.v1");
+            let err = Error::new(code, "SOME_REASON", "text").with_metadata("k", "v").with_domain("user.v1");
             let back = Error::from_status(&err.to_status());
             assert_eq!(back, err);
             assert_eq!(back.domain(), "user.v1");

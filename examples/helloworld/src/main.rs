@@ -18,7 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("wrote the .proto files of helloworld.v1 under {dir}/");
             Ok(())
         }
-        Some(other) => Err(format!("unknown command `{other}`; run without arguments to serve, or `proto [DIR]`").into()),
+        Some(other) => {
+            Err(format!("unknown command `{other}`; run without arguments to serve, or `proto [DIR]`").into())
+        }
         None => {
             helloworld::app(([0, 0, 0, 0], 8000).into(), ([0, 0, 0, 0], 9000).into()).run().await?;
             Ok(())

@@ -32,7 +32,9 @@ pub fn expand(m: &ErrorEnum, item: &syn::ItemEnum) -> TokenStream {
         let pred = format_ident!("is_{}", base, span = v.ident.span());
         let (vi, reason, code) = (&v.ident, &v.reason, v.code);
         let extra = if v.doc.is_empty() { String::new() } else { format!("\n\n{}", v.doc.trim()) };
-        let ctor_doc = format!("A `{reason}` error ({code}) with `message`, e.g. `format_args!(\"user {{}} not found\", id)`.{extra}");
+        let ctor_doc = format!(
+            "A `{reason}` error ({code}) with `message`, e.g. `format_args!(\"user {{}} not found\", id)`.{extra}"
+        );
         let pred_doc = format!("Whether `err` is a `{reason}` error ({code}).");
         quote! {
             #[doc = #ctor_doc]

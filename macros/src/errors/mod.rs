@@ -15,7 +15,10 @@ pub fn errors(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item: syn::ItemEnum = match syn::parse2(item.clone()) {
         Ok(e) => e,
         Err(_) => {
-            errors.error_at(proc_macro2::Span::call_site(), "#[bia::errors] goes on an enum of unit variants, one per error reason");
+            errors.error_at(
+                proc_macro2::Span::call_site(),
+                "#[bia::errors] goes on an enum of unit variants, one per error reason",
+            );
             let mut out = item;
             out.extend(errors.into_tokens());
             return out;

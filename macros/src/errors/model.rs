@@ -61,7 +61,10 @@ impl ErrorEnum {
         let mut variants = Vec::new();
         for v in &item.variants {
             if !matches!(v.fields, syn::Fields::Unit) {
-                errors.error(&v.fields, "an error reason carries no data; pass details as the message or metadata when building the error");
+                errors.error(
+                    &v.fields,
+                    "an error reason carries no data; pass details as the message or metadata when building the error",
+                );
                 continue;
             }
             let mut code = default_code;

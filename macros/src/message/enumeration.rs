@@ -43,7 +43,8 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
     let krate = crate_path(args.krate.as_ref(), &mut errors);
     let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
     if !valid_package(&package) {
-        errors.error(args.package.as_ref().expect("set"), "invalid proto package; use dotted identifiers like `user.v1`");
+        errors
+            .error(args.package.as_ref().expect("set"), "invalid proto package; use dotted identifiers like `user.v1`");
     }
     let name = args.name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::unraw(&item.ident));
     if !item.generics.params.is_empty() {
@@ -58,9 +59,13 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
             continue;
         }
         let number = match &v.discriminant {
-            Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }))) => i.base10_parse::<i64>().unwrap_or(i64::MAX),
+            Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }))) => {
+                i.base10_parse::<i64>().unwrap_or(i64::MAX)
+            }
             Some((_, syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }))) => match &**expr {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => -i.base10_parse::<i64>().unwrap_or(i64::MAX),
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
+                    -i.base10_parse::<i64>().unwrap_or(i64::MAX)
+                }
                 other => {
                     errors.error(other, "an enum value must be an integer literal");
                     continue;
@@ -90,13 +95,24 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
             errors.ok(res);
         }
         if let Some(dup) = values.iter().find(|x: &&Value| x.number == number) {
-            errors.error(v, format!("value {number} is already used by `{}`; proto3 enums without allow_alias need distinct numbers", dup.ident));
+            errors.error(
+                v,
+                format!(
+                    "value {number} is already used by `{}`; proto3 enums without allow_alias need distinct numbers",
+                    dup.ident
+                ),
+            );
         }
         values.push(Value { ident: v.ident.clone(), name: value_name, number });
     }
     match values.first() {
-        Some(first) if first.number != 0 => errors.error(&first.ident, "the first value of a proto3 enum must be 0 (it is the default); add e.g. `Unspecified = 0` first"),
-        None if item.variants.is_empty() => errors.error(&item.ident, "a proto enum needs at least one value, the first being 0"),
+        Some(first) if first.number != 0 => errors.error(
+            &first.ident,
+            "the first value of a proto3 enum must be 0 (it is the default); add e.g. `Unspecified = 0` first",
+        ),
+        None if item.variants.is_empty() => {
+            errors.error(&item.ident, "a proto enum needs at least one value, the first being 0")
+        }
         _ => {}
     }
     if !errors.is_empty() {
@@ -109,7 +125,10 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
     let p = quote!(#krate::__private);
     let ident = &item.ident;
     let full = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
-    let derives = missing_derives(&item.attrs, &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash", "PartialOrd", "Ord", "Default"]);
+    let derives = missing_derives(
+        &item.attrs,
+        &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash", "PartialOrd", "Ord", "Default"],
+    );
     let mut stripped = strip(&item);
     let has_default_attr = stripped.variants.iter().any(|v| v.attrs.iter().any(|a| a.path().is_ident("default")));
     if !has_default_attr {

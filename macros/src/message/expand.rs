@@ -102,7 +102,9 @@ impl Gen<'_> {
                 Kind::Repeated => {
                     encode.push(quote!(#p::repeated::encode::<#c, #e>(#tag, &self.#fi, buf);));
                     len.push(quote!(#p::repeated::encoded_len::<#c, #e>(#tag, &self.#fi)));
-                    merge.push(quote!(#tag => <#c as #p::Codec<#e>>::merge_repeated(wire_type, &mut self.#fi, buf, ctx)));
+                    merge.push(
+                        quote!(#tag => <#c as #p::Codec<#e>>::merge_repeated(wire_type, &mut self.#fi, buf, ctx)),
+                    );
                 }
                 Kind::Map { key, key_codec } => {
                     encode.push(quote!(#p::map::encode::<#key_codec, #key, #c, #e, _>(#tag, &self.#fi, buf);));
@@ -115,7 +117,9 @@ impl Gen<'_> {
                             <#e as #p::Oneof>::encode(v, buf);
                         }
                     });
-                    len.push(quote!(::core::option::Option::map_or(self.#fi.as_ref(), 0, <#e as #p::Oneof>::encoded_len)));
+                    len.push(
+                        quote!(::core::option::Option::map_or(self.#fi.as_ref(), 0, <#e as #p::Oneof>::encoded_len)),
+                    );
                     oneof_merge.push(quote! {
                         __tag if <#e as #p::Oneof>::TAGS.contains(&__tag) => <#e as #p::Oneof>::merge(&mut self.#fi, __tag, wire_type, buf, ctx)
                             .map_err(|e| #p::field_error(e, #name, #fname)),
@@ -290,7 +294,8 @@ impl Gen<'_> {
         let mut oneof_bind = Vec::new();
         let mut oneof_param = Vec::new();
         let mut tag_checks = Vec::new();
-        let plain_tags: Vec<u32> = self.m.fields.iter().filter(|f| !matches!(f.kind, Kind::Oneof)).map(|f| f.tag).collect();
+        let plain_tags: Vec<u32> =
+            self.m.fields.iter().filter(|f| !matches!(f.kind, Kind::Oneof)).map(|f| f.tag).collect();
         let mut oneofs_seen: Vec<&syn::Type> = Vec::new();
         for f in &self.m.fields {
             let (fi, c, e, tag) = (&f.ident, self.codec(f), &f.elem, f.tag);
@@ -314,7 +319,10 @@ impl Gen<'_> {
                         <#e as #p::Oneof>::write_query(v, prefix, skip, q);
                     }
                 });
-                let msg = format!("a member of oneof `{fname}` reuses a tag of another field of {}; change its #[field(tag = N)]", self.m.full_name);
+                let msg = format!(
+                    "a member of oneof `{fname}` reuses a tag of another field of {}; change its #[field(tag = N)]",
+                    self.m.full_name
+                );
                 tag_checks.push(quote! {
                     const _: () = ::core::assert!(!#p::tags_overlap(&[#(#plain_tags),*], <#e as #p::Oneof>::TAGS), #msg);
                 });

@@ -1,8 +1,8 @@
 //! `#[bia::message]` and `#[bia::enumeration]`.
 
 pub mod enumeration;
-pub mod oneof;
 mod expand;
+pub mod oneof;
 /// Helpers other macro families reuse.
 pub mod expand_helpers {
     pub use super::expand::{missing_derives, proto_name_guard};

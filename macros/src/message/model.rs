@@ -22,7 +22,7 @@ pub enum Kind {
     /// `Vec<T>`: repeated.
     Repeated,
     /// `HashMap<K, V>` / `BTreeMap<K, V>`.
-    Map { key: syn::Type, key_codec: TokenStream },
+    Map { key: Box<syn::Type>, key_codec: TokenStream },
     /// `#[field(oneof)] Option<T>`: the members of `T` are fields of the message.
     Oneof,
 }
@@ -59,8 +59,8 @@ pub const SUPPORTED: &str = "supported field types: i32, i64, u32, u64, f32, f64
     (map keys: integers, bool or String)";
 
 const UNSUPPORTED: [&str; 19] = [
-    "i8", "i16", "i128", "u8", "u16", "u128", "isize", "usize", "char", "str", "f16", "f128", "HashSet",
-    "BTreeSet", "VecDeque", "Box", "Rc", "Arc", "Cow",
+    "i8", "i16", "i128", "u8", "u16", "u128", "isize", "usize", "char", "str", "f16", "f128", "HashSet", "BTreeSet",
+    "VecDeque", "Box", "Rc", "Arc", "Cow",
 ];
 
 const MAX_TAG: u32 = (1 << 29) - 1;
@@ -97,7 +97,8 @@ fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
     if is_bytes_vec(ty) {
         return Ok(());
     }
-    let unsupported = |what: &str| syn::Error::new(ty.span(), format!("{what} cannot be a field of a Bia message; {SUPPORTED}"));
+    let unsupported =
+        |what: &str| syn::Error::new(ty.span(), format!("{what} cannot be a field of a Bia message; {SUPPORTED}"));
     match last_segment(ty) {
         Some((id, args)) => {
             let name = id.to_string();
@@ -144,7 +145,7 @@ fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type, Option<syn::Type>), syn:
                 }
                 check_value(v)?;
                 return Ok((
-                    Kind::Map { key: (*k).clone(), key_codec: TokenStream::new() },
+                    Kind::Map { key: Box::new((*k).clone()), key_codec: TokenStream::new() },
                     (*v).clone(),
                     Some((*k).clone()),
                 ));
@@ -165,11 +166,17 @@ impl Message {
         let before = errors_len(errors);
         let krate = crate_path(raw.args.krate.as_ref(), errors);
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-            errors.error(&item.generics, "a #[bia::message] struct cannot be generic: a proto message has one concrete shape");
+            errors.error(
+                &item.generics,
+                "a #[bia::message] struct cannot be generic: a proto message has one concrete shape",
+            );
         }
         let package = raw.args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
         if !valid_package(&package) {
-            errors.error(raw.args.package.as_ref().expect("non-empty"), "invalid proto package; use dotted identifiers like `user.v1`");
+            errors.error(
+                raw.args.package.as_ref().expect("non-empty"),
+                "invalid proto package; use dotted identifiers like `user.v1`",
+            );
         }
         let name = match &raw.args.name {
             Some(n) => {
@@ -204,7 +211,10 @@ impl Message {
                 let inner = match last_segment(&f.ty) {
                     Some((id, args)) if id == "Option" && args.len() == 1 => args[0].clone(),
                     _ => {
-                        errors.error(&f.ty, "a oneof field is `Option<T>` where `T` is a #[bia::oneof] enum (None: no member set)");
+                        errors.error(
+                            &f.ty,
+                            "a oneof field is `Option<T>` where `T` is a #[bia::oneof] enum (None: no member set)",
+                        );
                         continue;
                     }
                 };
@@ -221,13 +231,15 @@ impl Message {
                 continue;
             }
             let tag = match &f.tag {
-                Some(lit) => match lit.base10_parse::<u32>() {
-                    Ok(t) if (1..=MAX_TAG).contains(&t) && !(19000..=19999).contains(&t) => t,
-                    _ => {
-                        errors.error(lit, format!("a tag must be between 1 and {MAX_TAG}, outside 19000..=19999 (reserved by protobuf)"));
-                        continue;
+                Some(lit) => {
+                    match lit.base10_parse::<u32>() {
+                        Ok(t) if (1..=MAX_TAG).contains(&t) && !(19000..=19999).contains(&t) => t,
+                        _ => {
+                            errors.error(lit, format!("a tag must be between 1 and {MAX_TAG}, outside 19000..=19999 (reserved by protobuf)"));
+                            continue;
+                        }
                     }
-                },
+                }
                 None => {
                     let mut t = next_tag;
                     while reserved.contains(&t) || used.contains_key(&t) || (19000..=19999).contains(&t) {
@@ -241,7 +253,10 @@ impl Message {
             if let Some(other) = used.get(&tag) {
                 errors.error_at(tag_span, format!("tag {tag} of `{name}` is already used by `{other}`; give one of them another `#[field(tag = N)]`"));
             } else if reserved.contains(&tag) {
-                errors.error_at(tag_span, format!("tag {tag} of `{name}` is reserved in this message; pick another `#[field(tag = N)]`"));
+                errors.error_at(
+                    tag_span,
+                    format!("tag {tag} of `{name}` is reserved in this message; pick another `#[field(tag = N)]`"),
+                );
             }
             used.insert(tag, name.clone());
             let json_name = f.json_name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::json_name(&name));
@@ -257,10 +272,12 @@ impl Message {
             };
             let codec = match &f.encoding {
                 Some(enc) => {
-                    let (_, rust, codec) = symbol::ENCODINGS.iter().find(|(n, _, _)| enc == n).expect("parsed encoding");
+                    let (_, rust, codec) =
+                        symbol::ENCODINGS.iter().find(|(n, _, _)| enc == n).expect("parsed encoding");
                     let elem_text = quote!(#elem).to_string().replace(' ', "");
                     if elem_text != *rust && !elem_text.ends_with(&format!("::{rust}")) {
-                        errors.error(enc, format!("encoding `{enc}` needs a field of type `{rust}`, not `{elem_text}`"));
+                        errors
+                            .error(enc, format!("encoding `{enc}` needs a field of type `{rust}`, not `{elem_text}`"));
                         continue;
                     }
                     let codec = syn::Ident::new(codec, enc.span());
@@ -276,7 +293,16 @@ impl Message {
         if errors_len(errors) > before {
             return None;
         }
-        Some(Message { krate, ident: item.ident.clone(), package, name, full_name, fields, reserved, doc: docs(&item.attrs) })
+        Some(Message {
+            krate,
+            ident: item.ident.clone(),
+            package,
+            name,
+            full_name,
+            fields,
+            reserved,
+            doc: docs(&item.attrs),
+        })
     }
 }
 

@@ -34,7 +34,10 @@ pub fn oneof(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item: syn::ItemEnum = match syn::parse2(item.clone()) {
         Ok(e) => e,
         Err(_) => {
-            errors.error_at(proc_macro2::Span::call_site(), "#[bia::oneof] goes on an enum whose variants each hold one value, like `Email(String)`");
+            errors.error_at(
+                proc_macro2::Span::call_site(),
+                "#[bia::oneof] goes on an enum whose variants each hold one value, like `Email(String)`",
+            );
             let mut out = item;
             out.extend(errors.into_tokens());
             return out;
@@ -174,7 +177,9 @@ fn expand(krate: &syn::Path, item: &syn::ItemEnum, members: &[Member]) -> TokenS
                 ::core::option::Option::Some(r)
             }
         });
-        param.push(quote!((#names, ::core::option::Option::Some(Self::#vi(v))) => #p::singular::param::<#c, #t>(v, rest),));
+        param.push(
+            quote!((#names, ::core::option::Option::Some(Self::#vi(v))) => #p::singular::param::<#c, #t>(v, rest),),
+        );
         query.push(quote!(Self::#vi(v) => #p::singular::query::<#c, #t>(v, prefix, #name, skip, q),));
     }
     quote! {

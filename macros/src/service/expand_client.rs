@@ -9,7 +9,8 @@ use super::Generator;
 impl Generator<'_> {
     pub(super) fn grpc_client_struct(&self) -> TokenStream {
         let (vis, c, t, p, k) = (&self.s.item.vis, &self.grpc_client, self.trait_ident, &self.p, self.k);
-        let doc = format!("A gRPC client of [`{t}`]; it implements `{t}`, so it stands wherever an implementation does.");
+        let doc =
+            format!("A gRPC client of [`{t}`]; it implements `{t}`, so it stands wherever an implementation does.");
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ impl Generator<'_> {
 
             impl<__T> ::core::clone::Clone for #server<__T> {
                 fn clone(&self) -> Self {
-                    Self { inner: ::std::sync::Arc::clone(&self.inner), grpc: self.grpc, http: self.http }
+                    Self { inner: ::core::clone::Clone::clone(&self.inner), grpc: self.grpc, http: self.http }
                 }
             }
 
@@ -102,7 +102,7 @@ impl Generator<'_> {
             let call = self.call_handler(m, quote!(__inner), quote!(__msg));
             quote! {
                 #op => {
-                    let __inner = ::std::sync::Arc::clone(&self.inner);
+                    let __inner = ::core::clone::Clone::clone(&self.inner);
                     #p::grpc::unary::<#req, #rep, _, _, _>(&self.grpc, req, move |__msg: #req| async move { #call })
                 }
             }

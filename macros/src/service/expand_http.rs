@@ -17,32 +17,37 @@ impl Generator<'_> {
         let method = &b.method;
         let axum_path = b.template.axum();
         let mut n = 0;
-        let segs: Vec<TokenStream> = b.template.segs.iter().map(|s| match s {
-            Seg::Lit(l) => quote!(#p::PathSeg::Lit(#l)),
-            Seg::Var { field, pattern } => {
-                let mut parts = Vec::new();
-                for (i, x) in pattern.iter().enumerate() {
-                    if i > 0 {
-                        parts.push(quote!(#p::PatternSeg::Lit("/")));
-                    }
-                    match x {
-                        PatternSeg::Lit(l) => parts.push(quote!(#p::PatternSeg::Lit(#l))),
-                        PatternSeg::Star => {
-                            let name = Template::capture_name(n);
-                            n += 1;
-                            parts.push(quote!(#p::PatternSeg::Capture(#name)));
+        let segs: Vec<TokenStream> = b
+            .template
+            .segs
+            .iter()
+            .map(|s| match s {
+                Seg::Lit(l) => quote!(#p::PathSeg::Lit(#l)),
+                Seg::Var { field, pattern } => {
+                    let mut parts = Vec::new();
+                    for (i, x) in pattern.iter().enumerate() {
+                        if i > 0 {
+                            parts.push(quote!(#p::PatternSeg::Lit("/")));
                         }
-                        PatternSeg::DoubleStar => {
-                            let name = Template::capture_name(n);
-                            n += 1;
-                            parts.push(quote!(#p::PatternSeg::CaptureRest(#name)));
+                        match x {
+                            PatternSeg::Lit(l) => parts.push(quote!(#p::PatternSeg::Lit(#l))),
+                            PatternSeg::Star => {
+                                let name = Template::capture_name(n);
+                                n += 1;
+                                parts.push(quote!(#p::PatternSeg::Capture(#name)));
+                            }
+                            PatternSeg::DoubleStar => {
+                                let name = Template::capture_name(n);
+                                n += 1;
+                                parts.push(quote!(#p::PatternSeg::CaptureRest(#name)));
+                            }
                         }
                     }
+                    let slash = pattern.len() > 1 || pattern.contains(&PatternSeg::DoubleStar);
+                    quote!(#p::PathSeg::Var { field: #field, pattern: &[#(#parts),*], slash: #slash })
                 }
-                let slash = pattern.len() > 1 || pattern.contains(&PatternSeg::DoubleStar);
-                quote!(#p::PathSeg::Var { field: #field, pattern: &[#(#parts),*], slash: #slash })
-            }
-        }).collect();
+            })
+            .collect();
         let body = match &b.body {
             Body::None => quote!(#p::BodyRule::None),
             Body::All => quote!(#p::BodyRule::All),
@@ -94,10 +99,10 @@ impl Generator<'_> {
                 let call = self.call_handler(m, quote!(__inner), quote!(__msg));
                 let handler = quote! {
                     (#p::axum::routing::MethodFilter::#filter, {
-                        let __inner = ::std::sync::Arc::clone(&self.inner);
+                        let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = self.http;
                         move |__req: #p::axum::extract::Request| {
-                            let __inner = ::std::sync::Arc::clone(&__inner);
+                            let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
                                 #p::http_transport::unary::<#req, #rep, _, _>(&#route, &__cfg, __req, move |__msg: #req| async move { #call }).await
                             }

@@ -26,7 +26,12 @@ impl Generator<'_> {
     /// and axum need.
     pub(super) fn method_sig(&self, m: &Method, with_pat: bool) -> TokenStream {
         let (ident, req, out) = (&m.ident, &m.req_ty, &m.output);
-        let pat = if with_pat { let p = &m.req_pat; quote!(#p) } else { quote!(req) };
+        let pat = if with_pat {
+            let p = &m.req_pat;
+            quote!(#p)
+        } else {
+            quote!(req)
+        };
         quote!(fn #ident(&self, #pat: #req) -> impl ::core::future::Future<Output = #out> + ::core::marker::Send)
     }
 

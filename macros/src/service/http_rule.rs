@@ -79,8 +79,14 @@ impl Template {
                     segs.push(Seg::Var { field, pattern });
                 }
                 '>' | '}' => return Err(format!("unexpected `{c}` at byte {i}")),
-                '?' | '#' => return Err("a path template has no query or fragment; the query binds the remaining fields".to_owned()),
-                ':' => return Err("custom verbs (`:verb`) are not supported; use a path segment like `/cancel`".to_owned()),
+                '?' | '#' => {
+                    return Err(
+                        "a path template has no query or fragment; the query binds the remaining fields".to_owned()
+                    )
+                }
+                ':' => {
+                    return Err("custom verbs (`:verb`) are not supported; use a path segment like `/cancel`".to_owned())
+                }
                 _ => lit.push(c),
             }
         }
@@ -97,7 +103,8 @@ impl Template {
                 }
             }
         }
-        let vars: Vec<usize> = segs.iter().enumerate().filter(|(_, s)| matches!(s, Seg::Var { .. })).map(|(i, _)| i).collect();
+        let vars: Vec<usize> =
+            segs.iter().enumerate().filter(|(_, s)| matches!(s, Seg::Var { .. })).map(|(i, _)| i).collect();
         for (n, &i) in vars.iter().enumerate() {
             if let Seg::Var { pattern, field } = &segs[i] {
                 if pattern.contains(&PatternSeg::DoubleStar) && (n + 1 != vars.len() || i + 1 != segs.len()) {
@@ -118,7 +125,11 @@ impl Template {
                 "**" if i + 1 == parts.len() => out.push(PatternSeg::DoubleStar),
                 "**" => return Err("`**` must end its pattern".to_owned()),
                 l if !l.is_empty() && valid_literal(l) && !l.contains('*') => out.push(PatternSeg::Lit(l.to_owned())),
-                _ => return Err(format!("invalid pattern `{p}`: use literal segments, `*` and a final `**`, like `shelves/*`")),
+                _ => {
+                    return Err(format!(
+                        "invalid pattern `{p}`: use literal segments, `*` and a final `**`, like `shelves/*`"
+                    ))
+                }
             }
         }
         if !out.iter().any(|s| matches!(s, PatternSeg::Star | PatternSeg::DoubleStar)) {

@@ -76,7 +76,8 @@ impl<'a> Generator<'a> {
 
     fn generate(&self) -> TokenStream {
         let the_trait = self.trait_def();
-        let guard = crate::message::expand_helpers::proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span());
+        let guard =
+            crate::message::expand_helpers::proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span());
         let operations = self.operations();
         let dyn_trait = self.dyn_trait_def();
         let server = self.server_struct();

@@ -62,8 +62,8 @@ pub struct Service {
 }
 
 const NOT_A_MESSAGE: [&str; 22] = [
-    "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "isize", "usize", "f32", "f64",
-    "bool", "char", "str", "String", "Vec", "Option", "HashMap", "BTreeMap",
+    "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "isize", "usize", "f32", "f64", "bool",
+    "char", "str", "String", "Vec", "Option", "HashMap", "BTreeMap",
 ];
 
 fn message_type(ty: &syn::Type, what: &str) -> Result<(), syn::Error> {
@@ -89,7 +89,10 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
         return Err(syn::Error::new(ret.span(), format!("missing return type: {hint}")));
     };
     if let syn::Type::ImplTrait(_) = &**ty {
-        return Err(syn::Error::new(ty.span(), format!("`impl Trait` return types (streams) are not supported yet: {hint}")));
+        return Err(syn::Error::new(
+            ty.span(),
+            format!("`impl Trait` return types (streams) are not supported yet: {hint}"),
+        ));
     }
     let syn::Type::Path(p) = &**ty else {
         return Err(syn::Error::new(ty.span(), hint));
@@ -112,7 +115,10 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
     match types.as_slice() {
         [rep] | [rep, _] => {
             if let syn::Type::ImplTrait(_) = rep {
-                return Err(syn::Error::new(rep.span(), "server streaming (`impl Stream`) is not supported yet; return a message"));
+                return Err(syn::Error::new(
+                    rep.span(),
+                    "server streaming (`impl Stream`) is not supported yet; return a message",
+                ));
             }
             message_type(rep, "reply")?;
             let bia_error = match types.get(1) {
@@ -131,7 +137,10 @@ fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<Stri
     if valid_proto_ident(&v) {
         Some(v)
     } else {
-        errors.error(lit, format!("`{v}` is not a field name; `{what}` names a top-level field of the message, or \"*\""));
+        errors.error(
+            lit,
+            format!("`{v}` is not a field name; `{what}` names a top-level field of the message, or \"*\""),
+        );
         None
     }
 }
@@ -151,7 +160,10 @@ fn check_rule(
         return None;
     };
     if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"].contains(&method.as_str()) {
-        errors.error_at(*verb_span, format!("unsupported HTTP method `{method}`; custom methods may be HEAD, OPTIONS or TRACE"));
+        errors.error_at(
+            *verb_span,
+            format!("unsupported HTTP method `{method}`; custom methods may be HEAD, OPTIONS or TRACE"),
+        );
         return None;
     }
     let template = match Template::parse(&path_lit.value()) {
@@ -167,7 +179,10 @@ fn check_rule(
         Some(b) => Body::Field(field_name(b, errors, symbol::BODY)?, b.span()),
     };
     if !matches!(body, Body::None) && matches!(method.as_str(), "GET" | "HEAD") {
-        errors.error(rule.body.as_ref().expect("set"), format!("a {method} request has no body; remove `body` or use post/put/patch"));
+        errors.error(
+            rule.body.as_ref().expect("set"),
+            format!("a {method} request has no body; remove `body` or use post/put/patch"),
+        );
         return None;
     }
     if let Body::Field(f, span) = &body {
@@ -182,7 +197,10 @@ fn check_rule(
     };
     let key = format!("{method} {}", template.shape());
     if let Some(other) = routes.insert(key.clone(), method_name.to_owned()) {
-        errors.error(path_lit, format!("duplicate route `{method} {}`: `{other}` is served there already", path_lit.value()));
+        errors.error(
+            path_lit,
+            format!("duplicate route `{method} {}`: `{other}` is served there already", path_lit.value()),
+        );
         return None;
     }
     Some(Binding { method: method.clone(), path_lit: path_lit.clone(), template, body, response_body })
@@ -193,11 +211,17 @@ impl Service {
         let before = errors.len();
         let krate = crate_path(args.krate.as_ref(), errors);
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-            errors.error(&item.generics, "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc");
+            errors.error(
+                &item.generics,
+                "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc",
+            );
         }
         let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
         if !valid_package(&package) {
-            errors.error(args.package.as_ref().expect("set"), "invalid proto package; use dotted identifiers like `user.v1`");
+            errors.error(
+                args.package.as_ref().expect("set"),
+                "invalid proto package; use dotted identifiers like `user.v1`",
+            );
         }
         let name = match &args.name {
             Some(n) if valid_proto_ident(&n.value()) => n.value(),
@@ -235,7 +259,16 @@ impl Service {
         if errors.len() > before {
             return None;
         }
-        Some(Service { krate, item: item.clone(), package, name, full_name, snake_case, methods, doc: docs(&item.attrs) })
+        Some(Service {
+            krate,
+            item: item.clone(),
+            package,
+            name,
+            full_name,
+            snake_case,
+            methods,
+            doc: docs(&item.attrs),
+        })
     }
 
     fn check_method(
@@ -261,9 +294,13 @@ impl Service {
         }
         let mut inputs = sig.inputs.iter();
         match inputs.next() {
-            Some(syn::FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
+            Some(syn::FnArg::Receiver(r))
+                if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
             Some(other) => errors.error(other, "an rpc method takes `&self` first"),
-            None => errors.error_at(sig.paren_token.span.join(), "an rpc method takes `&self` and one request: `(&self, req: Req)`"),
+            None => errors.error_at(
+                sig.paren_token.span.join(),
+                "an rpc method takes `&self` and one request: `(&self, req: Req)`",
+            ),
         }
         let rest: Vec<&syn::FnArg> = inputs.collect();
         let (req_pat, req_ty) = match rest.as_slice() {
@@ -274,11 +311,17 @@ impl Service {
                 (t.pat.clone(), (*t.ty).clone())
             }
             [] => {
-                errors.error_at(sig.paren_token.span.join(), "an rpc method takes one request message after `&self`: `(&self, req: Req)`");
+                errors.error_at(
+                    sig.paren_token.span.join(),
+                    "an rpc method takes one request message after `&self`: `(&self, req: Req)`",
+                );
                 return None;
             }
             [_, extra, ..] => {
-                errors.error(extra, "an rpc method takes exactly one request message; put the extra values in its fields");
+                errors.error(
+                    extra,
+                    "an rpc method takes exactly one request message; put the extra values in its fields",
+                );
                 return None;
             }
             [other] => {
@@ -320,7 +363,9 @@ impl Service {
         let operation = format!("/{full}/{rpc_name}");
         let mut bindings = Vec::new();
         let default_route = match &rule {
-            Some(r) if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() => {
+            Some(r)
+                if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() =>
+            {
                 bindings.extend(check_rule(r, errors, routes, &sig.ident.to_string(), sig.ident.span()));
                 for extra in &r.additional {
                     if !extra.additional.is_empty() {

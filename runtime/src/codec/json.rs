@@ -13,6 +13,9 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::map::ProtoMap;
+
+/// Marks the codec and value types a map adapter is generic over.
+type MapTypes<KC, K, VC, V, M> = PhantomData<fn() -> (KC, K, VC, V, M)>;
 use super::Codec;
 
 thread_local! {
@@ -317,7 +320,7 @@ impl<C: Codec<T>, T> Serialize for RepeatedSer<'_, C, T> {
 
 /// Serializes a map field as an object with string keys.
 #[doc(hidden)]
-pub struct MapSer<'a, KC, K, VC, V, M>(pub &'a M, pub PhantomData<fn() -> (KC, K, VC, V)>);
+pub struct MapSer<'a, KC, K, VC, V, M>(pub &'a M, pub MapTypes<KC, K, VC, V, ()>);
 
 impl<KC: Codec<K>, K, VC: Codec<V>, V, M: ProtoMap<K, V>> Serialize for MapSer<'_, KC, K, VC, V, M> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -441,7 +444,7 @@ impl<'de, C: Codec<T>, T> DeserializeSeed<'de> for RepeatedSeed<C, T> {
 
 /// Reads a map field (`null` is empty; keys are parsed from their string form).
 #[doc(hidden)]
-pub struct MapSeed<KC, K, VC, V, M>(pub PhantomData<fn() -> (KC, K, VC, V, M)>);
+pub struct MapSeed<KC, K, VC, V, M>(pub MapTypes<KC, K, VC, V, M>);
 
 impl<KC, K, VC, V, M> MapSeed<KC, K, VC, V, M> {
     /// A new seed.
@@ -458,7 +461,7 @@ impl<KC, K, VC, V, M> Default for MapSeed<KC, K, VC, V, M> {
 impl<'de, KC: Codec<K>, K, VC: Codec<V>, V, M: ProtoMap<K, V>> DeserializeSeed<'de> for MapSeed<KC, K, VC, V, M> {
     type Value = M;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<M, D::Error> {
-        struct Vis<KC, K, VC, V, M>(PhantomData<fn() -> (KC, K, VC, V, M)>);
+        struct Vis<KC, K, VC, V, M>(MapTypes<KC, K, VC, V, M>);
         impl<'de, KC: Codec<K>, K, VC: Codec<V>, V, M: ProtoMap<K, V>> Visitor<'de> for Vis<KC, K, VC, V, M> {
             type Value = M;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -165,11 +165,7 @@ impl<E: Enumeration> Codec<E> for EnumCodec {
     const PACKED: bool = true;
 
     fn describe(b: &mut SchemaBuilder) -> TypeRef {
-        b.add_enum(EnumDef {
-            package: E::PACKAGE,
-            name: E::NAME,
-            values: E::VALUES.to_vec(),
-        });
+        b.add_enum(EnumDef { package: E::PACKAGE, name: E::NAME, values: E::VALUES.to_vec() });
         TypeRef::enumeration(E::FULL_NAME)
     }
     #[inline]
@@ -198,7 +194,12 @@ impl<E: Enumeration> Codec<E> for EnumCodec {
         let ns: Vec<i32> = vs.iter().map(|v| v.to_i32()).collect();
         pe::int32::encoded_len_packed(tag, &ns)
     }
-    fn merge_repeated(wt: WireType, vs: &mut Vec<E>, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
+    fn merge_repeated(
+        wt: WireType,
+        vs: &mut Vec<E>,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
         let mut ns = Vec::new();
         pe::int32::merge_repeated(wt, &mut ns, buf, ctx)?;
         for n in ns {

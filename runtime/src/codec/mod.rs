@@ -19,10 +19,7 @@ pub use oneof::{tags_overlap, Oneof};
 pub use scalar::*;
 
 #[doc(hidden)]
-pub use json::{
-    Key, MapSer, MapSeed, OptionalSer, OptionalSeed, RepeatedSer, RepeatedSeed, SingularSer,
-    SingularSeed,
-};
+pub use json::{Key, MapSeed, MapSer, OptionalSeed, OptionalSer, RepeatedSeed, RepeatedSer, SingularSeed, SingularSer};
 
 use bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType};
@@ -85,12 +82,7 @@ pub trait Codec<T>: 'static {
         vs.iter().map(|v| Self::encoded_len(tag, v)).sum()
     }
     /// Merges one occurrence (or one packed run) of a repeated field.
-    fn merge_repeated(
-        wt: WireType,
-        vs: &mut Vec<T>,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError>
+    fn merge_repeated(wt: WireType, vs: &mut Vec<T>, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError>
     where
         T: Default,
     {
@@ -237,11 +229,7 @@ pub mod optional {
         C::merge(wt, v.get_or_insert_with(T::default), buf, ctx)
     }
     /// Binds a path/query value.
-    pub fn bind<C: Codec<T>, T: Default>(
-        v: &mut Option<T>,
-        rest: Option<&str>,
-        value: &str,
-    ) -> Result<bool, String> {
+    pub fn bind<C: Codec<T>, T: Default>(v: &mut Option<T>, rest: Option<&str>, value: &str) -> Result<bool, String> {
         match rest {
             None => {
                 *v = Some(C::parse_param(value)?);

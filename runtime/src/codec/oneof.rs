@@ -59,7 +59,12 @@ pub trait Oneof: Sized + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'st
     fn deserialize_member<'de, A: MapAccess<'de>>(key: &str, access: &mut A) -> Result<Self, A::Error>;
     /// Binds a path or query value to the member named `head`; `None` when
     /// `head` names no member.
-    fn bind_param(field: &mut Option<Self>, head: &str, rest: Option<&str>, value: &str) -> Option<Result<bool, String>>;
+    fn bind_param(
+        field: &mut Option<Self>,
+        head: &str,
+        rest: Option<&str>,
+        value: &str,
+    ) -> Option<Result<bool, String>>;
     /// The text of the member named `head`, if it is the present one.
     fn param(field: &Option<Self>, head: &str, rest: Option<&str>) -> Option<String>;
     /// Writes the present member as query pairs.

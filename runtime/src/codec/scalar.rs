@@ -127,7 +127,12 @@ impl Codec<bool> for Bool {
     fn encoded_len_repeated(tag: u32, vs: &[bool]) -> usize {
         pe::bool::encoded_len_packed(tag, vs)
     }
-    fn merge_repeated(wt: WireType, vs: &mut Vec<bool>, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
+    fn merge_repeated(
+        wt: WireType,
+        vs: &mut Vec<bool>,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
         pe::bool::merge_repeated(wt, vs, buf, ctx)
     }
     fn serialize<S: Serializer>(v: &bool, s: S) -> Result<S::Ok, S::Error> {

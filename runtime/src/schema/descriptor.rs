@@ -3,9 +3,8 @@
 
 use prost_types::field_descriptor_proto::{Label as PLabel, Type};
 use prost_types::{
-    DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FieldDescriptorProto,
-    FileDescriptorProto, FileDescriptorSet, MessageOptions, MethodDescriptorProto,
-    OneofDescriptorProto, ServiceDescriptorProto,
+    DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FieldDescriptorProto, FileDescriptorProto,
+    FileDescriptorSet, MessageOptions, MethodDescriptorProto, OneofDescriptorProto, ServiceDescriptorProto,
 };
 
 use super::{map_entry_name, split_full_name, FieldDef, Label, MessageDef, Schema, TypeRef};
@@ -33,19 +32,13 @@ fn message_proto(m: &MessageDef, full: &str) -> DescriptorProto {
     }
     fix_synthetic_indices(&mut d, m);
     for &tag in &m.reserved {
-        d.reserved_range.push(prost_types::descriptor_proto::ReservedRange {
-            start: Some(tag as i32),
-            end: Some(tag as i32 + 1),
-        });
+        d.reserved_range
+            .push(prost_types::descriptor_proto::ReservedRange { start: Some(tag as i32), end: Some(tag as i32 + 1) });
     }
     d
 }
 
-fn field_proto(
-    f: &FieldDef,
-    full: &str,
-    nested: &mut Vec<DescriptorProto>,
-) -> FieldDescriptorProto {
+fn field_proto(f: &FieldDef, full: &str, nested: &mut Vec<DescriptorProto>) -> FieldDescriptorProto {
     let mut p = scalar_field(f.name, f.json_name, f.number as i32, &f.ty);
     match f.label {
         Label::Singular => {}
@@ -165,11 +158,7 @@ fn order_by_dependency(mut files: Vec<FileDescriptorProto>) -> Vec<FileDescripto
     while !files.is_empty() {
         let ready = files
             .iter()
-            .position(|f| {
-                f.dependency
-                    .iter()
-                    .all(|d| d.starts_with("google/") || out.iter().any(|o| o.name() == d))
-            })
+            .position(|f| f.dependency.iter().all(|d| d.starts_with("google/") || out.iter().any(|o| o.name() == d)))
             // A cycle between packages: protoc rejects it too; keep a stable order.
             .unwrap_or(0);
         out.push(files.remove(ready));
@@ -193,10 +182,7 @@ pub fn well_known_files() -> Vec<FileDescriptorProto> {
                 ..Default::default()
             }],
             options: Some(prost_types::FileOptions {
-                go_package: Some(format!(
-                    "google.golang.org/protobuf/types/known/{}pb",
-                    name.to_lowercase()
-                )),
+                go_package: Some(format!("google.golang.org/protobuf/types/known/{}pb", name.to_lowercase())),
                 ..Default::default()
             }),
             syntax: Some("proto3".to_owned()),

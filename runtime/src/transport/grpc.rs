@@ -133,7 +133,11 @@ where
 
 /// Serves one unary call: decode, call `handler`, encode (generated code calls this).
 #[doc(hidden)]
-pub fn unary<Req, Rep, F, Fut, B>(cfg: &CallConfig, req: http::Request<B>, handler: F) -> BoxFuture<http::Response<Body>, Infallible>
+pub fn unary<Req, Rep, F, Fut, B>(
+    cfg: &CallConfig,
+    req: http::Request<B>,
+    handler: F,
+) -> BoxFuture<http::Response<Body>, Infallible>
 where
     Req: Message,
     Rep: Message,
@@ -155,10 +159,7 @@ where
 /// tonic reports a request over the size limit as `OutOfRange`; Bia's error
 /// model says 413 / `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`.
 fn map_size_error(res: http::Response<Body>) -> http::Response<Body> {
-    let out_of_range = res
-        .headers()
-        .get("grpc-status")
-        .is_some_and(|v| v.as_bytes() == b"11");
+    let out_of_range = res.headers().get("grpc-status").is_some_and(|v| v.as_bytes() == b"11");
     if !out_of_range {
         return res;
     }
@@ -203,9 +204,10 @@ impl GrpcClient {
         let dst = dst.into();
         let endpoint = tonic::transport::Endpoint::from_shared(dst.clone())
             .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))?;
-        let channel = endpoint.connect().await.map_err(|e| {
-            Error::service_unavailable("CONNECT_FAILED", format!("cannot connect to {dst}: {e}"))
-        })?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| Error::service_unavailable("CONNECT_FAILED", format!("cannot connect to {dst}: {e}")))?;
         Ok(Self::new(channel))
     }
 
@@ -285,9 +287,9 @@ impl GrpcServer {
 
     /// Binds the listener (fails with the address named when it is in use).
     pub(crate) async fn bind(self) -> std::io::Result<BoundGrpc> {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("gRPC server cannot listen on {}: {e}", self.addr))
-        })?;
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("gRPC server cannot listen on {}: {e}", self.addr)))?;
         let local = listener.local_addr()?;
         let schema = self.schema();
         let (health_reporter, health) = tonic_health::server::health_reporter();

@@ -176,10 +176,9 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::payload_too_large(
-            "PAYLOAD_TOO_LARGE",
-            format!("request body is larger than {limit} bytes"),
-        )),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(Error::payload_too_large("PAYLOAD_TOO_LARGE", format!("request body is larger than {limit} bytes")))
+        }
         Err(e) => Err(Error::bad_request(CODEC_REASON, format!("cannot read request body: {e}"))),
     }
 }
@@ -226,8 +225,7 @@ async fn bind<Req: Message>(route: &Route, cfg: &ServiceConfig, req: axum::extra
                 if route.bound.contains(&&*k) {
                     continue;
                 }
-                msg.bind_param(&k, &v)
-                    .map_err(|e| codec_error(&k, format!("invalid query parameter `{k}`: {e}")))?;
+                msg.bind_param(&k, &v).map_err(|e| codec_error(&k, format!("invalid query parameter `{k}`: {e}")))?;
             }
         }
     }
@@ -279,7 +277,12 @@ fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> 
 
 /// Serves one unary call over HTTP (generated routers call this).
 #[doc(hidden)]
-pub async fn unary<Req, Rep, F, Fut>(route: &'static Route, cfg: &ServiceConfig, req: axum::extract::Request, handler: F) -> Response
+pub async fn unary<Req, Rep, F, Fut>(
+    route: &'static Route,
+    cfg: &ServiceConfig,
+    req: axum::extract::Request,
+    handler: F,
+) -> Response
 where
     Req: Message,
     Rep: Message,
@@ -359,9 +362,9 @@ impl HttpServer {
     }
 
     pub(crate) async fn bind(self) -> std::io::Result<BoundHttp> {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("HTTP server cannot listen on {}: {e}", self.addr))
-        })?;
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("HTTP server cannot listen on {}: {e}", self.addr)))?;
         let local = listener.local_addr()?;
         let router = self
             .router
@@ -407,8 +410,7 @@ impl HttpClient {
                 format!("invalid endpoint `{base}`: expected http://host:port"),
             ));
         }
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         Ok(Self { base, client })
     }
 
@@ -465,19 +467,17 @@ impl HttpClient {
                 url.push_str(&q);
             }
         }
-        let mut request = http::Request::builder()
-            .method(route.method)
-            .uri(&url)
-            .header(header::ACCEPT, JSON);
+        let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, JSON);
         if route.body != BodyRule::None {
             request = request.header(header::CONTENT_TYPE, JSON);
         }
         let request = request
             .body(body)
             .map_err(|e| Error::bad_request("BAD_REQUEST", format!("cannot build request to {url}: {e}")))?;
-        let res = self.client.request(request).await.map_err(|e| {
-            Error::service_unavailable("UNAVAILABLE", format!("{} {url} failed: {e}", route.method))
-        })?;
+        let res =
+            self.client.request(request).await.map_err(|e| {
+                Error::service_unavailable("UNAVAILABLE", format!("{} {url} failed: {e}", route.method))
+            })?;
         let status = res.status();
         let bytes = res
             .into_body()
@@ -506,9 +506,6 @@ fn encode_failed(e: serde_json::Error) -> Error {
     Error::bad_request("CODEC", format!("cannot encode request: {e}"))
 }
 
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 const PATH_WITH_SLASH: &percent_encoding::AsciiSet = &PATH_SEGMENT.remove(b'/');
