@@ -5,25 +5,18 @@
 /// protoc's JSON name: drop each `_` and upper-case the next letter
 /// (`user_id` -> `userId`).
 pub fn json_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    join_words(field, false)
 }
 
 /// `get_user` -> `GetUser`.
 pub fn pascal(snake: &str) -> String {
+    join_words(snake, true)
+}
+
+/// Drops `_` and upper-cases the letter after each, and the first when asked.
+fn join_words(snake: &str, upper_first: bool) -> String {
     let mut out = String::with_capacity(snake.len());
-    let mut upper = true;
+    let mut upper = upper_first;
     for c in snake.chars() {
         if c == '_' {
             upper = true;

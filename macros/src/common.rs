@@ -48,3 +48,16 @@ pub fn valid_proto_ident(s: &str) -> bool {
 pub fn lit_str(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<syn::LitStr> {
     meta.value()?.parse()
 }
+
+/// Parses the annotated item as `T`; when it is something else, returns the
+/// item unchanged with `message` as a compile error, so nothing cascades.
+pub fn parse_item<T: syn::parse::Parse>(
+    item: proc_macro2::TokenStream,
+    message: &str,
+) -> Result<T, proc_macro2::TokenStream> {
+    syn::parse2(item.clone()).map_err(|_| {
+        let mut out = item;
+        out.extend(syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error());
+        out
+    })
+}

@@ -93,7 +93,7 @@ pub struct UserApiServer<__T> {
 impl<__T> ::core::clone::Clone for UserApiServer<__T> {
     fn clone(&self) -> Self {
         Self {
-            inner: ::std::sync::Arc::clone(&self.inner),
+            inner: ::core::clone::Clone::clone(&self.inner),
             grpc: self.grpc,
             http: self.http,
         }
@@ -272,7 +272,7 @@ const _: () = {
         fn call(&mut self, req: ::bia::__private::http::Request<__B>) -> Self::Future {
             match req.uri().path() {
                 "/user.v1.User/CreateUser" => {
-                    let __inner = ::std::sync::Arc::clone(&self.inner);
+                    let __inner = ::core::clone::Clone::clone(&self.inner);
                     ::bia::__private::grpc::unary::<
                         CreateUserRequest,
                         CreateUserReply,
@@ -290,7 +290,7 @@ const _: () = {
                     )
                 }
                 "/user.v1.User/GetUser" => {
-                    let __inner = ::std::sync::Arc::clone(&self.inner);
+                    let __inner = ::core::clone::Clone::clone(&self.inner);
                     ::bia::__private::grpc::unary::<
                         GetUserRequest,
                         GetUserReply,
@@ -308,7 +308,7 @@ const _: () = {
                     )
                 }
                 "/user.v1.User/ListUsers" => {
-                    let __inner = ::std::sync::Arc::clone(&self.inner);
+                    let __inner = ::core::clone::Clone::clone(&self.inner);
                     ::bia::__private::grpc::unary::<
                         ListUsersRequest,
                         ListUsersReply,
@@ -340,10 +340,10 @@ const _: () = {
                 let (__filter, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
-                        let __inner = ::std::sync::Arc::clone(&self.inner);
+                        let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = self.http;
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::std::sync::Arc::clone(&__inner);
+                            let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
                                 ::bia::__private::http_transport::unary::<
                                     CreateUserRequest,
@@ -375,10 +375,10 @@ const _: () = {
                 let (__filter, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::GET,
                     {
-                        let __inner = ::std::sync::Arc::clone(&self.inner);
+                        let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = self.http;
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::std::sync::Arc::clone(&__inner);
+                            let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
                                 ::bia::__private::http_transport::unary::<
                                     GetUserRequest,
@@ -410,10 +410,10 @@ const _: () = {
                 let (__filter, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
-                        let __inner = ::std::sync::Arc::clone(&self.inner);
+                        let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = self.http;
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::std::sync::Arc::clone(&__inner);
+                            let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
                                 ::bia::__private::http_transport::unary::<
                                     ListUsersRequest,

@@ -11,19 +11,14 @@ use crate::error_store::Errors;
 
 /// Entry point of `#[bia::errors]`.
 pub fn errors(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let item: syn::ItemEnum = match syn::parse2(item.clone()) {
+    let item: syn::ItemEnum = match crate::common::parse_item(
+        item,
+        "#[bia::errors] goes on an enum of unit variants, one per error reason",
+    ) {
         Ok(e) => e,
-        Err(_) => {
-            errors.error_at(
-                proc_macro2::Span::call_site(),
-                "#[bia::errors] goes on an enum of unit variants, one per error reason",
-            );
-            let mut out = item;
-            out.extend(errors.into_tokens());
-            return out;
-        }
+        Err(out) => return out,
     };
+    let mut errors = Errors::default();
     let model = model::ErrorEnum::parse(attr, &item, &mut errors);
     let mut out = match model {
         Some(m) if errors.is_empty() => expand::expand(&m, &item),

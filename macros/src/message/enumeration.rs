@@ -26,19 +26,14 @@ fn strip(item: &syn::ItemEnum) -> syn::ItemEnum {
 
 /// Entry point of `#[bia::enumeration]`.
 pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let item: syn::ItemEnum = match syn::parse2(item.clone()) {
+    let item: syn::ItemEnum = match crate::common::parse_item(
+        item,
+        "#[bia::enumeration] goes on a fieldless enum; use #[bia::message] on a struct",
+    ) {
         Ok(e) => e,
-        Err(_) => {
-            errors.error_at(
-                proc_macro2::Span::call_site(),
-                "#[bia::enumeration] goes on a fieldless enum; use #[bia::message] on a struct",
-            );
-            let mut out = item;
-            out.extend(errors.into_tokens());
-            return out;
-        }
+        Err(out) => return out,
     };
+    let mut errors = Errors::default();
     let args = parse_args(attr, &mut errors, "enumeration");
     let krate = crate_path(args.krate.as_ref(), &mut errors);
     let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();

@@ -16,19 +16,14 @@ use crate::error_store::Errors;
 
 /// Entry point of `#[bia::message]`.
 pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let item: syn::ItemStruct = match syn::parse2(item.clone()) {
+    let item: syn::ItemStruct = match crate::common::parse_item(
+        item,
+        "#[bia::message] goes on a struct with named fields; use #[bia::enumeration] on a fieldless enum",
+    ) {
         Ok(s) => s,
-        Err(_) => {
-            errors.error_at(
-                proc_macro2::Span::call_site(),
-                "#[bia::message] goes on a struct with named fields; use #[bia::enumeration] on a fieldless enum",
-            );
-            let mut out = item;
-            out.extend(errors.into_tokens());
-            return out;
-        }
+        Err(out) => return out,
     };
+    let mut errors = Errors::default();
     let raw = parse::parse(attr, &item, &mut errors);
     let model = model::Message::check(raw, &item, &mut errors);
     let mut out = expand::strip(&item);

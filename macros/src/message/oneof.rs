@@ -30,19 +30,14 @@ fn strip(item: &syn::ItemEnum) -> syn::ItemEnum {
 
 /// Entry point of `#[bia::oneof]`.
 pub fn oneof(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let item: syn::ItemEnum = match syn::parse2(item.clone()) {
+    let item: syn::ItemEnum = match crate::common::parse_item(
+        item,
+        "#[bia::oneof] goes on an enum whose variants each hold one value, like `Email(String)`",
+    ) {
         Ok(e) => e,
-        Err(_) => {
-            errors.error_at(
-                proc_macro2::Span::call_site(),
-                "#[bia::oneof] goes on an enum whose variants each hold one value, like `Email(String)`",
-            );
-            let mut out = item;
-            out.extend(errors.into_tokens());
-            return out;
-        }
+        Err(out) => return out,
     };
+    let mut errors = Errors::default();
     let mut krate_lit = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident(symbol::CRATE) {

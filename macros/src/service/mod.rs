@@ -18,16 +18,11 @@ use crate::error_store::Errors;
 
 /// Entry point of `#[bia::service]`.
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let item: syn::ItemTrait = match syn::parse2(item.clone()) {
+    let item: syn::ItemTrait = match crate::common::parse_item(item, "#[bia::service] goes on a trait") {
         Ok(t) => t,
-        Err(_) => {
-            errors.error_at(proc_macro2::Span::call_site(), "#[bia::service] goes on a trait");
-            let mut out = item;
-            out.extend(errors.into_tokens());
-            return out;
-        }
+        Err(out) => return out,
     };
+    let mut errors = Errors::default();
     let args = parse::parse_args(attr, &mut errors);
     let out = match model::Service::check(args, &item, &mut errors) {
         Some(model) => Generator::new(&model).generate(),
