@@ -243,6 +243,7 @@ pub struct GrpcServer {
     routes: tonic::service::Routes,
     describe: Vec<fn(&mut SchemaBuilder)>,
     names: Vec<&'static str>,
+    conflict: Option<String>,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -254,7 +255,13 @@ impl std::fmt::Debug for GrpcServer {
 impl GrpcServer {
     /// A server that will listen on `addr` (`0.0.0.0:9000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, routes: tonic::service::Routes::default(), describe: Vec::new(), names: Vec::new() }
+        Self {
+            addr,
+            routes: tonic::service::Routes::default(),
+            describe: Vec::new(),
+            names: Vec::new(),
+            conflict: None,
+        }
     }
 
     /// Adds a generated service.
@@ -269,9 +276,21 @@ impl GrpcServer {
             + 'static,
         S::Future: Send + 'static,
     {
+        if self.names.contains(&S::NAME) {
+            self.conflict.get_or_insert(format!("the gRPC service {} is added twice", S::NAME));
+            return self;
+        }
         self.describe.push(S::describe);
         self.names.push(S::NAME);
-        self.routes = self.routes.add_service(svc);
+        let routes = std::mem::take(&mut self.routes);
+        let keep = routes.clone();
+        match super::catch_conflict(&format!("gRPC service {}", S::NAME), move || routes.add_service(svc)) {
+            Ok(r) => self.routes = r,
+            Err(e) => {
+                self.routes = keep;
+                self.conflict.get_or_insert(e);
+            }
+        }
         self
     }
 
@@ -287,6 +306,9 @@ impl GrpcServer {
 
     /// Binds the listener (fails with the address named when it is in use).
     pub(crate) async fn bind(self) -> std::io::Result<BoundGrpc> {
+        if let Some(conflict) = self.conflict {
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict));
+        }
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("gRPC server cannot listen on {}: {e}", self.addr)))?;

@@ -324,6 +324,7 @@ pub struct HttpServer {
     addr: SocketAddr,
     router: axum::Router,
     describe: Vec<fn(&mut SchemaBuilder)>,
+    conflict: Option<String>,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -335,19 +336,31 @@ impl std::fmt::Debug for HttpServer {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, router: axum::Router::new(), describe: Vec::new() }
+        Self { addr, router: axum::Router::new(), describe: Vec::new(), conflict: None }
     }
 
-    /// Adds a generated service.
+    /// Adds a generated service. A route that another service or hand-written
+    /// route already serves makes the start fail, naming the route.
     pub fn service<S: IntoRouter + DescribeService>(mut self, svc: S) -> Self {
         self.describe.push(S::describe);
-        self.router = self.router.merge(svc.into_router());
-        self
+        self.merge(S::SERVICE_NAME, svc.into_router())
     }
 
     /// Merges hand-written axum routes.
-    pub fn routes(mut self, router: axum::Router) -> Self {
-        self.router = self.router.merge(router);
+    pub fn routes(self, router: axum::Router) -> Self {
+        self.merge("hand-written routes", router)
+    }
+
+    fn merge(mut self, what: &str, router: axum::Router) -> Self {
+        let current = std::mem::take(&mut self.router);
+        let keep = current.clone();
+        match super::catch_conflict(&format!("HTTP routes of {what} conflict"), move || current.merge(router)) {
+            Ok(r) => self.router = r,
+            Err(e) => {
+                self.router = keep;
+                self.conflict.get_or_insert(e);
+            }
+        }
         self
     }
 
@@ -362,6 +375,9 @@ impl HttpServer {
     }
 
     pub(crate) async fn bind(self) -> std::io::Result<BoundHttp> {
+        if let Some(conflict) = self.conflict {
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict));
+        }
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("HTTP server cannot listen on {}: {e}", self.addr)))?;

@@ -26,3 +26,16 @@ impl Kind {
         }
     }
 }
+
+/// Runs a router-building step that axum or tonic report by panicking (a
+/// route conflict), turning the panic into an error kept for `bind`.
+pub(crate) fn catch_conflict<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let text = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unknown conflict".to_owned());
+        format!("{what}: {text}")
+    })
+}

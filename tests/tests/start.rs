@@ -1,0 +1,58 @@
+//! Starting fails cleanly, before anything serves: a route or service added
+//! twice, or an address in use, is an error naming the culprit, not a panic.
+
+use std::net::SocketAddr;
+
+use bia::transport::grpc::GrpcServer;
+use bia::transport::http::HttpServer;
+use helloworld::{GreeterServer, GreeterService};
+
+fn any() -> SocketAddr {
+    ([127, 0, 0, 1], 0).into()
+}
+
+#[tokio::test]
+async fn a_route_served_twice_fails_the_start() {
+    let mine = axum::Router::new().route("/helloworld/{name}", axum::routing::get(|| async { "mine" }));
+    let err = bia::App::new("conflict")
+        .http(HttpServer::new(any()).service(GreeterServer::new(GreeterService)).routes(mine))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("HTTP routes of hand-written routes conflict"), "{err}");
+
+    let err = bia::App::new("twice")
+        .grpc(GrpcServer::new(any()).service(GreeterServer::new(GreeterService)).service(GreeterServer::new(GreeterService)))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("helloworld.v1.Greeter is added twice"), "{err}");
+}
+
+#[tokio::test]
+async fn an_address_in_use_fails_the_start_and_names_the_address() {
+    let taken = std::net::TcpListener::bind(any()).unwrap();
+    let addr = taken.local_addr().unwrap();
+    let err = bia::App::new("busy")
+        .http(HttpServer::new(any()).service(GreeterServer::new(GreeterService)))
+        .grpc(GrpcServer::new(addr).service(GreeterServer::new(GreeterService)))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.message().contains(&addr.to_string()), "{err}");
+    assert!(err.message().contains("gRPC server cannot listen"), "{err}");
+}
+
+#[tokio::test]
+async fn hand_written_routes_merge_with_generated_ones() {
+    let mine = axum::Router::new().route("/version", axum::routing::get(|| async { "1.0" }));
+    let running = bia::App::new("merged")
+        .http(HttpServer::new(any()).service(GreeterServer::new(GreeterService)).routes(mine))
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.http_addrs()[0]);
+    assert_eq!(bia_tests::raw::http("GET", &format!("{base}/version"), "").await.text(), "1.0");
+    assert_eq!(bia_tests::raw::http("GET", &format!("{base}/helloworld/x"), "").await.status, 200);
+    running.stop().await.unwrap();
+}
