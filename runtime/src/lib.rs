@@ -36,6 +36,7 @@
 
 pub mod app;
 pub mod codec;
+pub mod config;
 pub mod error;
 pub mod schema;
 pub mod transport;
