@@ -30,7 +30,10 @@
 //! # }
 //! ```
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -40,20 +43,151 @@ use crate::error::Error;
 use crate::transport::grpc::GrpcServer;
 use crate::transport::http::HttpServer;
 
+type HookFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
+
+/// Who the application is: shown in logs, registered with a registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInfo {
+    /// Instance id (a fresh random id unless set).
+    pub id: String,
+    /// Service name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Free-form metadata.
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct Hooks {
+    before_start: Vec<Hook>,
+    after_start: Vec<Hook>,
+    before_stop: Vec<Hook>,
+    after_stop: Vec<Hook>,
+}
+
 /// A set of servers run as one application.
 #[must_use]
-#[derive(Debug)]
 pub struct App {
-    name: String,
+    info: AppInfo,
     http: Vec<HttpServer>,
     grpc: Vec<GrpcServer>,
     stop_timeout: Duration,
+    hooks: Hooks,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("info", &self.info)
+            .field("http", &self.http)
+            .field("grpc", &self.grpc)
+            .field("stop_timeout", &self.stop_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random instance id (hex, 128 bits) from the OS's hasher seeds: unique
+/// per process start without another dependency.
+fn random_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::with_capacity(32);
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+fn hook<F, Fut>(f: F) -> Hook
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    Box::new(move || Box::pin(f()))
+}
+
+async fn run_hooks(hooks: Vec<Hook>, stage: &str) -> Result<(), Error> {
+    for h in hooks {
+        h().await.map_err(|e| {
+            Error::internal_server("HOOK_FAILED", format!("{stage} hook failed: {}", e.message())).with_cause(e)
+        })?;
+    }
+    Ok(())
 }
 
 impl App {
     /// A new application named `name`.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), http: Vec::new(), grpc: Vec::new(), stop_timeout: Duration::from_secs(10) }
+        Self {
+            info: AppInfo { id: random_id(), name: name.into(), version: String::new(), metadata: BTreeMap::new() },
+            http: Vec::new(),
+            grpc: Vec::new(),
+            stop_timeout: Duration::from_secs(10),
+            hooks: Hooks::default(),
+        }
+    }
+
+    /// Sets the instance id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.info.id = id.into();
+        self
+    }
+
+    /// Sets the version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.info.version = version.into();
+        self
+    }
+
+    /// Adds a metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.info.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Runs before the servers bind; an error stops the start.
+    pub fn before_start<F, Fut>(mut self, f: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        self.hooks.before_start.push(hook(f));
+        self
+    }
+
+    /// Runs once every server serves; an error stops the servers again.
+    pub fn after_start<F, Fut>(mut self, f: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        self.hooks.after_start.push(hook(f));
+        self
+    }
+
+    /// Runs when stopping, before the servers drain.
+    pub fn before_stop<F, Fut>(mut self, f: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        self.hooks.before_stop.push(hook(f));
+        self
+    }
+
+    /// Runs after the servers stopped.
+    pub fn after_stop<F, Fut>(mut self, f: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        self.hooks.after_stop.push(hook(f));
+        self
     }
 
     /// Adds an HTTP server.
@@ -74,14 +208,15 @@ impl App {
         self
     }
 
-    /// The application name.
-    pub fn name(&self) -> &str {
-        &self.name
+    /// Who the application is.
+    pub fn info(&self) -> &AppInfo {
+        &self.info
     }
 
     /// Binds every listener, then serves. Any address that cannot be bound
     /// fails the start (naming the address) before anything serves.
-    pub async fn start(self) -> Result<Running, Error> {
+    pub async fn start(mut self) -> Result<Running, Error> {
+        run_hooks(std::mem::take(&mut self.hooks.before_start), "before-start").await?;
         let bind_failed = |e: std::io::Error| Error::internal_server("BIND_FAILED", e.to_string());
         let mut http = Vec::new();
         for s in self.http {
@@ -103,13 +238,29 @@ impl App {
             health.push(g.health.clone());
             tasks.spawn(g.serve(stopped(rx.clone())));
         }
+        let info = self.info;
         for a in &http_addrs {
-            tracing::info!(app = %self.name, "HTTP server listening on {a}");
+            tracing::info!(service.name = %info.name, service.version = %info.version, service.id = %info.id, "HTTP server listening on {a}");
         }
         for a in &grpc_addrs {
-            tracing::info!(app = %self.name, "gRPC server listening on {a}");
+            tracing::info!(service.name = %info.name, service.version = %info.version, service.id = %info.id, "gRPC server listening on {a}");
         }
-        Ok(Running { http_addrs, grpc_addrs, stop: tx, tasks, stop_timeout: self.stop_timeout, health })
+        let running = Running {
+            info,
+            http_addrs,
+            grpc_addrs,
+            stop: tx,
+            tasks,
+            stop_timeout: self.stop_timeout,
+            health,
+            before_stop: std::mem::take(&mut self.hooks.before_stop),
+            after_stop: std::mem::take(&mut self.hooks.after_stop),
+        };
+        if let Err(e) = run_hooks(std::mem::take(&mut self.hooks.after_start), "after-start").await {
+            let _ = running.stop().await;
+            return Err(e);
+        }
+        Ok(running)
     }
 
     /// Starts, waits for SIGINT or SIGTERM (or a server failure), then stops.
@@ -156,9 +307,11 @@ async fn shutdown_signal() {
     }
 }
 
-/// A started [`App`].
-#[derive(Debug)]
+/// A started [`App`]: every server is bound and serving.
 pub struct Running {
+    info: AppInfo,
+    before_stop: Vec<Hook>,
+    after_stop: Vec<Hook>,
     http_addrs: Vec<SocketAddr>,
     grpc_addrs: Vec<SocketAddr>,
     stop: watch::Sender<bool>,
@@ -167,7 +320,22 @@ pub struct Running {
     health: Vec<tonic_health::server::HealthReporter>,
 }
 
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("info", &self.info)
+            .field("http_addrs", &self.http_addrs)
+            .field("grpc_addrs", &self.grpc_addrs)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Running {
+    /// Who the application is.
+    pub fn info(&self) -> &AppInfo {
+        &self.info
+    }
+
     /// The bound addresses of the HTTP servers, in the order they were added.
     pub fn http_addrs(&self) -> &[SocketAddr] {
         &self.http_addrs
@@ -181,6 +349,7 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish (up to the stop
     /// timeout, then aborts), and returns the first server error if any.
     pub async fn stop(mut self) -> Result<(), Error> {
+        let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;
         for h in &self.health {
             h.set_service_status("", tonic_health::ServingStatus::NotServing).await;
         }
@@ -199,6 +368,7 @@ impl Running {
             tracing::warn!("stop timeout reached; aborting in-flight requests");
             self.tasks.abort_all();
         }
-        first_err
+        let after = run_hooks(std::mem::take(&mut self.after_stop), "after-stop").await;
+        first_err.and(before).and(after)
     }
 }

@@ -44,7 +44,7 @@ pub mod transport;
 #[doc(hidden)]
 pub mod __private;
 
-pub use app::{App, Running};
+pub use app::{App, AppInfo, Running};
 pub use codec::{Enumeration, Message, Oneof};
 pub use error::{Error, Result};
 

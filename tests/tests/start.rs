@@ -56,3 +56,47 @@ async fn hand_written_routes_merge_with_generated_ones() {
     assert_eq!(bia_tests::raw::http("GET", &format!("{base}/helloworld/x"), "").await.status, 200);
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn hooks_run_in_order_and_a_failing_before_start_stops_the_start() {
+    use std::sync::{Arc, Mutex};
+    let log = Arc::new(Mutex::new(Vec::<&'static str>::new()));
+    let push = |what: &'static str| {
+        let log = Arc::clone(&log);
+        move || async move {
+            log.lock().unwrap().push(what);
+            Ok(())
+        }
+    };
+    let running = bia::App::new("hooks")
+        .id("instance-1")
+        .version("v1.2.3")
+        .metadata("zone", "a")
+        .http(HttpServer::new(any()).service(GreeterServer::new(GreeterService)))
+        .before_start(push("before_start"))
+        .after_start(push("after_start"))
+        .before_stop(push("before_stop"))
+        .after_stop(push("after_stop"))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(running.info().id, "instance-1");
+    assert_eq!(running.info().version, "v1.2.3");
+    assert_eq!(running.info().metadata["zone"], "a");
+    assert_eq!(*log.lock().unwrap(), ["before_start", "after_start"]);
+    running.stop().await.unwrap();
+    assert_eq!(*log.lock().unwrap(), ["before_start", "after_start", "before_stop", "after_stop"]);
+
+    let taken = std::net::TcpListener::bind(any()).unwrap();
+    let err = bia::App::new("fails")
+        .http(HttpServer::new(taken.local_addr().unwrap()))
+        .before_start(|| async { Err(bia::Error::internal_server("DB_DOWN", "database unreachable")) })
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), "HOOK_FAILED");
+    assert!(err.message().contains("before-start hook failed: database unreachable"), "{err}");
+
+    // Two apps get distinct random ids.
+    assert_ne!(bia::App::new("a").info().id, bia::App::new("a").info().id);
+}
