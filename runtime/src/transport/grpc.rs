@@ -244,6 +244,7 @@ pub struct GrpcServer {
     describe: Vec<fn(&mut SchemaBuilder)>,
     names: Vec<&'static str>,
     conflict: Option<String>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -261,7 +262,15 @@ impl GrpcServer {
             describe: Vec::new(),
             names: Vec::new(),
             conflict: None,
+            timeout: None,
         }
+    }
+
+    /// The longest a call may take (the client's `grpc-timeout` may shorten
+    /// it); past it the call ends with `DeadlineExceeded`, reason `TIMEOUT`.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// Adds a generated service.
@@ -331,7 +340,7 @@ impl GrpcServer {
             .build_v1alpha()
             .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
         let routes = self.routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);
-        Ok(BoundGrpc { listener, local, routes, health: health_reporter })
+        Ok(BoundGrpc { listener, local, routes, health: health_reporter, timeout: self.timeout })
     }
 }
 
@@ -340,14 +349,24 @@ pub(crate) struct BoundGrpc {
     pub(crate) local: SocketAddr,
     routes: tonic::service::Routes,
     pub(crate) health: tonic_health::server::HealthReporter,
+    timeout: Option<std::time::Duration>,
 }
 
 impl BoundGrpc {
-    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
-        let incoming = tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        tonic::transport::Server::builder()
-            .add_routes(self.routes)
-            .serve_with_incoming_shutdown(incoming, shutdown)
+    /// Serves gRPC (HTTP/2 cleartext) through the same hyper server as HTTP,
+    /// so deadlines, drain and connection handling are Bia's on both.
+    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+        use axum::serve::ListenerExt as _;
+        let router = self.routes.prepare().into_axum_router();
+        let timeout = self.timeout;
+        let router = router.layer(tower::layer::layer_fn(move |s| {
+            super::timeout::Deadline::new(s, super::Kind::Grpc, timeout)
+        }));
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::internal_server("GRPC_SERVER", format!("gRPC server failed: {e}")).with_cause(e))
     }

@@ -325,6 +325,7 @@ pub struct HttpServer {
     router: axum::Router,
     describe: Vec<fn(&mut SchemaBuilder)>,
     conflict: Option<String>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -336,7 +337,14 @@ impl std::fmt::Debug for HttpServer {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, router: axum::Router::new(), describe: Vec::new(), conflict: None }
+        Self { addr, router: axum::Router::new(), describe: Vec::new(), conflict: None, timeout: None }
+    }
+
+    /// The longest a request may take; past it the reply is 504, reason
+    /// `TIMEOUT`, with the Bia error body.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// Adds a generated service. A route that another service or hand-written
@@ -387,6 +395,12 @@ impl HttpServer {
             .route("/healthz", axum::routing::get(|| async { json_response(b"{\"status\":\"SERVING\"}".to_vec()) }))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
+        let router = match self.timeout {
+            Some(t) => router.layer(tower::layer::layer_fn(move |s| {
+                super::timeout::Deadline::new(s, super::Kind::Http, Some(t))
+            })),
+            None => router,
+        };
         Ok(BoundHttp { listener, local, router })
     }
 }
@@ -399,7 +413,11 @@ pub(crate) struct BoundHttp {
 
 impl BoundHttp {
     pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        axum::serve(self.listener, self.router)
+        use axum::serve::ListenerExt as _;
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| Error::internal_server("HTTP_SERVER", format!("HTTP server failed: {e}")).with_cause(e))

@@ -6,6 +6,9 @@
 
 pub mod grpc;
 pub mod http;
+mod timeout;
+
+pub use timeout::TIMEOUT_REASON;
 
 /// Which transport a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,95 @@
+//! Deadlines: the server's timeout on both transports, and the client's
+//! `grpc-timeout`, end a slow call with 504 / `DeadlineExceeded`, reason
+//! `TIMEOUT`, and the error body; fast calls are untouched.
+
+use std::time::{Duration, Instant};
+
+use bia::transport::grpc::GrpcServer;
+use bia::transport::http::HttpServer;
+
+#[bia::message(package = "slow.v1")]
+pub struct SleepRequest {
+    pub millis: u64,
+}
+
+#[bia::message(package = "slow.v1")]
+pub struct SleepReply {
+    pub slept: u64,
+}
+
+#[bia::service(package = "slow.v1")]
+pub trait Slow: Send + Sync + 'static {
+    #[rpc(get = "/v1/sleep/<millis>")]
+    async fn sleep(&self, req: SleepRequest) -> bia::Result<SleepReply>;
+}
+
+struct Sleeper;
+
+impl Slow for Sleeper {
+    async fn sleep(&self, req: SleepRequest) -> bia::Result<SleepReply> {
+        tokio::time::sleep(Duration::from_millis(req.millis)).await;
+        Ok(SleepReply { slept: req.millis })
+    }
+}
+
+async fn start(timeout: Duration) -> bia::Running {
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    bia::App::new("slow")
+        .http(HttpServer::new(any).timeout(timeout).service(SlowServer::new(Sleeper)))
+        .grpc(GrpcServer::new(any).timeout(timeout).service(SlowServer::new(Sleeper)))
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_server_timeout_ends_slow_calls_on_both_transports() {
+    let running = start(Duration::from_millis(300)).await;
+    let http = SlowHttpClient::new(format!("http://{}", running.http_addrs()[0])).unwrap();
+    let grpc = SlowGrpcClient::connect(format!("http://{}", running.grpc_addrs()[0])).await.unwrap();
+
+    assert_eq!(http.sleep(SleepRequest { millis: 10 }).await.unwrap().slept, 10);
+    assert_eq!(grpc.sleep(SleepRequest { millis: 10 }).await.unwrap().slept, 10);
+
+    let started = Instant::now();
+    let e1 = http.sleep(SleepRequest { millis: 5_000 }).await.unwrap_err();
+    let e2 = grpc.sleep(SleepRequest { millis: 5_000 }).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(4), "the deadline did not cut the calls short");
+    assert_eq!((e1.code(), e1.reason()), (504, "TIMEOUT"));
+    assert_eq!(e1, e2);
+    let raw = bia_tests::raw::http("GET", &format!("http://{}/v1/sleep/5000", running.http_addrs()[0]), "").await;
+    assert_eq!(raw.status, 504);
+    assert_eq!(raw.json()["reason"], "TIMEOUT");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_clients_grpc_timeout_is_honoured() {
+    // Sent raw over HTTP/2, so only the server enforces the deadline (a tonic
+    // client would also time out on its own side and race the server).
+    use http_body_util::{BodyExt as _, Full};
+    let running = start(Duration::from_secs(30)).await;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Full<bytes::Bytes>>();
+    let msg = prost::Message::encode_to_vec(&SleepRequest { millis: 5_000 });
+    let mut frame = vec![0u8];
+    frame.extend((msg.len() as u32).to_be_bytes());
+    frame.extend(msg);
+    let req = http::Request::post(format!("http://{}/slow.v1.Slow/Sleep", running.grpc_addrs()[0]))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("grpc-timeout", "200m")
+        .body(Full::new(bytes::Bytes::from(frame)))
+        .unwrap();
+    let started = Instant::now();
+    let res = tokio::time::timeout(Duration::from_secs(10), client.request(req)).await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let headers = res.headers().clone();
+    let trailers = res.into_body().collect().await.unwrap().trailers().cloned().unwrap_or_default();
+    let status = headers.get("grpc-status").or_else(|| trailers.get("grpc-status")).expect("grpc-status");
+    assert_eq!(status, "4", "DeadlineExceeded");
+    let message = headers.get("grpc-message").or_else(|| trailers.get("grpc-message")).unwrap();
+    assert!(message.to_str().unwrap().contains("deadline"), "{message:?}");
+    running.stop().await.unwrap();
+}
