@@ -10,7 +10,7 @@ pub use ::serde;
 pub use ::tonic;
 
 pub use crate::codec;
-pub use crate::codec::message::has_field_path;
+pub use crate::codec::message::field_path_kind;
 pub use crate::codec::{
     field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer, MessageCodec,
     OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer, SingularSeed, SingularSer,

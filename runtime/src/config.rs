@@ -72,7 +72,9 @@ fn substitute(text: &str, origin: &str) -> Result<String, Error> {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            return Err(config_error(format!("{origin}: unclosed placeholder `${{{after}`; write `${{VAR}}` or `${{VAR:default}}`")));
+            return Err(config_error(format!(
+                "{origin}: unclosed placeholder `${{{after}`; write `${{VAR}}` or `${{VAR:default}}`"
+            )));
         };
         let inner = &after[..end];
         let (name, default) = match inner.split_once(':') {
@@ -251,7 +253,9 @@ impl Loader {
                             *shared.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&v);
                             observer(&v);
                         }
-                        Err(e) => tracing::error!(error = %e, "configuration reload failed; keeping the previous value"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "configuration reload failed; keeping the previous value")
+                        }
                     }
                 }
             })

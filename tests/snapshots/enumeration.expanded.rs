@@ -15,6 +15,9 @@ pub enum Role {
     Admin = 1,
     Guest = 2,
 }
+#[doc(hidden)]
+#[allow(dead_code, non_upper_case_globals)]
+const __bia_proto_name_user_v1_Role_is_defined_twice_in_this_module__rename_one_of_them: () = ();
 const _: () = {
     impl ::bia::Enumeration for Role {
         const PACKAGE: &'static str = "user.v1";

@@ -17,7 +17,7 @@ pub struct UserInfo {
 }
 #[doc(hidden)]
 #[allow(dead_code, non_upper_case_globals)]
-const __bia_proto_name_user_v1_UserInfo_is_taken__rename_the_message_or_the_service: () = ();
+const __bia_proto_name_user_v1_UserInfo_is_defined_twice_in_this_module__rename_one_of_them: () = ();
 const _: () = {
     impl ::bia::__private::prost::Message for UserInfo {
         fn encode_raw(&self, buf: &mut impl ::bia::__private::bytes::BufMut) {
@@ -395,6 +395,9 @@ const _: () = {
                 nested: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
                     String,
                 >>::NESTED,
+                path_value: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
+                    String,
+                >>::PATH_VALUE,
             },
             ::bia::__private::FieldMeta {
                 name: "display_name",
@@ -402,6 +405,9 @@ const _: () = {
                 nested: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
                     String,
                 >>::NESTED,
+                path_value: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
+                    String,
+                >>::PATH_VALUE,
             },
             ::bia::__private::FieldMeta {
                 name: "age",
@@ -409,6 +415,9 @@ const _: () = {
                 nested: <::bia::__private::codec::SInt64 as ::bia::__private::Codec<
                     i64,
                 >>::NESTED,
+                path_value: <::bia::__private::codec::SInt64 as ::bia::__private::Codec<
+                    i64,
+                >>::PATH_VALUE,
             },
             ::bia::__private::FieldMeta {
                 name: "nickname",
@@ -416,16 +425,21 @@ const _: () = {
                 nested: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
                     String,
                 >>::NESTED,
+                path_value: <<String as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
+                    String,
+                >>::PATH_VALUE,
             },
             ::bia::__private::FieldMeta {
                 name: "tags",
                 json_name: "tags",
                 nested: &[],
+                path_value: false,
             },
             ::bia::__private::FieldMeta {
                 name: "labels",
                 json_name: "labels",
                 nested: &[],
+                path_value: false,
             },
             ::bia::__private::FieldMeta {
                 name: "role",
@@ -433,6 +447,9 @@ const _: () = {
                 nested: <<Role as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
                     Role,
                 >>::NESTED,
+                path_value: <<Role as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
+                    Role,
+                >>::PATH_VALUE,
             },
             ::bia::__private::FieldMeta {
                 name: "address",
@@ -440,6 +457,9 @@ const _: () = {
                 nested: <<Address as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
                     Address,
                 >>::NESTED,
+                path_value: <<Address as ::bia::__private::ProtoType>::Codec as ::bia::__private::Codec<
+                    Address,
+                >>::PATH_VALUE,
             },
         ];
         fn describe(b: &mut ::bia::__private::SchemaBuilder) {
@@ -447,85 +467,71 @@ const _: () = {
                 return;
             }
             let mut fields = ::std::vec::Vec::new();
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <String as ::bia::__private::ProtoType>::Codec,
-                        String,
-                    >(b, "id", "id", 1u32, ::bia::__private::Label::Singular, ""),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <String as ::bia::__private::ProtoType>::Codec,
-                        String,
-                    >(
-                        b,
-                        "display_name",
-                        "displayName",
-                        2u32,
-                        ::bia::__private::Label::Singular,
-                        "",
-                    ),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        ::bia::__private::codec::SInt64,
-                        i64,
-                    >(b, "age", "age", 5u32, ::bia::__private::Label::Singular, ""),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <String as ::bia::__private::ProtoType>::Codec,
-                        String,
-                    >(
-                        b,
-                        "nickname",
-                        "nickname",
-                        6u32,
-                        ::bia::__private::Label::Optional,
-                        "",
-                    ),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <String as ::bia::__private::ProtoType>::Codec,
-                        String,
-                    >(b, "tags", "tags", 7u32, ::bia::__private::Label::Repeated, ""),
-                );
-            fields
-                .push(
-                    ::bia::__private::map_field_def::<
-                        <String as ::bia::__private::ProtoType>::Codec,
-                        String,
-                        <i32 as ::bia::__private::ProtoType>::Codec,
-                        i32,
-                    >(b, "labels", "labels", 8u32, ""),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <Role as ::bia::__private::ProtoType>::Codec,
-                        Role,
-                    >(b, "role", "role", 9u32, ::bia::__private::Label::Singular, ""),
-                );
-            fields
-                .push(
-                    ::bia::__private::field_def::<
-                        <Address as ::bia::__private::ProtoType>::Codec,
-                        Address,
-                    >(
-                        b,
-                        "address",
-                        "address",
-                        10u32,
-                        ::bia::__private::Label::Optional,
-                        "",
-                    ),
-                );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <String as ::bia::__private::ProtoType>::Codec,
+                    String,
+                >(b, "id", "id", 1u32, ::bia::__private::Label::Singular, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <String as ::bia::__private::ProtoType>::Codec,
+                    String,
+                >(
+                    b,
+                    "display_name",
+                    "displayName",
+                    2u32,
+                    ::bia::__private::Label::Singular,
+                    "",
+                ),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    ::bia::__private::codec::SInt64,
+                    i64,
+                >(b, "age", "age", 5u32, ::bia::__private::Label::Singular, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <String as ::bia::__private::ProtoType>::Codec,
+                    String,
+                >(b, "nickname", "nickname", 6u32, ::bia::__private::Label::Optional, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <String as ::bia::__private::ProtoType>::Codec,
+                    String,
+                >(b, "tags", "tags", 7u32, ::bia::__private::Label::Repeated, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::map_field_def::<
+                    <String as ::bia::__private::ProtoType>::Codec,
+                    String,
+                    <i32 as ::bia::__private::ProtoType>::Codec,
+                    i32,
+                >(b, "labels", "labels", 8u32, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <Role as ::bia::__private::ProtoType>::Codec,
+                    Role,
+                >(b, "role", "role", 9u32, ::bia::__private::Label::Singular, ""),
+            );
+            ::std::vec::Vec::push(
+                &mut fields,
+                ::bia::__private::field_def::<
+                    <Address as ::bia::__private::ProtoType>::Codec,
+                    Address,
+                >(b, "address", "address", 10u32, ::bia::__private::Label::Optional, ""),
+            );
             b.add_message(
                 "user.v1.UserInfo",
                 ::bia::__private::MessageDef {

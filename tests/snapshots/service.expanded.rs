@@ -26,9 +26,9 @@ pub trait UserApi: Send + Sync + 'static {
 }
 #[doc(hidden)]
 #[allow(dead_code, non_upper_case_globals)]
-const __bia_proto_name_user_v1_User_is_taken__rename_the_message_or_the_service: () = ();
+const __bia_proto_name_user_v1_User_is_defined_twice_in_this_module__rename_one_of_them: () = ();
 ///Operation names of [`UserApi`]: `/<package>.<Service>/<Method>`, the same on both transports, in logs, metrics and selectors.
-#[derive(Debug, Clone, Copy)]
+#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
 pub struct UserApiOperation;
 impl UserApiOperation {
     /// The proto service name, `package.Service`.
@@ -149,7 +149,7 @@ impl<__T> UserApiServer<__T> {
     }
 }
 ///A gRPC client of [`UserApi`]; it implements `UserApi`, so it stands wherever an implementation does.
-#[derive(Debug, Clone)]
+#[derive(::core::fmt::Debug, ::core::clone::Clone)]
 pub struct UserApiGrpcClient {
     inner: ::bia::__private::GrpcClient,
 }
@@ -178,7 +178,7 @@ impl UserApiGrpcClient {
     }
 }
 ///An HTTP/JSON client of [`UserApi`]: it builds paths, queries and bodies from the same `#[rpc]` rules the server binds, and rebuilds the server's `bia::Error`s. It implements `UserApi`.
-#[derive(Debug, Clone)]
+#[derive(::core::fmt::Debug, ::core::clone::Clone)]
 pub struct UserApiHttpClient {
     inner: ::bia::__private::HttpClient,
 }
@@ -235,6 +235,11 @@ const _: () = {
         #[allow(unused, clippy::no_effect_underscore_binding)]
         fn __check(__req: &GetUserRequest, __rep: &GetUserReply) {
             let _ = &__req.id;
+            const _: () = ::core::assert!(
+                ::bia::__private::field_path_kind(< GetUserRequest as ::bia::Message >
+                ::FIELDS, "id") != 2,
+                "path parameter `id` names a repeated, map or message field; a path variable binds one scalar, enum or well-known value"
+            );
         }
     };
     const _: () = {

@@ -221,11 +221,11 @@ pub struct MemoryLibrary {
 impl Library for MemoryLibrary {
     async fn get_book(&self, req: GetBookRequest) -> bia::Result<Book> {
         let books = self.books.lock().expect("lock");
-        let full = if req.name.starts_with("shelves/") { req.name.clone() } else { format!("shelves/1/books/{}", req.name) };
-        books
-            .get(&full)
-            .cloned()
-            .ok_or_else(|| LibraryError::book_not_found(format_args!("book {} not found", req.name)).with_metadata("name", req.name))
+        let full =
+            if req.name.starts_with("shelves/") { req.name.clone() } else { format!("shelves/1/books/{}", req.name) };
+        books.get(&full).cloned().ok_or_else(|| {
+            LibraryError::book_not_found(format_args!("book {} not found", req.name)).with_metadata("name", req.name)
+        })
     }
 
     async fn list_books(&self, req: ListBooksRequest) -> bia::Result<ListBooksReply> {
@@ -288,7 +288,9 @@ impl Library for MemoryLibrary {
 
     async fn get_author(&self, req: GetAuthorRequest) -> bia::Result<AuthorReply> {
         if req.id <= 0 {
-            return Err(bia::Error::bad_request("BAD_ID", "author ids are positive").with_metadata("id", req.id.to_string()));
+            return Err(
+                bia::Error::bad_request("BAD_ID", "author ids are positive").with_metadata("id", req.id.to_string())
+            );
         }
         Ok(AuthorReply { author: Some(Author { id: req.id, name: format!("author-{}", req.id) }), etag: "v1".into() })
     }
@@ -327,7 +329,9 @@ pub async fn start_library() -> TestApp {
 }
 
 /// Like [`start_library`], with the library server adjusted by `f`.
-pub async fn start_library_with(f: impl FnOnce(LibraryServer<MemoryLibrary>) -> LibraryServer<MemoryLibrary>) -> TestApp {
+pub async fn start_library_with(
+    f: impl FnOnce(LibraryServer<MemoryLibrary>) -> LibraryServer<MemoryLibrary>,
+) -> TestApp {
     let library = f(LibraryServer::new(MemoryLibrary::default()));
     let greeter = helloworld::GreeterServer::new(helloworld::GreeterService);
     let any: SocketAddr = ([127, 0, 0, 1], 0).into();

@@ -37,12 +37,7 @@ pub async fn http(method: &str, url: &str, body: impl Into<Bytes>) -> RawReply {
         .expect("HTTP request timed out")
         .expect("HTTP request failed");
     let status = res.status().as_u16();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let body = res.into_body().collect().await.expect("body").to_bytes();
     RawReply { status, content_type, body }
 }
@@ -53,11 +48,8 @@ where
     Req: prost::Message + Send + Sync + 'static,
     Rep: prost::Message + Default + Send + Sync + 'static,
 {
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let channel =
+        tonic::transport::Endpoint::from_shared(url.to_owned()).expect("endpoint").connect().await.expect("connect");
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.expect("ready");
     let codec = tonic_prost::ProstCodec::<Req, Rep>::default();

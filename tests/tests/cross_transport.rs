@@ -63,9 +63,13 @@ async fn helloworld_both_clients_and_raw_requests_agree() {
     let r = raw::http("GET", &format!("{}/helloworld/error", app.http_url()), "").await;
     assert_eq!(r.status, 404);
     assert_eq!(r.text(), r#"{"code":404,"reason":"USER_NOT_FOUND","message":"user not found: error","metadata":{}}"#);
-    let s = raw::grpc_unary::<_, HelloReply>(&app.grpc_url(), "/helloworld.v1.Greeter/SayHello", HelloRequest { name: "error".into() })
-        .await
-        .unwrap_err();
+    let s = raw::grpc_unary::<_, HelloReply>(
+        &app.grpc_url(),
+        "/helloworld.v1.Greeter/SayHello",
+        HelloRequest { name: "error".into() },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(s.code(), tonic::Code::NotFound);
     assert_eq!(bia::Error::from_status(&s), e1);
     app.running.stop().await.unwrap();
@@ -78,16 +82,12 @@ async fn library_crud_through_both_clients() {
     let http = LibraryHttpClient::new(app.http_url()).unwrap();
 
     // body = "book" with a path param; a custom error type (422, not in the Kratos table).
-    let created = http
-        .create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("Dispossessed")) })
-        .await
-        .unwrap();
+    let created =
+        http.create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("Dispossessed")) }).await.unwrap();
     assert_eq!(created.name, "shelves/1/books/1");
     assert_eq!(created.tags, vec!["classic", "space"]);
-    let created2 = grpc
-        .create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("Left Hand")) })
-        .await
-        .unwrap();
+    let created2 =
+        grpc.create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("Left Hand")) }).await.unwrap();
     assert_eq!(created2.name, "shelves/1/books/2");
     let e1 = grpc.create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("")) }).await.unwrap_err();
     let e2 = http.create_book(CreateBookRequest { shelf: "1".into(), book: Some(book("")) }).await.unwrap_err();
@@ -113,7 +113,11 @@ async fn library_crud_through_both_clients() {
         page: 1,
         page_size: 10,
         tags: vec!["classic".into(), "space".into()],
-        filter: Some(Filter { genre: Genre::Fiction, author: Some(Author { id: 0, name: "Ursula".into() }), min_pages: 100 }),
+        filter: Some(Filter {
+            genre: Genre::Fiction,
+            author: Some(Author { id: 0, name: "Ursula".into() }),
+            min_pages: 100,
+        }),
     };
     let g = grpc.list_books(list.clone()).await.unwrap();
     let h = http.list_books(list).await.unwrap();
@@ -267,8 +271,20 @@ async fn bad_input_is_a_400_with_the_field_named_and_the_server_keeps_serving() 
         ("POST", format!("{base}/test.v1.Library/Echo"), r#"{"maybeCount": "twelve"}"#, 400, Some("maybeCount")),
         ("POST", format!("{base}/test.v1.Library/Echo"), r#"{"author": {"id": 1.5}}"#, 400, Some("author.id")),
         ("POST", format!("{base}/test.v1.Library/Echo"), r#"{"genre": "GENRE_NOPE"}"#, 400, Some("genre")),
-        ("POST", format!("{base}/test.v1.Library/Echo"), r#"{"scalars": {"u32Value": -1}}"#, 400, Some("scalars.u32Value")),
-        ("POST", format!("{base}/test.v1.Library/Echo"), r#"{"scalars": {"bytesValue": "***"}}"#, 400, Some("scalars.bytesValue")),
+        (
+            "POST",
+            format!("{base}/test.v1.Library/Echo"),
+            r#"{"scalars": {"u32Value": -1}}"#,
+            400,
+            Some("scalars.u32Value"),
+        ),
+        (
+            "POST",
+            format!("{base}/test.v1.Library/Echo"),
+            r#"{"scalars": {"bytesValue": "***"}}"#,
+            400,
+            Some("scalars.bytesValue"),
+        ),
         ("POST", format!("{base}/test.v1.Library/Echo"), r#"{} trailing"#, 400, None),
         ("POST", format!("{base}/test.v1.Library/Echo"), r#"[1, 2]"#, 400, None),
         ("GET", format!("{base}/v1/authors/abc"), "", 400, Some("id")),
@@ -306,22 +322,32 @@ async fn bad_input_is_a_400_with_the_field_named_and_the_server_keeps_serving() 
     assert_eq!(e.reason(), "CODEC");
     assert_eq!(e.metadata().get("field").map(String::as_str), Some("maybe_text"), "{e:?}");
     // Truncated nested message.
-    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x1a, 0x05, 0x08])).await.unwrap_err();
+    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x1a, 0x05, 0x08]))
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), tonic::Code::InvalidArgument);
     // An enum number that is no value.
-    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0xa0, 0x01, 0x07])).await.unwrap_err();
+    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0xa0, 0x01, 0x07]))
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), tonic::Code::InvalidArgument);
     assert_eq!(bia::Error::from_status(&s).metadata().get("field").map(String::as_str), Some("genre"));
     // Invalid UTF-8 in a string.
-    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x12, 0x01, 0xff])).await.unwrap_err();
+    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x12, 0x01, 0xff]))
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), tonic::Code::InvalidArgument);
     // Unknown method: Unimplemented.
     let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Nope", RawBytes(vec![])).await.unwrap_err();
     assert_eq!(s.code(), tonic::Code::Unimplemented);
     // Oversized gRPC message (default limit 4 MiB): ResourceExhausted.
-    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x12, 0x80, 0x80, 0x80, 0x03].into_iter().chain(std::iter::repeat_n(b'a', 6 << 20)).collect()))
-        .await
-        .unwrap_err();
+    let s = raw::grpc_unary::<_, RawBytes>(
+        &grpc,
+        "/test.v1.Library/Echo",
+        RawBytes(vec![0x12, 0x80, 0x80, 0x80, 0x03].into_iter().chain(std::iter::repeat_n(b'a', 6 << 20)).collect()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(s.code(), tonic::Code::ResourceExhausted, "{s:?}");
 
     // Still serving on both transports.

@@ -10,8 +10,8 @@
 extern crate bia as renamed_bia;
 // A decoy: `::bia::...` now names `core`, so generated code that ignores
 // `crate = ".."` does not compile.
-extern crate core as bia;
 extern crate core;
+extern crate core as bia;
 extern crate prost;
 extern crate serde_json;
 extern crate std;
@@ -262,22 +262,26 @@ mod checks {
         ::std::assert_eq!(back, book);
 
         for holder in [
-        Holder::UserId(7),
-        Holder::Email("a@b.c".to_string()),
-        Holder::Author(Author { id: 1, name: "Ursula".to_string() }),
-        Holder::Shelf(Shelf::Fiction),
-    ] {
-        let hold = Hold { book: "books/1".to_string(), holder: Some(holder), note: "n".to_string() };
-        let bytes = ::prost::Message::encode_to_vec(&hold);
-        ::std::assert_eq!(<Hold as ::prost::Message>::decode(&bytes[..]).unwrap(), hold);
-        let json = ::serde_json::to_string(&hold).unwrap();
-        let back: Hold = ::serde_json::from_str(&json).unwrap();
-        ::std::assert_eq!(back, hold, "{}", json);
-    }
-    let json = ::serde_json::to_string(&Hold { holder: Some(Holder::Email("x".to_string())), ..::core::default::Default::default() }).unwrap();
-    ::std::assert!(json.contains("\"mail\":\"x\""), "{}", json);
+            Holder::UserId(7),
+            Holder::Email("a@b.c".to_string()),
+            Holder::Author(Author { id: 1, name: "Ursula".to_string() }),
+            Holder::Shelf(Shelf::Fiction),
+        ] {
+            let hold = Hold { book: "books/1".to_string(), holder: Some(holder), note: "n".to_string() };
+            let bytes = ::prost::Message::encode_to_vec(&hold);
+            ::std::assert_eq!(<Hold as ::prost::Message>::decode(&bytes[..]).unwrap(), hold);
+            let json = ::serde_json::to_string(&hold).unwrap();
+            let back: Hold = ::serde_json::from_str(&json).unwrap();
+            ::std::assert_eq!(back, hold, "{}", json);
+        }
+        let json = ::serde_json::to_string(&Hold {
+            holder: Some(Holder::Email("x".to_string())),
+            ..::core::default::Default::default()
+        })
+        .unwrap();
+        ::std::assert!(json.contains("\"mail\":\"x\""), "{}", json);
 
-    ::std::assert_eq!(<Book as ::renamed_bia::Message>::FULL_NAME, "hy.v1.Book");
+        ::std::assert_eq!(<Book as ::renamed_bia::Message>::FULL_NAME, "hy.v1.Book");
         ::std::assert_eq!(<Shelf as ::renamed_bia::Enumeration>::FULL_NAME, "hy.v1.Shelf");
         ::std::assert_eq!(<Shelf as ::renamed_bia::Enumeration>::from_str_name("SHELF_SCI"), Some(Shelf::Science));
         ::std::assert_eq!(<Shelf as ::core::default::Default>::default(), Shelf::Unspecified);
@@ -305,18 +309,25 @@ mod checks {
     #[test]
     fn generated_servers_clients_and_schema() {
         let rt = runtime();
-        let book = rt.block_on(Library::get_book(&LibraryImpl, GetBookRequest { name: "books/1".to_string() })).unwrap();
+        let book =
+            rt.block_on(Library::get_book(&LibraryImpl, GetBookRequest { name: "books/1".to_string() })).unwrap();
         ::std::assert_eq!(book, sample());
-        let err = rt.block_on(Library::get_book(&LibraryImpl, GetBookRequest { name: "books/2".to_string() })).unwrap_err();
+        let err =
+            rt.block_on(Library::get_book(&LibraryImpl, GetBookRequest { name: "books/2".to_string() })).unwrap_err();
         ::std::assert!(LibraryError::is_book_not_found(&err));
-        let err = rt.block_on(Library::delete_book(&LibraryImpl, <GetBookRequest as ::core::default::Default>::default())).unwrap_err();
+        let err = rt
+            .block_on(Library::delete_book(&LibraryImpl, <GetBookRequest as ::core::default::Default>::default()))
+            .unwrap_err();
         ::std::assert!(LibraryError::is_on_loan(&err));
         ::std::assert!(rt.block_on(AdminService::reset(&LibraryImpl, Empty {})).is_err());
 
         // The object-safe twin.
         let shared: ::std::sync::Arc<dyn DynLibrary> = ::std::sync::Arc::new(LibraryImpl);
         let listed = rt
-            .block_on(Library::list_books(&shared, ListBooksRequest { shelf: Shelf::Science, ..::core::default::Default::default() }))
+            .block_on(Library::list_books(
+                &shared,
+                ListBooksRequest { shelf: Shelf::Science, ..::core::default::Default::default() },
+            ))
             .unwrap();
         ::std::assert_eq!(listed.books.len(), 1);
 

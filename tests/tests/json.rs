@@ -62,8 +62,12 @@ fn sixty_four_bit_integers_are_strings_on_output_and_either_on_input() {
 
 #[test]
 fn both_field_names_are_accepted_and_unknown_fields_ignored() {
-    let a: Kinds = serde_json::from_str(r#"{"maybe_count": 1, "by_id": {"5": {"name": "x"}}, "original_name": "p"}"#).unwrap();
-    let b: Kinds = serde_json::from_str(r#"{"maybeCount": 1, "byId": {"5": {"name": "x"}}, "renamed": "p", "who": [1, {"a": null}]}"#).unwrap();
+    let a: Kinds =
+        serde_json::from_str(r#"{"maybe_count": 1, "by_id": {"5": {"name": "x"}}, "original_name": "p"}"#).unwrap();
+    let b: Kinds = serde_json::from_str(
+        r#"{"maybeCount": 1, "byId": {"5": {"name": "x"}}, "renamed": "p", "who": [1, {"a": null}]}"#,
+    )
+    .unwrap();
     assert_eq!(a, b);
     assert_eq!(a.maybe_count, Some(1));
     assert_eq!(a.by_id[&5].name, "x");
@@ -75,16 +79,26 @@ fn enums_by_name_or_number_and_null_is_default() {
     let k: Kinds = serde_json::from_str(r#"{"genre": "GENRE_SCIENCE", "genres": ["GENRE_FICTION", 2, null]}"#).unwrap();
     assert_eq!(k.genre, Genre::Science);
     assert_eq!(k.genres, vec![Genre::Fiction, Genre::Science, Genre::Unspecified]);
-    assert_eq!(serde_json::to_value(&k).unwrap()["genres"], json!(["GENRE_FICTION", "GENRE_SCIENCE", "GENRE_UNSPECIFIED"]));
+    assert_eq!(
+        serde_json::to_value(&k).unwrap()["genres"],
+        json!(["GENRE_FICTION", "GENRE_SCIENCE", "GENRE_UNSPECIFIED"])
+    );
     let err = serde_json::from_str::<Kinds>(r#"{"genre": "SCIENCE"}"#).unwrap_err().to_string();
     assert!(err.contains("unknown value `SCIENCE` of enum test.v1.Genre"), "{err}");
-    let n: Kinds = serde_json::from_str(r#"{"genre": null, "author": null, "tags": null, "counts": null, "maybeText": null}"#).unwrap();
+    let n: Kinds =
+        serde_json::from_str(r#"{"genre": null, "author": null, "tags": null, "counts": null, "maybeText": null}"#)
+            .unwrap();
     assert_eq!(n, Kinds::default());
 }
 
 #[test]
 fn floats_bytes_and_well_known_types() {
-    let s = Scalars { float_value: f32::NAN, double_value: f64::NEG_INFINITY, bytes_value: vec![0xfb, 0xff], ..Default::default() };
+    let s = Scalars {
+        float_value: f32::NAN,
+        double_value: f64::NEG_INFINITY,
+        bytes_value: vec![0xfb, 0xff],
+        ..Default::default()
+    };
     let v = serde_json::to_value(&s).unwrap();
     assert_eq!(v["floatValue"], "NaN");
     assert_eq!(v["doubleValue"], "-Infinity");
@@ -119,7 +133,8 @@ fn oneof_members_are_fields_of_the_message() {
     // Protobuf: the member present on the wire, last one wins.
     let bytes = prost::Message::encode_to_vec(&k);
     assert_eq!(<Kinds as prost::Message>::decode(&bytes[..]).unwrap(), k);
-    let mut two = prost::Message::encode_to_vec(&Kinds { choice: Some(Choice::Text("a".into())), ..Default::default() });
+    let mut two =
+        prost::Message::encode_to_vec(&Kinds { choice: Some(Choice::Text("a".into())), ..Default::default() });
     two.extend(prost::Message::encode_to_vec(&k));
     assert_eq!(<Kinds as prost::Message>::decode(&two[..]).unwrap().choice, Some(Choice::Number(-7)));
 }

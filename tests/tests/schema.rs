@@ -8,12 +8,8 @@ use prost_types::FileDescriptorProto;
 fn compile(schema: &bia::schema::Schema) -> (prost_types::FileDescriptorSet, DescriptorPool) {
     let dir = std::env::temp_dir().join(format!("bia-proto-{}-{}", std::process::id(), rand_suffix()));
     schema.write_proto_files(&dir).unwrap();
-    let files: Vec<String> = schema
-        .proto_files()
-        .into_iter()
-        .map(|(name, _)| name)
-        .filter(|n| !n.starts_with("google/"))
-        .collect();
+    let files: Vec<String> =
+        schema.proto_files().into_iter().map(|(name, _)| name).filter(|n| !n.starts_with("google/")).collect();
     let mut compiler = protox::Compiler::new([&dir]).unwrap();
     compiler.include_imports(true);
     compiler.open_files(&files).unwrap_or_else(|e| panic!("protox rejected the exported .proto: {e:?}"));
@@ -71,7 +67,8 @@ fn http_rules_are_in_the_proto_as_google_api_http() {
     assert!(text.contains("sint64 s64 = 6;"), "{text}");
     assert!(text.contains("  oneof choice {\n    string text = 30;\n    sint64 number = 31;\n    Author person = 32;\n    Genre color = 33;\n  }"), "{text}");
     let (_, pool) = compile(&schema);
-    let method = pool.get_service_by_name("test.v1.Library").unwrap().methods().find(|m| m.name() == "GetBook").unwrap();
+    let method =
+        pool.get_service_by_name("test.v1.Library").unwrap().methods().find(|m| m.name() == "GetBook").unwrap();
     let http_ext = pool.get_extension_by_name("google.api.http").unwrap();
     let options = method.options();
     let rule = options.get_extension(&http_ext);
@@ -81,7 +78,8 @@ fn http_rules_are_in_the_proto_as_google_api_http() {
     let Value::Message(extra) = &extra[0] else { panic!() };
     assert_eq!(extra.get_field_by_name("get").unwrap().as_str(), Some("/v1/books/{name}"));
 
-    let create = pool.get_service_by_name("test.v1.Library").unwrap().methods().find(|m| m.name() == "CreateBook").unwrap();
+    let create =
+        pool.get_service_by_name("test.v1.Library").unwrap().methods().find(|m| m.name() == "CreateBook").unwrap();
     let Value::Message(rule) = create.options().get_extension(&http_ext).into_owned() else { panic!() };
     assert_eq!(rule.get_field_by_name("post").unwrap().as_str(), Some("/v1/shelves/{shelf}/books"));
     assert_eq!(rule.get_field_by_name("body").unwrap().as_str(), Some("book"));
@@ -109,7 +107,8 @@ async fn reflection_v1_and_v1alpha_and_health_are_served() {
     };
     let mut stream = client.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
     let reply = stream.message().await.unwrap().unwrap();
-    let Some(r1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+    let Some(r1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = reply.message_response
+    else {
         panic!("{reply:?}")
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
@@ -120,26 +119,29 @@ async fn reflection_v1_and_v1alpha_and_health_are_served() {
     let mut alpha = r1a::server_reflection_client::ServerReflectionClient::new(channel.clone());
     let req = r1a::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(r1a::server_reflection_request::MessageRequest::FileContainingSymbol("test.v1.Library".into())),
+        message_request: Some(r1a::server_reflection_request::MessageRequest::FileContainingSymbol(
+            "test.v1.Library".into(),
+        )),
     };
     let mut stream = alpha.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
     let reply = stream.message().await.unwrap().unwrap();
-    let Some(r1a::server_reflection_response::MessageResponse::FileDescriptorResponse(fd)) = reply.message_response else {
+    let Some(r1a::server_reflection_response::MessageResponse::FileDescriptorResponse(fd)) = reply.message_response
+    else {
         panic!("{reply:?}")
     };
-    let files: Vec<FileDescriptorProto> =
-        fd.file_descriptor_proto.iter().map(|b| <FileDescriptorProto as prost::Message>::decode(&b[..]).unwrap()).collect();
+    let files: Vec<FileDescriptorProto> = fd
+        .file_descriptor_proto
+        .iter()
+        .map(|b| <FileDescriptorProto as prost::Message>::decode(&b[..]).unwrap())
+        .collect();
     let library = files.iter().find(|f| f.package() == "test.v1").expect("test.v1 file");
     assert!(library.service.iter().any(|s| s.name() == "Library"));
     assert!(library.dependency.iter().any(|d| d == "google/protobuf/timestamp.proto"));
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     for service in ["", "test.v1.Library", "helloworld.v1.Greeter"] {
-        let r = health
-            .check(tonic_health::pb::HealthCheckRequest { service: service.into() })
-            .await
-            .unwrap()
-            .into_inner();
+        let r =
+            health.check(tonic_health::pb::HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(r.status(), tonic_health::pb::health_check_response::ServingStatus::Serving, "{service}");
     }
     let r = bia_tests::raw::http("GET", &format!("{}/healthz", app.http_url()), "").await;

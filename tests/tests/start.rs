@@ -22,7 +22,11 @@ async fn a_route_served_twice_fails_the_start() {
     assert!(err.message().contains("HTTP routes of hand-written routes conflict"), "{err}");
 
     let err = bia::App::new("twice")
-        .grpc(GrpcServer::new(any()).service(GreeterServer::new(GreeterService)).service(GreeterServer::new(GreeterService)))
+        .grpc(
+            GrpcServer::new(any())
+                .service(GreeterServer::new(GreeterService))
+                .service(GreeterServer::new(GreeterService)),
+        )
         .start()
         .await
         .unwrap_err();

@@ -87,6 +87,13 @@ impl ErrorEnum {
                 code = c;
             }
             let reason = case::screaming_snake(&case::unraw(&v.ident));
+            if let Some(prev) = variants.iter().find(|p: &&Variant| p.reason == reason) {
+                errors.error(
+                    &v.ident,
+                    format!("reason `{reason}` is already the reason of `{}`; rename one of them", prev.ident),
+                );
+                continue;
+            }
             let message = message.unwrap_or_else(|| case::snake(&case::unraw(&v.ident)).replace('_', " "));
             variants.push(Variant { ident: v.ident.clone(), reason, code, message, doc: docs(&v.attrs) });
         }

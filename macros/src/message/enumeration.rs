@@ -42,6 +42,10 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
             .error(args.package.as_ref().expect("set"), "invalid proto package; use dotted identifiers like `user.v1`");
     }
     let name = args.name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::unraw(&item.ident));
+    let name_ok = crate::common::valid_proto_ident(&name);
+    if let Some(n) = args.name.as_ref().filter(|_| !name_ok) {
+        errors.error(n, "invalid proto enum name; use an identifier like `Role`");
+    }
     if !item.generics.params.is_empty() {
         errors.error(&item.generics, "a #[bia::enumeration] cannot be generic");
     }
@@ -89,14 +93,22 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
             });
             errors.ok(res);
         }
-        if let Some(dup) = values.iter().find(|x: &&Value| x.number == number) {
+        if let Some(dup) = values.iter().find(|x: &&Value| x.name == value_name) {
             errors.error(
-                v,
+                &v.ident,
                 format!(
-                    "value {number} is already used by `{}`; proto3 enums without allow_alias need distinct numbers",
+                    "value name `{value_name}` is already used by `{}`; rename one with #[value(name = \"..\")]",
                     dup.ident
                 ),
             );
+            continue;
+        }
+        if name_ok && !crate::common::valid_proto_ident(&value_name) {
+            errors.error(
+                &v.ident,
+                format!("`{value_name}` is not a valid proto value name; use #[value(name = \"UPPER_SNAKE\")]"),
+            );
+            continue;
         }
         values.push(Value { ident: v.ident.clone(), name: value_name, number });
     }
@@ -134,9 +146,12 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
     let idents: Vec<&syn::Ident> = values.iter().map(|v| &v.ident).collect();
     let names: Vec<&String> = values.iter().map(|v| &v.name).collect();
     let numbers: Vec<i32> = values.iter().map(|v| v.number).collect();
+    let guard = super::expand::proto_name_guard(&package, &name, item.ident.span());
     quote! {
         #derives
         #stripped
+
+        #guard
 
         const _: () = {
             impl #krate::Enumeration for #ident {

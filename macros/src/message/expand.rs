@@ -3,7 +3,7 @@
 //! `ProtoType`, all inside one `const _: () = { ... };`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use super::model::{Field, Kind, Message};
 use crate::symbol;
@@ -55,12 +55,12 @@ pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream
 /// name in one module a compile error (protoc rejects that too).
 pub fn proto_name_guard(package: &str, name: &str, span: proc_macro2::Span) -> TokenStream {
     let ident = format_ident!(
-        "__bia_proto_name_{}_{}_is_taken__rename_the_message_or_the_service",
+        "__bia_proto_name_{}_{}_is_defined_twice_in_this_module__rename_one_of_them",
         package.replace('.', "_"),
         name,
         span = span
     );
-    quote! {
+    quote_spanned! {span=>
         #[doc(hidden)]
         #[allow(dead_code, non_upper_case_globals)]
         const #ident: () = ();
@@ -302,7 +302,7 @@ impl Gen<'_> {
             if let Kind::Oneof = f.kind {
                 let fname = &f.name;
                 let fdoc = &f.doc;
-                defs.push(quote!(fields.extend(<#e as #p::Oneof>::describe(b, #fname));));
+                defs.push(quote!(::core::iter::Extend::extend(&mut fields, <#e as #p::Oneof>::describe(b, #fname));));
                 let _ = fdoc;
                 oneof_bind.push(quote! {
                     if let ::core::option::Option::Some(r) = <#e as #p::Oneof>::bind_param(&mut self.#fi, __head, __rest, value) {
@@ -342,14 +342,18 @@ impl Gen<'_> {
                 Kind::Repeated => Some(quote!(repeated)),
                 Kind::Map { .. } | Kind::Oneof => None,
             };
-            let nested = match f.kind {
-                Kind::Singular | Kind::Optional => quote!(<#c as #p::Codec<#e>>::NESTED),
-                _ => quote!(&[]),
+            let (nested, path_value) = match f.kind {
+                Kind::Singular | Kind::Optional => {
+                    (quote!(<#c as #p::Codec<#e>>::NESTED), quote!(<#c as #p::Codec<#e>>::PATH_VALUE))
+                }
+                _ => (quote!(&[]), quote!(false)),
             };
-            metas.push(quote!(#p::FieldMeta { name: #fname, json_name: #jname, nested: #nested }));
+            metas.push(
+                quote!(#p::FieldMeta { name: #fname, json_name: #jname, nested: #nested, path_value: #path_value }),
+            );
             match (&f.kind, &module) {
                 (Kind::Map { key, key_codec }, _) => {
-                    defs.push(quote!(fields.push(#p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc));));
+                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc));));
                     bind.push(quote!(#names => ::core::result::Result::Ok(false),));
                     param.push(quote!(#names => ::core::option::Option::None,));
                 }
@@ -359,7 +363,7 @@ impl Gen<'_> {
                         Kind::Optional => quote!(Optional),
                         _ => quote!(Repeated),
                     };
-                    defs.push(quote!(fields.push(#p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc));));
+                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc));));
                     bind.push(quote!(#names => #p::#module::bind::<#c, #e>(&mut self.#fi, __rest, value),));
                     param.push(quote!(#names => #p::#module::param::<#c, #e>(&self.#fi, __rest),));
                     query.push(quote!(#p::#module::query::<#c, #e>(&self.#fi, prefix, #fname, skip, q);));

@@ -98,7 +98,7 @@ fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
         return Ok(());
     }
     let unsupported =
-        |what: &str| syn::Error::new(ty.span(), format!("{what} cannot be a field of a Bia message; {SUPPORTED}"));
+        |what: &str| syn::Error::new_spanned(ty, format!("{what} cannot be a field of a Bia message; {SUPPORTED}"));
     match last_segment(ty) {
         Some((id, args)) => {
             let name = id.to_string();
@@ -106,8 +106,7 @@ fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
                 return Err(unsupported(&format!("`{}`", quote!(#ty).to_string().replace(' ', ""))));
             }
             if matches!(name.as_str(), "Option" | "Vec" | "HashMap" | "BTreeMap") {
-                return Err(syn::Error::new(
-                    ty.span(),
+                return Err(syn::Error::new_spanned(ty,
                     format!("`{name}` cannot be nested here: a proto field is one of T, Option<T>, Vec<T> or a map of scalars to T; wrap the inner value in its own #[bia::message]"),
                 ));
             }
@@ -138,8 +137,8 @@ fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type, Option<syn::Type>), syn:
                 let key_ok = matches!(last_segment(k), Some((kid, a)) if a.is_empty()
                     && ["i32", "i64", "u32", "u64", "bool", "String"].contains(&kid.to_string().as_str()));
                 if !key_ok {
-                    return Err(syn::Error::new(
-                        k.span(),
+                    return Err(syn::Error::new_spanned(
+                        k,
                         "a map key must be i32, i64, u32, u64, bool or String (protobuf allows no other key types)",
                     ));
                 }

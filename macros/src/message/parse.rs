@@ -37,12 +37,16 @@ pub struct RawMessage {
 pub fn parse_args(attr: TokenStream, errors: &mut Errors, what: &str) -> MessageArgs {
     let mut args = MessageArgs::default();
     let parser = syn::meta::parser(|meta| {
+        let once = |slot: &Option<syn::LitStr>, meta: &syn::meta::ParseNestedMeta<'_>| match slot {
+            Some(_) => Err(meta.error("this argument is given twice; keep one")),
+            None => lit_str(meta).map(Some),
+        };
         if meta.path.is_ident(symbol::PACKAGE) {
-            args.package = Some(lit_str(&meta)?);
+            args.package = once(&args.package, &meta)?;
         } else if meta.path.is_ident(symbol::NAME) {
-            args.name = Some(lit_str(&meta)?);
+            args.name = once(&args.name, &meta)?;
         } else if meta.path.is_ident(symbol::CRATE) {
-            args.krate = Some(lit_str(&meta)?);
+            args.krate = once(&args.krate, &meta)?;
         } else if meta.path.is_ident(symbol::RESERVED) && what == "message" {
             let value = meta.value()?;
             let content;
@@ -85,9 +89,16 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
         for attr in f.attrs.iter().filter(|a| a.path().is_ident(symbol::FIELD)) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(symbol::TAG) {
+                    if raw.tag.is_some() {
+                        return Err(meta.error("`tag` is given twice; keep one"));
+                    }
                     raw.tag = Some(meta.value()?.parse()?);
                 } else if meta.path.is_ident(symbol::JSON_NAME) {
-                    raw.json_name = Some(lit_str(&meta)?);
+                    let name = lit_str(&meta)?;
+                    if name.value().is_empty() || name.value().contains(|c: char| c.is_whitespace() || c == '"') {
+                        return Err(syn::Error::new(name.span(), "a JSON name is a non-empty word, like `userId`"));
+                    }
+                    raw.json_name = Some(name);
                 } else if meta.path.is_ident(symbol::ONEOF) {
                     raw.oneof = Some(meta.path.get_ident().expect("ident").span());
                 } else if let Some(ident) = meta.path.get_ident().filter(|i| {

@@ -13,7 +13,7 @@ impl Generator<'_> {
             format!("A gRPC client of [`{t}`]; it implements `{t}`, so it stands wherever an implementation does.");
         quote! {
             #[doc = #doc]
-            #[derive(Debug, Clone)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
             #vis struct #c {
                 inner: #p::GrpcClient,
             }
@@ -44,7 +44,7 @@ impl Generator<'_> {
         );
         quote! {
             #[doc = #doc]
-            #[derive(Debug, Clone)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
             #vis struct #c {
                 inner: #p::HttpClient,
             }

@@ -80,12 +80,19 @@ impl Generator<'_> {
             let first = field.split('.').next().expect("non-empty");
             let ident = field_ident(first, span);
             out.extend(quote_spanned!(span=> let _ = &__req.#ident;));
+            let kind = quote_spanned!(span=> #p::field_path_kind(<#req as #k::Message>::FIELDS, #field));
             if field.contains('.') {
                 let msg = format!("path parameter `{field}` names no field of the request message");
                 out.extend(quote_spanned! {span=>
-                    const _: () = ::core::assert!(#p::has_field_path(<#req as #k::Message>::FIELDS, #field), #msg);
+                    const _: () = ::core::assert!(#kind != 0, #msg);
                 });
             }
+            let msg = format!(
+                "path parameter `{field}` names a repeated, map or message field; a path variable binds one scalar, enum or well-known value"
+            );
+            out.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(#kind != 2, #msg);
+            });
         }
         if let Body::Field(f, span) = &b.body {
             let ident = field_ident(f, *span);

@@ -81,7 +81,7 @@ impl Generator<'_> {
         let doc = format!("Operation names of [`{t}`]: `/<package>.<Service>/<Method>`, the same on both transports, in logs, metrics and selectors.");
         quote! {
             #[doc = #doc]
-            #[derive(Debug, Clone, Copy)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
             #vis struct #op;
 
             impl #op {

@@ -66,7 +66,7 @@ impl<'a> Generator<'a> {
 
     /// The static holding the `i`-th HTTP route of a method.
     pub fn route_static(&self, m: &model::Method, i: usize) -> syn::Ident {
-        format_ident!("__ROUTE_{}_{}", crate::case::screaming_snake(&m.ident.to_string()), i)
+        format_ident!("__ROUTE_{}_{}", crate::case::screaming_snake(&crate::case::unraw(&m.ident)), i)
     }
 
     fn generate(&self) -> TokenStream {

@@ -68,8 +68,7 @@ const NOT_A_MESSAGE: [&str; 22] = [
 
 fn message_type(ty: &syn::Type, what: &str) -> Result<(), syn::Error> {
     let err = || {
-        syn::Error::new(
-            ty.span(),
+        syn::Error::new_spanned(ty,
             format!("the {what} must be a #[bia::message] struct, taken by value (like `GetUserRequest`); wrap other values in a message"),
         )
     };
@@ -89,20 +88,20 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
         return Err(syn::Error::new(ret.span(), format!("missing return type: {hint}")));
     };
     if let syn::Type::ImplTrait(_) = &**ty {
-        return Err(syn::Error::new(
-            ty.span(),
+        return Err(syn::Error::new_spanned(
+            ty,
             format!("`impl Trait` return types (streams) are not supported yet: {hint}"),
         ));
     }
     let syn::Type::Path(p) = &**ty else {
-        return Err(syn::Error::new(ty.span(), hint));
+        return Err(syn::Error::new_spanned(ty, hint));
     };
     let last = p.path.segments.last().expect("non-empty path");
     if last.ident != "Result" {
-        return Err(syn::Error::new(ty.span(), hint));
+        return Err(syn::Error::new_spanned(ty, hint));
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return Err(syn::Error::new(ty.span(), hint));
+        return Err(syn::Error::new_spanned(ty, hint));
     };
     let types: Vec<&syn::Type> = args
         .args
@@ -128,19 +127,36 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
             };
             Ok(((*rep).clone(), (**ty).clone(), bia_error))
         }
-        _ => Err(syn::Error::new(ty.span(), hint)),
+        _ => Err(syn::Error::new_spanned(ty, hint)),
     }
 }
 
+/// Method names the generated server, clients and operation constants use.
+const GENERATED_NAMES: [&str; 12] = [
+    "new",
+    "connect",
+    "connect_lazy",
+    "from_arc",
+    "get_ref",
+    "max_body_size",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+    "snake_case_json",
+    "into_router",
+    "all",
+    "service",
+];
+
+/// Names a Rust field cannot have, even as a raw identifier.
+const NOT_FIELD_NAMES: [&str; 5] = ["self", "Self", "super", "crate", "_"];
+
 fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<String> {
     let v = lit.value();
-    if valid_proto_ident(&v) {
+    if valid_proto_ident(&v) && !NOT_FIELD_NAMES.contains(&v.as_str()) {
         Some(v)
     } else {
-        errors.error(
-            lit,
-            format!("`{v}` is not a field name; `{what}` names a top-level field of the message, or \"*\""),
-        );
+        let star = if what == symbol::BODY { ", or \"*\" for the whole message" } else { "" };
+        errors.error(lit, format!("`{v}` is not a field name; `{what}` names a top-level field of the message{star}"));
         None
     }
 }
@@ -173,6 +189,11 @@ fn check_rule(
             return None;
         }
     };
+    if let Some(bad) = template.fields().into_iter().find(|f| f.split('.').any(|seg| NOT_FIELD_NAMES.contains(&seg))) {
+        errors
+            .error(path_lit, format!("`{bad}` is not a field name; a path variable names a request field like `<id>`"));
+        return None;
+    }
     let body = match &rule.body {
         None => Body::None,
         Some(b) if b.value() == "*" => Body::All,
@@ -336,6 +357,14 @@ impl Service {
                 return None;
             }
         };
+        let rust_name = case::unraw(&sig.ident);
+        if GENERATED_NAMES.contains(&rust_name.as_str()) {
+            errors.error(
+                &sig.ident,
+                format!("`{rust_name}` is taken by a generated constructor or constant of this service; rename the method (`#[rpc(name = \"..\")]` keeps the proto rpc name)"),
+            );
+            return None;
+        }
         let mut rpc_attrs = f.attrs.iter().filter(|a| a.path().is_ident(symbol::RPC));
         let rule = match (rpc_attrs.next(), rpc_attrs.next()) {
             (_, Some(second)) => {

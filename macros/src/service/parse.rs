@@ -31,14 +31,18 @@ pub struct RawRule {
 pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
     let mut args = ServiceArgs::default();
     let parser = syn::meta::parser(|meta| {
+        let once = |slot: &Option<syn::LitStr>, meta: &syn::meta::ParseNestedMeta<'_>| match slot {
+            Some(_) => Err(meta.error("this argument is given twice; keep one")),
+            None => lit_str(meta).map(Some),
+        };
         if meta.path.is_ident(symbol::PACKAGE) {
-            args.package = Some(lit_str(&meta)?);
+            args.package = once(&args.package, &meta)?;
         } else if meta.path.is_ident(symbol::NAME) {
-            args.name = Some(lit_str(&meta)?);
+            args.name = once(&args.name, &meta)?;
         } else if meta.path.is_ident(symbol::CRATE) {
-            args.krate = Some(lit_str(&meta)?);
+            args.krate = once(&args.krate, &meta)?;
         } else if meta.path.is_ident(symbol::JSON) {
-            args.json = Some(lit_str(&meta)?);
+            args.json = once(&args.json, &meta)?;
         } else {
             return Err(meta.error(
                 "unknown #[bia::service] argument; expected `package = \"..\"`, `name = \"..\"`, `json = \"snake_case\"` or `crate = \"..\"`",
@@ -84,12 +88,21 @@ fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top
         };
         set_pattern(rule, method.value().to_uppercase(), path, method.span())
     } else if meta.path.is_ident(symbol::BODY) {
+        if rule.body.is_some() {
+            return Err(meta.error("`body` is given twice; keep one"));
+        }
         rule.body = Some(lit_str(&meta)?);
         Ok(())
     } else if meta.path.is_ident(symbol::RESPONSE_BODY) {
+        if rule.response_body.is_some() {
+            return Err(meta.error("`response_body` is given twice; keep one"));
+        }
         rule.response_body = Some(lit_str(&meta)?);
         Ok(())
     } else if meta.path.is_ident(symbol::NAME) && top {
+        if rule.name.is_some() {
+            return Err(meta.error("`name` is given twice; keep one"));
+        }
         rule.name = Some(lit_str(&meta)?);
         Ok(())
     } else if meta.path.is_ident(symbol::ADDITIONAL_BINDINGS) && top {

@@ -23,6 +23,8 @@ pub struct FieldMeta {
     pub json_name: &'static str,
     /// The fields of the field's message type, empty for other types.
     pub nested: &'static [FieldMeta],
+    /// Whether one path value can bind the field (not repeated, map or message).
+    pub path_value: bool,
 }
 
 /// A protobuf message with proto3 JSON, implemented by `#[bia::message]`.
@@ -41,6 +43,11 @@ pub struct FieldMeta {
 /// assert_eq!(<GetUserRequest as prost::Message>::decode(&bytes[..]).unwrap(), req);
 /// assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"id":"42"}"#);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Bia message",
+    label = "not a #[bia::message] struct",
+    note = "annotate the struct with #[bia::message(package = \"..\")], or wrap the value in a field of one"
+)]
 pub trait Message:
     prost::Message + Default + Clone + Serialize + for<'de> Deserialize<'de> + Send + Sync + 'static
 {
@@ -75,6 +82,7 @@ pub struct MessageCodec;
 impl<M: Message> Codec<M> for MessageCodec {
     const IS_MESSAGE: bool = true;
     const NESTED: &'static [FieldMeta] = M::FIELDS;
+    const PATH_VALUE: bool = false;
 
     fn describe(b: &mut SchemaBuilder) -> TypeRef {
         M::describe(b);
@@ -131,6 +139,10 @@ impl<M: Message> Codec<M> for MessageCodec {
 /// assert_eq!(Role::from_str_name("ROLE_ADMIN"), Some(Role::Admin));
 /// assert_eq!(Role::from_i32(1), Some(Role::Admin));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Bia enumeration",
+    note = "annotate the enum with #[bia::enumeration(package = \"..\")]"
+)]
 pub trait Enumeration: Copy + Default + Eq + fmt::Debug + Send + Sync + 'static {
     /// The proto package.
     const PACKAGE: &'static str;
@@ -249,14 +261,15 @@ impl<E: Enumeration> Codec<E> for EnumCodec {
     }
 }
 
-/// `const` check behind `<a.b>` path parameters: does the dotted path name a
-/// field (by proto or JSON name)?
+/// `const` check behind path parameters: 0 when the dotted path names no
+/// field (by proto or JSON name), 1 when it names a field one path value
+/// binds, 2 when it names a repeated, map or message field.
 #[doc(hidden)]
-pub const fn has_field_path(fields: &[FieldMeta], path: &str) -> bool {
-    has_field_path_from(fields, path.as_bytes(), 0)
+pub const fn field_path_kind(fields: &[FieldMeta], path: &str) -> u8 {
+    kind_from(fields, path.as_bytes(), 0)
 }
 
-const fn has_field_path_from(fields: &[FieldMeta], bytes: &[u8], start: usize) -> bool {
+const fn kind_from(fields: &[FieldMeta], bytes: &[u8], start: usize) -> u8 {
     let mut end = start;
     while end < bytes.len() && bytes[end] != b'.' {
         end += 1;
@@ -266,13 +279,13 @@ const fn has_field_path_from(fields: &[FieldMeta], bytes: &[u8], start: usize) -
         let f = &fields[i];
         if segment_eq(f.name.as_bytes(), bytes, start, end) || segment_eq(f.json_name.as_bytes(), bytes, start, end) {
             if end == bytes.len() {
-                return true;
+                return if f.path_value { 1 } else { 2 };
             }
-            return has_field_path_from(f.nested, bytes, end + 1);
+            return kind_from(f.nested, bytes, end + 1);
         }
         i += 1;
     }
-    false
+    0
 }
 
 const fn segment_eq(name: &[u8], path: &[u8], start: usize, end: usize) -> bool {

@@ -58,6 +58,8 @@ pub trait Codec<T>: 'static {
     const PACKED: bool = false;
     /// The fields of `T` when it is a message (for compile-time path checks).
     const NESTED: &'static [FieldMeta] = &[];
+    /// Whether one path value can bind `T` (scalars, enums, well-known types).
+    const PATH_VALUE: bool = true;
 
     /// The proto type (registering `T` in the schema when it is a message or enum).
     fn describe(b: &mut SchemaBuilder) -> TypeRef;

@@ -33,6 +33,11 @@ use crate::schema::{FieldDef, SchemaBuilder};
 /// let back: Person = serde_json::from_str(r#"{"email":"a@b.c"}"#).unwrap();
 /// assert_eq!(back.contact, Some(Contact::Email("a@b.c".into())));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Bia oneof",
+    label = "`#[field(oneof)]` needs a #[bia::oneof] enum here",
+    note = "annotate the enum with #[bia::oneof], or remove `oneof` from #[field(..)]"
+)]
 pub trait Oneof: Sized + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static {
     /// The tags of every member.
     const TAGS: &'static [u32];

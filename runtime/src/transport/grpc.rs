@@ -359,9 +359,8 @@ impl BoundGrpc {
         use axum::serve::ListenerExt as _;
         let router = self.routes.prepare().into_axum_router();
         let timeout = self.timeout;
-        let router = router.layer(tower::layer::layer_fn(move |s| {
-            super::timeout::Deadline::new(s, super::Kind::Grpc, timeout)
-        }));
+        let router =
+            router.layer(tower::layer::layer_fn(move |s| super::timeout::Deadline::new(s, super::Kind::Grpc, timeout)));
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });

@@ -396,9 +396,8 @@ impl HttpServer {
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         let router = match self.timeout {
-            Some(t) => router.layer(tower::layer::layer_fn(move |s| {
-                super::timeout::Deadline::new(s, super::Kind::Http, Some(t))
-            })),
+            Some(t) => router
+                .layer(tower::layer::layer_fn(move |s| super::timeout::Deadline::new(s, super::Kind::Http, Some(t)))),
             None => router,
         };
         Ok(BoundHttp { listener, local, router })

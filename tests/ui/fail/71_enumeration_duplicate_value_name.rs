@@ -1,6 +1,3 @@
-// PENDING: this misuse currently COMPILES (the macros accept it).
-// Move it to ui/fail/ once the macros reject it.
-
 #[bia::enumeration(package = "ui.v1")]
 pub enum Role {
     Unspecified = 0,

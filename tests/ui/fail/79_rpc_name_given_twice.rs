@@ -1,6 +1,3 @@
-// PENDING: this misuse currently COMPILES (the macros accept it).
-// Move it to ui/fail/ once the macros reject it.
-
 #[bia::message(package = "ui.v1")]
 pub struct GetUserRequest {
     pub id: String,
