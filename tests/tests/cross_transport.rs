@@ -357,3 +357,100 @@ async fn bad_input_is_a_400_with_the_field_named_and_the_server_keeps_serving() 
     assert_eq!(http_client.echo(full_kinds()).await.unwrap(), full_kinds());
     app.running.stop().await.unwrap();
 }
+
+/// Every Library RPC through a plain tonic client and through hand-written
+/// HTTP requests gives what the generated clients give.
+#[tokio::test]
+async fn every_library_rpc_through_raw_requests_matches_the_generated_clients() {
+    let app = start_library().await;
+    let (g, h) = (app.grpc_url(), app.http_url());
+    let grpc = LibraryGrpcClient::connect(g.clone()).await.unwrap();
+
+    // CreateBook: raw tonic, then raw HTTP with hand-written JSON.
+    let raw_created: Book = raw::grpc_unary(
+        &g,
+        "/test.v1.Library/CreateBook",
+        CreateBookRequest { shelf: "7".into(), book: Some(book("Raw gRPC")) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(raw_created.name, "shelves/7/books/1");
+    let r = raw::http(
+        "POST",
+        &format!("{h}/v1/shelves/7/books"),
+        r#"{"title": "Raw HTTP", "pages": "12", "genre": "GENRE_SCIENCE", "author": {"id": 9, "name": "N"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["name"].as_str(), v["pages"].as_str(), v["genre"].as_str()),
+        (Some("shelves/7/books/2"), Some("12"), Some("GENRE_SCIENCE"))
+    );
+
+    // GetBook both ways equals the generated client.
+    let via_client = grpc.get_book(GetBookRequest { name: "shelves/7/books/2".into() }).await.unwrap();
+    let via_tonic: Book =
+        raw::grpc_unary(&g, "/test.v1.Library/GetBook", GetBookRequest { name: "shelves/7/books/2".into() })
+            .await
+            .unwrap();
+    assert_eq!(via_client, via_tonic);
+    let r = raw::http("GET", &format!("{h}/v1/shelves/7/books/2"), "").await;
+    assert_eq!(serde_json::from_slice::<Book>(&r.body).unwrap(), via_client);
+
+    // ListBooks.
+    let list = ListBooksRequest { shelf: "7".into(), page_size: 1, page: 2, ..Default::default() };
+    let via_tonic: ListBooksReply = raw::grpc_unary(&g, "/test.v1.Library/ListBooks", list.clone()).await.unwrap();
+    assert_eq!(via_tonic, grpc.list_books(list).await.unwrap());
+    let r = raw::http("GET", &format!("{h}/v1/shelves/7/books?page=2&pageSize=1"), "").await;
+    assert_eq!(serde_json::from_slice::<ListBooksReply>(&r.body).unwrap(), via_tonic);
+
+    // UpdateBook.
+    let mut b = via_client.clone();
+    b.title = "Updated".into();
+    let via_tonic: Book =
+        raw::grpc_unary(&g, "/test.v1.Library/UpdateBook", UpdateBookRequest { book: Some(b.clone()) }).await.unwrap();
+    assert_eq!(via_tonic, b);
+    let r = raw::http("PATCH", &format!("{h}/v1/shelves/7/books/2"), r#"{"book": {"title": "Again"}}"#).await;
+    assert_eq!(r.json()["title"], "Again");
+
+    // GetAuthor: the whole reply on gRPC, the `author` field on HTTP.
+    let via_tonic: AuthorReply =
+        raw::grpc_unary(&g, "/test.v1.Library/GetAuthor", GetAuthorRequest { id: 4 }).await.unwrap();
+    let r = raw::http("GET", &format!("{h}/v1/authors/4"), "").await;
+    assert_eq!(serde_json::from_slice::<Author>(&r.body).unwrap(), via_tonic.author.unwrap());
+
+    // Files over the custom OPTIONS method.
+    let via_tonic: FilesRequest =
+        raw::grpc_unary(&g, "/test.v1.Library/Files", FilesRequest { path: "a/b".into(), genre: Genre::Fiction })
+            .await
+            .unwrap();
+    let r = raw::http("OPTIONS", &format!("{h}/v1/files/a/b?genre=GENRE_FICTION"), "").await;
+    assert_eq!(serde_json::from_slice::<FilesRequest>(&r.body).unwrap(), via_tonic);
+
+    // Echo.
+    let via_tonic: Kinds = raw::grpc_unary(&g, "/test.v1.Library/Echo", full_kinds()).await.unwrap();
+    assert_eq!(via_tonic, full_kinds());
+    let body = serde_json::to_vec(&full_kinds()).unwrap();
+    let r = raw::http("POST", &format!("{h}/test.v1.Library/Echo"), body).await;
+    assert_eq!(serde_json::from_slice::<Kinds>(&r.body).unwrap(), full_kinds());
+
+    // DeleteBook, then the same error three ways.
+    let _: Empty =
+        raw::grpc_unary(&g, "/test.v1.Library/DeleteBook", DeleteBookRequest { name: "shelves/7/books/2".into() })
+            .await
+            .unwrap();
+    let r = raw::http("DELETE", &format!("{h}/v1/shelves/7/books/2"), "").await;
+    assert_eq!(r.status, 404);
+    let from_http = bia::Error::from_http(r.status, &r.body);
+    let status = raw::grpc_unary::<_, Empty>(
+        &g,
+        "/test.v1.Library/DeleteBook",
+        DeleteBookRequest { name: "shelves/7/books/2".into() },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bia::Error::from_status(&status), from_http);
+    assert_eq!(grpc.delete_book(DeleteBookRequest { name: "shelves/7/books/2".into() }).await.unwrap_err(), from_http);
+    app.running.stop().await.unwrap();
+}
