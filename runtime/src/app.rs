@@ -218,9 +218,10 @@ impl App {
     pub async fn start(mut self) -> Result<Running, Error> {
         run_hooks(std::mem::take(&mut self.hooks.before_start), "before-start").await?;
         let bind_failed = |e: std::io::Error| Error::internal_server("BIND_FAILED", e.to_string());
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut http = Vec::new();
         for s in self.http {
-            http.push(s.bind().await.map_err(bind_failed)?);
+            http.push(s.bind(std::sync::Arc::clone(&ready)).await.map_err(bind_failed)?);
         }
         let mut grpc = Vec::new();
         for s in self.grpc {
@@ -238,12 +239,13 @@ impl App {
             health.push(g.health.clone());
             tasks.spawn(g.serve(stopped(rx.clone())));
         }
+        ready.store(true, std::sync::atomic::Ordering::Release);
         let info = self.info;
         for a in &http_addrs {
-            tracing::info!(service.name = %info.name, service.version = %info.version, service.id = %info.id, "HTTP server listening on {a}");
+            tracing::info!("HTTP server listening on {a}");
         }
         for a in &grpc_addrs {
-            tracing::info!(service.name = %info.name, service.version = %info.version, service.id = %info.id, "gRPC server listening on {a}");
+            tracing::info!("gRPC server listening on {a}");
         }
         let running = Running {
             info,
@@ -255,6 +257,7 @@ impl App {
             health,
             before_stop: std::mem::take(&mut self.hooks.before_stop),
             after_stop: std::mem::take(&mut self.hooks.after_stop),
+            ready,
         };
         if let Err(e) = run_hooks(std::mem::take(&mut self.hooks.after_start), "after-start").await {
             let _ = running.stop().await;
@@ -267,7 +270,7 @@ impl App {
     pub async fn run(self) -> Result<(), Error> {
         let mut running = self.start().await?;
         tokio::select! {
-            _ = shutdown_signal() => {}
+            _ = shutdown_signal() => tracing::info!("stop signal received; draining"),
             res = running.tasks.join_next() => {
                 if let Some(res) = res {
                     flatten(res)?;
@@ -310,6 +313,7 @@ async fn shutdown_signal() {
 /// A started [`App`]: every server is bound and serving.
 pub struct Running {
     info: AppInfo,
+    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
     before_stop: Vec<Hook>,
     after_stop: Vec<Hook>,
     http_addrs: Vec<SocketAddr>,
@@ -349,6 +353,7 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish (up to the stop
     /// timeout, then aborts), and returns the first server error if any.
     pub async fn stop(mut self) -> Result<(), Error> {
+        self.ready.store(false, std::sync::atomic::Ordering::Release);
         let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;
         for h in &self.health {
             h.set_service_status("", tonic_health::ServingStatus::NotServing).await;
@@ -364,10 +369,12 @@ impl Running {
                 }
             }
         };
-        if tokio::time::timeout(self.stop_timeout, drain).await.is_err() {
+        let drained = tokio::time::timeout(self.stop_timeout, drain).await;
+        if drained.is_err() {
             tracing::warn!("stop timeout reached; aborting in-flight requests");
             self.tasks.abort_all();
         }
+        tracing::info!("servers stopped");
         let after = run_hooks(std::mem::take(&mut self.after_stop), "after-stop").await;
         first_err.and(before).and(after)
     }

@@ -38,6 +38,7 @@ pub mod app;
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod schema;
 pub mod transport;
 

@@ -382,7 +382,7 @@ impl HttpServer {
         Schema::from_fns(&self.describe)
     }
 
-    pub(crate) async fn bind(self) -> std::io::Result<BoundHttp> {
+    pub(crate) async fn bind(self, ready: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::io::Result<BoundHttp> {
         if let Some(conflict) = self.conflict {
             return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict));
         }
@@ -393,6 +393,19 @@ impl HttpServer {
         let router = self
             .router
             .route("/healthz", axum::routing::get(|| async { json_response(b"{\"status\":\"SERVING\"}".to_vec()) }))
+            .route(
+                "/readyz",
+                axum::routing::get(move || {
+                    let ready = ready.load(std::sync::atomic::Ordering::Acquire);
+                    async move {
+                        if ready {
+                            json_response(b"{\"status\":\"READY\"}".to_vec())
+                        } else {
+                            Error::service_unavailable("NOT_READY", "the server is starting or draining").into_response()
+                        }
+                    }
+                }),
+            )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         let router = match self.timeout {

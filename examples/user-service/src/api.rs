@@ -1,0 +1,87 @@
+//! `api`: the contract, as the tutorial's `api/user/v1/user.proto` has it,
+//! written as plain Rust: messages, the `User` service and its errors.
+
+/// A user as clients see it.
+#[bia::message(package = "user.v1")]
+pub struct UserInfo {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct CreateUserRequest {
+    pub name: String,
+    pub email: String,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct CreateUserReply {
+    pub user: Option<UserInfo>,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct GetUserRequest {
+    pub id: String,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct GetUserReply {
+    pub user: Option<UserInfo>,
+}
+
+/// A page of users: `page` is 1-based, `page_size` defaults to 10 and is at
+/// most [`MAX_PAGE_SIZE`].
+#[bia::message(package = "user.v1")]
+pub struct ListUsersRequest {
+    pub page: i64,
+    pub page_size: i64,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct ListUsersReply {
+    pub users: Vec<UserInfo>,
+    /// Every user, whatever the page.
+    pub total: i64,
+}
+
+/// The default page size.
+pub const DEFAULT_PAGE_SIZE: i64 = 10;
+/// The largest page size; larger requests get this many.
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// Errors of the user service.
+#[bia::errors(domain = "user.v1")]
+pub enum UserError {
+    /// No user has this id.
+    #[error(code = 404)]
+    UserNotFound,
+    /// The email belongs to another user.
+    #[error(code = 409)]
+    EmailTaken,
+    /// The name is empty.
+    #[error(code = 400)]
+    InvalidName,
+    /// The email is not well-formed.
+    #[error(code = 400)]
+    InvalidEmail,
+    /// The id is not a UUID.
+    #[error(code = 400)]
+    InvalidId,
+}
+
+/// The user service.
+#[bia::service(package = "user.v1", name = "User")]
+pub trait UserApi: Send + Sync + 'static {
+    /// Creates a user.
+    #[rpc(post = "/v1/user", body = "*")]
+    async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
+
+    /// Gets one user.
+    #[rpc(get = "/v1/user/<id>")]
+    async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
+
+    /// Lists users, oldest first: `GET /v1/users?page=1&page_size=10`.
+    #[rpc(get = "/v1/users")]
+    async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
+}

@@ -1,0 +1,84 @@
+//! `biz`: the domain — the `User` type, the `UserRepo` it is stored through,
+//! and the `UserUseCase` with the input rules.
+
+use std::sync::Arc;
+
+use crate::api::UserError;
+
+/// A user of the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub email: String,
+    /// Microseconds since the Unix epoch; listing is ordered by it, then id.
+    pub created_at: i64,
+}
+
+/// Where users are kept (implemented by `data`).
+#[async_trait::async_trait]
+pub trait UserRepo: Send + Sync + 'static {
+    /// Saves a new user; an email already used is `UserError::EmailTaken`.
+    async fn create(&self, user: &User) -> bia::Result<()>;
+    /// The user with this id.
+    async fn get(&self, id: uuid::Uuid) -> bia::Result<Option<User>>;
+    /// `limit` users from `offset`, oldest first, and how many there are.
+    async fn list(&self, offset: i64, limit: i64) -> bia::Result<(Vec<User>, i64)>;
+}
+
+/// The use cases of users.
+#[derive(Clone)]
+pub struct UserUseCase {
+    repo: Arc<dyn UserRepo>,
+}
+
+impl UserUseCase {
+    /// Use cases over `repo`.
+    pub fn new(repo: Arc<dyn UserRepo>) -> Self {
+        Self { repo }
+    }
+
+    /// Creates a user: the name must not be empty, the email must be
+    /// well-formed and not taken.
+    pub async fn create(&self, name: &str, email: &str) -> bia::Result<User> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(UserError::invalid_name("the name must not be empty").with_metadata("field", "name"));
+        }
+        let email = email.trim();
+        if !email_address::EmailAddress::is_valid(email) {
+            return Err(UserError::invalid_email(format_args!("`{email}` is not a valid email address"))
+                .with_metadata("field", "email"));
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let user = User {
+            id: uuid::Uuid::new_v4(),
+            name: name.to_owned(),
+            email: email.to_owned(),
+            created_at: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+        };
+        self.repo.create(&user).await?;
+        tracing::info!(user.id = %user.id, "user created");
+        Ok(user)
+    }
+
+    /// The user with `id`.
+    pub async fn get(&self, id: &str) -> bia::Result<User> {
+        let uuid = uuid::Uuid::parse_str(id)
+            .map_err(|_| UserError::invalid_id(format_args!("`{id}` is not a user id (a UUID)")).with_metadata("id", id))?;
+        self.repo
+            .get(uuid)
+            .await?
+            .ok_or_else(|| UserError::user_not_found(format_args!("user {id} not found")).with_metadata("id", id))
+    }
+
+    /// Page `page` (1-based) of `page_size` users (default 10, at most 100),
+    /// oldest first, and the total. A page past the end is empty.
+    pub async fn list(&self, page: i64, page_size: i64) -> bia::Result<(Vec<User>, i64)> {
+        use crate::api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+        let size = if page_size <= 0 { DEFAULT_PAGE_SIZE } else { page_size.min(MAX_PAGE_SIZE) };
+        let page = page.max(1);
+        let offset = (page - 1).saturating_mul(size);
+        self.repo.list(offset, size).await
+    }
+}
