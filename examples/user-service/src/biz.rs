@@ -64,8 +64,9 @@ impl UserUseCase {
 
     /// The user with `id`.
     pub async fn get(&self, id: &str) -> bia::Result<User> {
-        let uuid = uuid::Uuid::parse_str(id)
-            .map_err(|_| UserError::invalid_id(format_args!("`{id}` is not a user id (a UUID)")).with_metadata("id", id))?;
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| {
+            UserError::invalid_id(format_args!("`{id}` is not a user id (a UUID)")).with_metadata("id", id)
+        })?;
         self.repo
             .get(uuid)
             .await?

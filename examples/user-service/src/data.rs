@@ -37,16 +37,15 @@ impl SqlUserRepo {
     /// Connects and runs the migrations.
     pub async fn connect(conf: &DatabaseConf) -> bia::Result<Self> {
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(conf.max_connections.max(1))
-            .connect(&conf.source)
-            .await
-            .map_err(|e| {
-                bia::Error::service_unavailable(
-                    "DATABASE",
-                    format!("cannot open the database `{}`: {e}", redact(&conf.source)),
-                )
-            })?;
+        let pool =
+            AnyPoolOptions::new().max_connections(conf.max_connections.max(1)).connect(&conf.source).await.map_err(
+                |e| {
+                    bia::Error::service_unavailable(
+                        "DATABASE",
+                        format!("cannot open the database `{}`: {e}", redact(&conf.source)),
+                    )
+                },
+            )?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -108,17 +107,19 @@ impl UserRepo for SqlUserRepo {
     }
 
     async fn list(&self, offset: i64, limit: i64) -> bia::Result<(Vec<User>, i64)> {
-        let rows = sqlx::query(
-            "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        let rows =
+            sqlx::query("SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2")
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
         let users = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>().map_err(db_error)?;
-        let total: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await.and_then(|r| r.try_get("n")).map_err(db_error)?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| r.try_get("n"))
+            .map_err(db_error)?;
         Ok((users, total))
     }
 }

@@ -50,7 +50,9 @@ async fn run(path: Option<&str>) -> bia::Result<()> {
     bia::log::init(&bootstrap.log, app.info())?;
     // A watched config reloads on change; bad edits are logged and ignored.
     let _watch = match path {
-        Some(_) => Some(loader.watch(|c: &conf::Bootstrap| tracing::info!(log.level = %c.log.level, "configuration reloaded"))?),
+        Some(_) => Some(
+            loader.watch(|c: &conf::Bootstrap| tracing::info!(log.level = %c.log.level, "configuration reloaded"))?,
+        ),
         None => None,
     };
     app.run().await

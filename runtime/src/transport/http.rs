@@ -401,7 +401,8 @@ impl HttpServer {
                         if ready {
                             json_response(b"{\"status\":\"READY\"}".to_vec())
                         } else {
-                            Error::service_unavailable("NOT_READY", "the server is starting or draining").into_response()
+                            Error::service_unavailable("NOT_READY", "the server is starting or draining")
+                                .into_response()
                         }
                     }
                 }),

@@ -1,0 +1,313 @@
+//! The user-service binary started as a real process on free loopback ports,
+//! with a real SQLite file: the tutorial's calls over HTTP and gRPC, its
+//! errors, data surviving a restart, JSON logs, a graceful SIGTERM with
+//! requests in flight on both transports, and start failures.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use user_service::api::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_user-service");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bia-user-service-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Service {
+    child: Child,
+    http_port: u16,
+    grpc_port: u16,
+}
+
+impl Service {
+    fn spawn(dir: &Path, extra: &[(&str, String)], args: &[&str]) -> Child {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir)
+            .args(args)
+            .env("USER_SERVICE_DB", format!("sqlite://{}/users.db?mode=rwc", dir.display()))
+            .env("BIA_LOG__FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("start user-service")
+    }
+
+    async fn start(dir: &Path) -> Service {
+        let (http_port, grpc_port) = (free_port(), free_port());
+        let child = Self::spawn(
+            dir,
+            &[
+                ("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}")),
+                ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}")),
+            ],
+            &[],
+        );
+        let mut svc = Service { child, http_port, grpc_port };
+        svc.wait_ready().await;
+        svc
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let out = self.child.wait_with_output_ref();
+                panic!("user-service exited early ({status}):\n{out}");
+            }
+            if let Ok(Ok(mut s)) = tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect(("127.0.0.1", self.http_port)),
+            )
+            .await
+            {
+                let _ = s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await;
+                let mut buf = Vec::new();
+                let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
+                if buf.starts_with(b"HTTP/1.1 200") {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "user-service not ready within 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    fn grpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.grpc_port)
+    }
+
+    fn sigterm(&self) {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill -TERM failed");
+    }
+
+    /// Waits (bounded) for the exit; returns the status and stdout.
+    fn wait_exit(mut self) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = String::new();
+                if let Some(mut s) = self.child.stdout.take() {
+                    let _ = std::io::Read::read_to_string(&mut s, &mut out);
+                }
+                return (status, out);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("user-service did not exit within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+trait OutputRef {
+    fn wait_with_output_ref(&mut self) -> String;
+}
+
+impl OutputRef for Child {
+    fn wait_with_output_ref(&mut self) -> String {
+        let mut out = String::new();
+        if let Some(mut s) = self.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut s, &mut out);
+        }
+        if let Some(mut s) = self.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut s, &mut out);
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn tutorial_calls_errors_and_data_surviving_a_restart() {
+    let dir = temp_dir("tutorial");
+    let svc = Service::start(&dir).await;
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+
+    let created = http
+        .create_user(CreateUserRequest { name: "kratos".into(), email: "kratos@example.com".into() })
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let second = grpc
+        .create_user(CreateUserRequest { name: "bia".into(), email: "bia@example.com".into() })
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    assert_eq!(uuid::Uuid::parse_str(&created.id).unwrap().get_version_num(), 4);
+    let got = grpc.get_user(GetUserRequest { id: created.id.clone() }).await.unwrap().user.unwrap();
+    assert_eq!(got, created);
+    assert_eq!(http.get_user(GetUserRequest { id: second.id.clone() }).await.unwrap().user.unwrap(), second);
+
+    // Pages are 1-based and ordered; a page past the end is empty with the true total.
+    let page = http.list_users(ListUsersRequest { page: 1, page_size: 1 }).await.unwrap();
+    assert_eq!((page.users.len(), page.total), (1, 2));
+    assert_eq!(page.users[0], created);
+    let page2 = grpc.list_users(ListUsersRequest { page: 2, page_size: 1 }).await.unwrap();
+    assert_eq!(page2.users, vec![second.clone()]);
+    let past = http.list_users(ListUsersRequest { page: 9, page_size: 10 }).await.unwrap();
+    assert_eq!((past.users.len(), past.total), (0, 2));
+
+    // Errors, identical on both transports.
+    let unknown = GetUserRequest { id: uuid::Uuid::new_v4().to_string() };
+    let (e1, e2) = (http.get_user(unknown.clone()).await.unwrap_err(), grpc.get_user(unknown).await.unwrap_err());
+    assert_eq!(e1, e2);
+    assert!(UserError::is_user_not_found(&e1), "{e1}");
+    let bad = CreateUserRequest { name: "x".into(), email: "not-an-email".into() };
+    let e = grpc.create_user(bad.clone()).await.unwrap_err();
+    assert_eq!((e.code(), e.reason()), (400, "INVALID_EMAIL"));
+    assert_eq!(http.create_user(bad).await.unwrap_err(), e);
+    let dup = CreateUserRequest { name: "again".into(), email: "kratos@example.com".into() };
+    let e = http.create_user(dup.clone()).await.unwrap_err();
+    assert!(UserError::is_email_taken(&e), "{e}");
+    assert_eq!(grpc.create_user(dup).await.unwrap_err(), e);
+    let e = http.create_user(CreateUserRequest { name: "  ".into(), email: "a@b.co".into() }).await.unwrap_err();
+    assert_eq!((e.code(), e.reason()), (400, "INVALID_NAME"));
+    let e = grpc.get_user(GetUserRequest { id: "42".into() }).await.unwrap_err();
+    assert_eq!((e.code(), e.reason()), (400, "INVALID_ID"));
+
+    // Graceful stop, JSON logs carry the service's identity.
+    svc.sigterm();
+    let (status, out) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a log line")).expect("JSON log line");
+    assert_eq!(first["service.name"], "user-service");
+    assert!(first["service.id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(out.contains("HTTP server listening on 127.0.0.1:"), "{out}");
+
+    // The data survives a restart on the same SQLite file.
+    let svc = Service::start(&dir).await;
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+    assert_eq!(grpc.get_user(GetUserRequest { id: created.id.clone() }).await.unwrap().user.unwrap(), created);
+    assert_eq!(grpc.list_users(ListUsersRequest::default()).await.unwrap().total, 2);
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_on_both_transports_and_exits_zero() {
+    let dir = temp_dir("drain");
+    let svc = Service::start(&dir).await;
+
+    // HTTP: headers and half the body sent, so the request is in flight.
+    let body = br#"{"name":"inflight","email":"inflight@example.com"}"#;
+    let mut http = tokio::net::TcpStream::connect(("127.0.0.1", svc.http_port)).await.unwrap();
+    let head = format!(
+        "POST /v1/user HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    http.write_all(head.as_bytes()).await.unwrap();
+    http.write_all(&body[..10]).await.unwrap();
+
+    // gRPC: an HTTP/2 call whose message has not been sent yet.
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).http2_only(true).build_http();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<hyper::body::Frame<Bytes>, std::convert::Infallible>>(1);
+    let req = http::Request::post(format!("{}/user.v1.User/CreateUser", svc.grpc_url()))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+        .unwrap();
+    let grpc_call = tokio::spawn(async move { client.request(req).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    svc.sigterm();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // New connections are refused while the old ones drain.
+    let refused = tokio::net::TcpStream::connect(("127.0.0.1", svc.http_port)).await;
+    assert!(refused.is_err(), "a new HTTP connection was accepted while draining");
+
+    // Finish both requests: they complete with success.
+    http.write_all(&body[10..]).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), http.read_to_end(&mut reply)).await.unwrap().unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("inflight@example.com"), "{reply}");
+
+    let msg =
+        prost::Message::encode_to_vec(&CreateUserRequest { name: "grpc".into(), email: "grpc@example.com".into() });
+    let mut frame = vec![0u8];
+    frame.extend((msg.len() as u32).to_be_bytes());
+    frame.extend(msg);
+    tx.send(Ok(hyper::body::Frame::data(Bytes::from(frame)))).await.unwrap();
+    drop(tx);
+    let res = tokio::time::timeout(Duration::from_secs(10), grpc_call).await.unwrap().unwrap().unwrap();
+    let headers = res.headers().clone();
+    let collected = res.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    let status = headers.get("grpc-status").or_else(|| trailers.get("grpc-status")).expect("grpc-status");
+    assert_eq!(status, "0", "{headers:?} {trailers:?}");
+    let bytes = collected.to_bytes();
+    let rep = <CreateUserReply as prost::Message>::decode(&bytes[5..]).unwrap();
+    assert_eq!(rep.user.unwrap().email, "grpc@example.com");
+
+    let (status, _) = svc.wait_exit();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_bad_config_is_rejected_with_a_message_naming_it() {
+    let dir = temp_dir("badconf");
+    let file = dir.join("config.yaml");
+    std::fs::write(&file, "server:\n  http:\n    timeout: soon\n").unwrap();
+    let out = Service::spawn(&dir, &[], &["-c", file.to_str().unwrap()]).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.http.timeout") && err.contains("config.yaml"), "{err}");
+
+    let out = Service::spawn(&dir, &[], &["-c", dir.join("missing").to_str().unwrap()]).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+
+    let out =
+        Service::spawn(&dir, &[("BIA_SERVER__GRPC__ADDR", "not an address".into())], &[]).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    // Keys from the environment are named as the variable spells them.
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(err.contains("server.grpc.addr") && err.contains("bia_"), "{err}");
+}
+
+#[tokio::test]
+async fn an_address_in_use_fails_the_start_naming_it() {
+    let dir = temp_dir("inuse");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Service::spawn(
+        &dir,
+        &[("BIA_SERVER__HTTP__ADDR", addr.clone()), ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{}", free_port()))],
+        &[],
+    )
+    .wait_with_output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&addr), "{err}");
+}
