@@ -57,6 +57,9 @@ pub struct AppInfo {
     pub version: String,
     /// Free-form metadata.
     pub metadata: BTreeMap<String, String>,
+    /// Where clients reach this instance (`http://host:port`, `grpc://host:port`):
+    /// the bound addresses unless set with [`App::endpoint`].
+    pub endpoints: Vec<String>,
 }
 
 #[derive(Default)]
@@ -74,7 +77,9 @@ pub struct App {
     http: Vec<HttpServer>,
     grpc: Vec<GrpcServer>,
     stop_timeout: Duration,
+    drain_delay: Duration,
     hooks: Hooks,
+    signals: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -124,10 +129,18 @@ impl App {
     /// A new application named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            info: AppInfo { id: random_id(), name: name.into(), version: String::new(), metadata: BTreeMap::new() },
+            info: AppInfo {
+                id: random_id(),
+                name: name.into(),
+                version: String::new(),
+                metadata: BTreeMap::new(),
+                endpoints: Vec::new(),
+            },
+            signals: true,
             http: Vec::new(),
             grpc: Vec::new(),
             stop_timeout: Duration::from_secs(10),
+            drain_delay: Duration::ZERO,
             hooks: Hooks::default(),
         }
     }
@@ -147,6 +160,27 @@ impl App {
     /// Adds a metadata entry.
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.info.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// How long to keep serving after health and readiness turn to
+    /// NOT_SERVING and before draining (default 0): time for load balancers
+    /// and health checkers to see the change, as a Kubernetes preStop sleep.
+    pub fn drain_delay(mut self, delay: Duration) -> Self {
+        self.drain_delay = delay;
+        self
+    }
+
+    /// Adds an endpoint to announce instead of the bound addresses (behind a
+    /// NAT or a proxy), e.g. `grpc://10.0.0.5:9000`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.info.endpoints.push(url.into());
+        self
+    }
+
+    /// Whether [`App::run`] stops on SIGINT and SIGTERM (default `true`).
+    pub fn signals(mut self, on: bool) -> Self {
+        self.signals = on;
         self
     }
 
@@ -228,19 +262,25 @@ impl App {
             grpc.push(s.bind().await.map_err(bind_failed)?);
         }
         let (tx, rx) = watch::channel(false);
+        let (force_tx, force_rx) = watch::channel(false);
+        let stop = crate::transport::Stop { drain: rx, force: force_rx };
         let mut tasks = JoinSet::new();
         let http_addrs: Vec<SocketAddr> = http.iter().map(|h| h.local).collect();
         let grpc_addrs: Vec<SocketAddr> = grpc.iter().map(|g| g.local).collect();
         let mut health = Vec::new();
         for h in http {
-            tasks.spawn(h.serve(stopped(rx.clone())));
+            tasks.spawn(h.serve(stop.clone()));
         }
         for g in grpc {
-            health.push(g.health.clone());
-            tasks.spawn(g.serve(stopped(rx.clone())));
+            health.push((g.health.clone(), g.names.clone()));
+            tasks.spawn(g.serve(stop.clone()));
         }
         ready.store(true, std::sync::atomic::Ordering::Release);
-        let info = self.info;
+        let mut info = self.info;
+        if info.endpoints.is_empty() {
+            info.endpoints.extend(http_addrs.iter().map(|a| format!("http://{}", announce(*a))));
+            info.endpoints.extend(grpc_addrs.iter().map(|a| format!("grpc://{}", announce(*a))));
+        }
         for a in &http_addrs {
             tracing::info!("HTTP server listening on {a}");
         }
@@ -252,8 +292,10 @@ impl App {
             http_addrs,
             grpc_addrs,
             stop: tx,
+            force: force_tx,
             tasks,
             stop_timeout: self.stop_timeout,
+            drain_delay: self.drain_delay,
             health,
             before_stop: std::mem::take(&mut self.hooks.before_stop),
             after_stop: std::mem::take(&mut self.hooks.after_stop),
@@ -268,9 +310,17 @@ impl App {
 
     /// Starts, waits for SIGINT or SIGTERM (or a server failure), then stops.
     pub async fn run(self) -> Result<(), Error> {
+        let signals = self.signals;
         let mut running = self.start().await?;
+        let signal = async move {
+            if signals {
+                shutdown_signal().await
+            } else {
+                std::future::pending().await
+            }
+        };
         tokio::select! {
-            _ = shutdown_signal() => tracing::info!("stop signal received; draining"),
+            _ = signal => tracing::info!("stop signal received; draining"),
             res = running.tasks.join_next() => {
                 if let Some(res) = res {
                     flatten(res)?;
@@ -281,8 +331,16 @@ impl App {
     }
 }
 
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    let _ = rx.wait_for(|stop| *stop).await;
+/// A bound address as others can reach it: a wildcard (0.0.0.0, ::) becomes
+/// loopback here; registries replace it with a routable address.
+fn announce(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        let ip =
+            if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() };
+        SocketAddr::new(ip, addr.port())
+    } else {
+        addr
+    }
 }
 
 fn flatten(res: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
@@ -319,9 +377,11 @@ pub struct Running {
     http_addrs: Vec<SocketAddr>,
     grpc_addrs: Vec<SocketAddr>,
     stop: watch::Sender<bool>,
+    force: watch::Sender<bool>,
     tasks: JoinSet<Result<(), Error>>,
     stop_timeout: Duration,
-    health: Vec<tonic_health::server::HealthReporter>,
+    drain_delay: Duration,
+    health: Vec<(tonic_health::server::HealthReporter, Vec<&'static str>)>,
 }
 
 impl std::fmt::Debug for Running {
@@ -355,8 +415,13 @@ impl Running {
     pub async fn stop(mut self) -> Result<(), Error> {
         self.ready.store(false, std::sync::atomic::Ordering::Release);
         let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;
-        for h in &self.health {
-            h.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        for (reporter, names) in &self.health {
+            for name in names.iter().chain(std::iter::once(&"")) {
+                reporter.set_service_status(*name, tonic_health::ServingStatus::NotServing).await;
+            }
+        }
+        if !self.drain_delay.is_zero() {
+            tokio::time::sleep(self.drain_delay).await;
         }
         let _ = self.stop.send(true);
         let mut first_err = Ok(());
@@ -371,8 +436,15 @@ impl Running {
         };
         let drained = tokio::time::timeout(self.stop_timeout, drain).await;
         if drained.is_err() {
-            tracing::warn!("stop timeout reached; aborting in-flight requests");
-            self.tasks.abort_all();
+            tracing::warn!("stop timeout reached; closing in-flight requests");
+            let _ = self.force.send(true);
+            while let Some(res) = self.tasks.join_next().await {
+                if let Err(e) = flatten(res) {
+                    if first_err.is_ok() {
+                        first_err = Err(e);
+                    }
+                }
+            }
         }
         tracing::info!("servers stopped");
         let after = run_hooks(std::mem::take(&mut self.after_stop), "after-stop").await;

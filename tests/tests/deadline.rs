@@ -93,3 +93,59 @@ async fn the_clients_grpc_timeout_is_honoured() {
     assert!(message.to_str().unwrap().contains("deadline"), "{message:?}");
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn stopping_flips_health_and_readiness_and_drains_in_flight_calls() {
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = bia::App::new("drain")
+        .drain_delay(Duration::from_millis(400))
+        .http(HttpServer::new(any).service(SlowServer::new(Sleeper)))
+        .grpc(GrpcServer::new(any).service(SlowServer::new(Sleeper)))
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        running.info().endpoints.iter().any(|e| e.starts_with("grpc://127.0.0.1:")),
+        "{:?}",
+        running.info().endpoints
+    );
+    let url = format!("http://{}", running.grpc_addrs()[0]);
+    let channel = tonic::transport::Endpoint::from_shared(url).unwrap().connect().await.unwrap();
+    let grpc = SlowGrpcClient::new(channel.clone());
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let check = tonic_health::pb::HealthCheckRequest { service: String::new() };
+    let serving = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+    assert_eq!(health.check(check.clone()).await.unwrap().into_inner().status, serving);
+    let readyz = format!("http://{}/readyz", running.http_addrs()[0]);
+    assert_eq!(bia_tests::raw::http("GET", &readyz, "").await.status, 200);
+
+    let slow = tokio::spawn(async move { grpc.sleep(SleepRequest { millis: 800 }).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stopping = tokio::spawn(running.stop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // During the drain delay health says NOT_SERVING and readiness is false.
+    let status = health.check(check).await.map(|r| r.into_inner().status);
+    assert_eq!(status.ok(), Some(tonic_health::pb::health_check_response::ServingStatus::NotServing as i32));
+    assert_eq!(bia_tests::raw::http("GET", &readyz, "").await.status, 503);
+    assert_eq!(slow.await.unwrap().unwrap().slept, 800, "the in-flight call completes");
+    stopping.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_stop_timeout_ends_calls_that_outlive_it() {
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = bia::App::new("forced")
+        .stop_timeout(Duration::from_millis(300))
+        .grpc(GrpcServer::new(any).service(SlowServer::new(Sleeper)))
+        .start()
+        .await
+        .unwrap();
+    let grpc = SlowGrpcClient::connect(format!("http://{}", running.grpc_addrs()[0])).await.unwrap();
+    let slow = tokio::spawn(async move { grpc.sleep(SleepRequest { millis: 30_000 }).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    running.stop().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "stop waited past its timeout");
+    let res = tokio::time::timeout(Duration::from_secs(5), slow).await.expect("the call was not ended").unwrap();
+    assert!(res.is_err(), "a call past the stop timeout is cut, not completed");
+}

@@ -340,7 +340,7 @@ impl GrpcServer {
             .build_v1alpha()
             .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
         let routes = self.routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);
-        Ok(BoundGrpc { listener, local, routes, health: health_reporter, timeout: self.timeout })
+        Ok(BoundGrpc { listener, local, routes, health: health_reporter, names: self.names, timeout: self.timeout })
     }
 }
 
@@ -349,24 +349,19 @@ pub(crate) struct BoundGrpc {
     pub(crate) local: SocketAddr,
     routes: tonic::service::Routes,
     pub(crate) health: tonic_health::server::HealthReporter,
+    pub(crate) names: Vec<&'static str>,
     timeout: Option<std::time::Duration>,
 }
 
 impl BoundGrpc {
     /// Serves gRPC (HTTP/2 cleartext) through the same hyper server as HTTP,
     /// so deadlines, drain and connection handling are Bia's on both.
-    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        use axum::serve::ListenerExt as _;
+    pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
         let router = self.routes.prepare().into_axum_router();
         let timeout = self.timeout;
         let router =
             router.layer(tower::layer::layer_fn(move |s| super::timeout::Deadline::new(s, super::Kind::Grpc, timeout)));
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::internal_server("GRPC_SERVER", format!("gRPC server failed: {e}")).with_cause(e))
+        super::serve::serve(self.listener, router, stop).await;
+        Ok(())
     }
 }

@@ -425,15 +425,9 @@ pub(crate) struct BoundHttp {
 }
 
 impl BoundHttp {
-    pub(crate) async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        use axum::serve::ListenerExt as _;
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::internal_server("HTTP_SERVER", format!("HTTP server failed: {e}")).with_cause(e))
+    pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
+        super::serve::serve(self.listener, self.router, stop).await;
+        Ok(())
     }
 }
 

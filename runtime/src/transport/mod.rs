@@ -6,7 +6,10 @@
 
 pub mod grpc;
 pub mod http;
+mod serve;
 mod timeout;
+
+pub(crate) use serve::Stop;
 
 pub use timeout::TIMEOUT_REASON;
 
