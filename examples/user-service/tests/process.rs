@@ -432,7 +432,8 @@ async fn postgres_when_the_source_is_a_postgres_url() {
     let page = grpc.list_users(ListUsersRequest { page: 2, page_size: 2 }).await.unwrap();
     assert_eq!((page.users.len(), page.total), (1, 3));
     assert_eq!(page.users[0].id, ids[2]);
-    let e = grpc.create_user(CreateUserRequest { name: "dup".into(), email: "pg0@example.com".into() }).await.unwrap_err();
+    let e =
+        grpc.create_user(CreateUserRequest { name: "dup".into(), email: "pg0@example.com".into() }).await.unwrap_err();
     assert!(UserError::is_email_taken(&e), "{e}");
     svc.sigterm();
     assert!(svc.wait_exit().0.success());
