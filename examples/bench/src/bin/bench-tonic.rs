@@ -1,0 +1,13 @@
+//! The tonic server of the benchmark: `bench-tonic HTTP_ADDR GRPC_ADDR`
+//! (the address it does not serve is ignored). Stops on SIGINT/SIGTERM.
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<std::net::SocketAddr> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let (Some(&http), Some(&grpc)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: bench-tonic HTTP_ADDR GRPC_ADDR");
+        std::process::exit(2);
+    };
+    let _ = (http, grpc);
+    bia_bench::raw_tonic::serve(grpc, bia_bench::shutdown_signal()).await.expect("serve");
+}

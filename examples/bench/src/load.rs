@@ -1,0 +1,186 @@
+//! The load client: `n` requests of one case at concurrency `c`, every reply
+//! checked, so a fast wrong server cannot win. Used by the callgrind measure
+//! (server under valgrind, this client native) and by the smoke test.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+
+use crate::raw_tonic::{CreateUserRequest, GetUserRequest, UserReply};
+
+/// One kind of request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    /// `GET /v1/user/{id}`.
+    HttpGet,
+    /// `POST /v1/user` with a JSON body.
+    HttpPost,
+    /// `GET /v1/user/{id}` of an unknown id: 404.
+    Http404,
+    /// `user.v1.User/GetUser`.
+    GrpcGet,
+    /// `user.v1.User/CreateUser`.
+    GrpcCreate,
+    /// `GetUser` of an unknown id: NOT_FOUND.
+    Grpc404,
+}
+
+impl Case {
+    /// Every case.
+    pub const ALL: [Case; 6] =
+        [Case::HttpGet, Case::HttpPost, Case::Http404, Case::GrpcGet, Case::GrpcCreate, Case::Grpc404];
+
+    /// The case's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::HttpGet => "http-get",
+            Case::HttpPost => "http-post",
+            Case::Http404 => "http-404",
+            Case::GrpcGet => "grpc-get",
+            Case::GrpcCreate => "grpc-create",
+            Case::Grpc404 => "grpc-404",
+        }
+    }
+
+    /// The case of a name.
+    pub fn parse(s: &str) -> Option<Case> {
+        Case::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// Whether the case is gRPC.
+    pub fn is_grpc(self) -> bool {
+        matches!(self, Case::GrpcGet | Case::GrpcCreate | Case::Grpc404)
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Requests sent.
+    pub requests: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The first reply body (HTTP) or a debug view of it (gRPC), for comparing servers.
+    pub sample: String,
+}
+
+fn id_of(i: u64) -> String {
+    (i % crate::SEEDED + 1).to_string()
+}
+
+/// Sends `n` requests of `case` to `base` (`http://127.0.0.1:port`) with `c`
+/// concurrent callers; fails on the first unexpected reply.
+pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, String> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let sample = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut tasks = tokio::task::JoinSet::new();
+    if case.is_grpc() {
+        let channel = tonic::transport::Endpoint::from_shared(base.to_owned())
+            .map_err(|e| e.to_string())?
+            .connect()
+            .await
+            .map_err(|e| format!("connect {base}: {e}"))?;
+        for _ in 0..c.max(1) {
+            let (channel, counter, sample) = (channel.clone(), Arc::clone(&counter), Arc::clone(&sample));
+            tasks.spawn(async move {
+                let mut grpc = tonic::client::Grpc::new(channel);
+                loop {
+                    let i = counter.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return Ok::<(), String>(());
+                    }
+                    grpc.ready().await.map_err(|e| e.to_string())?;
+                    let res = match case {
+                        Case::GrpcGet | Case::Grpc404 => {
+                            let id = if case == Case::Grpc404 { format!("missing-{i}") } else { id_of(i) };
+                            let path = http::uri::PathAndQuery::from_static("/user.v1.User/GetUser");
+                            grpc.unary::<_, UserReply, _>(
+                                tonic::Request::new(GetUserRequest { id }),
+                                path,
+                                tonic_prost::ProstCodec::default(),
+                            )
+                            .await
+                        }
+                        _ => {
+                            let path = http::uri::PathAndQuery::from_static("/user.v1.User/CreateUser");
+                            let req =
+                                CreateUserRequest { name: format!("load-{i}"), email: format!("load-{i}@example.com") };
+                            grpc.unary::<_, UserReply, _>(
+                                tonic::Request::new(req),
+                                path,
+                                tonic_prost::ProstCodec::default(),
+                            )
+                            .await
+                        }
+                    };
+                    match (case, res) {
+                        (Case::Grpc404, Err(s)) if s.code() == tonic::Code::NotFound => {}
+                        (Case::GrpcGet | Case::GrpcCreate, Ok(r)) if r.get_ref().user.is_some() => {
+                            let mut s = sample.lock().expect("lock");
+                            if s.is_empty() {
+                                *s = format!("{:?}", r.get_ref());
+                            }
+                        }
+                        (_, other) => return Err(format!("{}: unexpected reply {other:?}", case.name())),
+                    }
+                }
+            });
+        }
+    } else {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_max_idle_per_host(c as usize)
+            .build_http::<Full<Bytes>>();
+        for _ in 0..c.max(1) {
+            let (client, counter, sample, base) =
+                (client.clone(), Arc::clone(&counter), Arc::clone(&sample), base.to_owned());
+            tasks.spawn(async move {
+                loop {
+                    let i = counter.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return Ok::<(), String>(());
+                    }
+                    let req = match case {
+                        Case::HttpGet => {
+                            http::Request::get(format!("{base}/v1/user/{}", id_of(i))).body(Full::default())
+                        }
+                        Case::Http404 => {
+                            http::Request::get(format!("{base}/v1/user/missing-{i}")).body(Full::default())
+                        }
+                        _ => http::Request::post(format!("{base}/v1/user"))
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(format!(
+                                r#"{{"name":"load-{i}","email":"load-{i}@example.com"}}"#
+                            )))),
+                    }
+                    .map_err(|e| e.to_string())?;
+                    let res = client.request(req).await.map_err(|e| format!("{}: {e}", case.name()))?;
+                    let status = res.status().as_u16();
+                    let body = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+                    let want = if case == Case::Http404 { 404 } else { 200 };
+                    if status != want
+                        || !body.starts_with(if want == 200 { b"{\"user\":{\"id\":" } else { b"{\"code\":404," })
+                    {
+                        return Err(format!(
+                            "{}: unexpected reply {status} {}",
+                            case.name(),
+                            String::from_utf8_lossy(&body)
+                        ));
+                    }
+                    let mut s = sample.lock().expect("lock");
+                    if s.is_empty() {
+                        *s = String::from_utf8_lossy(&body).into_owned();
+                    }
+                }
+            });
+        }
+    }
+    while let Some(res) = tasks.join_next().await {
+        res.map_err(|e| e.to_string())??;
+    }
+    let sample = sample.lock().expect("lock").clone();
+    Ok(Outcome { requests: n, elapsed: started.elapsed(), sample })
+}

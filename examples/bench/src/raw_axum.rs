@@ -1,0 +1,79 @@
+//! The user service written by hand with axum.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::Store;
+
+#[derive(Serialize)]
+struct UserInfo {
+    id: String,
+    name: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct UserReply {
+    user: UserInfo,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct CreateUserRequest {
+    name: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    code: u16,
+    reason: &'static str,
+    message: String,
+    metadata: BTreeMap<String, String>,
+}
+
+async fn get_user(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
+    match store.get(&id) {
+        Some((name, email)) => Json(UserReply { user: UserInfo { id, name, email } }).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(ErrorBody {
+                code: 404,
+                reason: "USER_NOT_FOUND",
+                message: format!("user {id} not found"),
+                metadata: BTreeMap::new(),
+            }),
+        )
+            .into_response(),
+    }
+}
+
+async fn create_user(State(store): State<Arc<Store>>, Json(req): Json<CreateUserRequest>) -> Json<UserReply> {
+    let id = store.create(req.name.clone(), req.email.clone());
+    Json(UserReply { user: UserInfo { id, name: req.name, email: req.email } })
+}
+
+/// The router.
+pub fn router(store: Arc<Store>) -> Router {
+    Router::new().route("/v1/user/{id}", get(get_user)).route("/v1/user", post(create_user)).with_state(store)
+}
+
+/// Serves until `shutdown`.
+pub async fn serve(
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(Arc::new(Store::default()))).with_graceful_shutdown(shutdown).await
+}

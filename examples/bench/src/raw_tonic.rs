@@ -1,0 +1,146 @@
+//! The user service written by hand with tonic: prost-derived messages and a
+//! service shaped like tonic-build's output.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
+use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::{Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::Store;
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct UserInfo {
+    #[prost(string, tag = "1")]
+    pub id: String,
+    #[prost(string, tag = "2")]
+    pub name: String,
+    #[prost(string, tag = "3")]
+    pub email: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetUserRequest {
+    #[prost(string, tag = "1")]
+    pub id: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct CreateUserRequest {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, tag = "2")]
+    pub email: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct UserReply {
+    #[prost(message, optional, tag = "1")]
+    pub user: Option<UserInfo>,
+}
+
+/// The server.
+#[derive(Clone)]
+pub struct UserServer {
+    store: Arc<Store>,
+}
+
+impl UserServer {
+    /// A server over a fresh store.
+    pub fn new() -> Self {
+        Self { store: Arc::new(Store::default()) }
+    }
+}
+
+impl Default for UserServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NamedService for UserServer {
+    const NAME: &'static str = "user.v1.User";
+}
+
+struct GetUserSvc(Arc<Store>);
+
+impl UnaryService<GetUserRequest> for GetUserSvc {
+    type Response = UserReply;
+    type Future = BoxFuture<Response<UserReply>, Status>;
+    fn call(&mut self, request: Request<GetUserRequest>) -> Self::Future {
+        let store = Arc::clone(&self.0);
+        Box::pin(async move {
+            let id = request.into_inner().id;
+            match store.get(&id) {
+                Some((name, email)) => Ok(Response::new(UserReply { user: Some(UserInfo { id, name, email }) })),
+                None => Err(Status::with_error_details(
+                    tonic::Code::NotFound,
+                    format!("user {id} not found"),
+                    ErrorDetails::with_error_info("USER_NOT_FOUND", "user.v1", HashMap::new()),
+                )),
+            }
+        })
+    }
+}
+
+struct CreateUserSvc(Arc<Store>);
+
+impl UnaryService<CreateUserRequest> for CreateUserSvc {
+    type Response = UserReply;
+    type Future = BoxFuture<Response<UserReply>, Status>;
+    fn call(&mut self, request: Request<CreateUserRequest>) -> Self::Future {
+        let store = Arc::clone(&self.0);
+        Box::pin(async move {
+            let req = request.into_inner();
+            let id = store.create(req.name.clone(), req.email.clone());
+            Ok(Response::new(UserReply { user: Some(UserInfo { id, name: req.name, email: req.email }) }))
+        })
+    }
+}
+
+impl<B> Service<http::Request<B>> for UserServer
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let store = Arc::clone(&self.store);
+        match req.uri().path() {
+            "/user.v1.User/GetUser" => Box::pin(async move {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.unary(GetUserSvc(store), req).await)
+            }),
+            "/user.v1.User/CreateUser" => Box::pin(async move {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.unary(CreateUserSvc(store), req).await)
+            }),
+            _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),
+        }
+    }
+}
+
+/// Serves until `shutdown`.
+pub async fn serve(
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .add_service(UserServer::new())
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+}
