@@ -358,10 +358,10 @@ impl BoundGrpc {
     /// so deadlines, drain and connection handling are Bia's on both.
     pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
         let router = self.routes.prepare().into_axum_router();
-        let timeout = self.timeout;
-        let router =
-            router.layer(tower::layer::layer_fn(move |s| super::timeout::Deadline::new(s, super::Kind::Grpc, timeout)));
-        super::serve::serve(self.listener, router, stop).await;
+        // One deadline around the whole router (not `Router::layer`, which
+        // wraps and boxes every route again).
+        let service = super::timeout::Deadline::new(router, super::Kind::Grpc, self.timeout);
+        super::serve::serve(self.listener, service, stop).await;
         Ok(())
     }
 }

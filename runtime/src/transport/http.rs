@@ -409,12 +409,7 @@ impl HttpServer {
             )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
-        let router = match self.timeout {
-            Some(t) => router
-                .layer(tower::layer::layer_fn(move |s| super::timeout::Deadline::new(s, super::Kind::Http, Some(t)))),
-            None => router,
-        };
-        Ok(BoundHttp { listener, local, router })
+        Ok(BoundHttp { listener, local, router, timeout: self.timeout })
     }
 }
 
@@ -422,11 +417,19 @@ pub(crate) struct BoundHttp {
     listener: tokio::net::TcpListener,
     pub(crate) local: SocketAddr,
     router: axum::Router,
+    timeout: Option<std::time::Duration>,
 }
 
 impl BoundHttp {
     pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
-        super::serve::serve(self.listener, self.router, stop).await;
+        match self.timeout {
+            // One deadline around the whole router, only when configured.
+            Some(t) => {
+                let service = super::timeout::Deadline::new(self.router, super::Kind::Http, Some(t));
+                super::serve::serve(self.listener, service, stop).await
+            }
+            None => super::serve::serve(self.listener, self.router, stop).await,
+        }
         Ok(())
     }
 }

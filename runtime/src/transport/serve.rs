@@ -27,9 +27,17 @@ async fn raised(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-/// Serves `router` on `listener` until `stop`.
-pub(crate) async fn serve(listener: TcpListener, router: axum::Router, stop: Stop) {
-    let service = router.map_request(|req: http::Request<Incoming>| req.map(Body::new));
+/// Serves `service` (a router, possibly wrapped once in a deadline) on
+/// `listener` until `stop`.
+pub(crate) async fn serve<S>(listener: TcpListener, service: S, stop: Stop)
+where
+    S: tower::Service<http::Request<Body>, Response = axum::response::Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let service = service.map_request(|req: http::Request<Incoming>| req.map(Body::new));
     let builder = Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     let mut conns = JoinSet::new();

@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# The Bia benchmark harness: Bia against hand-written axum and tonic doing the
+# same work, in the same run.
+#
+#   examples/bench/run.sh [instructions|throughput|footprint|build|expand|all]
+#
+# instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
+#               with the server under valgrind and the checked load client native
+# throughput    server pinned to CPU 0, load generator to CPU 1, raw and Bia
+#               alternately, RUNS runs of DURATION each; wrk (HTTP/1.1), h2load (gRPC)
+# footprint     idle and under-load RSS, stripped binary sizes
+# build         clean release build time of examples/user-service
+# expand        time the macros take on a 50-method service
+#
+# Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s CASES="http-get ..."
+# Results are printed as Markdown and written to target/bench/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+WHAT=${1:-all}
+N1=${N1:-2000}
+N2=${N2:-6000}
+CONC=${CONC:-16}
+RUNS=${RUNS:-5}
+DURATION=${DURATION:-10s}
+CASES=${CASES:-"http-get http-post http-404 grpc-get grpc-create grpc-404"}
+OUT=target/bench
+BIN=target/release
+mkdir -p "$OUT"
+: > "$OUT/results.md"
+
+say() { echo "$@" | tee -a "$OUT/results.md"; }
+
+need() {
+  local missing=()
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    local pkgs=()
+    for t in "${missing[@]}"; do
+      case $t in
+        h2load) pkgs+=(nghttp2-client) ;;
+        *) pkgs+=("$t") ;;
+      esac
+    done
+    echo "installing ${pkgs[*]}" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() {
+  for _ in $(seq 1 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "port $1 did not open" >&2
+  return 1
+}
+
+build() {
+  cargo build --release -q -p bia-bench
+  # wrk scripts and gRPC request bodies (5-byte frame header + protobuf).
+  cat > "$OUT/get.lua" <<'LUA'
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "/v1/user/" .. ((counter % 1000) + 1))
+end
+LUA
+  cat > "$OUT/missing.lua" <<'LUA'
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "/v1/user/missing-" .. counter)
+end
+LUA
+  cat > "$OUT/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"name":"load","email":"load@example.com"}'
+LUA
+  # GetUserRequest{id:"42"}, GetUserRequest{id:"missing"}, CreateUserRequest{name:"load", email:"load@example.com"}
+  printf '\x00\x00\x00\x00\x04\x0a\x0242' > "$OUT/get.bin"
+  printf '\x00\x00\x00\x00\x09\x0a\x07missing' > "$OUT/missing.bin"
+  printf '\x00\x00\x00\x00\x18\x0a\x04load\x12\x10load@example.com' > "$OUT/create.bin"
+}
+
+# server binary serving a case: axum/tonic for hand-written, bia for Bia
+raw_of() { case $1 in grpc-*) echo tonic ;; *) echo axum ;; esac; }
+
+# Starts SERVER (axum|tonic|bia) with an optional prefix command; sets PID, BASE.
+start_server() {
+  local server=$1 case=$2; shift 2
+  local hp gp
+  hp=$(free_port); gp=$(free_port)
+  "$@" "$BIN/bench-$server" "127.0.0.1:$hp" "127.0.0.1:$gp" >/dev/null 2>&1 &
+  PID=$!
+  case $case in grpc-*) PORT=$gp ;; *) PORT=$hp ;; esac
+  BASE="http://127.0.0.1:$PORT"
+  wait_port "$PORT"
+}
+
+stop_server() {
+  kill -INT "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+}
+
+instructions() {
+  need valgrind
+  say ""
+  say "### Instructions per request (callgrind; N1=$N1, N2=$N2, concurrency $CONC)"
+  say ""
+  say "| case | hand-written | Bia | Bia / hand-written |"
+  say "| --- | ---: | ---: | ---: |"
+  for case in $CASES; do
+    local raw; raw=$(raw_of "$case")
+    declare -A per=()
+    for server in "$raw" bia; do
+      local irs=()
+      for n in "$N1" "$N2"; do
+        local file="$OUT/callgrind.$server.$case.$n"
+        start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
+        "$BIN/bench-load" "$case" "$BASE" "$n" "$CONC" >/dev/null
+        stop_server
+        irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
+      done
+      per[$server]=$(( (irs[1] - irs[0]) / (N2 - N1) ))
+    done
+    say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
+  done
+}
+
+# CPU seconds (user+sys) a process used, read until it exits.
+cpu_of() {
+  local pid=$1 ticks=0 hz
+  hz=$(getconf CLK_TCK)
+  while kill -0 "$pid" 2>/dev/null; do
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo "$ticks")
+    sleep 0.2
+  done
+  python3 -c "print(f'{$ticks/$hz:.1f}')"
+}
+
+load_once() {
+  local case=$1 log=$2 secs
+  secs=${DURATION%s}
+  case $case in
+    http-get) taskset -c 1 wrk -t1 -c"$CONC" -d"$DURATION" -s "$OUT/get.lua" "$BASE" >"$log" 2>&1 & ;;
+    http-404) taskset -c 1 wrk -t1 -c"$CONC" -d"$DURATION" -s "$OUT/missing.lua" "$BASE" >"$log" 2>&1 & ;;
+    http-post) taskset -c 1 wrk -t1 -c"$CONC" -d"$DURATION" -s "$OUT/post.lua" "$BASE" >"$log" 2>&1 & ;;
+    grpc-*)
+      local path body
+      case $case in
+        grpc-create) path=CreateUser; body=$OUT/create.bin ;;
+        grpc-404) path=GetUser; body=$OUT/missing.bin ;;
+        *) path=GetUser; body=$OUT/get.bin ;;
+      esac
+      taskset -c 1 h2load -c1 -m"$CONC" -D"$secs" -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' \
+        "$BASE/user.v1.User/$path" >"$log" 2>&1 &
+      ;;
+  esac
+  LOAD_PID=$!
+}
+
+rate_of() {
+  case $1 in
+    http-*) awk '/^Requests\/sec:/ {print int($2)}' "$2" ;;
+    grpc-*) awk '/^finished in/ {gsub(",", "", $4); print int($4)}' "$2" ;;
+  esac
+}
+
+throughput() {
+  need wrk h2load taskset
+  say ""
+  say "### Throughput (requests/s; server on CPU 0, load on CPU 1; $RUNS alternating runs of $DURATION, medians)"
+  say ""
+  say "| case | hand-written | Bia | Bia / hand-written | load CPU (raw / Bia, s) |"
+  say "| --- | ---: | ---: | ---: | --- |"
+  for case in $CASES; do
+    local raw; raw=$(raw_of "$case")
+    local raw_rates=() bia_rates=() raw_cpu="" bia_cpu=""
+    for run in $(seq 1 "$RUNS"); do
+      for server in "$raw" bia; do
+        start_server "$server" "$case" taskset -c 0
+        # A checked sample first: a wrong server cannot win (h2load sees only HTTP status).
+        "$BIN/bench-load" "$case" "$BASE" 50 1 >/dev/null
+        load_once "$case" "$OUT/load.$server.$case.$run"
+        local cpu; cpu=$(cpu_of "$LOAD_PID")
+        wait "$LOAD_PID" || true
+        stop_server
+        local r; r=$(rate_of "$case" "$OUT/load.$server.$case.$run")
+        if [ "$server" = bia ]; then bia_rates+=("$r"); bia_cpu+="$cpu "; else raw_rates+=("$r"); raw_cpu+="$cpu "; fi
+      done
+    done
+    local rm bm
+    rm=$(printf '%s\n' "${raw_rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    bm=$(printf '%s\n' "${bia_rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    say "| $case | $rm | $bm | $(python3 -c "print(f'{$bm/$rm:.3f}x')") | ${raw_cpu}/ ${bia_cpu}|"
+  done
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+footprint() {
+  say ""
+  say "### Memory and size"
+  say ""
+  say "| server | idle RSS (KiB) | RSS after 20k requests (peak, KiB) | stripped binary (KiB) |"
+  say "| --- | ---: | ---: | ---: |"
+  for server in axum tonic bia; do
+    local case=http-get
+    [ "$server" = tonic ] && case=grpc-get
+    start_server "$server" "$case"
+    sleep 0.5
+    local idle; idle=$(rss_kib "$PID")
+    "$BIN/bench-load" "$case" "$BASE" 20000 "$CONC" >/dev/null
+    local peak; peak=$(hwm_kib "$PID")
+    stop_server
+    strip -o "$OUT/bench-$server.stripped" "$BIN/bench-$server"
+    say "| $server | $idle | $peak | $(( $(stat -c %s "$OUT/bench-$server.stripped") / 1024 )) |"
+  done
+  # The user-service with both servers, idle, on its embedded defaults.
+  cargo build --release -q -p user-service
+  local dir hp gp
+  dir=$(mktemp -d); hp=$(free_port); gp=$(free_port)
+  (cd "$dir" && BIA_SERVER__HTTP__ADDR=127.0.0.1:$hp BIA_SERVER__GRPC__ADDR=127.0.0.1:$gp \
+    "$OLDPWD/$BIN/user-service" >/dev/null 2>&1) &
+  PID=$!
+  wait_port "$hp"; sleep 0.5
+  local us_pid; us_pid=$(pgrep -n -f "$BIN/user-service")
+  strip -o "$OUT/user-service.stripped" "$BIN/user-service"
+  say "| user-service (HTTP + gRPC + SQLite) | $(rss_kib "$us_pid") | - | $(( $(stat -c %s "$OUT/user-service.stripped") / 1024 )) |"
+  kill -INT "$us_pid"; wait "$PID" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+build_time() {
+  local dir; dir=$(mktemp -d)
+  local start end
+  start=$(date +%s)
+  CARGO_TARGET_DIR="$dir" cargo build --release -q -p user-service
+  end=$(date +%s)
+  rm -rf "$dir"
+  say ""
+  say "### Clean release build of examples/user-service: $((end - start)) s ($(nproc) cores)"
+}
+
+expand_time() {
+  local dir=$OUT/expand
+  rm -rf "$dir"; mkdir -p "$dir/with/src" "$dir/without/src"
+  for variant in with without; do
+    cat > "$dir/$variant/Cargo.toml" <<EOF
+[package]
+name = "expand-$variant"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[dependencies]
+bia = { path = "$PWD/runtime" }
+[workspace]
+EOF
+    {
+      echo "#[bia::message(package = \"expand.v1\")] pub struct Req { pub id: String, pub page: i64 }"
+      echo "#[bia::message(package = \"expand.v1\")] pub struct Rep { pub id: String, pub names: Vec<String> }"
+      if [ "$variant" = with ]; then echo '#[bia::service(package = "expand.v1")]'; fi
+      echo "pub trait Big: Send + Sync + 'static {"
+      for i in $(seq 1 50); do
+        if [ "$variant" = with ]; then echo "    #[rpc(get = \"/v1/m$i/<id>\")]"; fi
+        echo "    async fn method_$i(&self, req: Req) -> bia::Result<Rep>;"
+      done
+      echo "}"
+    } > "$dir/$variant/src/lib.rs"
+  done
+  # Dependencies once (shared target dir), then time only the crate itself.
+  local target=$OUT/expand-target
+  for variant in with without; do
+    CARGO_TARGET_DIR=$target cargo check -q --manifest-path "$dir/$variant/Cargo.toml"
+  done
+  declare -A t=()
+  for variant in with without; do
+    touch "$dir/$variant/src/lib.rs"
+    local s e
+    s=$(date +%s%N)
+    CARGO_TARGET_DIR=$target cargo check -q --manifest-path "$dir/$variant/Cargo.toml"
+    e=$(date +%s%N)
+    t[$variant]=$(( (e - s) / 1000000 ))
+  done
+  say ""
+  say "### Macros on a 50-method service: cargo check ${t[with]} ms with #[service], ${t[without]} ms without: $(( t[with] - t[without] )) ms for the expansion and its checking"
+}
+
+build
+case $WHAT in
+  instructions) instructions ;;
+  throughput) throughput ;;
+  footprint) footprint ;;
+  build) build_time ;;
+  expand) expand_time ;;
+  all) instructions; throughput; footprint; expand_time; build_time ;;
+  *) echo "usage: $0 [instructions|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
+esac
+echo "results: $OUT/results.md" >&2
