@@ -10,6 +10,7 @@ mod common;
 mod error_store;
 mod errors;
 mod message;
+mod middleware;
 mod service;
 mod symbol;
 
@@ -40,6 +41,12 @@ pub fn oneof(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     service::service(attr.into(), item.into()).into()
+}
+
+/// See `bia::middleware::middleware`.
+#[proc_macro_attribute]
+pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
+    middleware::middleware(attr.into(), item.into()).into()
 }
 
 /// See `bia::errors`.

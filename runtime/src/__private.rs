@@ -24,6 +24,14 @@ pub use crate::transport::http::{
     self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
 };
 
+/// Adds a service-level middleware to both transports' configs (generated
+/// `FooServer::middleware` calls this).
+pub fn add_service_middleware(grpc: &mut CallConfig, http: &mut ServiceConfig, m: impl crate::middleware::Middleware) {
+    let m: std::sync::Arc<dyn crate::middleware::Middleware> = std::sync::Arc::new(m);
+    grpc.chain.push(m.clone());
+    http.chain.push(m);
+}
+
 /// The field description of the schema for one field (generated code calls this).
 pub fn field_def<C: Codec<T>, T>(
     b: &mut SchemaBuilder,

@@ -80,6 +80,7 @@ pub struct App {
     drain_delay: Duration,
     hooks: Hooks,
     signals: bool,
+    chain: crate::middleware::Chain,
 }
 
 impl std::fmt::Debug for App {
@@ -142,7 +143,30 @@ impl App {
             stop_timeout: Duration::from_secs(10),
             drain_delay: Duration::ZERO,
             hooks: Hooks::default(),
+            chain: crate::middleware::Chain::new(),
         }
+    }
+
+    /// Adds a middleware to every server of the application, HTTP and gRPC
+    /// alike: it runs for every generated operation (and hand-written routes
+    /// added with `routes_with_middleware`), outside the servers' and the
+    /// services' own middleware. The first added is the outermost.
+    ///
+    /// ```
+    /// use bia::middleware::{AnyMessage, Context, Next};
+    ///
+    /// #[bia::middleware]
+    /// async fn tag(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+    ///     ctx.set_reply_header("x-app", "demo");
+    ///     next.run(ctx, req).await
+    /// }
+    ///
+    /// let app = bia::App::new("demo").middleware(tag());
+    /// # drop(app);
+    /// ```
+    pub fn middleware(mut self, m: impl crate::middleware::Middleware) -> Self {
+        self.chain = std::mem::take(&mut self.chain).with(m);
+        self
     }
 
     /// Sets the instance id.
@@ -254,11 +278,13 @@ impl App {
         let bind_failed = |e: std::io::Error| Error::internal_server("BIND_FAILED", e.to_string());
         let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut http = Vec::new();
-        for s in self.http {
+        for mut s in self.http {
+            s.prepend_chain(&self.chain);
             http.push(s.bind(std::sync::Arc::clone(&ready)).await.map_err(bind_failed)?);
         }
         let mut grpc = Vec::new();
-        for s in self.grpc {
+        for mut s in self.grpc {
+            s.prepend_chain(&self.chain);
             grpc.push(s.bind().await.map_err(bind_failed)?);
         }
         let (tx, rx) = watch::channel(false);

@@ -37,8 +37,10 @@
 pub mod app;
 pub mod codec;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod log;
+pub mod middleware;
 pub mod schema;
 pub mod transport;
 
@@ -72,6 +74,51 @@ pub use error::{Error, Result};
 /// );
 /// ```
 pub use bia_macros::message;
+
+/// Turns an `async fn(&mut Context, AnyMessage, Next<'_>) -> bia::Result<AnyMessage>`
+/// (or an `impl` block whose `async fn handle(&self, ...)` has that shape) into a
+/// [`Middleware`](middleware::Middleware).
+///
+/// On a free function, the function becomes one without arguments that
+/// returns the middleware (`server.middleware(audit())`, as Kratos'
+/// `logging.Server()`); on an `impl` block, the type gets `impl Middleware`,
+/// so its fields carry configuration. Misuse (not `async`, wrong arguments,
+/// no return type, a trait impl, `&mut self`) is a compile error at the
+/// offending token; argument and return types are checked where you wrote
+/// them.
+///
+/// ```
+/// use bia::middleware::{AnyMessage, Context, Next};
+///
+/// /// Counts calls per transport in a log line.
+/// #[bia::middleware]
+/// async fn trace_calls(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+///     tracing::debug!(kind = ctx.kind().as_str(), op = ctx.operation(), "call");
+///     next.run(ctx, req).await
+/// }
+///
+/// let _app = bia::App::new("demo").middleware(trace_calls());
+/// ```
+///
+/// ```
+/// use bia::middleware::{AnyMessage, Context, Next};
+///
+/// /// Refuses calls without an `x-tenant` header.
+/// struct RequireHeader { name: &'static str }
+///
+/// #[bia::middleware]
+/// impl RequireHeader {
+///     async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+///         if ctx.request_header(self.name).is_none() {
+///             return Err(bia::Error::bad_request("MISSING_HEADER", format!("{} is required", self.name)));
+///         }
+///         next.run(ctx, req).await
+///     }
+/// }
+///
+/// let _chain = bia::middleware::Chain::new().with(RequireHeader { name: "x-tenant" });
+/// ```
+pub use bia_macros::middleware;
 
 /// Marks a fieldless enum as a proto enum (JSON by value name).
 ///

@@ -9,6 +9,7 @@ use http_body_util::{BodyExt as _, Full};
 pub struct RawReply {
     pub status: u16,
     pub content_type: String,
+    pub headers: http::HeaderMap,
     pub body: Bytes,
 }
 
@@ -16,6 +17,10 @@ impl RawReply {
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+    /// One response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     /// The body as text.
     pub fn text(&self) -> String {
@@ -25,11 +30,19 @@ impl RawReply {
 
 /// Sends one HTTP/1.1 request with a hand-written body.
 pub async fn http(method: &str, url: &str, body: impl Into<Bytes>) -> RawReply {
+    http_with(method, url, &[], body).await
+}
+
+/// Sends one HTTP/1.1 request with extra headers and a hand-written body.
+pub async fn http_with(method: &str, url: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> RawReply {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let body: Bytes = body.into();
     let mut req = http::Request::builder().method(method).uri(url);
     if !body.is_empty() {
         req = req.header("content-type", "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
     }
     let req = req.body(Full::new(body)).expect("request");
     let res = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(req))
@@ -38,8 +51,9 @@ pub async fn http(method: &str, url: &str, body: impl Into<Bytes>) -> RawReply {
         .expect("HTTP request failed");
     let status = res.status().as_u16();
     let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let headers = res.headers().clone();
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    RawReply { status, content_type, body }
+    RawReply { status, content_type, headers, body }
 }
 
 /// One unary gRPC call through a plain tonic client with prost's codec.

@@ -33,6 +33,13 @@ impl Generator<'_> {
                 pub fn new(channel: #p::grpc::Channel) -> Self {
                     Self { inner: #p::GrpcClient::new(channel) }
                 }
+
+                /// Adds a client middleware (the first added is the outermost).
+                #[must_use]
+                pub fn middleware(mut self, m: impl #k::middleware::Middleware) -> Self {
+                    self.inner = self.inner.middleware(m);
+                    self
+                }
             }
         }
     }
@@ -53,6 +60,13 @@ impl Generator<'_> {
                 /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`.
                 pub fn new(base: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
                     ::core::result::Result::Ok(Self { inner: #p::HttpClient::new(base)? })
+                }
+
+                /// Adds a client middleware (the first added is the outermost).
+                #[must_use]
+                pub fn middleware(mut self, m: impl #k::middleware::Middleware) -> Self {
+                    self.inner = self.inner.middleware(m);
+                    self
                 }
             }
         }

@@ -18,7 +18,7 @@ impl Generator<'_> {
     }
 
     pub(super) fn server_struct(&self) -> TokenStream {
-        let (vis, server, t, p) = (&self.s.item.vis, &self.server, self.trait_ident, &self.p);
+        let (vis, server, t, p, k) = (&self.s.item.vis, &self.server, self.trait_ident, &self.p, self.k);
         let (grpc_client, http_client) = (&self.grpc_client, &self.http_client);
         let doc = format!(
             "Serves a [`{t}`] implementation over gRPC (a tonic `NamedService`, usable in any tonic router) and over HTTP/JSON ([`{server}::into_router`] gives a plain `axum::Router`).\n\nThe clients of the same service are [`{grpc_client}`] and [`{http_client}`]."
@@ -33,7 +33,11 @@ impl Generator<'_> {
 
             impl<__T> ::core::clone::Clone for #server<__T> {
                 fn clone(&self) -> Self {
-                    Self { inner: ::core::clone::Clone::clone(&self.inner), grpc: self.grpc, http: self.http }
+                    Self {
+                        inner: ::core::clone::Clone::clone(&self.inner),
+                        grpc: ::core::clone::Clone::clone(&self.grpc),
+                        http: ::core::clone::Clone::clone(&self.http),
+                    }
                 }
             }
 
@@ -82,6 +86,15 @@ impl Generator<'_> {
                     self
                 }
 
+                /// Adds a middleware to this service's operations, on HTTP and gRPC
+                /// alike (inside the server-wide middleware; the first added is the
+                /// outermost).
+                #[must_use]
+                pub fn middleware(mut self, m: impl #k::middleware::Middleware) -> Self {
+                    #p::add_service_middleware(&mut self.grpc, &mut self.http, m);
+                    self
+                }
+
                 /// JSON replies with proto field names (`user_id`) instead of lowerCamelCase.
                 #[must_use]
                 pub fn snake_case_json(mut self, on: bool) -> Self {
@@ -103,7 +116,7 @@ impl Generator<'_> {
             quote! {
                 #op => {
                     let __inner = ::core::clone::Clone::clone(&self.inner);
-                    #p::grpc::unary::<#req, #rep, _, _, _>(&self.grpc, req, move |__msg: #req| async move { #call })
+                    #p::grpc::unary::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #req| async move { #call })
                 }
             }
         });

@@ -100,7 +100,7 @@ impl Generator<'_> {
                 let handler = quote! {
                     (#p::axum::routing::MethodFilter::#filter, {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = self.http;
+                        let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: #p::axum::extract::Request| {
                             let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {

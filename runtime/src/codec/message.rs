@@ -49,7 +49,7 @@ pub struct FieldMeta {
     note = "annotate the struct with #[bia::message(package = \"..\")], or wrap the value in a field of one"
 )]
 pub trait Message:
-    prost::Message + Default + Clone + Serialize + for<'de> Deserialize<'de> + Send + Sync + 'static
+    prost::Message + Default + Clone + std::fmt::Debug + Serialize + for<'de> Deserialize<'de> + Send + Sync + 'static
 {
     /// The proto package, e.g. `user.v1`.
     const PACKAGE: &'static str;
@@ -73,6 +73,11 @@ pub trait Message:
     fn merge_json_field<'de, D: Deserializer<'de>>(&mut self, field: &str, d: D) -> Result<(), D::Error>;
     /// Writes one field (top-level name) as JSON: `response_body = "field"`.
     fn serialize_json_field<S: Serializer>(&self, field: &str, s: S) -> Result<S::Ok, S::Error>;
+    /// Checks the `#[validate(...)]` rules of the fields (the validate
+    /// middleware calls it before the handler). No rules: always `Ok`.
+    fn validate(&self) -> Result<(), crate::Error> {
+        Ok(())
+    }
 }
 
 /// The codec of message-typed fields.

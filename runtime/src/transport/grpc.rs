@@ -37,8 +37,11 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::Status;
 
 use crate::codec::Message;
+use crate::context::Context;
 use crate::error::{Error, CODEC_REASON};
+use crate::middleware::{self, AnyMessage, Chain, Endpoint, Middleware, ServerChain};
 use crate::schema::{DescribeService, Schema, SchemaBuilder};
+use crate::transport::Kind;
 
 /// The boxed future of a gRPC call (what tonic's generated servers use too).
 pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'static>>;
@@ -99,42 +102,73 @@ fn decode_error<D: Message>(e: &prost::DecodeError) -> Error {
     err
 }
 
-/// Per-server settings generated servers apply to every call.
-#[derive(Debug, Clone, Copy, Default)]
+/// Per-service settings generated servers apply to every call.
+#[derive(Debug, Clone, Default)]
 #[doc(hidden)]
 pub struct CallConfig {
     pub accept_compression: EnabledCompressionEncodings,
     pub send_compression: EnabledCompressionEncodings,
     pub max_decoding_message_size: Option<usize>,
     pub max_encoding_message_size: Option<usize>,
+    /// The service's own middleware (inside the server-wide ones).
+    pub chain: Chain,
 }
 
-struct Once<F>(Option<F>);
+struct Once<F> {
+    handler: Option<F>,
+    operation: &'static str,
+    chain: Chain,
+}
 
 impl<Req, Rep, F, Fut> UnaryService<Req> for Once<F>
 where
+    Req: Message,
+    Rep: Message,
     F: FnOnce(Req) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
-    Rep: Send + 'static,
 {
     type Response = Rep;
     type Future = BoxFuture<tonic::Response<Rep>, Status>;
 
     fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
-        match self.0.take() {
-            Some(f) => {
-                let fut = f(request.into_inner());
-                Box::pin(async move { fut.await.map(tonic::Response::new).map_err(|e| e.to_status()) })
+        let Some(f) = self.handler.take() else {
+            return Box::pin(async { Err(Status::internal("unary handler called twice")) });
+        };
+        let operation = self.operation;
+        let chain = std::mem::take(&mut self.chain);
+        Box::pin(async move {
+            let (metadata, mut extensions, msg) = request.into_parts();
+            let outer = extensions.remove::<ServerChain>().map(|c| c.0);
+            let mut ctx = Context::server(operation, Kind::Grpc, metadata.into_headers());
+            ctx.set_extensions(extensions);
+            let res = middleware::serve(outer, &chain, &mut ctx, msg, f).await;
+            let reply = ctx.take_reply();
+            match res {
+                Ok(rep) => {
+                    let mut res = tonic::Response::new(rep);
+                    if !reply.is_empty() {
+                        *res.metadata_mut() = tonic::metadata::MetadataMap::from_headers(reply);
+                    }
+                    Ok(res)
+                }
+                Err(e) => {
+                    let mut status = e.to_status();
+                    if !reply.is_empty() {
+                        status.metadata_mut().as_mut().extend(reply);
+                    }
+                    Err(status)
+                }
             }
-            None => Box::pin(async { Err(Status::internal("unary handler called twice")) }),
-        }
+        })
     }
 }
 
-/// Serves one unary call: decode, call `handler`, encode (generated code calls this).
+/// Serves one unary call: decode, run the middleware and `handler`, encode
+/// (generated code calls this).
 #[doc(hidden)]
 pub fn unary<Req, Rep, F, Fut, B>(
     cfg: &CallConfig,
+    operation: &'static str,
     req: http::Request<B>,
     handler: F,
 ) -> BoxFuture<http::Response<Body>, Infallible>
@@ -146,12 +180,13 @@ where
     B: http_body::Body + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
-    let cfg = *cfg;
+    let cfg = cfg.clone();
     Box::pin(async move {
         let mut grpc = Grpc::new(ServerCodec::<Rep, Req>::default())
             .apply_compression_config(cfg.accept_compression, cfg.send_compression)
             .apply_max_message_size_config(cfg.max_decoding_message_size, cfg.max_encoding_message_size);
-        let res = grpc.unary(Once(Some(handler)), req).await;
+        let once = Once { handler: Some(handler), operation, chain: cfg.chain };
+        let res = grpc.unary(once, req).await;
         Ok(map_size_error(res))
     })
 }
@@ -191,12 +226,13 @@ pub type Channel = tonic::transport::Channel;
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
     inner: tonic::client::Grpc<Channel>,
+    chain: Chain,
 }
 
 impl GrpcClient {
     /// A client on an existing channel.
     pub fn new(channel: Channel) -> Self {
-        Self { inner: tonic::client::Grpc::new(channel) }
+        Self { inner: tonic::client::Grpc::new(channel), chain: Chain::new() }
     }
 
     /// Connects to `dst` (`http://127.0.0.1:9000`).
@@ -219,19 +255,82 @@ impl GrpcClient {
         Ok(Self::new(endpoint.connect_lazy()))
     }
 
+    /// Adds a client middleware (the first added is the outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.chain = std::mem::take(&mut self.chain).with(m);
+        self
+    }
+
+    /// Adds every middleware of `chain`.
+    pub fn chain(mut self, chain: &Chain) -> Self {
+        self.chain.extend(chain);
+        self
+    }
+
     /// One unary call (generated clients call this).
     #[doc(hidden)]
     pub async fn unary<Req: Message, Rep: Message>(&self, path: &'static str, req: Req) -> Result<Rep, Error> {
+        if self.chain.is_empty() {
+            return match self.send(path, tonic::Request::new(req)).await? {
+                Ok(res) => Ok(res.into_inner()),
+                Err(status) => Err(Error::from_status(&status)),
+            };
+        }
+        let mut ctx = Context::new(path, Kind::Grpc, crate::context::Side::Client);
+        let endpoint = ClientEndpoint::<Req, Rep> { client: self, path, _types: PhantomData };
+        self.chain.run_client(&mut ctx, AnyMessage::new(req), &endpoint).await
+    }
+
+    async fn send<Req: Message, Rep: Message>(
+        &self,
+        path: &'static str,
+        req: tonic::Request<Req>,
+    ) -> Result<Result<tonic::Response<Rep>, Status>, Error> {
         let mut grpc = self.inner.clone();
         grpc.ready()
             .await
             .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")))?;
         let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
         let path = http::uri::PathAndQuery::from_static(path);
-        grpc.unary(tonic::Request::new(req), path, codec)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| Error::from_status(&s))
+        Ok(grpc.unary(req, path, codec).await)
+    }
+}
+
+struct ClientEndpoint<'c, Req, Rep> {
+    client: &'c GrpcClient,
+    path: &'static str,
+    _types: PhantomData<fn(Req) -> Rep>,
+}
+
+impl<Req: Message, Rep: Message> Endpoint for ClientEndpoint<'_, Req, Rep> {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a mut Context,
+        req: AnyMessage,
+    ) -> middleware::BoxFuture<'a, Result<AnyMessage, Error>> {
+        Box::pin(async move {
+            let msg = req.downcast::<Req>().map_err(|other| {
+                Error::internal_server(
+                    "MIDDLEWARE",
+                    format!("a client middleware replaced the request of {} with a {}", self.path, other.type_name()),
+                )
+            })?;
+            let mut request = tonic::Request::new(msg);
+            if !ctx.request_headers().is_empty() {
+                *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(ctx.request_headers().clone());
+            }
+            match self.client.send::<Req, Rep>(self.path, request).await? {
+                Ok(res) => {
+                    let (metadata, rep, _) = res.into_parts();
+                    *ctx.reply_headers_mut() = metadata.into_headers();
+                    Ok(AnyMessage::new(rep))
+                }
+                Err(status) => {
+                    *ctx.reply_headers_mut() = status.metadata().clone().into_headers();
+                    Err(Error::from_status(&status))
+                }
+            }
+        })
     }
 }
 
@@ -245,6 +344,7 @@ pub struct GrpcServer {
     names: Vec<&'static str>,
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
+    chain: Chain,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -263,7 +363,21 @@ impl GrpcServer {
             names: Vec::new(),
             conflict: None,
             timeout: None,
+            chain: Chain::new(),
         }
+    }
+
+    /// Adds a middleware for every generated operation this server serves
+    /// (outside each service's own; the first added is the outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.chain = std::mem::take(&mut self.chain).with(m);
+        self
+    }
+
+    /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
+    pub fn chain(mut self, chain: &Chain) -> Self {
+        self.chain.extend(chain);
+        self
     }
 
     /// The longest a call may take (the client's `grpc-timeout` may shorten
@@ -303,6 +417,15 @@ impl GrpcServer {
         self
     }
 
+    /// Puts `outer` before this server's own middleware.
+    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
+        if !outer.is_empty() {
+            let mut all = outer.clone();
+            all.extend(&self.chain);
+            self.chain = all;
+        }
+    }
+
     /// The configured address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -340,7 +463,15 @@ impl GrpcServer {
             .build_v1alpha()
             .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
         let routes = self.routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);
-        Ok(BoundGrpc { listener, local, routes, health: health_reporter, names: self.names, timeout: self.timeout })
+        Ok(BoundGrpc {
+            listener,
+            local,
+            routes,
+            health: health_reporter,
+            names: self.names,
+            timeout: self.timeout,
+            chain: self.chain,
+        })
     }
 }
 
@@ -351,6 +482,7 @@ pub(crate) struct BoundGrpc {
     pub(crate) health: tonic_health::server::HealthReporter,
     pub(crate) names: Vec<&'static str>,
     timeout: Option<std::time::Duration>,
+    chain: Chain,
 }
 
 impl BoundGrpc {
@@ -360,8 +492,7 @@ impl BoundGrpc {
         let router = self.routes.prepare().into_axum_router();
         // One deadline around the whole router (not `Router::layer`, which
         // wraps and boxes every route again).
-        let service = super::timeout::Deadline::new(router, super::Kind::Grpc, self.timeout);
-        super::serve::serve(self.listener, service, stop).await;
+        super::serve_router(self.listener, router, Kind::Grpc, self.timeout, self.chain, stop).await;
         Ok(())
     }
 }

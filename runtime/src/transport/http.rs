@@ -34,8 +34,11 @@ use http::{header, HeaderValue, StatusCode};
 use http_body_util::BodyExt as _;
 
 use crate::codec::{Message, QueryWriter};
+use crate::context::{Context, Side};
 use crate::error::{Error, CODEC_REASON};
+use crate::middleware::{self, AnyMessage, Chain, Endpoint, Middleware, ServerChain};
 use crate::schema::{DescribeService, Schema, SchemaBuilder};
+use crate::transport::Kind;
 
 /// Default limit of a request body: 4 MiB (as gRPC's default message size).
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
@@ -133,16 +136,18 @@ pub struct Route {
 }
 
 /// Per-service HTTP settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[doc(hidden)]
 pub struct ServiceConfig {
     pub max_body: usize,
     pub snake_case: bool,
+    /// The service's own middleware (inside the server-wide ones).
+    pub chain: Chain,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        Self { max_body: DEFAULT_MAX_BODY, snake_case: false }
+        Self { max_body: DEFAULT_MAX_BODY, snake_case: false, chain: Chain::new() }
     }
 }
 
@@ -185,8 +190,12 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
 
 /// Binds an HTTP request into the request message: body, then query, then
 /// path (path wins).
-async fn bind<Req: Message>(route: &Route, cfg: &ServiceConfig, req: axum::extract::Request) -> Result<Req, Error> {
-    let (mut parts, body) = req.into_parts();
+async fn bind<Req: Message>(
+    route: &Route,
+    cfg: &ServiceConfig,
+    parts: &mut http::request::Parts,
+    body: Body,
+) -> Result<Req, Error> {
     if let Some(len) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
         if len > cfg.max_body {
             return Err(Error::payload_too_large(
@@ -230,7 +239,7 @@ async fn bind<Req: Message>(route: &Route, cfg: &ServiceConfig, req: axum::extra
         }
     }
     if route.template.iter().any(|s| matches!(s, PathSeg::Var { .. })) {
-        let params = axum::extract::RawPathParams::from_request_parts(&mut parts, &())
+        let params = axum::extract::RawPathParams::from_request_parts(parts, &())
             .await
             .map_err(|e| codec_error("", format!("invalid path: {e}")))?;
         for seg in route.template {
@@ -275,7 +284,8 @@ fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> 
     res.map_err(|e| Error::internal_server("CODEC", format!("cannot encode reply: {e}")))
 }
 
-/// Serves one unary call over HTTP (generated routers call this).
+/// Serves one unary call over HTTP: bind, run the middleware and `handler`,
+/// encode (generated routers call this).
 #[doc(hidden)]
 pub async fn unary<Req, Rep, F, Fut>(
     route: &'static Route,
@@ -286,20 +296,31 @@ pub async fn unary<Req, Rep, F, Fut>(
 where
     Req: Message,
     Rep: Message,
-    F: FnOnce(Req) -> Fut,
-    Fut: Future<Output = Result<Rep, Error>>,
+    F: FnOnce(Req) -> Fut + Send,
+    Fut: Future<Output = Result<Rep, Error>> + Send,
 {
-    let msg = match bind::<Req>(route, cfg, req).await {
+    let (mut parts, body) = req.into_parts();
+    let outer = parts.extensions.remove::<ServerChain>().map(|c| c.0);
+    let msg = match bind::<Req>(route, cfg, &mut parts, body).await {
         Ok(m) => m,
         Err(e) => return error_response(&e),
     };
-    match handler(msg).await {
+    let mut ctx = Context::server(route.operation, Kind::Http, parts.headers);
+    ctx.set_http(parts.method, parts.uri);
+    ctx.set_extensions(parts.extensions);
+    let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
+    let mut res = match res {
         Ok(rep) => match encode_reply(route, cfg, &rep) {
             Ok(bytes) => json_response(bytes),
             Err(e) => error_response(&e),
         },
         Err(e) => error_response(&e),
+    };
+    let reply = ctx.take_reply();
+    if !reply.is_empty() {
+        res.headers_mut().extend(reply);
     }
+    res
 }
 
 /// The 404 of unknown routes, with the Bia error body.
@@ -326,6 +347,7 @@ pub struct HttpServer {
     describe: Vec<fn(&mut SchemaBuilder)>,
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
+    chain: Chain,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -337,7 +359,28 @@ impl std::fmt::Debug for HttpServer {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, router: axum::Router::new(), describe: Vec::new(), conflict: None, timeout: None }
+        Self {
+            addr,
+            router: axum::Router::new(),
+            describe: Vec::new(),
+            conflict: None,
+            timeout: None,
+            chain: Chain::new(),
+        }
+    }
+
+    /// Adds a middleware for every generated operation this server serves,
+    /// and for routes added with [`routes_with_middleware`](Self::routes_with_middleware)
+    /// (outside each service's own; the first added is the outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.chain = std::mem::take(&mut self.chain).with(m);
+        self
+    }
+
+    /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
+    pub fn chain(mut self, chain: &Chain) -> Self {
+        self.chain.extend(chain);
+        self
     }
 
     /// The longest a request may take; past it the reply is 504, reason
@@ -354,9 +397,27 @@ impl HttpServer {
         self.merge(S::SERVICE_NAME, svc.into_router())
     }
 
-    /// Merges hand-written axum routes.
+    /// Merges hand-written axum routes (the middleware chain does not run
+    /// for them; see [`routes_with_middleware`](Self::routes_with_middleware)).
     pub fn routes(self, router: axum::Router) -> Self {
         self.merge("hand-written routes", router)
+    }
+
+    /// Merges hand-written axum routes that run the server's middleware
+    /// chain like generated operations, with their route template
+    /// (`/v1/files/{name}`) as the operation. Middleware see the request as
+    /// an [`AnyMessage`] of type `http.Request` (its method and path in the
+    /// JSON view); an error a middleware returns becomes the Bia error body.
+    ///
+    /// ```
+    /// use axum::routing::get;
+    ///
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .routes_with_middleware(axum::Router::new().route("/v1/files/{name}", get(|| async { "file" })));
+    /// # drop(server);
+    /// ```
+    pub fn routes_with_middleware(self, router: axum::Router) -> Self {
+        self.merge("hand-written routes", router.route_layer(crate::middleware::RouteLayer::new()))
     }
 
     fn merge(mut self, what: &str, router: axum::Router) -> Self {
@@ -370,6 +431,15 @@ impl HttpServer {
             }
         }
         self
+    }
+
+    /// Puts `outer` before this server's own middleware.
+    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
+        if !outer.is_empty() {
+            let mut all = outer.clone();
+            all.extend(&self.chain);
+            self.chain = all;
+        }
     }
 
     /// The configured address.
@@ -409,7 +479,7 @@ impl HttpServer {
             )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
-        Ok(BoundHttp { listener, local, router, timeout: self.timeout })
+        Ok(BoundHttp { listener, local, router, timeout: self.timeout, chain: self.chain })
     }
 }
 
@@ -418,18 +488,12 @@ pub(crate) struct BoundHttp {
     pub(crate) local: SocketAddr,
     router: axum::Router,
     timeout: Option<std::time::Duration>,
+    chain: Chain,
 }
 
 impl BoundHttp {
     pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
-        match self.timeout {
-            // One deadline around the whole router, only when configured.
-            Some(t) => {
-                let service = super::timeout::Deadline::new(self.router, super::Kind::Http, Some(t));
-                super::serve::serve(self.listener, service, stop).await
-            }
-            None => super::serve::serve(self.listener, self.router, stop).await,
-        }
+        super::serve_router(self.listener, self.router, Kind::Http, self.timeout, self.chain, stop).await;
         Ok(())
     }
 }
@@ -442,6 +506,7 @@ type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy
 pub struct HttpClient {
     base: String,
     client: HyperClient,
+    chain: Chain,
 }
 
 impl HttpClient {
@@ -455,13 +520,39 @@ impl HttpClient {
             ));
         }
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        Ok(Self { base, client })
+        Ok(Self { base, client, chain: Chain::new() })
+    }
+
+    /// Adds a client middleware (the first added is the outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.chain = std::mem::take(&mut self.chain).with(m);
+        self
+    }
+
+    /// Adds every middleware of `chain`.
+    pub fn chain(mut self, chain: &Chain) -> Self {
+        self.chain.extend(chain);
+        self
     }
 
     /// One unary call over the first of `routes` whose path patterns the
     /// request's values fit (generated clients call this).
     #[doc(hidden)]
     pub async fn unary<Req: Message, Rep: Message>(&self, routes: &[&'static Route], req: &Req) -> Result<Rep, Error> {
+        if self.chain.is_empty() {
+            return self.send(routes, req, None).await;
+        }
+        let mut ctx = Context::new(routes[0].operation, Kind::Http, Side::Client);
+        let endpoint = ClientEndpoint::<Req, Rep> { client: self, routes, _types: std::marker::PhantomData };
+        self.chain.run_client(&mut ctx, AnyMessage::new(req.clone()), &endpoint).await
+    }
+
+    async fn send<Req: Message, Rep: Message>(
+        &self,
+        routes: &[&'static Route],
+        req: &Req,
+        mut ctx: Option<&mut Context>,
+    ) -> Result<Rep, Error> {
         let route = routes
             .iter()
             .find(|r| {
@@ -515,16 +606,24 @@ impl HttpClient {
         if route.body != BodyRule::None {
             request = request.header(header::CONTENT_TYPE, JSON);
         }
-        let request = request
+        let mut request = request
             .body(body)
             .map_err(|e| Error::bad_request("BAD_REQUEST", format!("cannot build request to {url}: {e}")))?;
+        if let Some(ctx) = ctx.as_deref() {
+            for (k, v) in ctx.request_headers() {
+                request.headers_mut().append(k, v.clone());
+            }
+        }
         let res =
             self.client.request(request).await.map_err(|e| {
                 Error::service_unavailable("UNAVAILABLE", format!("{} {url} failed: {e}", route.method))
             })?;
         let status = res.status();
-        let bytes = res
-            .into_body()
+        let (head, body) = res.into_parts();
+        if let Some(ctx) = ctx.as_deref_mut() {
+            *ctx.reply_headers_mut() = head.headers;
+        }
+        let bytes = body
             .collect()
             .await
             .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("reading reply of {url}: {e}")))?
@@ -543,6 +642,35 @@ impl HttpClient {
                 Ok(rep)
             }
         }
+    }
+}
+
+struct ClientEndpoint<'c, Req, Rep> {
+    client: &'c HttpClient,
+    routes: &'c [&'static Route],
+    _types: std::marker::PhantomData<fn(Req) -> Rep>,
+}
+
+impl<Req: Message, Rep: Message> Endpoint for ClientEndpoint<'_, Req, Rep> {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a mut Context,
+        req: AnyMessage,
+    ) -> middleware::BoxFuture<'a, Result<AnyMessage, Error>> {
+        Box::pin(async move {
+            let msg = req.downcast::<Req>().map_err(|other| {
+                Error::internal_server(
+                    "MIDDLEWARE",
+                    format!(
+                        "a client middleware replaced the request of {} with a {}",
+                        self.routes[0].operation,
+                        other.type_name()
+                    ),
+                )
+            })?;
+            let rep = self.client.send::<Req, Rep>(self.routes, &msg, Some(ctx)).await?;
+            Ok(AnyMessage::new(rep))
+        })
     }
 }
 

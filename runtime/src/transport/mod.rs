@@ -45,3 +45,59 @@ pub(crate) fn catch_conflict<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, 
         format!("{what}: {text}")
     })
 }
+
+/// Hands the server-wide middleware chain to generated handlers through the
+/// request extensions (wrapped around a whole router, only when the chain is
+/// not empty).
+#[derive(Clone)]
+pub(crate) struct WithChain<S> {
+    inner: S,
+    chain: crate::middleware::Chain,
+}
+
+impl<S> WithChain<S> {
+    pub(crate) fn new(inner: S, chain: crate::middleware::Chain) -> Self {
+        Self { inner, chain }
+    }
+}
+
+impl<S, B> tower::Service<::http::Request<B>> for WithChain<S>
+where
+    S: tower::Service<::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: ::http::Request<B>) -> Self::Future {
+        req.extensions_mut().insert(crate::middleware::ServerChain(self.chain.clone()));
+        self.inner.call(req)
+    }
+}
+
+/// Serves a finished router: the server-wide chain (when there is one) and
+/// the deadline (always on gRPC, which reads `grpc-timeout`; on HTTP only
+/// when a timeout is set), each one wrapper around the whole router.
+pub(crate) async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    kind: Kind,
+    timeout: Option<std::time::Duration>,
+    chain: crate::middleware::Chain,
+    stop: Stop,
+) {
+    let deadline = kind == Kind::Grpc || timeout.is_some();
+    match (chain.is_empty(), deadline) {
+        (true, false) => serve::serve(listener, router, stop).await,
+        (true, true) => serve::serve(listener, timeout::Deadline::new(router, kind, timeout), stop).await,
+        (false, false) => serve::serve(listener, WithChain::new(router, chain), stop).await,
+        (false, true) => {
+            let inner = WithChain::new(router, chain);
+            serve::serve(listener, timeout::Deadline::new(inner, kind, timeout), stop).await
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Checks of a `#[bia::middleware]` item; every error is spanned at the
+//! user's token and says what to write instead.
+
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+
+use crate::error_store::Errors;
+
+/// Where the attribute goes (the error on any other item).
+pub const WHERE: &str = "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`";
+
+const SHAPE: &str = "`ctx: &mut Context, req: AnyMessage, next: Next<'_>`";
+
+/// The three arguments and the return type, as written (their spans carry
+/// the type checks of the expansion).
+pub struct Signature {
+    pub args: [syn::Type; 3],
+    pub output: syn::Type,
+}
+
+/// `crate = "path"` (the only argument).
+pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> syn::Path {
+    let mut krate = None;
+    if attr.is_empty() {
+        return crate::common::crate_path(None, errors);
+    }
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            krate = Some(crate::common::lit_str(&meta)?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown #[bia::middleware] argument; the only one is `crate = \"path\"`"))
+        }
+    });
+    errors.ok(syn::parse::Parser::parse2(parser, attr));
+    crate::common::crate_path(krate.as_ref(), errors)
+}
+
+fn check_sig(sig: &syn::Signature, method: bool, errors: &mut Errors) -> Option<Signature> {
+    let before = errors.len();
+    if sig.asyncness.is_none() {
+        let what = if method { "`handle`" } else { "a middleware fn" };
+        errors.error(sig.fn_token, format!("{what} must be `async`: write `async fn`"));
+    }
+    if let Some(c) = &sig.constness {
+        errors.error(c, "a middleware cannot be `const`");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.error(u, "a middleware cannot be `unsafe`");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.error(v, "a middleware takes no variadic arguments");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let fix = if method {
+            "put generic parameters on the type of the `impl` block"
+        } else {
+            "put configuration in a struct and use #[bia::middleware] on its `impl` block"
+        };
+        errors.error(&sig.generics, format!("a middleware takes no generic parameters; {fix}"));
+    }
+    let mut inputs = sig.inputs.iter();
+    if method {
+        match inputs.next() {
+            Some(syn::FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() => {}
+            Some(syn::FnArg::Receiver(r)) => errors.error(
+                r,
+                "`handle` takes `&self` (middleware are shared between calls); use a `Mutex` or atomics for state",
+            ),
+            _ => errors.error_at(sig.ident.span(), format!("`handle` takes `&self` first, then {SHAPE}")),
+        }
+    } else if let Some(syn::FnArg::Receiver(r)) = sig.inputs.first() {
+        errors.error(r, "a middleware fn takes no `self`; to carry configuration, use #[bia::middleware] on an `impl` block with `async fn handle(&self, ...)`");
+        inputs.next();
+    }
+    let rest: Vec<&syn::PatType> = inputs
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(t) => Some(t),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if rest.len() != 3 {
+        let span = if rest.is_empty() { sig.paren_token.span.join() } else { sig.inputs.span() };
+        errors.error_at(span, format!("a middleware takes three arguments, {SHAPE}; found {}", rest.len()));
+    }
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) => Some((**ty).clone()),
+        syn::ReturnType::Default => {
+            errors.error_at(
+                sig.paren_token.span.close(),
+                "a middleware returns `bia::Result<AnyMessage>`: add `-> bia::Result<AnyMessage>`",
+            );
+            None
+        }
+    };
+    if errors.len() != before || rest.len() != 3 {
+        return None;
+    }
+    Some(Signature { args: [(*rest[0].ty).clone(), (*rest[1].ty).clone(), (*rest[2].ty).clone()], output: output? })
+}
+
+/// Checks a free `async fn` middleware.
+pub fn check_fn(f: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
+    check_sig(&f.sig, false, errors)
+}
+
+/// Checks an `impl` block middleware; returns the signature of `handle`.
+pub fn check_impl(i: &syn::ItemImpl, errors: &mut Errors) -> Option<Signature> {
+    if let Some((_, path, _)) = &i.trait_ {
+        errors.error(
+            path,
+            "#[bia::middleware] goes on an inherent `impl` block (`impl MyMiddleware { async fn handle(&self, ...) }`), not on a trait impl",
+        );
+        return None;
+    }
+    let handle = i.items.iter().find_map(|it| match it {
+        syn::ImplItem::Fn(f) if f.sig.ident == "handle" => Some(f),
+        _ => None,
+    });
+    match handle {
+        Some(h) => check_sig(&h.sig, true, errors),
+        None => {
+            errors.error(
+                &i.self_ty,
+                format!(
+                    "this `impl` block has no `handle`: add `async fn handle(&self, {}) -> bia::Result<AnyMessage>`",
+                    &SHAPE[1..SHAPE.len() - 1]
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The span of a type, for the checks spanned at it.
+pub fn span_of(ty: &syn::Type) -> Span {
+    ty.span()
+}
