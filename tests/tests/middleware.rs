@@ -278,3 +278,44 @@ fn selectors_match_exact_prefix_regex_and_predicate() {
     let bad = Selector::new(shout()).regex("(").unwrap_err();
     assert!(bad.message().contains("invalid selector regex `(`"), "{}", bad.message());
 }
+
+/// Keeps the reply metadata a call came back with.
+struct KeepReply(Arc<Mutex<http::HeaderMap>>);
+
+#[bia::middleware]
+impl KeepReply {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+        let reply = next.run(ctx, req).await;
+        *self.0.lock().unwrap() = ctx.reply_headers().clone();
+        reply
+    }
+}
+
+#[tokio::test]
+async fn tower_layers_apply_per_transport() {
+    let log: Log = Arc::default();
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let svc = GreeterServer::new(Impl { log });
+    let tag = |value: &'static str| {
+        tower::util::MapResponseLayer::new(move |mut res: axum::response::Response| {
+            res.headers_mut().insert("x-layer", http::HeaderValue::from_static(value));
+            res
+        })
+    };
+    let app = bia::App::new("layers")
+        .http(HttpServer::new(any).service(svc.clone()).layer(tag("http")))
+        .grpc(GrpcServer::new(any).service(svc).layer(tag("grpc")))
+        .start()
+        .await
+        .unwrap();
+    let raw = bia_tests::raw::http("GET", &format!("http://{}/v1/hello/x", app.http_addrs()[0]), "").await;
+    assert_eq!(raw.header("x-layer"), Some("http"));
+    let seen = Arc::new(Mutex::new(http::HeaderMap::new()));
+    let grpc = GreeterGrpcClient::connect(format!("http://{}", app.grpc_addrs()[0]))
+        .await
+        .unwrap()
+        .middleware(KeepReply(seen.clone()));
+    grpc.hello(HelloRequest { name: "x".into() }).await.unwrap();
+    assert_eq!(seen.lock().unwrap().get("x-layer").map(|v| v.to_str().unwrap().to_owned()), Some("grpc".into()));
+    app.stop().await.unwrap();
+}

@@ -36,6 +36,18 @@
 mod route;
 mod selector;
 
+pub mod circuitbreaker;
+pub mod jwt;
+pub mod logging;
+pub mod metadata;
+pub mod metrics;
+pub mod ratelimit;
+pub mod recovery;
+pub mod retry;
+pub mod timeout;
+pub mod trace;
+pub mod validate;
+
 use std::any::Any;
 use std::fmt;
 use std::future::Future;

@@ -345,6 +345,7 @@ pub struct GrpcServer {
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
+    layers: Vec<super::RouterLayer>,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -364,7 +365,30 @@ impl GrpcServer {
             conflict: None,
             timeout: None,
             chain: Chain::new(),
+            layers: Vec::new(),
         }
+    }
+
+    /// Applies a tower `Layer` to every request of this server (gRPC only; it
+    /// runs outside the Bia middleware chain). Layers wrap the whole router
+    /// when the server starts, in the order added (the last added is the
+    /// outermost, as with axum's `Router::layer`).
+    ///
+    /// ```
+    /// let server = bia::transport::grpc::GrpcServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
+    /// # drop(server);
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
+    {
+        self.layers.push(super::router_layer(layer));
+        self
     }
 
     /// Adds a middleware for every generated operation this server serves
@@ -471,6 +495,7 @@ impl GrpcServer {
             names: self.names,
             timeout: self.timeout,
             chain: self.chain,
+            layers: self.layers,
         })
     }
 }
@@ -483,6 +508,7 @@ pub(crate) struct BoundGrpc {
     pub(crate) names: Vec<&'static str>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
+    layers: Vec<super::RouterLayer>,
 }
 
 impl BoundGrpc {
@@ -490,6 +516,7 @@ impl BoundGrpc {
     /// so deadlines, drain and connection handling are Bia's on both.
     pub(crate) async fn serve(self, stop: super::Stop) -> Result<(), Error> {
         let router = self.routes.prepare().into_axum_router();
+        let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
         // One deadline around the whole router (not `Router::layer`, which
         // wraps and boxes every route again).
         super::serve_router(self.listener, router, Kind::Grpc, self.timeout, self.chain, stop).await;

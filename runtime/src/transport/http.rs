@@ -23,6 +23,7 @@
 //!     .route("/version", axum::routing::get(|| async { "1.0" }));
 //! ```
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -348,6 +349,7 @@ pub struct HttpServer {
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
+    layers: Vec<super::RouterLayer>,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -366,7 +368,30 @@ impl HttpServer {
             conflict: None,
             timeout: None,
             chain: Chain::new(),
+            layers: Vec::new(),
         }
+    }
+
+    /// Applies a tower `Layer` to every request of this server (HTTP only; it
+    /// runs outside the Bia middleware chain). Layers wrap the whole router
+    /// when the server starts, in the order added (the last added is the
+    /// outermost, as with axum's `Router::layer`).
+    ///
+    /// ```
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
+    /// # drop(server);
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
+    {
+        self.layers.push(super::router_layer(layer));
+        self
     }
 
     /// Adds a middleware for every generated operation this server serves,
@@ -479,6 +504,7 @@ impl HttpServer {
             )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
+        let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
         Ok(BoundHttp { listener, local, router, timeout: self.timeout, chain: self.chain })
     }
 }

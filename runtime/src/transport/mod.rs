@@ -13,6 +13,21 @@ pub(crate) use serve::Stop;
 
 pub use timeout::TIMEOUT_REASON;
 
+/// A tower layer kept until the server binds (applied to the whole router).
+pub(crate) type RouterLayer = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
+
+/// Boxes a tower layer for [`RouterLayer`].
+pub(crate) fn router_layer<L>(layer: L) -> RouterLayer
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<::http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Error: Into<std::convert::Infallible> + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Future: Send + 'static,
+{
+    Box::new(move |router: axum::Router| router.layer(layer))
+}
+
 /// Which transport a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -1,0 +1,1 @@
+//! JWT authentication: server check and client signing; 401 / `Unauthenticated`, reason `UNAUTHORIZED`.

@@ -1,0 +1,1 @@
+//! Logging (server and client): kind, operation, args, code, reason, latency.

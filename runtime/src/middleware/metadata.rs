@@ -1,0 +1,1 @@
+//! Metadata propagation: `x-md-global-*` across every hop, `x-md-local-*` one hop.

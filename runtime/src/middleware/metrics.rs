@@ -1,0 +1,1 @@
+//! Prometheus metrics of server and client calls.

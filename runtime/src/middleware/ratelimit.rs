@@ -1,0 +1,1 @@
+//! Server rate limiting: 429 / `ResourceExhausted`, reason `RATELIMIT`.

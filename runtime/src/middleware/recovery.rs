@@ -1,0 +1,1 @@
+//! Recovery: a panic in a handler becomes 500 / `Internal`, reason `UNKNOWN`.

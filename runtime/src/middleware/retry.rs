@@ -1,0 +1,1 @@
+//! Client retry of idempotent operations, with backoff and a budget.

@@ -1,0 +1,1 @@
+//! OpenTelemetry tracing: spans named by operation, W3C `traceparent` and baggage.

@@ -1,0 +1,4 @@
+#[bia::middleware]
+struct Audit;
+
+fn main() {}
