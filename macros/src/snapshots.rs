@@ -55,7 +55,7 @@ fn service_input() -> (TokenStream, TokenStream) {
                 /// Creates a user.
                 #[rpc(post = "/v1/user", body = "*")]
                 async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
-                #[rpc(get = "/v1/user/<id>")]
+                #[rpc(get = "/v1/user/<id>", idempotent)]
                 async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
                 async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
             }
@@ -67,6 +67,33 @@ fn service_input() -> (TokenStream, TokenStream) {
 fn message() {
     let (attr, item) = message_input();
     snapshot("message", crate::message::message(attr, item));
+}
+
+/// `#[validate]` rules: `validate` and `validate_at` added, attributes stripped.
+#[test]
+fn message_with_rules() {
+    let item = quote! {
+        pub struct CreateUserRequest {
+            #[validate(required, nested)]
+            pub user: Option<UserInfo>,
+            #[validate(length(min = 1, max = 64), pattern = "^[a-z]+$")]
+            pub name: String,
+            #[validate(range(min = 0, max = 150))]
+            pub age: u32,
+            #[validate(range(gt = 0, lt = 1))]
+            pub ratio: f64,
+            #[validate(email)]
+            pub email: String,
+            #[validate(length(max = 3), each(length(min = 1)))]
+            pub tags: Vec<String>,
+            #[validate(each(nested))]
+            pub places: ::std::collections::BTreeMap<String, Address>,
+        }
+    };
+    snapshot("message_validate", crate::message::message(quote!(package = "user.v1"), item.clone()));
+    let renamed = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    assert!(!renamed.contains(":: bia ::"), "{renamed}");
+    assert!(!renamed.contains("# [validate"), "a #[validate] attribute was left in:\n{renamed}");
 }
 
 #[test]

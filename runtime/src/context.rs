@@ -253,14 +253,28 @@ pub fn with_mut<R>(f: impl FnOnce(&mut Context) -> R) -> Option<R> {
 }
 
 /// Runs `fut` with `ctx` as the current context, then puts the context (with
-/// what the handler changed) back into `ctx`. No allocation.
+/// what the handler changed) back into `ctx`, also when `fut` panics (so the
+/// recovery middleware still sees the reply metadata set before the panic).
+/// No allocation.
 pub(crate) async fn scope<F: std::future::Future>(ctx: &mut Context, fut: F) -> F::Output {
     let taken = std::mem::take(ctx);
     let scoped = CURRENT.scope(RefCell::new(taken), fut);
-    let mut scoped = std::pin::pin!(scoped);
-    let out = scoped.as_mut().await;
-    if let Some(back) = scoped.as_mut().take_value() {
-        *ctx = back.into_inner();
+    let scoped = std::pin::pin!(scoped);
+    let mut guard = Restore { ctx, fut: scoped };
+    guard.fut.as_mut().await
+}
+
+/// Puts the context back from the task-local future when dropped: after the
+/// handler finished, or while a panic unwinds through it.
+struct Restore<'a, T: std::future::Future> {
+    ctx: &'a mut Context,
+    fut: std::pin::Pin<&'a mut tokio::task::futures::TaskLocalFuture<RefCell<Context>, T>>,
+}
+
+impl<T: std::future::Future> Drop for Restore<'_, T> {
+    fn drop(&mut self) {
+        if let Some(back) = self.fut.as_mut().take_value() {
+            *self.ctx = back.into_inner();
+        }
     }
-    out
 }

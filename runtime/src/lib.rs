@@ -73,6 +73,81 @@ pub use error::{Error, Result};
 ///     r#"{"id":"1","displayName":"Ann","age":"30"}"#
 /// );
 /// ```
+///
+/// # Validation rules
+///
+/// `#[validate(...)]` on a field adds rules that [`Message::validate`]
+/// checks; the [`Validate`](middleware::validate::Validate) middleware runs it
+/// on every request before the handler. A message without rules is always
+/// valid, and a nested message is checked only when its field says `nested`.
+///
+/// | rule | applies to | passes when |
+/// |---|---|---|
+/// | `length(min = N, max = N)` | `String` (characters), bytes (bytes), `Vec<T>` (items), maps (entries) | `min <= length <= max` |
+/// | `range(min = X, max = X)`, `gt = X`, `lt = X` | `i32`, `i64`, `u32`, `u64`, `f32`, `f64` | `min`/`max` inclusive, `gt`/`lt` exclusive; NaN never passes |
+/// | `pattern = "regex"` | `String` | the regex matches somewhere in the value (anchor it with `^...$`) |
+/// | `email` | `String` | a valid address as HTML's `<input type=email>` defines it, at most 254 characters |
+/// | `required` | `Option<T>` and `#[field(oneof)]` fields | the value is set |
+/// | | `String`, bytes, `Vec<T>`, maps | not empty |
+/// | | a `#[bia::enumeration]` | not the zero value |
+/// | `nested` | a message field (`M`, `Option<M>`, `Vec<M>`, map of `M`) | the message's own rules pass |
+/// | `each(rule, ..)` | `Vec<T>` and maps | every element (map value) passes the rules |
+///
+/// On an `Option<T>`, rules other than `required` check the value when it is
+/// set and pass when it is `None`. `required` is checked first; the other
+/// rules run in the order written, fields in declaration order, and the first
+/// violation is the error: 400 / gRPC `InvalidArgument`, reason `VALIDATOR`,
+/// message `invalid <Message>.<field path>: <what it must be>`, metadata
+/// `field` (the path with proto field names: `user.email`, `tags[2]`,
+/// `labels["home"].city`) and `rule` (`length`, `range`, `pattern`, `email`,
+/// `required`). Patterns use [regex-lite](https://docs.rs/regex-lite) syntax
+/// (no Unicode classes), are checked when the macro runs and compiled once,
+/// on first use. A rule that does not fit its field (`range` on a `String`,
+/// `length(min = 5, max = 1)`, a bad regex, a rule given twice, `nested` on a
+/// field that is not a message) is a compile error at the rule.
+///
+/// ```
+/// use bia::Message as _;
+///
+/// #[bia::message(package = "user.v1")]
+/// pub struct Address {
+///     #[validate(required, length(max = 64))]
+///     pub city: String,
+/// }
+///
+/// #[bia::message(package = "user.v1")]
+/// pub struct CreateUserRequest {
+///     #[validate(length(min = 1, max = 32), pattern = "^[a-z][a-z0-9_]*$")]
+///     pub login: String,
+///     #[validate(email)]
+///     pub email: String,
+///     #[validate(range(min = 13, max = 150))]
+///     pub age: u32,
+///     #[validate(length(max = 5), each(length(min = 1, max = 16)))]
+///     pub tags: Vec<String>,
+///     #[validate(required, nested)]
+///     pub address: Option<Address>,
+/// }
+///
+/// let mut req = CreateUserRequest {
+///     login: "ann".into(),
+///     email: "ann@example.com".into(),
+///     age: 30,
+///     tags: vec!["admin".into()],
+///     address: Some(Address { city: "Paris".into() }),
+/// };
+/// assert!(req.validate().is_ok());
+///
+/// req.address = Some(Address { city: String::new() });
+/// let err = req.validate().unwrap_err();
+/// assert_eq!((err.code(), err.reason()), (400, "VALIDATOR"));
+/// assert_eq!(err.message(), "invalid CreateUserRequest.address.city: must not be empty");
+/// assert_eq!(err.metadata()["field"], "address.city");
+/// assert_eq!(err.metadata()["rule"], "required");
+///
+/// req.address = None;
+/// assert_eq!(req.validate().unwrap_err().message(), "invalid CreateUserRequest.address: is required");
+/// ```
 pub use bia_macros::message;
 
 /// Turns an `async fn(&mut Context, AnyMessage, Next<'_>) -> bia::Result<AnyMessage>`
@@ -156,12 +231,16 @@ pub use bia_macros::oneof;
 /// and `#[rpc(get = "/v1/user/<id>")]` (or `post`, `put`, `patch`, `delete`,
 /// `custom(method = "...", path = "...")`, with `body`, `response_body` and
 /// `additional_bindings`) maps it to HTTP. Without `#[rpc]` a method is served
-/// at `POST /<package>.<Service>/<Method>`.
+/// at `POST /<package>.<Service>/<Method>`. `#[rpc(idempotent)]` marks a
+/// method safe to call again: it is listed in `FooOperation::IDEMPOTENT`,
+/// which the client [`Retry`](middleware::retry::Retry) middleware takes.
 ///
 /// Generated next to the trait `Foo`: `FooServer<T>` (tonic service and axum
 /// router), `FooGrpcClient`, `FooHttpClient` (both implement `Foo`),
 /// `FooOperation` (operation-name constants) and `DynFoo` (an object-safe
-/// twin for `Arc<dyn DynFoo>`).
+/// twin for `Arc<dyn DynFoo>`). `FooServer::middleware`, `FooGrpcClient::middleware`
+/// and `FooHttpClient::middleware` add [middleware](mod@middleware) to one
+/// service or client.
 pub use bia_macros::service;
 
 /// Generates constructors and predicates for an error enum.

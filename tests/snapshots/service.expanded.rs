@@ -45,6 +45,11 @@ impl UserApiOperation {
         "/user.v1.User/GetUser",
         "/user.v1.User/ListUsers",
     ];
+    /// The operations marked `#[rpc(idempotent)]`, in declaration order: sending one twice
+    /// has the effect of sending it once, so a client may retry it. The client retry
+    /// middleware takes this list (`bia::middleware::retry::Retry::new().idempotent(..)`);
+    /// operations not listed are never retried. Empty when none is marked.
+    pub const IDEMPOTENT: &'static [&'static str] = &[];
 }
 ///Object-safe twin of [`UserApi`]: every `T: UserApi` is a `DynUserApi`, and `Arc<dyn DynUserApi>` implements `UserApi`, so a local implementation, a remote client or a test double can stand behind one pointer. Only calls through the pointer box their future.
 pub trait DynUserApi: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -94,8 +99,8 @@ impl<__T> ::core::clone::Clone for UserApiServer<__T> {
     fn clone(&self) -> Self {
         Self {
             inner: ::core::clone::Clone::clone(&self.inner),
-            grpc: self.grpc,
-            http: self.http,
+            grpc: ::core::clone::Clone::clone(&self.grpc),
+            http: ::core::clone::Clone::clone(&self.http),
         }
     }
 }
@@ -141,6 +146,14 @@ impl<__T> UserApiServer<__T> {
         self.grpc.max_encoding_message_size = ::core::option::Option::Some(limit);
         self
     }
+    /// Adds a middleware to this service's operations, on HTTP and gRPC
+    /// alike (inside the server-wide middleware; the first added is the
+    /// outermost).
+    #[must_use]
+    pub fn middleware(mut self, m: impl ::bia::middleware::Middleware) -> Self {
+        ::bia::__private::add_service_middleware(&mut self.grpc, &mut self.http, m);
+        self
+    }
     /// JSON replies with proto field names (`user_id`) instead of lowerCamelCase.
     #[must_use]
     pub fn snake_case_json(mut self, on: bool) -> Self {
@@ -176,6 +189,12 @@ impl UserApiGrpcClient {
             inner: ::bia::__private::GrpcClient::new(channel),
         }
     }
+    /// Adds a client middleware (the first added is the outermost).
+    #[must_use]
+    pub fn middleware(mut self, m: impl ::bia::middleware::Middleware) -> Self {
+        self.inner = self.inner.middleware(m);
+        self
+    }
 }
 ///An HTTP/JSON client of [`UserApi`]: it builds paths, queries and bodies from the same `#[rpc]` rules the server binds, and rebuilds the server's `bia::Error`s. It implements `UserApi`.
 #[derive(::core::fmt::Debug, ::core::clone::Clone)]
@@ -190,6 +209,12 @@ impl UserApiHttpClient {
         ::core::result::Result::Ok(Self {
             inner: ::bia::__private::HttpClient::new(base)?,
         })
+    }
+    /// Adds a client middleware (the first added is the outermost).
+    #[must_use]
+    pub fn middleware(mut self, m: impl ::bia::middleware::Middleware) -> Self {
+        self.inner = self.inner.middleware(m);
+        self
     }
 }
 const _: () = {
@@ -286,6 +311,7 @@ const _: () = {
                         _,
                     >(
                         &self.grpc,
+                        "/user.v1.User/CreateUser",
                         req,
                         move |__msg: CreateUserRequest| async move {
                             <__T as UserApi>::create_user(&__inner, __msg)
@@ -304,6 +330,7 @@ const _: () = {
                         _,
                     >(
                         &self.grpc,
+                        "/user.v1.User/GetUser",
                         req,
                         move |__msg: GetUserRequest| async move {
                             <__T as UserApi>::get_user(&__inner, __msg)
@@ -322,6 +349,7 @@ const _: () = {
                         _,
                     >(
                         &self.grpc,
+                        "/user.v1.User/ListUsers",
                         req,
                         move |__msg: ListUsersRequest| async move {
                             <__T as UserApi>::list_users(&__inner, __msg)
@@ -346,7 +374,7 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = self.http;
+                        let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
                             let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
@@ -381,7 +409,7 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::GET,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = self.http;
+                        let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
                             let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {
@@ -416,7 +444,7 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = self.http;
+                        let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
                             let __inner = ::core::clone::Clone::clone(&__inner);
                             async move {

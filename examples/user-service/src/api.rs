@@ -9,9 +9,14 @@ pub struct UserInfo {
     pub email: String,
 }
 
+/// Shape rules are checked by the `Validate` middleware before the handler
+/// (400, reason `VALIDATOR`); the domain rules (a non-blank name, a
+/// well-formed email that is not taken) are the use case's (`biz`).
 #[bia::message(package = "user.v1")]
 pub struct CreateUserRequest {
+    #[validate(length(max = 64))]
     pub name: String,
+    #[validate(length(max = 254))]
     pub email: String,
 }
 
@@ -34,7 +39,9 @@ pub struct GetUserReply {
 /// most [`MAX_PAGE_SIZE`].
 #[bia::message(package = "user.v1")]
 pub struct ListUsersRequest {
+    #[validate(range(min = 0))]
     pub page: i64,
+    #[validate(range(min = 0))]
     pub page_size: i64,
 }
 

@@ -17,6 +17,40 @@ pub struct Bootstrap {
     pub data: Data,
     #[serde(default)]
     pub log: bia::log::LogConf,
+    #[serde(default)]
+    pub auth: Auth,
+    #[serde(default)]
+    pub trace: Trace,
+}
+
+/// `auth`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Auth {
+    #[serde(default)]
+    pub jwt: Jwt,
+}
+
+/// `auth.jwt`: HS256 bearer tokens on the write operations (`CreateUser`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Jwt {
+    /// Off by default, so the tutorial's calls work as printed.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The HS256 secret (`user-service token` signs with it too).
+    #[serde(default)]
+    pub secret: String,
+    /// When set, tokens must carry this `iss`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+/// `trace`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Trace {
+    /// An OTLP/gRPC collector (`http://127.0.0.1:4317`); empty: spans are made
+    /// and propagated but not exported. Needs the `otlp` cargo feature.
+    #[serde(default)]
+    pub otlp_endpoint: String,
 }
 
 /// `server`.

@@ -5,42 +5,74 @@
 use user_service::conf;
 
 const USAGE: &str = "usage: user-service [-c|--conf PATH]
+       user-service token [--sub NAME] [--ttl DURATION] [-c|--conf PATH]
 
   -c, --conf PATH   a config file or directory (YAML/TOML), merged over the embedded defaults
-                    environment overrides: BIA_SERVER__HTTP__ADDR=127.0.0.1:8080, BIA_LOG__LEVEL=debug, ...";
+                    environment overrides: BIA_SERVER__HTTP__ADDR=127.0.0.1:8080, BIA_LOG__LEVEL=debug, ...
+  token             prints a bearer token signed with auth.jwt.secret, for the write operations
+                    when auth.jwt.enabled (BIA_AUTH__JWT__ENABLED=true); --sub defaults to `admin`,
+                    --ttl to 1h";
 
-fn conf_path() -> Result<Option<String>, String> {
-    let mut args = std::env::args().skip(1);
-    let mut path = None;
+/// What the command line asks for.
+struct Args {
+    conf: Option<String>,
+    /// `token`: the subject and lifetime of the token to print.
+    token: Option<(String, std::time::Duration)>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1).peekable();
+    let mut out = Args { conf: None, token: None };
+    if args.peek().map(String::as_str) == Some("token") {
+        args.next();
+        out.token = Some(("admin".to_owned(), std::time::Duration::from_secs(3600)));
+    }
     while let Some(a) = args.next() {
-        match a.as_str() {
-            "-c" | "--conf" | "-conf" => path = Some(args.next().ok_or("-c needs a path")?),
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => match other.strip_prefix("--conf=") {
-                Some(p) => path = Some(p.to_owned()),
+        match (a.as_str(), out.token.as_mut()) {
+            ("-c" | "--conf" | "-conf", _) => out.conf = Some(args.next().ok_or("-c needs a path")?),
+            ("-h" | "--help", _) => return Err(USAGE.to_owned()),
+            ("--sub", Some(t)) => t.0 = args.next().ok_or("--sub needs a name")?,
+            ("--ttl", Some(t)) => {
+                let v = args.next().ok_or("--ttl needs a duration, like 30m")?;
+                t.1 = humantime_serde::re::humantime::parse_duration(&v)
+                    .map_err(|e| format!("--ttl `{v}` is not a duration (30m, 1h): {e}"))?;
+            }
+            (other, _) => match other.strip_prefix("--conf=") {
+                Some(p) => out.conf = Some(p.to_owned()),
                 None => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
             },
         }
     }
-    Ok(path)
+    Ok(out)
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let path = match conf_path() {
-        Ok(p) => p,
+    let args = match args() {
+        Ok(a) => a,
         Err(msg) => {
             eprintln!("{msg}");
             return std::process::ExitCode::from(2);
         }
     };
-    match run(path.as_deref()).await {
+    let result = match &args.token {
+        Some((sub, ttl)) => token(args.conf.as_deref(), sub, *ttl),
+        None => run(args.conf.as_deref()).await,
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("user-service: {}", e.message());
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a token for the write operations.
+fn token(path: Option<&str>, sub: &str, ttl: std::time::Duration) -> bia::Result<()> {
+    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+    println!("{}", user_service::server::mint_token(&bootstrap.auth.jwt, sub, ttl)?);
+    Ok(())
 }
 
 async fn run(path: Option<&str>) -> bia::Result<()> {

@@ -1,18 +1,85 @@
-//! `server`: the HTTP and gRPC servers of the service, from the config.
+//! `server`: the HTTP and gRPC servers of the service and their middleware,
+//! from the config.
 
+use bia::middleware::jwt;
+use bia::middleware::logging::{Logging, MaskFields};
+use bia::middleware::metrics::Metrics;
+use bia::middleware::recovery::Recovery;
+use bia::middleware::trace::Tracing;
+use bia::middleware::validate::Validate;
+use bia::middleware::{AnyMessage, Chain, Context, Next, Selector};
 use bia::transport::grpc::GrpcServer;
 use bia::transport::http::HttpServer;
 
-use crate::api::UserApiServer;
+use crate::api::{UserApiOperation, UserApiServer};
 use crate::conf;
 use crate::service::UserService;
 
-/// The HTTP server: the `User` API on `server.http.addr`.
-pub fn http(conf: &conf::Server, svc: UserApiServer<UserService>) -> HttpServer {
-    HttpServer::new(conf.http.addr).timeout(conf.http.timeout).service(svc)
+/// The HTTP server: the `User` API on `server.http.addr`, and `/metrics`.
+pub fn http(conf: &conf::Server, svc: UserApiServer<UserService>, metrics: &Metrics) -> HttpServer {
+    HttpServer::new(conf.http.addr).timeout(conf.http.timeout).service(svc).routes(metrics.router())
 }
 
 /// The gRPC server: the `User` API, health and reflection on `server.grpc.addr`.
 pub fn grpc(conf: &conf::Server, svc: UserApiServer<UserService>) -> GrpcServer {
     GrpcServer::new(conf.grpc.addr).timeout(conf.grpc.timeout).service(svc)
+}
+
+/// The operations that change data: JWT guards them when `auth.jwt.enabled`.
+pub const WRITE_OPERATIONS: &[&str] = &[UserApiOperation::CREATE_USER];
+
+/// The middleware of both servers, outermost first: recovery, tracing,
+/// request ids, logging (emails masked), metrics, JWT on writes (by
+/// config), validation.
+pub fn middleware(conf: &conf::Bootstrap, metrics: &Metrics) -> bia::Result<Chain> {
+    let mut chain = Chain::new()
+        .with(Recovery::new())
+        .with(Tracing::server())
+        .with(request_id())
+        .with(Logging::server().redact(MaskFields::new(["email"])))
+        .with(metrics.server());
+    if conf.auth.jwt.enabled {
+        chain = chain.with(Selector::new(jwt_server(&conf.auth.jwt)?).predicate(|ctx| is_write(ctx.operation())));
+    }
+    Ok(chain.with(Validate::new()))
+}
+
+fn is_write(operation: &str) -> bool {
+    WRITE_OPERATIONS.contains(&operation)
+}
+
+fn jwt_server(conf: &conf::Jwt) -> bia::Result<jwt::Server> {
+    if conf.secret.is_empty() {
+        return Err(bia::Error::internal_server("CONFIG", "auth.jwt.enabled is true but auth.jwt.secret is empty"));
+    }
+    let server = jwt::Server::new(jwt::VerifyingKey::hs256(&conf.secret)?);
+    Ok(match &conf.issuer {
+        Some(iss) => server.issuer(iss.clone()),
+        None => server,
+    })
+}
+
+/// A token for `subject`, signed with `auth.jwt.secret` (what
+/// `user-service token` prints).
+pub fn mint_token(conf: &conf::Jwt, subject: &str, ttl: std::time::Duration) -> bia::Result<String> {
+    let signer = jwt::Signer::new(jwt::SigningKey::hs256(&conf.secret)?).subject(subject).expires_in(ttl);
+    match &conf.issuer {
+        Some(iss) => signer.issuer(iss.clone()).sign(),
+        None => signer.sign(),
+    }
+}
+
+/// Gives every call an `x-request-id`: the caller's, or a new one; it comes
+/// back in the reply (errors too) and on the call's log lines.
+#[bia::middleware]
+pub async fn request_id(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+    use tracing::Instrument as _;
+    let id = match ctx.request_header("x-request-id") {
+        Some(id) if !id.is_empty() && id.len() <= 128 => id.to_owned(),
+        _ => uuid::Uuid::new_v4().to_string(),
+    };
+    let span = tracing::info_span!("request", request_id = %id);
+    let reply = next.run(ctx, req).instrument(span).await;
+    ctx.set_reply_header("x-request-id", &id);
+    reply
 }

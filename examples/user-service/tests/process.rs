@@ -48,15 +48,17 @@ impl Service {
     }
 
     async fn start(dir: &Path) -> Service {
+        Self::start_with(dir, &[]).await
+    }
+
+    async fn start_with(dir: &Path, extra: &[(&str, String)]) -> Service {
         let (http_port, grpc_port) = (free_port(), free_port());
-        let child = Self::spawn(
-            dir,
-            &[
-                ("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}")),
-                ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}")),
-            ],
-            &[],
-        );
+        let mut env = vec![
+            ("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}")),
+            ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}")),
+        ];
+        env.extend(extra.iter().cloned());
+        let child = Self::spawn(dir, &env, &[]);
         let mut svc = Service { child, http_port, grpc_port };
         svc.wait_ready().await;
         svc
@@ -437,4 +439,158 @@ async fn postgres_when_the_source_is_a_postgres_url() {
     assert!(UserError::is_email_taken(&e), "{e}");
     svc.sigterm();
     assert!(svc.wait_exit().0.success());
+}
+
+/// One raw HTTP/1.1 request; the status, headers and body text.
+async fn raw_http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, http::HeaderMap, String) {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut req = http::Request::builder().method(method).uri(url);
+    if !body.is_empty() {
+        req = req.header("content-type", "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(http_body_util::Full::new(Bytes::from(body.to_owned()))).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(10), client.request(req)).await.unwrap().unwrap();
+    let (status, headers) = (res.status().as_u16(), res.headers().clone());
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Keeps the reply metadata of the last call (a client middleware).
+struct ReplyHeaders(std::sync::Arc<std::sync::Mutex<http::HeaderMap>>);
+
+#[bia::middleware]
+impl ReplyHeaders {
+    async fn handle(
+        &self,
+        ctx: &mut bia::middleware::Context,
+        req: bia::middleware::AnyMessage,
+        next: bia::middleware::Next<'_>,
+    ) -> bia::Result<bia::middleware::AnyMessage> {
+        let reply = next.run(ctx, req).await;
+        *self.0.lock().unwrap() = ctx.reply_headers().clone();
+        reply
+    }
+}
+
+#[tokio::test]
+async fn the_default_middleware_run_on_both_transports() {
+    let dir = temp_dir("middleware");
+    let svc = Service::start(&dir).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(http::HeaderMap::new()));
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap().middleware(ReplyHeaders(seen.clone()));
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap().middleware(ReplyHeaders(seen.clone()));
+
+    // Request ids: a new one per call, or the caller's, on both transports.
+    http.create_user(CreateUserRequest { name: "kratos".into(), email: "kratos@example.com".into() }).await.unwrap();
+    let id = seen.lock().unwrap().get("x-request-id").expect("x-request-id on HTTP").to_str().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+    grpc.list_users(ListUsersRequest::default()).await.unwrap();
+    assert!(seen.lock().unwrap().contains_key("x-request-id"), "x-request-id on gRPC");
+    let (_, headers, _) =
+        raw_http("GET", &format!("{}/v1/users", svc.http_url()), &[("x-request-id", "r-42")], "").await;
+    assert_eq!(headers.get("x-request-id").unwrap(), "r-42");
+
+    // Validation before the handler: the same 400 / VALIDATOR on both.
+    let long = CreateUserRequest { name: "n".repeat(65), email: "long@example.com".into() };
+    let e = http.create_user(long.clone()).await.unwrap_err();
+    assert_eq!((e.code(), e.reason()), (400, "VALIDATOR"));
+    assert_eq!(e.metadata().get("field").map(String::as_str), Some("name"));
+    assert_eq!(grpc.create_user(long).await.unwrap_err(), e);
+    let e = grpc.list_users(ListUsersRequest { page: -1, page_size: 10 }).await.unwrap_err();
+    assert_eq!((e.code(), e.reason(), e.metadata().get("rule").map(String::as_str)), (400, "VALIDATOR", Some("range")));
+
+    // Metrics: a Prometheus scrape counts the calls per transport and outcome.
+    let (status, headers, text) = raw_http("GET", &format!("{}/metrics", svc.http_url()), &[], "").await;
+    assert_eq!(status, 200);
+    assert!(headers.get("content-type").unwrap().to_str().unwrap().contains("text"), "{headers:?}");
+    let count = |kind: &str, op: &str, code: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with("server_requests_code_total{"))
+            .filter(|l| {
+                l.contains(&format!("kind=\"{kind}\""))
+                    && l.contains(&format!("operation=\"{op}\""))
+                    && l.contains(&format!("code=\"{code}\""))
+            })
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(count("http", UserApiOperation::CREATE_USER, "200"), 1, "{text}");
+    assert_eq!(count("http", UserApiOperation::CREATE_USER, "400"), 1, "{text}");
+    assert_eq!(count("grpc", UserApiOperation::CREATE_USER, "400"), 1, "{text}");
+    assert_eq!(count("grpc", UserApiOperation::LIST_USERS, "200"), 1, "{text}");
+    assert!(text.contains("server_requests_seconds_count{"), "{text}");
+
+    // Logging: one JSON line per call with the operation, the code, masked emails
+    // and the request id of the call.
+    svc.sigterm();
+    let (status, out) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+    let lines: Vec<serde_json::Value> = out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let create = lines
+        .iter()
+        .find(|l| l["fields"]["operation"] == UserApiOperation::CREATE_USER && l["fields"]["code"] == 200)
+        .unwrap_or_else(|| panic!("no log line of the create call:\n{out}"));
+    let text = create.to_string();
+    assert!(!text.contains("kratos@example.com"), "the email was not masked: {text}");
+    assert!(text.contains("kratos"), "{text}");
+    assert!(text.contains(&id), "the request id is on the call's log line: {text}");
+    let trace_id = create["span"]["trace.id"]
+        .as_str()
+        .or_else(|| create["spans"].as_array()?.iter().find_map(|s| s["trace.id"].as_str()));
+    assert!(trace_id.is_some_and(|t| t.len() == 32 && t != "0".repeat(32)), "a trace id on the line: {text}");
+}
+
+#[tokio::test]
+async fn jwt_guards_the_write_operations_when_switched_on() {
+    let dir = temp_dir("jwt");
+    let secret = ("USER_SERVICE_JWT_SECRET", "s3cret-for-tests".to_owned());
+    let svc = Service::start_with(&dir, &[("BIA_AUTH__JWT__ENABLED", "true".into()), secret.clone()]).await;
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+    let req = CreateUserRequest { name: "kratos".into(), email: "kratos@example.com".into() };
+
+    // No token: 401 on both transports; reads stay open.
+    let e = http.create_user(req.clone()).await.unwrap_err();
+    assert_eq!((e.code(), e.reason()), (401, "UNAUTHORIZED"));
+    assert_eq!(grpc.create_user(req.clone()).await.unwrap_err(), e);
+    assert_eq!(grpc.list_users(ListUsersRequest::default()).await.unwrap().total, 0);
+
+    // A token from `user-service token` (the README's way) opens them.
+    let out =
+        Command::new(BIN).args(["token", "--sub", "alice", "--ttl", "5m"]).env(secret.0, &secret.1).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let bearer = format!("Bearer {token}");
+    let (status, _, body) = raw_http(
+        "POST",
+        &format!("{}/v1/user", svc.http_url()),
+        &[("authorization", &bearer)],
+        r#"{"name":"kratos","email":"kratos@example.com"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let authed = UserApiGrpcClient::connect(svc.grpc_url())
+        .await
+        .unwrap()
+        .middleware(bia::middleware::jwt::Client::bearer(&token).unwrap());
+    authed.create_user(CreateUserRequest { name: "bia".into(), email: "bia@example.com".into() }).await.unwrap();
+
+    // A token signed with another secret is refused.
+    let forged = bia::middleware::jwt::Signer::new(bia::middleware::jwt::SigningKey::hs256("other").unwrap())
+        .subject("mallory")
+        .sign()
+        .unwrap();
+    let (status, _, body) = raw_http(
+        "POST",
+        &format!("{}/v1/user", svc.http_url()),
+        &[("authorization", &format!("Bearer {forged}"))],
+        r#"{"name":"m","email":"m@example.com"}"#,
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("UNAUTHORIZED"), "{body}");
+    assert_eq!(http.list_users(ListUsersRequest::default()).await.unwrap().total, 2);
 }

@@ -8,11 +8,11 @@ use quote::{format_ident, quote, quote_spanned};
 use super::model::{Field, Kind, Message};
 use crate::symbol;
 
-/// The user's struct without our inert `#[field]` attributes.
+/// The user's struct without our inert `#[field]` and `#[validate]` attributes.
 pub fn strip(item: &syn::ItemStruct) -> TokenStream {
     let mut item = item.clone();
     for f in item.fields.iter_mut() {
-        f.attrs.retain(|a| !a.path().is_ident(symbol::FIELD));
+        f.attrs.retain(|a| !a.path().is_ident(symbol::FIELD) && !a.path().is_ident(super::parse::kw::VALIDATE));
     }
     quote!(#item)
 }
@@ -375,6 +375,7 @@ impl Gen<'_> {
             let value = self.ser_value(f, quote!(&self.#fi));
             json_out.push(quote!(#names => #p::serde::Serialize::serialize(&#value, s),));
         }
+        let validate = super::expand_validate::methods(self.m, p);
         quote! {
             impl #k::Message for #ident {
                 const PACKAGE: &'static str = #package;
@@ -445,6 +446,8 @@ impl Gen<'_> {
                         _ => { let _ = s; ::core::result::Result::Err(#p::no_such_field(#full, field)) }
                     }
                 }
+
+                #validate
             }
 
             impl #p::ProtoType for #ident {

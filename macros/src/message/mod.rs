@@ -7,8 +7,10 @@ pub mod oneof;
 pub mod expand_helpers {
     pub use super::expand::{missing_derives, proto_name_guard};
 }
+mod expand_validate;
 mod model;
 mod parse;
+mod rules;
 
 use proc_macro2::TokenStream;
 

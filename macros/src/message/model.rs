@@ -8,6 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::parse::RawMessage;
+use super::rules::{self, Rule};
 use crate::case;
 use crate::common::{crate_path, docs, valid_package};
 use crate::error_store::Errors;
@@ -38,6 +39,8 @@ pub struct Field {
     pub elem: syn::Type,
     /// The codec type that encodes `elem`.
     pub codec: TokenStream,
+    /// The `#[validate(...)]` rules, `required` first.
+    pub rules: Vec<Rule>,
     pub doc: String,
 }
 
@@ -66,7 +69,7 @@ const UNSUPPORTED: [&str; 19] = [
 const MAX_TAG: u32 = (1 << 29) - 1;
 
 /// The last segment of a path type with its generic arguments.
-fn last_segment(ty: &syn::Type) -> Option<(&syn::Ident, Vec<&syn::Type>)> {
+pub(super) fn last_segment(ty: &syn::Type) -> Option<(&syn::Ident, Vec<&syn::Type>)> {
     let syn::Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
         return None;
@@ -217,6 +220,7 @@ impl Message {
                         continue;
                     }
                 };
+                let rules = rules::check(f.rules, &Kind::Oneof, &inner, &name, errors);
                 fields.push(Field {
                     ident: f.ident,
                     json_name: case::json_name(&name),
@@ -225,6 +229,7 @@ impl Message {
                     kind: Kind::Oneof,
                     elem: inner,
                     codec: TokenStream::new(),
+                    rules,
                     doc: f.doc,
                 });
                 continue;
@@ -287,7 +292,8 @@ impl Message {
             if let Kind::Map { key, key_codec } = &mut kind {
                 *key_codec = default_codec(&krate, key);
             }
-            fields.push(Field { ident: f.ident, name, json_name, tag, kind, elem, codec, doc: f.doc });
+            let rules = rules::check(f.rules, &kind, &elem, &name, errors);
+            fields.push(Field { ident: f.ident, name, json_name, tag, kind, elem, codec, rules, doc: f.doc });
         }
         if errors_len(errors) > before {
             return None;

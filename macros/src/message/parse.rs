@@ -7,6 +7,22 @@ use crate::common::{docs, lit_str};
 use crate::error_store::Errors;
 use crate::symbol;
 
+/// `#[validate(...)]` keywords (kept here, beside their only parser).
+pub mod kw {
+    pub const VALIDATE: &str = "validate";
+    pub const LENGTH: &str = "length";
+    pub const RANGE: &str = "range";
+    pub const PATTERN: &str = "pattern";
+    pub const EMAIL: &str = "email";
+    pub const REQUIRED: &str = "required";
+    pub const NESTED: &str = "nested";
+    pub const EACH: &str = "each";
+    pub const MIN: &str = "min";
+    pub const MAX: &str = "max";
+    pub const GT: &str = "gt";
+    pub const LT: &str = "lt";
+}
+
 /// The arguments of `#[bia::message(...)]`.
 #[derive(Default)]
 pub struct MessageArgs {
@@ -25,7 +41,38 @@ pub struct RawField {
     pub encoding: Option<syn::Ident>,
     /// `#[field(oneof)]`: an `Option<T>` where `T` is a `#[bia::oneof]` enum.
     pub oneof: Option<proc_macro2::Span>,
+    /// The `#[validate(...)]` rules, in the order written.
+    pub rules: Vec<RawRule>,
     pub doc: String,
+}
+
+/// One `#[validate(...)]` rule as written.
+pub struct RawRule {
+    /// The rule's keyword (`length`, `email`, ...), for spans and messages.
+    pub name: syn::Ident,
+    pub kind: RawRuleKind,
+}
+
+pub enum RawRuleKind {
+    /// `length(min = N, max = N)`.
+    Length {
+        min: Option<syn::LitInt>,
+        max: Option<syn::LitInt>,
+    },
+    /// `range(min = X, max = X, gt = X, lt = X)`.
+    Range {
+        min: Option<syn::Lit>,
+        max: Option<syn::Lit>,
+        gt: Option<syn::Lit>,
+        lt: Option<syn::Lit>,
+    },
+    /// `pattern = "regex"`.
+    Pattern(syn::LitStr),
+    Email,
+    Required,
+    Nested,
+    /// `each(rule, ...)`.
+    Each(Vec<RawRule>),
 }
 
 /// The whole message as written.
@@ -84,8 +131,14 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
             json_name: None,
             encoding: None,
             oneof: None,
+            rules: Vec::new(),
             doc: docs(&f.attrs),
         };
+        for attr in f.attrs.iter().filter(|a| a.path().is_ident(kw::VALIDATE)) {
+            if let Err(e) = parse_rules(attr, &mut raw.rules) {
+                errors.push(e);
+            }
+        }
         for attr in f.attrs.iter().filter(|a| a.path().is_ident(symbol::FIELD)) {
             let res = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident(symbol::TAG) {
@@ -124,4 +177,109 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
         fields.push(raw);
     }
     RawMessage { args, fields }
+}
+
+const RULES_EXPECTED: &str = "expected `length(min = .., max = ..)`, `range(min = .., max = ..)`, \
+    `pattern = \"..\"`, `email`, `required`, `nested` or `each(..)`";
+
+/// Parses one `#[validate(...)]` attribute into `out`.
+fn parse_rules(attr: &syn::Attribute, out: &mut Vec<RawRule>) -> syn::Result<()> {
+    if !matches!(attr.meta, syn::Meta::List(_)) {
+        return Err(syn::Error::new_spanned(
+            attr,
+            format!("#[validate] lists rules: #[validate(email)]; {RULES_EXPECTED}"),
+        ));
+    }
+    attr.parse_nested_meta(|meta| {
+        out.push(parse_rule(&meta, true)?);
+        Ok(())
+    })
+}
+
+fn no_arguments(meta: &syn::meta::ParseNestedMeta<'_>, name: &syn::Ident) -> syn::Result<()> {
+    if meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
+        Ok(())
+    } else {
+        Err(meta.error(format!("`{name}` takes no arguments; write just `{name}`")))
+    }
+}
+
+fn parse_rule(meta: &syn::meta::ParseNestedMeta<'_>, top: bool) -> syn::Result<RawRule> {
+    let Some(name) = meta.path.get_ident().cloned() else {
+        return Err(meta.error(format!("unknown #[validate] rule; {RULES_EXPECTED}")));
+    };
+    let kind = match name.to_string().as_str() {
+        kw::LENGTH => {
+            let (mut min, mut max) = (None, None);
+            meta.parse_nested_meta(|m| {
+                let slot = if m.path.is_ident(kw::MIN) {
+                    &mut min
+                } else if m.path.is_ident(kw::MAX) {
+                    &mut max
+                } else {
+                    return Err(m.error("unknown `length` bound; expected `min = N` or `max = N` (counts)"));
+                };
+                if slot.is_some() {
+                    return Err(m.error("this bound is given twice; keep one"));
+                }
+                *slot = Some(m.value()?.parse::<syn::LitInt>()?);
+                Ok(())
+            })?;
+            RawRuleKind::Length { min, max }
+        }
+        kw::RANGE => {
+            let (mut min, mut max, mut gt, mut lt) = (None, None, None, None);
+            meta.parse_nested_meta(|m| {
+                let slot = if m.path.is_ident(kw::MIN) {
+                    &mut min
+                } else if m.path.is_ident(kw::MAX) {
+                    &mut max
+                } else if m.path.is_ident(kw::GT) {
+                    &mut gt
+                } else if m.path.is_ident(kw::LT) {
+                    &mut lt
+                } else {
+                    return Err(m.error(
+                        "unknown `range` bound; expected `min = X`, `max = X` (inclusive), `gt = X` or `lt = X` (exclusive)",
+                    ));
+                };
+                if slot.is_some() {
+                    return Err(m.error("this bound is given twice; keep one"));
+                }
+                let lit: syn::Lit = m.value()?.parse()?;
+                if !matches!(lit, syn::Lit::Int(_) | syn::Lit::Float(_)) {
+                    return Err(syn::Error::new(lit.span(), "a `range` bound is a number, like `0`, `-5` or `1.5`"));
+                }
+                *slot = Some(lit);
+                Ok(())
+            })?;
+            RawRuleKind::Range { min, max, gt, lt }
+        }
+        kw::PATTERN => RawRuleKind::Pattern(lit_str(meta)?),
+        kw::EMAIL => {
+            no_arguments(meta, &name)?;
+            RawRuleKind::Email
+        }
+        kw::REQUIRED => {
+            no_arguments(meta, &name)?;
+            RawRuleKind::Required
+        }
+        kw::NESTED => {
+            no_arguments(meta, &name)?;
+            RawRuleKind::Nested
+        }
+        kw::EACH if top => {
+            let mut inner = Vec::new();
+            meta.parse_nested_meta(|m| {
+                inner.push(parse_rule(&m, false)?);
+                Ok(())
+            })?;
+            RawRuleKind::Each(inner)
+        }
+        kw::EACH => {
+            return Err(meta.error("`each(..)` cannot be nested: its rules already apply to every element"));
+        }
+        _ => return Err(meta.error(format!("unknown #[validate] rule `{name}`; {RULES_EXPECTED}"))),
+    };
+    Ok(RawRule { name, kind })
 }

@@ -43,7 +43,11 @@ impl Generator<'_> {
             let attrs = &m.attrs;
             let sig = self.method_sig(m, true);
             let op = &m.operation;
-            let note = format!(" Operation `{op}`.");
+            let note = if m.idempotent {
+                format!(" Operation `{op}` (idempotent: clients may retry it).")
+            } else {
+                format!(" Operation `{op}`.")
+            };
             let sep = if m.doc.is_empty() { quote!() } else { quote!(#[doc = ""]) };
             match &m.default_body {
                 Some(body) => quote! {
@@ -77,6 +81,7 @@ impl Generator<'_> {
             quote!(#[doc = #doc] pub const #c: &'static str = #v;)
         });
         let all = self.s.methods.iter().map(|m| &m.operation);
+        let idempotent = self.s.methods.iter().filter(|m| m.idempotent).map(|m| &m.operation);
         let service = &self.s.full_name;
         let doc = format!("Operation names of [`{t}`]: `/<package>.<Service>/<Method>`, the same on both transports, in logs, metrics and selectors.");
         quote! {
@@ -90,6 +95,11 @@ impl Generator<'_> {
                 #(#consts)*
                 /// Every operation, in declaration order.
                 pub const ALL: &'static [&'static str] = &[#(#all),*];
+                /// The operations marked `#[rpc(idempotent)]`, in declaration order: sending one twice
+                /// has the effect of sending it once, so a client may retry it. The client retry
+                /// middleware takes this list (`bia::middleware::retry::Retry::new().idempotent(..)`);
+                /// operations not listed are never retried. Empty when none is marked.
+                pub const IDEMPOTENT: &'static [&'static str] = &[#(#idempotent),*];
             }
         }
     }

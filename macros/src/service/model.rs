@@ -45,6 +45,8 @@ pub struct Method {
     /// Bound from the default rule (`POST /pkg.Svc/Method`), not from `#[rpc]`.
     pub default_route: bool,
     pub doc: String,
+    /// `#[rpc(idempotent)]`: listed in `FooOperation::IDEMPOTENT`.
+    pub idempotent: bool,
     pub attrs: Vec<syn::Attribute>,
     pub default_body: Option<syn::Block>,
 }
@@ -132,7 +134,7 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
 }
 
 /// Method names the generated server, clients and operation constants use.
-const GENERATED_NAMES: [&str; 12] = [
+const GENERATED_NAMES: [&str; 13] = [
     "new",
     "connect",
     "connect_lazy",
@@ -145,6 +147,7 @@ const GENERATED_NAMES: [&str; 12] = [
     "into_router",
     "all",
     "service",
+    "idempotent",
 ];
 
 /// Names a Rust field cannot have, even as a raw identifier.
@@ -431,6 +434,7 @@ impl Service {
             bindings,
             default_route,
             doc: docs(&f.attrs),
+            idempotent: rule.as_ref().is_some_and(|r| r.idempotent.is_some()),
             attrs,
             default_body: f.default.clone(),
         })

@@ -25,8 +25,13 @@ pub struct RawRule {
     pub response_body: Option<syn::LitStr>,
     pub additional: Vec<RawRule>,
     pub name: Option<syn::LitStr>,
+    /// `idempotent`, where it was written (top-level rule only).
+    pub idempotent: Option<Span>,
     pub span: Option<Span>,
 }
+
+/// `#[rpc(idempotent)]`: the operation may be sent again (retried).
+const IDEMPOTENT: &str = "idempotent";
 
 pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
     let mut args = ServiceArgs::default();
@@ -105,13 +110,27 @@ fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top
         }
         rule.name = Some(lit_str(&meta)?);
         Ok(())
+    } else if meta.path.is_ident(IDEMPOTENT) {
+        if !top {
+            return Err(meta.error(
+                "`idempotent` marks the whole method; put it in the top-level #[rpc(..)], not in additional_bindings",
+            ));
+        }
+        if rule.idempotent.is_some() {
+            return Err(meta.error("`idempotent` is given twice; keep one"));
+        }
+        if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+            return Err(meta.error("`idempotent` is a flag and takes no value: write `#[rpc(idempotent)]`"));
+        }
+        rule.idempotent = Some(meta.path.get_ident().expect("ident").span());
+        Ok(())
     } else if meta.path.is_ident(symbol::ADDITIONAL_BINDINGS) && top {
         let mut extra = RawRule { span: Some(meta.path.get_ident().expect("ident").span()), ..Default::default() };
         meta.parse_nested_meta(|inner| parse_rule_meta(inner, &mut extra, false))?;
         rule.additional.push(extra);
         Ok(())
     } else {
-        let extra = if top { ", `additional_bindings(..)`, `name = \"..\"`" } else { "" };
+        let extra = if top { ", `additional_bindings(..)`, `name = \"..\"`, `idempotent`" } else { "" };
         Err(meta.error(format!(
             "unknown #[rpc] argument; expected one of `get`, `post`, `put`, `patch`, `delete` = \"/path\", `custom(method = .., path = ..)`, `body = \"..\"`, `response_body = \"..\"`{extra}"
         )))

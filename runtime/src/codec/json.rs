@@ -238,7 +238,7 @@ pub(crate) fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
         } else {
             URL_SAFE_NO_PAD
         }
-    } else if s.ends_with('=') || s.len() % 4 == 0 {
+    } else if s.ends_with('=') || s.len().is_multiple_of(4) {
         STANDARD
     } else {
         STANDARD_NO_PAD

@@ -78,6 +78,12 @@ pub trait Message:
     fn validate(&self) -> Result<(), crate::Error> {
         Ok(())
     }
+    /// The rules below `at`: what `validate` and a `nested` rule of an
+    /// enclosing message call (generated; stops at the first violation).
+    #[doc(hidden)]
+    fn validate_at(&self, _at: &super::validate::FieldPath<'_>) -> Result<(), super::validate::Violation> {
+        Ok(())
+    }
 }
 
 /// The codec of message-typed fields.

@@ -11,6 +11,8 @@ mod json;
 pub(crate) mod message;
 mod oneof;
 mod scalar;
+#[doc(hidden)]
+pub mod validate;
 mod wkt;
 
 pub use json::{snake_case_output, with_snake_case_output};

@@ -1,1 +1,382 @@
 //! OpenTelemetry tracing: spans named by operation, W3C `traceparent` and baggage.
+//!
+//! As Kratos' `tracing.Server()` / `tracing.Client()`:
+//!
+//! * [`Tracing::server`] continues the trace of the incoming call (the
+//!   propagator extracts `traceparent`, `tracestate` and `baggage` from the
+//!   HTTP headers or the gRPC metadata) and wraps the rest of the chain and
+//!   the handler in a span of kind `Server`;
+//! * [`Tracing::client`] wraps a call of a generated client (gRPC or HTTP) in
+//!   a span of kind `Client` and injects its context into the outgoing
+//!   headers or metadata. Called from inside a handler, the client span is a
+//!   child of that call's server span (the server middleware leaves the span's
+//!   context in the call's [`Context`] extensions, which the client reads through
+//!   [`bia::context::with`](crate::context::with)); elsewhere its parent is
+//!   [`opentelemetry::Context::current`].
+//!
+//! Spans are named after the operation (`/user.v1.User/GetUser`) and carry
+//! `rpc.system` (`grpc` or `http`), `rpc.service` and `rpc.method`; on the
+//! HTTP server, `http.request.method` and `url.path`; at the end,
+//! `http.response.status_code` (HTTP; the Bia error code, 200 on success) or
+//! `rpc.grpc.status_code` (gRPC; 0 on success). A failed call, as in Kratos,
+//! sets the span status to error with the error's message, and `error.type` to
+//! its reason.
+//!
+//! The tracer comes from the global provider
+//! ([`opentelemetry::global::set_tracer_provider`], read on the first call)
+//! unless [`Tracing::provider`] gives one; the propagator is W3C trace context
+//! plus W3C baggage unless [`Tracing::propagator`] gives one.
+//!
+//! # Trace ids in logs
+//!
+//! The server middleware runs the rest of the call inside a `tracing` span
+//! named `rpc` with the fields `trace.id`, `span.id` (the keys of Kratos'
+//! log valuers) and `operation`, so every `tracing` event of the handler
+//! carries them: `tracing-subscriber`'s text format prints
+//! `rpc{trace.id=4bf9… span.id=00f0… operation=/user.v1.User/GetUser}: …`, its
+//! JSON format (and [`bia::log`](crate::log) in JSON) lists them under
+//! `span` and `spans`. The span has level `ERROR`, so that it is on whenever
+//! any event is (a `warn` line keeps its trace id under a `warn` filter); it
+//! prints no line of its own.
+//!
+//! ```no_run
+//! use bia::middleware::trace::Tracing;
+//! use bia::middleware::trace::opentelemetry_sdk::trace::SdkTracerProvider;
+//!
+//! # #[bia::message(package = "user.v1")] pub struct GetUserRequest { pub id: String }
+//! # #[bia::message(package = "user.v1")] pub struct User { pub id: String }
+//! # #[bia::service(package = "user.v1")]
+//! # pub trait Users: Send + Sync + 'static {
+//! #     async fn get_user(&self, req: GetUserRequest) -> bia::Result<User>;
+//! # }
+//! # async fn run() -> bia::Result<()> {
+//! // Any provider: the OTLP one of the `otlp` feature, or your own.
+//! let provider = SdkTracerProvider::builder().build();
+//! // Downstream calls made from handlers continue the server's trace.
+//! let users = UsersGrpcClient::connect("http://127.0.0.1:9000").await?.middleware(Tracing::client().provider(&provider));
+//! # drop(users);
+//! bia::App::new("gateway")
+//!     .middleware(Tracing::server().provider(&provider))
+//!     // .http(...).grpc(...) with the services
+//!     .run()
+//!     .await
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use http::header::{HeaderName, HeaderValue};
+use http::HeaderMap;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::propagation::{Extractor, Injector, TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use tracing::Instrument as _;
+
+pub use opentelemetry;
+pub use opentelemetry_sdk;
+
+use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use crate::context::Side;
+use crate::error::{grpc_code_of, Error};
+use crate::transport::Kind;
+
+/// The instrumentation scope name of Bia's spans.
+pub const TRACER_NAME: &str = "bia";
+
+/// OpenTelemetry spans and W3C propagation for calls (see the
+/// [module docs](self)).
+///
+/// ```
+/// use bia::middleware::trace::Tracing;
+/// use bia::middleware::trace::opentelemetry_sdk::propagation::TraceContextPropagator;
+/// use bia::middleware::trace::opentelemetry_sdk::trace::SdkTracerProvider;
+///
+/// let provider = SdkTracerProvider::builder().build();
+/// let server = Tracing::server().provider(&provider);
+/// // Only `traceparent` / `tracestate`, no baggage.
+/// let client = Tracing::client().provider(&provider).propagator(TraceContextPropagator::new());
+/// let _app = bia::App::new("demo").middleware(server);
+/// let _chain = bia::middleware::Chain::new().with(client);
+/// ```
+#[must_use]
+pub struct Tracing {
+    side: Side,
+    tracer: TracerSlot,
+    propagator: Arc<dyn TextMapPropagator + Send + Sync>,
+}
+
+enum TracerSlot {
+    /// The global provider's tracer, taken on the first call (so a provider
+    /// set after the middleware was built is still used).
+    Global(OnceLock<BoxedTracer>),
+    Given(BoxedTracer),
+}
+
+impl fmt::Debug for Tracing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tracer = match self.tracer {
+            TracerSlot::Global(_) => "global",
+            TracerSlot::Given(_) => "given",
+        };
+        f.debug_struct("Tracing")
+            .field("side", &self.side)
+            .field("tracer", &tracer)
+            .field("propagator", &self.propagator)
+            .finish()
+    }
+}
+
+impl Tracing {
+    /// The server middleware: continues the incoming trace, one `Server`
+    /// span per call.
+    pub fn server() -> Self {
+        Self::new(Side::Server)
+    }
+
+    /// The client middleware: one `Client` span per call, its context sent
+    /// along with the request.
+    pub fn client() -> Self {
+        Self::new(Side::Client)
+    }
+
+    fn new(side: Side) -> Self {
+        let propagator = TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(BaggagePropagator::new()),
+        ]);
+        Self { side, tracer: TracerSlot::Global(OnceLock::new()), propagator: Arc::new(propagator) }
+    }
+
+    /// Takes the tracer from `provider` (scope [`TRACER_NAME`]) instead of
+    /// the global provider.
+    pub fn provider<P>(mut self, provider: &P) -> Self
+    where
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as opentelemetry::trace::Tracer>::Span: Send + Sync + 'static,
+    {
+        self.tracer = TracerSlot::Given(BoxedTracer::new(Box::new(provider.tracer_with_scope(scope()))));
+        self
+    }
+
+    /// Replaces the propagator (default: W3C trace context and W3C baggage,
+    /// as Kratos).
+    pub fn propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+        self.propagator = Arc::new(propagator);
+        self
+    }
+
+    fn tracer(&self) -> &BoxedTracer {
+        match &self.tracer {
+            TracerSlot::Given(t) => t,
+            TracerSlot::Global(slot) => {
+                slot.get_or_init(|| opentelemetry::global::tracer_provider().tracer_with_scope(scope()))
+            }
+        }
+    }
+
+    async fn serve(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> Result<AnyMessage, Error> {
+        let parent =
+            self.propagator.extract_with_context(&opentelemetry::Context::new(), &Headers(ctx.request_headers()));
+        let cx = self.start(ctx, SpanKind::Server, parent);
+        ctx.extensions_mut().insert(CallTrace(cx.clone()));
+        let log = log_span(&cx, ctx.operation());
+        let res = next.run(ctx, req).with_context(cx.clone()).instrument(log).await;
+        finish(&cx, ctx.kind(), &res);
+        res
+    }
+
+    async fn call(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> Result<AnyMessage, Error> {
+        let parent = ctx
+            .extensions()
+            .get::<CallTrace>()
+            .map(|t| t.0.clone())
+            .or_else(current_context)
+            .unwrap_or_else(opentelemetry::Context::current);
+        let cx = self.start(ctx, SpanKind::Client, parent);
+        self.propagator.inject_context(&cx, &mut HeadersMut(ctx.request_headers_mut()));
+        let res = next.run(ctx, req).with_context(cx.clone()).await;
+        finish(&cx, ctx.kind(), &res);
+        res
+    }
+
+    /// Starts the call's span under `parent`; the returned context holds it.
+    fn start(&self, ctx: &Context, kind: SpanKind, parent: opentelemetry::Context) -> opentelemetry::Context {
+        let builder = SpanBuilder::from_name(ctx.operation().to_owned()).with_kind(kind);
+        let span = self.tracer().build_with_context(builder, &parent);
+        let cx = parent.with_span(span);
+        let span = cx.span();
+        if span.is_recording() {
+            let kind = ctx.kind();
+            span.set_attribute(KeyValue::new("rpc.system", kind.as_str()));
+            if !ctx.service().is_empty() {
+                span.set_attribute(KeyValue::new("rpc.service", ctx.service().to_owned()));
+                span.set_attribute(KeyValue::new("rpc.method", ctx.method().to_owned()));
+            }
+            if let Some(http) = ctx.http() {
+                span.set_attribute(KeyValue::new("http.request.method", http.method.as_str().to_owned()));
+                span.set_attribute(KeyValue::new("url.path", http.uri.path().to_owned()));
+            }
+        }
+        cx
+    }
+}
+
+impl Middleware for Tracing {
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a mut Context,
+        req: AnyMessage,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+        match self.side {
+            Side::Server => Box::pin(self.serve(ctx, req, next)),
+            Side::Client => Box::pin(self.call(ctx, req, next)),
+        }
+    }
+}
+
+/// The OpenTelemetry context of the server call this task is handling (its
+/// server span, and the baggage that came with the call); `None` outside of
+/// a call, or when no [`Tracing::server`] runs for it.
+///
+/// ```
+/// use bia::middleware::trace::opentelemetry::baggage::BaggageExt as _;
+/// use bia::middleware::trace::opentelemetry::trace::TraceContextExt as _;
+///
+/// // Inside a handler:
+/// if let Some(cx) = bia::middleware::trace::current_context() {
+///     let trace_id = cx.span().span_context().trace_id().to_string();
+///     let tenant = cx.baggage().get("tenant").map(|v| v.to_string());
+///     # drop((trace_id, tenant));
+/// }
+/// ```
+pub fn current_context() -> Option<opentelemetry::Context> {
+    crate::context::with(|c| c.extensions().get::<CallTrace>().map(|t| t.0.clone())).flatten()
+}
+
+/// What the server middleware leaves in the call's extensions.
+#[derive(Clone)]
+struct CallTrace(opentelemetry::Context);
+
+fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder(TRACER_NAME).with_version(env!("CARGO_PKG_VERSION")).build()
+}
+
+/// The `tracing` span that puts trace and span ids on the handler's log lines.
+fn log_span(cx: &opentelemetry::Context, operation: &str) -> tracing::Span {
+    let span = tracing::error_span!(
+        target: "bia::middleware::trace",
+        "rpc",
+        trace.id = tracing::field::Empty,
+        span.id = tracing::field::Empty,
+        operation = operation,
+    );
+    if !span.is_disabled() {
+        let otel = cx.span();
+        let sc = otel.span_context();
+        if sc.is_valid() {
+            span.record("trace.id", tracing::field::display(sc.trace_id()));
+            span.record("span.id", tracing::field::display(sc.span_id()));
+        }
+    }
+    span
+}
+
+/// Records the outcome on the call's span and ends it.
+fn finish(cx: &opentelemetry::Context, kind: Kind, res: &Result<AnyMessage, Error>) {
+    let span = cx.span();
+    if span.is_recording() {
+        let code = res.as_ref().err().map_or(200, Error::code);
+        match kind {
+            Kind::Http => span.set_attribute(KeyValue::new("http.response.status_code", i64::from(code))),
+            Kind::Grpc => {
+                span.set_attribute(KeyValue::new("rpc.grpc.status_code", i64::from(i32::from(grpc_code_of(code)))))
+            }
+        }
+        if let Err(e) = res {
+            span.set_attribute(KeyValue::new("error.type", e.reason().to_owned()));
+            span.set_status(Status::error(e.message().to_owned()));
+        }
+    }
+    span.end();
+}
+
+/// Reads propagation fields from request headers or gRPC metadata.
+struct Headers<'a>(&'a HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+/// Writes propagation fields into a client's outgoing headers or metadata; a
+/// field HTTP cannot carry is dropped.
+struct HeadersMut<'a>(&'a mut HeaderMap);
+
+impl Injector for HeadersMut<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(key.as_bytes()), HeaderValue::try_from(value)) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// A tracer provider exporting spans over OTLP/gRPC (feature `otlp`).
+///
+/// Spans go in batches to `endpoint` (an OpenTelemetry Collector,
+/// `http://127.0.0.1:4317`) with the resource attribute `service.name`. Call
+/// it inside a Tokio runtime (the exporter's channel runs there), then give
+/// it to [`Tracing::provider`] or make it the global provider; call
+/// `shutdown()` on it before exiting to flush the last spans.
+///
+/// ```no_run
+/// use bia::middleware::trace::{otlp_provider, Tracing};
+///
+/// # async fn run() -> bia::Result<()> {
+/// let provider = otlp_provider("http://127.0.0.1:4317", "user-service")?;
+/// bia::middleware::trace::opentelemetry::global::set_tracer_provider(provider.clone());
+/// bia::App::new("user-service").middleware(Tracing::server()).run().await?;
+/// let _ = provider.shutdown();
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "otlp")]
+pub fn otlp_provider(endpoint: &str, service_name: &str) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, Error> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter =
+        opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build().map_err(|e| {
+            Error::internal_server(
+                crate::config::CONFIG_REASON,
+                format!("cannot build the OTLP span exporter for `{endpoint}`: {e}"),
+            )
+        })?;
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_owned()).build();
+    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+#[cfg(all(test, feature = "otlp"))]
+mod otlp_tests {
+    use super::otlp_provider;
+
+    #[tokio::test]
+    async fn builds_a_provider_and_refuses_a_bad_endpoint() {
+        let provider = otlp_provider("http://127.0.0.1:4317", "svc").unwrap();
+        let _tracing = super::Tracing::server().provider(&provider);
+        drop(provider.shutdown());
+        let err = otlp_provider("not a uri", "svc").unwrap_err();
+        assert_eq!(err.reason(), crate::config::CONFIG_REASON);
+        assert!(err.message().contains("not a uri"), "{}", err.message());
+    }
+}

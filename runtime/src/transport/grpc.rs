@@ -383,7 +383,8 @@ impl GrpcServer {
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response:
+            axum::response::IntoResponse + 'static,
         <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
         <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
     {

@@ -386,7 +386,8 @@ impl HttpServer {
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response:
+            axum::response::IntoResponse + 'static,
         <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
         <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
     {
@@ -577,7 +578,7 @@ impl HttpClient {
         &self,
         routes: &[&'static Route],
         req: &Req,
-        mut ctx: Option<&mut Context>,
+        ctx: Option<&mut Context>,
     ) -> Result<Rep, Error> {
         let route = routes
             .iter()
@@ -646,7 +647,7 @@ impl HttpClient {
             })?;
         let status = res.status();
         let (head, body) = res.into_parts();
-        if let Some(ctx) = ctx.as_deref_mut() {
+        if let Some(ctx) = ctx {
             *ctx.reply_headers_mut() = head.headers;
         }
         let bytes = body

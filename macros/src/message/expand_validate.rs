@@ -1,0 +1,162 @@
+//! Checked rules -> `Message::validate` and `Message::validate_at`. A message
+//! without rules gets neither (the trait's defaults: always valid).
+//!
+//! Each rule's code is spanned at the rule's keyword, so a rule that does not
+//! fit a type only rustc can see (a message, an enum) is reported there.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::quote;
+
+use super::model::{Field, Kind, Message};
+use super::rules::{opt_usize, Rule, RuleKind};
+
+/// The two methods, inside `impl bia::Message`; empty without rules.
+pub fn methods(m: &Message, p: &TokenStream) -> TokenStream {
+    if m.fields.iter().all(|f| f.rules.is_empty()) {
+        return TokenStream::new();
+    }
+    let k = &m.krate;
+    let checks = m.fields.iter().filter(|f| !f.rules.is_empty()).map(|f| field(f, p));
+    quote! {
+        fn validate(&self) -> ::core::result::Result<(), #k::Error> {
+            #p::validate::run(self)
+        }
+
+        fn validate_at(
+            &self,
+            __at: &#p::validate::FieldPath<'_>,
+        ) -> ::core::result::Result<(), #p::validate::Violation> {
+            #(#checks)*
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+/// Where the code of rule `r` points: at the rule's keyword, resolved like
+/// the rest of the expansion.
+fn span(r: &Rule) -> Span {
+    Span::call_site().located_at(r.span)
+}
+
+/// `ts` with every token at `sp`, so that rustc's errors in it (a rule that
+/// does not fit a type only rustc can see) point at the rule alone.
+fn respan(ts: TokenStream, sp: Span) -> TokenStream {
+    ts.into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), respan(g.stream(), sp));
+                inner.set_span(sp);
+                TokenTree::Group(inner)
+            }
+            mut other => {
+                other.set_span(sp);
+                other
+            }
+        })
+        .collect()
+}
+
+/// The checks of one field, below `__at.field(name)`.
+fn field(f: &Field, p: &TokenStream) -> TokenStream {
+    let (fi, fname) = (&f.ident, &f.name);
+    let mut body = Vec::new();
+    match &f.kind {
+        Kind::Singular => {
+            body.push(quote!(let __v = &self.#fi;));
+            body.extend(f.rules.iter().map(|r| value(r, p, &quote!(__v), &quote!(&__at))));
+        }
+        Kind::Optional | Kind::Oneof => {
+            let mut inner = Vec::new();
+            for r in &f.rules {
+                if let RuleKind::Required = r.kind {
+                    let code = quote!(#p::validate::present(::core::option::Option::is_some(&self.#fi), &__at)?;);
+                    body.push(respan(code, span(r)));
+                } else {
+                    inner.push(value(r, p, &quote!(__v), &quote!(&__at)));
+                }
+            }
+            if !inner.is_empty() {
+                body.push(quote! {
+                    if let ::core::option::Option::Some(__v) = &self.#fi {
+                        #(#inner)*
+                    }
+                });
+            }
+        }
+        Kind::Repeated | Kind::Map { .. } => {
+            let (each, unit) = match f.kind {
+                Kind::Repeated => (quote!(each_item), "item"),
+                _ => (quote!(each_value), "entry"),
+            };
+            for r in &f.rules {
+                let code = match &r.kind {
+                    RuleKind::Length { min, max } => {
+                        let (min, max) = (opt_usize(*min), opt_usize(*max));
+                        quote!(#p::validate::count(self.#fi.len(), #min, #max, #unit, &__at)?;)
+                    }
+                    RuleKind::Required => quote!(#p::validate::not_empty(self.#fi.len(), &__at)?;),
+                    RuleKind::Nested => quote! {
+                        #p::validate::#each(&self.#fi, &__at, |__v, __at| #p::validate::nested(__v, __at))?;
+                    },
+                    RuleKind::Each(rules) => {
+                        // Each inner rule keeps its own span: only the loop is at `each`.
+                        let sp = span(r);
+                        let mut checks: TokenStream =
+                            rules.iter().map(|r| value(r, p, &quote!(__v), &quote!(__at))).collect();
+                        checks.extend(respan(quote!(::core::result::Result::Ok(())), sp));
+                        let mut closure = Group::new(Delimiter::Brace, checks);
+                        closure.set_span(sp);
+                        let mut args = respan(quote!(&self.#fi, &__at, |__v, __at|), sp);
+                        args.extend([TokenTree::Group(closure)]);
+                        let mut call = Group::new(Delimiter::Parenthesis, args);
+                        call.set_span(sp);
+                        let mut code = respan(quote!(#p::validate::#each), sp);
+                        code.extend([TokenTree::Group(call)]);
+                        code.extend(respan(quote!(?;), sp));
+                        body.push(code);
+                        continue;
+                    }
+                    RuleKind::Range { .. } | RuleKind::Pattern(_) | RuleKind::Email => {
+                        unreachable!("rejected on repeated fields by the model")
+                    }
+                };
+                body.push(respan(code, span(r)));
+            }
+        }
+    }
+    quote! {
+        {
+            let __at = __at.field(#fname);
+            #(#body)*
+        }
+    }
+}
+
+/// One rule on one value: `v` is a `&T`, `at` a `&FieldPath`.
+fn value(r: &Rule, p: &TokenStream, v: &TokenStream, at: &TokenStream) -> TokenStream {
+    let code = match &r.kind {
+        RuleKind::Length { min, max } => {
+            let (min, max) = (opt_usize(*min), opt_usize(*max));
+            quote!(#p::validate::length(#v, #min, #max, #at)?;)
+        }
+        RuleKind::Range { lower, upper } => {
+            let bound = |b: &Option<(TokenStream, bool)>| match b {
+                Some((t, inclusive)) => quote!(::core::option::Option::Some((#t, #inclusive))),
+                None => quote!(::core::option::Option::None),
+            };
+            let (lower, upper) = (bound(lower), bound(upper));
+            quote!(#p::validate::range(#v, #lower, #upper, #at)?;)
+        }
+        RuleKind::Pattern(lit) => quote! {
+            {
+                static __BIA_PATTERN: #p::validate::Pattern = #p::validate::Pattern::new(#lit);
+                #p::validate::pattern(#v, &__BIA_PATTERN, #at)?;
+            }
+        },
+        RuleKind::Email => quote!(#p::validate::email(#v, #at)?;),
+        RuleKind::Required => quote!(#p::validate::required(#v, #at)?;),
+        RuleKind::Nested => quote!(#p::validate::nested(#v, #at)?;),
+        RuleKind::Each(_) => unreachable!("each(..) is rejected inside each(..) and on single values by the model"),
+    };
+    respan(code, span(r))
+}

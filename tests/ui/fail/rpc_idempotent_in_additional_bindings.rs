@@ -1,0 +1,18 @@
+#[bia::message(package = "ui.v1")]
+pub struct GetUserRequest {
+    pub id: String,
+}
+
+#[bia::message(package = "ui.v1")]
+pub struct User {
+    pub id: String,
+    pub name: String,
+}
+
+#[bia::service(package = "ui.v1")]
+pub trait Users: Send + Sync + 'static {
+    #[rpc(get = "/v1/users/<id>", additional_bindings(get = "/v1/people/<id>", idempotent))]
+    async fn get_user(&self, req: GetUserRequest) -> bia::Result<User>;
+}
+
+fn main() {}
