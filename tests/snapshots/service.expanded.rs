@@ -9,7 +9,7 @@ pub trait UserApi: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = bia::Result<CreateUserReply>,
     > + ::core::marker::Send;
-    /// Operation `/user.v1.User/GetUser`.
+    /// Operation `/user.v1.User/GetUser` (idempotent: clients may retry it).
     fn get_user(
         &self,
         req: GetUserRequest,
@@ -49,7 +49,7 @@ impl UserApiOperation {
     /// has the effect of sending it once, so a client may retry it. The client retry
     /// middleware takes this list (`bia::middleware::retry::Retry::new().idempotent(..)`);
     /// operations not listed are never retried. Empty when none is marked.
-    pub const IDEMPOTENT: &'static [&'static str] = &[];
+    pub const IDEMPOTENT: &'static [&'static str] = &["/user.v1.User/GetUser"];
 }
 ///Object-safe twin of [`UserApi`]: every `T: UserApi` is a `DynUserApi`, and `Arc<dyn DynUserApi>` implements `UserApi`, so a local implementation, a remote client or a test double can stand behind one pointer. Only calls through the pointer box their future.
 pub trait DynUserApi: ::core::marker::Send + ::core::marker::Sync + 'static {
