@@ -13,6 +13,11 @@
 # expand        time the macros take on a 50-method service
 #
 # Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s CASES="http-get ..."
+#   BIA_BENCH_BIN=DIR         take the bench-* binaries from DIR (no build): compare commits
+#   OUT=DIR                   where results go (default target/bench)
+#   BIA_BENCH_STACK=default   the Bia server runs the user-service's default middleware
+#                             (recovery, tracing, logging, metrics, validation); the
+#                             hand-written servers stay as they are
 # Results are printed as Markdown and written to target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,8 +29,8 @@ CONC=${CONC:-16}
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-10s}
 CASES=${CASES:-"http-get http-post http-404 grpc-get grpc-create grpc-404"}
-OUT=target/bench
-BIN=target/release
+OUT=${OUT:-target/bench}
+BIN=${BIA_BENCH_BIN:-target/release}
 mkdir -p "$OUT"
 : > "$OUT/results.md"
 
@@ -60,7 +65,9 @@ wait_port() {
 }
 
 build() {
-  cargo build --release -q -p bia-bench
+  # BIA_BENCH_BIN=DIR: use the bench-* binaries in DIR (say, of another
+  # commit) instead of building them.
+  if [ -z "${BIA_BENCH_BIN:-}" ]; then cargo build --release -q -p bia-bench; fi
   # wrk scripts and gRPC request bodies (5-byte frame header + protobuf).
   cat > "$OUT/get.lua" <<'LUA'
 counter = 0

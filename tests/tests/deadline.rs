@@ -149,3 +149,72 @@ async fn the_stop_timeout_ends_calls_that_outlive_it() {
     let res = tokio::time::timeout(Duration::from_secs(5), slow).await.expect("the call was not ended").unwrap();
     assert!(res.is_err(), "a call past the stop timeout is cut, not completed");
 }
+
+/// A front service whose handler calls the slow service through a client
+/// with a long `Timeout`; it reports the `grpc-timeout` the slow side saw.
+#[bia::message(package = "front.v1")]
+pub struct RelayRequest {
+    pub millis: u64,
+}
+
+#[bia::message(package = "front.v1")]
+pub struct RelayReply {
+    pub seen_timeout: String,
+}
+
+#[bia::service(package = "front.v1")]
+pub trait Front: Send + Sync + 'static {
+    async fn relay(&self, req: RelayRequest) -> bia::Result<RelayReply>;
+}
+
+/// Echoes the `grpc-timeout` it was called with.
+#[bia::message(package = "probe.v1")]
+pub struct Probe {
+    pub grpc_timeout: String,
+}
+
+#[bia::service(package = "probe.v1")]
+pub trait Prober: Send + Sync + 'static {
+    async fn probe(&self, req: Probe) -> bia::Result<Probe>;
+}
+
+struct Seen;
+
+impl Prober for Seen {
+    async fn probe(&self, _: Probe) -> bia::Result<Probe> {
+        let t = bia::context::with(|c| c.request_header("grpc-timeout").unwrap_or("").to_owned()).unwrap_or_default();
+        Ok(Probe { grpc_timeout: t })
+    }
+}
+
+struct Relay(ProberGrpcClient);
+
+impl Front for Relay {
+    async fn relay(&self, _: RelayRequest) -> bia::Result<RelayReply> {
+        let seen = self.0.probe(Probe::default()).await?;
+        Ok(RelayReply { seen_timeout: seen.grpc_timeout })
+    }
+}
+
+#[tokio::test]
+async fn a_handlers_client_timeout_keeps_within_the_server_calls_deadline() {
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let back = bia::App::new("back").grpc(GrpcServer::new(any).service(ProberServer::new(Seen))).start().await.unwrap();
+    let client = ProberGrpcClient::connect(format!("http://{}", back.grpc_addrs()[0]))
+        .await
+        .unwrap()
+        .middleware(bia::middleware::timeout::Timeout::new(Duration::from_secs(60)));
+    let front = bia::App::new("front")
+        .grpc(GrpcServer::new(any).timeout(Duration::from_millis(800)).service(FrontServer::new(Relay(client))))
+        .start()
+        .await
+        .unwrap();
+    let caller = FrontGrpcClient::connect(format!("http://{}", front.grpc_addrs()[0])).await.unwrap();
+    let seen = caller.relay(RelayRequest::default()).await.unwrap().seen_timeout;
+    let budget =
+        bia::middleware::timeout::parse_grpc_timeout(&seen).unwrap_or_else(|| panic!("no grpc-timeout: {seen:?}"));
+    assert!(budget <= Duration::from_millis(800), "the downstream budget {budget:?} exceeds the server's 800 ms");
+    assert!(budget > Duration::from_millis(100), "{budget:?}");
+    front.stop().await.unwrap();
+    back.stop().await.unwrap();
+}

@@ -19,7 +19,9 @@ pub struct GetUserRequest {
 
 #[bia::message(package = "user.v1")]
 pub struct CreateUserRequest {
+    #[validate(length(min = 1, max = 64))]
     pub name: String,
+    #[validate(email)]
     pub email: String,
 }
 
@@ -63,10 +65,30 @@ impl UserApi for Users {
     }
 }
 
-/// The app serving HTTP on `http` and gRPC on `grpc`.
+/// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware.
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
     bia::App::new("bench")
         .http(bia::transport::http::HttpServer::new(http).service(server.clone()))
         .grpc(bia::transport::grpc::GrpcServer::new(grpc).service(server))
+}
+
+/// The same app with the user-service's default middleware on both
+/// transports: recovery, tracing (an SDK provider without exporter, so ids
+/// are made), logging (one JSON line per call, written to stdout), metrics
+/// and validation. Installs the global tracer provider and log subscriber
+/// (`log_level`: `info` for the benchmark, `off` in tests).
+pub fn app_with_default_stack(http: SocketAddr, grpc: SocketAddr, log_level: &str) -> bia::Result<bia::App> {
+    use bia::middleware::trace::{opentelemetry, opentelemetry_sdk};
+    opentelemetry::global::set_tracer_provider(opentelemetry_sdk::trace::SdkTracerProvider::builder().build());
+    let metrics = bia::middleware::metrics::Metrics::new();
+    let app = app(http, grpc)
+        .middleware(bia::middleware::recovery::Recovery::new())
+        .middleware(bia::middleware::trace::Tracing::server())
+        .middleware(bia::middleware::logging::Logging::server())
+        .middleware(metrics.server())
+        .middleware(bia::middleware::validate::Validate::new());
+    let conf = bia::log::LogConf { format: bia::log::LogFormat::Json, level: log_level.to_owned() };
+    bia::log::init(&conf, app.info())?;
+    Ok(app)
 }

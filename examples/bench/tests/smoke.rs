@@ -12,6 +12,15 @@ fn free() -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_case_gives_the_same_replies_by_hand_and_with_bia() {
+    same_replies(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_middleware_stack_changes_no_reply() {
+    same_replies(true).await;
+}
+
+async fn same_replies(stack: bool) {
     let (axum_addr, tonic_addr, bia_http, bia_grpc) = (free(), free(), free(), free());
     let (tx, rx) = tokio::sync::watch::channel(false);
     let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -19,7 +28,12 @@ async fn every_case_gives_the_same_replies_by_hand_and_with_bia() {
     };
     let axum_task = tokio::spawn(bia_bench::raw_axum::serve(axum_addr, stop(rx.clone())));
     let tonic_task = tokio::spawn(bia_bench::raw_tonic::serve(tonic_addr, stop(rx.clone())));
-    let running = bia_bench::with_bia::app(bia_http, bia_grpc).start().await.unwrap();
+    let app = if stack {
+        bia_bench::with_bia::app_with_default_stack(bia_http, bia_grpc, "off").unwrap()
+    } else {
+        bia_bench::with_bia::app(bia_http, bia_grpc)
+    };
+    let running = app.start().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     for case in Case::ALL {

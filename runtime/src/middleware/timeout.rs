@@ -12,6 +12,10 @@
 //! timeout still applies when shorter). HTTP has no standard header for it;
 //! there the client simply stops waiting and drops the connection.
 //!
+//! Inside a server handler, the server call's deadline (its configured
+//! timeout or the caller's `grpc-timeout`) bounds a `Timeout` of the clients
+//! the handler calls: the downstream call gets what is left of the budget.
+//!
 //! Nested timeouts keep the sooner deadline, and a [`Retry`](super::retry::Retry)
 //! inside a `Timeout` does not sleep past it: put `Timeout` outside `Retry`
 //! to bound the whole call, inside it to bound each attempt.
@@ -141,7 +145,12 @@ impl Middleware for Timeout {
         Box::pin(async move {
             let start = Instant::now();
             let own = start.checked_add(self.limit);
-            let outer = ctx.extensions().get::<Deadline>().copied();
+            // The call's own deadline (an outer Timeout), else the deadline of
+            // the server call this client is called from.
+            let outer =
+                ctx.extensions().get::<Deadline>().copied().or_else(|| {
+                    crate::context::with(|server| server.extensions().get::<Deadline>().copied()).flatten()
+                });
             let deadline = match (own, outer) {
                 (Some(a), Some(Deadline(b))) => a.min(b),
                 (Some(a), None) => a,
@@ -193,4 +202,18 @@ mod tests {
         assert_eq!(encode_grpc_timeout(Duration::from_secs(u64::MAX)), "99999999H");
         assert_eq!(encode_grpc_timeout(Duration::from_secs(86_400 * 365)), "8760H");
     }
+}
+
+/// Reads a `grpc-timeout` header value (`250m`, `2S`, ...) as the gRPC spec
+/// defines it; `None` when it is malformed.
+///
+/// ```
+/// use std::time::Duration;
+/// use bia::middleware::timeout::parse_grpc_timeout;
+///
+/// assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+/// assert_eq!(parse_grpc_timeout("soon"), None);
+/// ```
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    crate::transport::timeout::parse_grpc_timeout(value)
 }

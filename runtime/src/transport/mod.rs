@@ -7,7 +7,7 @@
 pub mod grpc;
 pub mod http;
 mod serve;
-mod timeout;
+pub(crate) mod timeout;
 
 pub(crate) use serve::Stop;
 

@@ -99,7 +99,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let client = match self.kind {
             Kind::Grpc => req.headers().get("grpc-timeout").and_then(|v| parse_grpc_timeout(v.to_str().ok()?)),
             Kind::Http => None,
@@ -108,6 +108,13 @@ where
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        if let Some(limit) = limit {
+            // Handlers see it in their context; a client `Timeout` they call
+            // through keeps within it.
+            if let Some(at) = tokio::time::Instant::now().checked_add(limit) {
+                req.extensions_mut().insert(crate::middleware::timeout::Deadline(at));
+            }
+        }
         DeadlineFuture {
             inner: self.inner.call(req),
             sleep: limit.map(tokio::time::sleep),

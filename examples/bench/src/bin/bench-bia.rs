@@ -1,5 +1,7 @@
 //! The bia server of the benchmark: `bench-bia HTTP_ADDR GRPC_ADDR`
 //! (the address it does not serve is ignored). Stops on SIGINT/SIGTERM.
+//! With `BIA_BENCH_STACK=default` it runs the user-service's default
+//! middleware (recovery, tracing, logging, metrics, validation).
 
 #[tokio::main]
 async fn main() {
@@ -8,7 +10,9 @@ async fn main() {
         eprintln!("usage: bench-bia HTTP_ADDR GRPC_ADDR");
         std::process::exit(2);
     };
-    let _ = (http, grpc);
-    let app = bia_bench::with_bia::app(http, grpc);
+    let app = match std::env::var("BIA_BENCH_STACK").as_deref() {
+        Ok("default") => bia_bench::with_bia::app_with_default_stack(http, grpc, "info").expect("default stack"),
+        _ => bia_bench::with_bia::app(http, grpc),
+    };
     app.run().await.expect("serve");
 }
