@@ -32,7 +32,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{Extensions, HeaderMap};
@@ -76,24 +75,38 @@ impl Side {
 /// assert_eq!(ctx.service(), "user.v1.User");
 /// assert_eq!(ctx.method(), "GetUser");
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Context {
     operation: Cow<'static, str>,
     kind: Option<Kind>,
     side: Option<Side>,
-    request: HeaderMap,
-    reply: HeaderMap,
-    extensions: Extensions,
-    http: Option<HttpInfo>,
+    /// The request's method, URI (HTTP calls), headers (the request
+    /// metadata) and extensions, as the transport received them: moved in,
+    /// never copied.
+    parts: http::request::Parts,
+    /// Boxed when first set: most calls set none, and the context lives in
+    /// every call's future.
+    reply: Option<Box<HeaderMap>>,
+    http_request: bool,
+}
+
+/// What [`Context::reply_headers`] gives when none were set.
+static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+
+impl Default for Context {
+    fn default() -> Self {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        Self { operation: Cow::Borrowed(""), kind: None, side: None, parts, reply: None, http_request: false }
+    }
 }
 
 /// The HTTP method and URI of a call on the HTTP transport.
-#[derive(Debug, Clone)]
-pub struct HttpInfo {
+#[derive(Debug, Clone, Copy)]
+pub struct HttpInfo<'a> {
     /// The request method.
-    pub method: http::Method,
+    pub method: &'a http::Method,
     /// The request URI (path and query).
-    pub uri: http::Uri,
+    pub uri: &'a http::Uri,
 }
 
 impl Context {
@@ -103,8 +116,29 @@ impl Context {
         Self { operation: operation.into(), kind: Some(kind), side: Some(side), ..Self::default() }
     }
 
-    pub(crate) fn server(operation: impl Into<Cow<'static, str>>, kind: Kind, request: HeaderMap) -> Self {
-        Self { request, ..Self::new(operation, kind, Side::Server) }
+    /// The server context of an HTTP request (its parts move in).
+    pub(crate) fn http_server(operation: impl Into<Cow<'static, str>>, parts: http::request::Parts) -> Self {
+        Self {
+            operation: operation.into(),
+            kind: Some(Kind::Http),
+            side: Some(Side::Server),
+            parts,
+            reply: None,
+            http_request: true,
+        }
+    }
+
+    /// The server context of a gRPC call.
+    pub(crate) fn grpc_server(operation: &'static str, headers: HeaderMap, extensions: Extensions) -> Self {
+        let mut ctx = Self::new(operation, Kind::Grpc, Side::Server);
+        ctx.parts.headers = headers;
+        ctx.parts.extensions = extensions;
+        ctx
+    }
+
+    /// The request parts (for binding a request into its message).
+    pub(crate) fn parts_mut(&mut self) -> &mut http::request::Parts {
+        &mut self.parts
     }
 
     /// The operation: `/package.Service/Method` for generated operations, the
@@ -146,32 +180,32 @@ impl Context {
 
     /// Request metadata (lower-case names; gRPC binary metadata ends in `-bin`).
     pub fn request_headers(&self) -> &HeaderMap {
-        &self.request
+        &self.parts.headers
     }
 
     /// Request metadata, to change (on a client: what will be sent).
     pub fn request_headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.request
+        &mut self.parts.headers
     }
 
     /// One request metadata value as text (`None` when absent or not text).
     pub fn request_header(&self, name: &str) -> Option<&str> {
-        self.request.get(name).and_then(|v| v.to_str().ok())
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Reply metadata (on a server: what will be sent back).
     pub fn reply_headers(&self) -> &HeaderMap {
-        &self.reply
+        self.reply.as_deref().unwrap_or(&NO_HEADERS)
     }
 
     /// Reply metadata, to change.
     pub fn reply_headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.reply
+        self.reply.get_or_insert_default()
     }
 
     /// One reply metadata value as text.
     pub fn reply_header(&self, name: &str) -> Option<&str> {
-        self.reply.get(name).and_then(|v| v.to_str().ok())
+        self.reply_headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Sets a reply header; a name or value that HTTP cannot carry is ignored
@@ -179,7 +213,7 @@ impl Context {
     pub fn set_reply_header(&mut self, name: &str, value: &str) -> bool {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             (Ok(n), Ok(v)) => {
-                self.reply.insert(n, v);
+                self.reply_headers_mut().insert(n, v);
                 true
             }
             _ => false,
@@ -191,7 +225,7 @@ impl Context {
     pub fn set_request_header(&mut self, name: &str, value: &str) -> bool {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             (Ok(n), Ok(v)) => {
-                self.request.insert(n, v);
+                self.parts.headers.insert(n, v);
                 true
             }
             _ => false,
@@ -201,45 +235,80 @@ impl Context {
     /// Typed values for this call (JWT claims, a span, anything a middleware
     /// leaves for the handler).
     pub fn extensions(&self) -> &Extensions {
-        &self.extensions
+        &self.parts.extensions
     }
 
     /// Typed values for this call, to change.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        &mut self.extensions
+        &mut self.parts.extensions
     }
 
-    /// The method and URI of an HTTP call (`None` on gRPC).
-    pub fn http(&self) -> Option<&HttpInfo> {
-        self.http.as_ref()
-    }
-
-    pub(crate) fn set_http(&mut self, method: http::Method, uri: http::Uri) {
-        self.http = Some(HttpInfo { method, uri });
-    }
-
-    pub(crate) fn set_extensions(&mut self, ext: Extensions) {
-        self.extensions = ext;
+    /// The method and URI of an HTTP server call (`None` on gRPC and on
+    /// clients).
+    pub fn http(&self) -> Option<HttpInfo<'_>> {
+        self.http_request.then_some(HttpInfo { method: &self.parts.method, uri: &self.parts.uri })
     }
 
     pub(crate) fn take_reply(&mut self) -> HeaderMap {
-        std::mem::take(&mut self.reply)
+        self.reply.take().map(|b| *b).unwrap_or_default()
     }
 }
 
+/// The task-local view of the running call's context: a pointer to the
+/// context the transport's call future owns.
+///
+/// The context is not moved into the task-local: a task-local future moves
+/// its value in and out of the thread-local slot on every poll, and a whole
+/// context there cost a large copy per poll (or an allocation to box it).
+/// A pointer and a borrow flag cost neither.
+struct Current {
+    ptr: std::ptr::NonNull<Context>,
+    /// 0: free; n > 0: n shared borrows; -1: borrowed mutably.
+    borrow: std::cell::Cell<isize>,
+}
+
+// SAFETY: `Current` is created by `scope` from a `&mut Context` that stays
+// borrowed (and so neither moved nor touched by its owner) for as long as the
+// task-local future exists, and it is only dereferenced by `with`/`with_mut`
+// while that future is being polled, on the polling thread. Moving the future
+// to another thread between polls moves only the pointer; the context lives
+// in the call's pinned future, where the `&mut` keeps it.
+unsafe impl Send for Current {}
+
 tokio::task_local! {
-    static CURRENT: RefCell<Context>;
+    static CURRENT: Current;
+}
+
+/// Puts the borrow flag back, also when the closure panics.
+struct Unborrow<'a>(&'a std::cell::Cell<isize>, isize);
+
+impl Drop for Unborrow<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1);
+    }
 }
 
 /// Reads the context of the server call this task is handling; `None`
-/// outside of one.
+/// outside of one (or inside a [`with_mut`]).
 ///
 /// ```
 /// // Outside of a call there is none.
 /// assert!(bia::context::with(|ctx| ctx.operation().to_owned()).is_none());
 /// ```
 pub fn with<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
-    CURRENT.try_with(|c| c.try_borrow().ok().map(|c| f(&c))).ok().flatten()
+    CURRENT
+        .try_with(|c| {
+            let state = c.borrow.get();
+            if state < 0 {
+                return None;
+            }
+            c.borrow.set(state + 1);
+            let _unborrow = Unborrow(&c.borrow, state);
+            // SAFETY: see `Current`; no `with_mut` is running (checked above).
+            Some(f(unsafe { c.ptr.as_ref() }))
+        })
+        .ok()
+        .flatten()
 }
 
 /// Changes the context of the server call this task is handling (sets a reply
@@ -249,32 +318,25 @@ pub fn with<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
 /// assert!(bia::context::with_mut(|ctx| ctx.set_reply_header("x-a", "1")).is_none());
 /// ```
 pub fn with_mut<R>(f: impl FnOnce(&mut Context) -> R) -> Option<R> {
-    CURRENT.try_with(|c| c.try_borrow_mut().ok().map(|mut c| f(&mut c))).ok().flatten()
+    CURRENT
+        .try_with(|c| {
+            if c.borrow.get() != 0 {
+                return None;
+            }
+            c.borrow.set(-1);
+            let _unborrow = Unborrow(&c.borrow, 0);
+            // SAFETY: see `Current`; no other `with`/`with_mut` is running
+            // (checked above), so this is the only reference.
+            Some(f(unsafe { &mut *c.ptr.as_ptr() }))
+        })
+        .ok()
+        .flatten()
 }
 
-/// Runs `fut` with `ctx` as the current context, then puts the context (with
-/// what the handler changed) back into `ctx`, also when `fut` panics (so the
-/// recovery middleware still sees the reply metadata set before the panic).
-/// No allocation.
+/// Runs `fut` with `ctx` as the current context (what the handler changes
+/// through [`with_mut`] lands in `ctx`). No allocation and no copy of the
+/// context; a panic in `fut` leaves `ctx` in place.
 pub(crate) async fn scope<F: std::future::Future>(ctx: &mut Context, fut: F) -> F::Output {
-    let taken = std::mem::take(ctx);
-    let scoped = CURRENT.scope(RefCell::new(taken), fut);
-    let scoped = std::pin::pin!(scoped);
-    let mut guard = Restore { ctx, fut: scoped };
-    guard.fut.as_mut().await
-}
-
-/// Puts the context back from the task-local future when dropped: after the
-/// handler finished, or while a panic unwinds through it.
-struct Restore<'a, T: std::future::Future> {
-    ctx: &'a mut Context,
-    fut: std::pin::Pin<&'a mut tokio::task::futures::TaskLocalFuture<RefCell<Context>, T>>,
-}
-
-impl<T: std::future::Future> Drop for Restore<'_, T> {
-    fn drop(&mut self) {
-        if let Some(back) = self.fut.as_mut().take_value() {
-            *self.ctx = back.into_inner();
-        }
-    }
+    let current = Current { ptr: std::ptr::NonNull::from(ctx), borrow: std::cell::Cell::new(0) };
+    CURRENT.scope(current, fut).await
 }

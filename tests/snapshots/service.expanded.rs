@@ -376,25 +376,21 @@ const _: () = {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::core::clone::Clone::clone(&__inner);
-                            async move {
-                                ::bia::__private::http_transport::unary::<
-                                    CreateUserRequest,
-                                    CreateUserReply,
-                                    _,
-                                    _,
-                                >(
-                                        &__ROUTE_CREATE_USER_0,
-                                        &__cfg,
-                                        __req,
-                                        move |__msg: CreateUserRequest| async move {
-                                            <__T as UserApi>::create_user(&__inner, __msg)
-                                                .await
-                                                .map_err(::core::convert::Into::<::bia::Error>::into)
-                                        },
-                                    )
-                                    .await
-                            }
+                            ::bia::__private::http_transport::unary::<
+                                CreateUserRequest,
+                                CreateUserReply,
+                                _,
+                                _,
+                            >(
+                                &__ROUTE_CREATE_USER_0,
+                                __cfg,
+                                __req,
+                                move |__msg: CreateUserRequest| async move {
+                                    <__T as UserApi>::create_user(&__inner, __msg)
+                                        .await
+                                        .map_err(::core::convert::Into::<::bia::Error>::into)
+                                },
+                            )
                         }
                     },
                 );
@@ -411,25 +407,21 @@ const _: () = {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::core::clone::Clone::clone(&__inner);
-                            async move {
-                                ::bia::__private::http_transport::unary::<
-                                    GetUserRequest,
-                                    GetUserReply,
-                                    _,
-                                    _,
-                                >(
-                                        &__ROUTE_GET_USER_0,
-                                        &__cfg,
-                                        __req,
-                                        move |__msg: GetUserRequest| async move {
-                                            <__T as UserApi>::get_user(&__inner, __msg)
-                                                .await
-                                                .map_err(::core::convert::Into::<::bia::Error>::into)
-                                        },
-                                    )
-                                    .await
-                            }
+                            ::bia::__private::http_transport::unary::<
+                                GetUserRequest,
+                                GetUserReply,
+                                _,
+                                _,
+                            >(
+                                &__ROUTE_GET_USER_0,
+                                __cfg,
+                                __req,
+                                move |__msg: GetUserRequest| async move {
+                                    <__T as UserApi>::get_user(&__inner, __msg)
+                                        .await
+                                        .map_err(::core::convert::Into::<::bia::Error>::into)
+                                },
+                            )
                         }
                     },
                 );
@@ -446,25 +438,21 @@ const _: () = {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::core::clone::Clone::clone(&self.http);
                         move |__req: ::bia::__private::axum::extract::Request| {
-                            let __inner = ::core::clone::Clone::clone(&__inner);
-                            async move {
-                                ::bia::__private::http_transport::unary::<
-                                    ListUsersRequest,
-                                    ListUsersReply,
-                                    _,
-                                    _,
-                                >(
-                                        &__ROUTE_LIST_USERS_0,
-                                        &__cfg,
-                                        __req,
-                                        move |__msg: ListUsersRequest| async move {
-                                            <__T as UserApi>::list_users(&__inner, __msg)
-                                                .await
-                                                .map_err(::core::convert::Into::<::bia::Error>::into)
-                                        },
-                                    )
-                                    .await
-                            }
+                            ::bia::__private::http_transport::unary::<
+                                ListUsersRequest,
+                                ListUsersReply,
+                                _,
+                                _,
+                            >(
+                                &__ROUTE_LIST_USERS_0,
+                                __cfg,
+                                __req,
+                                move |__msg: ListUsersRequest| async move {
+                                    <__T as UserApi>::list_users(&__inner, __msg)
+                                        .await
+                                        .map_err(::core::convert::Into::<::bia::Error>::into)
+                                },
+                            )
                         }
                     },
                 );

@@ -101,11 +101,10 @@ impl Generator<'_> {
                     (#p::axum::routing::MethodFilter::#filter, {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::core::clone::Clone::clone(&self.http);
+                        // axum clones this closure per request and calls it
+                        // once; its future is the call's whole state.
                         move |__req: #p::axum::extract::Request| {
-                            let __inner = ::core::clone::Clone::clone(&__inner);
-                            async move {
-                                #p::http_transport::unary::<#req, #rep, _, _>(&#route, &__cfg, __req, move |__msg: #req| async move { #call }).await
-                            }
+                            #p::http_transport::unary::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #req| async move { #call })
                         }
                     })
                 };

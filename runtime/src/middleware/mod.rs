@@ -237,8 +237,9 @@ impl Chain {
 pub(crate) struct ServerChain(pub(crate) Chain);
 
 /// Serves one call: `outer` (server-wide) and `inner` (the service's) chains,
-/// then `handler` with `ctx` as the current context. With both empty, the
-/// handler runs directly (no boxing, no erasure).
+/// then `handler` with `ctx` as the current context. With both chains empty,
+/// the handler runs directly (no boxed future, no erased message, no
+/// allocation).
 pub(crate) async fn serve<Req, Rep, F, Fut>(
     outer: Option<Chain>,
     inner: &Chain,
@@ -252,10 +253,27 @@ where
     F: FnOnce(Req) -> Fut + Send,
     Fut: Future<Output = Result<Rep, Error>> + Send,
 {
-    let outer = outer.unwrap_or_default();
-    if outer.is_empty() && inner.is_empty() {
-        return crate::context::scope(ctx, handler(req)).await;
+    match outer {
+        None if inner.is_empty() => crate::context::scope(ctx, handler(req)).await,
+        // Boxed, so the state of the call without middleware (above) does
+        // not carry room for the chain's.
+        outer => Box::pin(serve_chain(outer.unwrap_or_default(), inner, ctx, req, handler)).await,
     }
+}
+
+async fn serve_chain<Req, Rep, F, Fut>(
+    outer: Chain,
+    inner: &Chain,
+    ctx: &mut Context,
+    req: Req,
+    handler: F,
+) -> Result<Rep, Error>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Req) -> Fut + Send,
+    Fut: Future<Output = Result<Rep, Error>> + Send,
+{
     let endpoint = Handler { f: Mutex::new(Some(handler)), _types: PhantomData::<fn(Req) -> Rep> };
     let next = Next { outer: outer.as_slice(), inner: inner.as_slice(), endpoint: &endpoint };
     let rep = next.run(ctx, AnyMessage::new(req)).await?;

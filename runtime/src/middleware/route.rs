@@ -11,7 +11,6 @@ use axum::response::Response;
 use super::{AnyMessage, BoxFuture, Endpoint, Next, RawPart, ServerChain};
 use crate::context::Context;
 use crate::error::Error;
-use crate::transport::Kind;
 
 /// A hand-written route's request as middleware see it: its method and path
 /// (the body stays with the route's handler).
@@ -114,9 +113,14 @@ where
                 Some(m) => m.as_str().to_owned(),
                 None => parts.uri.path().to_owned(),
             };
-            let headers = std::mem::take(&mut parts.headers);
-            let mut ctx = Context::server(operation, Kind::Http, headers);
-            ctx.set_http(parts.method.clone(), parts.uri.clone());
+            // The context gets the method, URI and headers; the extensions
+            // (path parameters, matched path) stay with the request the
+            // route's handler receives.
+            let (mut head, ()) = http::Request::new(()).into_parts();
+            head.method = parts.method.clone();
+            head.uri = parts.uri.clone();
+            head.headers = std::mem::take(&mut parts.headers);
+            let mut ctx = Context::http_server(operation, head);
             let raw = RawRequest { method: parts.method.clone(), uri: parts.uri.clone() };
             let endpoint = RouteEndpoint { pending: Mutex::new(Some((inner, parts, body))) };
             let next = Next { outer: chain.as_slice(), inner: &[], endpoint: &endpoint };

@@ -134,13 +134,13 @@ where
         let Some(f) = self.handler.take() else {
             return Box::pin(async { Err(Status::internal("unary handler called twice")) });
         };
-        let operation = self.operation;
         let chain = std::mem::take(&mut self.chain);
+        // The context is made here, before the future, so the future holds
+        // the metadata once.
+        let (metadata, mut extensions, msg) = request.into_parts();
+        let outer = extensions.remove::<ServerChain>().map(|c| c.0);
+        let mut ctx = Context::grpc_server(self.operation, metadata.into_headers(), extensions);
         Box::pin(async move {
-            let (metadata, mut extensions, msg) = request.into_parts();
-            let outer = extensions.remove::<ServerChain>().map(|c| c.0);
-            let mut ctx = Context::server(operation, Kind::Grpc, metadata.into_headers());
-            ctx.set_extensions(extensions);
             let res = middleware::serve(outer, &chain, &mut ctx, msg, f).await;
             let reply = ctx.take_reply();
             match res {

@@ -287,41 +287,45 @@ fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> 
 
 /// Serves one unary call over HTTP: bind, run the middleware and `handler`,
 /// encode (generated routers call this).
+///
+/// The request's parts move into the call's [`Context`] before the future
+/// is made, and binding reads them there, so the future (which axum boxes)
+/// holds them once and stays small.
 #[doc(hidden)]
-pub async fn unary<Req, Rep, F, Fut>(
+pub fn unary<Req, Rep, F, Fut>(
     route: &'static Route,
-    cfg: &ServiceConfig,
+    cfg: ServiceConfig,
     req: axum::extract::Request,
     handler: F,
-) -> Response
+) -> impl Future<Output = Response> + Send + 'static
 where
     Req: Message,
     Rep: Message,
-    F: FnOnce(Req) -> Fut + Send,
-    Fut: Future<Output = Result<Rep, Error>> + Send,
+    F: FnOnce(Req) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
 {
-    let (mut parts, body) = req.into_parts();
-    let outer = parts.extensions.remove::<ServerChain>().map(|c| c.0);
-    let msg = match bind::<Req>(route, cfg, &mut parts, body).await {
-        Ok(m) => m,
-        Err(e) => return error_response(&e),
-    };
-    let mut ctx = Context::server(route.operation, Kind::Http, parts.headers);
-    ctx.set_http(parts.method, parts.uri);
-    ctx.set_extensions(parts.extensions);
-    let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
-    let mut res = match res {
-        Ok(rep) => match encode_reply(route, cfg, &rep) {
-            Ok(bytes) => json_response(bytes),
+    let (parts, body) = req.into_parts();
+    let mut ctx = Context::http_server(route.operation, parts);
+    let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
+    async move {
+        let msg = match bind::<Req>(route, &cfg, ctx.parts_mut(), body).await {
+            Ok(m) => m,
+            Err(e) => return error_response(&e),
+        };
+        let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
+        let mut res = match res {
+            Ok(rep) => match encode_reply(route, &cfg, &rep) {
+                Ok(bytes) => json_response(bytes),
+                Err(e) => error_response(&e),
+            },
             Err(e) => error_response(&e),
-        },
-        Err(e) => error_response(&e),
-    };
-    let reply = ctx.take_reply();
-    if !reply.is_empty() {
-        res.headers_mut().extend(reply);
+        };
+        let reply = ctx.take_reply();
+        if !reply.is_empty() {
+            res.headers_mut().extend(reply);
+        }
+        res
     }
-    res
 }
 
 /// The 404 of unknown routes, with the Bia error body.
