@@ -184,6 +184,20 @@ impl Middleware for Timeout {
     }
 }
 
+/// Reads a `grpc-timeout` header value (`250m`, `2S`, ...) as the gRPC spec
+/// defines it; `None` when it is malformed.
+///
+/// ```
+/// use std::time::Duration;
+/// use bia::middleware::timeout::parse_grpc_timeout;
+///
+/// assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+/// assert_eq!(parse_grpc_timeout("soon"), None);
+/// ```
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    crate::transport::timeout::parse_grpc_timeout(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,18 +216,4 @@ mod tests {
         assert_eq!(encode_grpc_timeout(Duration::from_secs(u64::MAX)), "99999999H");
         assert_eq!(encode_grpc_timeout(Duration::from_secs(86_400 * 365)), "8760H");
     }
-}
-
-/// Reads a `grpc-timeout` header value (`250m`, `2S`, ...) as the gRPC spec
-/// defines it; `None` when it is malformed.
-///
-/// ```
-/// use std::time::Duration;
-/// use bia::middleware::timeout::parse_grpc_timeout;
-///
-/// assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
-/// assert_eq!(parse_grpc_timeout("soon"), None);
-/// ```
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    crate::transport::timeout::parse_grpc_timeout(value)
 }
