@@ -165,7 +165,7 @@ impl App {
     /// # drop(app);
     /// ```
     pub fn middleware(mut self, m: impl crate::middleware::Middleware) -> Self {
-        self.chain = std::mem::take(&mut self.chain).with(m);
+        self.chain.push(std::sync::Arc::new(m));
         self
     }
 

@@ -197,6 +197,15 @@ impl Chain {
         self.0 = Some(all.into());
     }
 
+    /// Puts every middleware of `outer` before (outside) this chain's.
+    pub(crate) fn prepend(&mut self, outer: &Chain) {
+        if !outer.is_empty() {
+            let mut all = outer.clone();
+            all.extend(self);
+            *self = all;
+        }
+    }
+
     /// Appends every middleware of `other`.
     pub fn extend(&mut self, other: &Chain) {
         for m in other.as_slice() {

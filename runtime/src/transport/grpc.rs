@@ -257,7 +257,7 @@ impl GrpcClient {
 
     /// Adds a client middleware (the first added is the outermost).
     pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain = std::mem::take(&mut self.chain).with(m);
+        self.chain.push(std::sync::Arc::new(m));
         self
     }
 
@@ -345,7 +345,7 @@ pub struct GrpcServer {
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
-    layers: Vec<super::RouterLayer>,
+    layers: Vec<super::BoxedLayer>,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -379,23 +379,15 @@ impl GrpcServer {
     ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
     /// # drop(server);
     /// ```
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response:
-            axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
-    {
-        self.layers.push(super::router_layer(layer));
+    pub fn layer(mut self, layer: impl super::ServerLayer) -> Self {
+        self.layers.push(super::boxed_layer(layer));
         self
     }
 
     /// Adds a middleware for every generated operation this server serves
     /// (outside each service's own; the first added is the outermost).
     pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain = std::mem::take(&mut self.chain).with(m);
+        self.chain.push(std::sync::Arc::new(m));
         self
     }
 
@@ -444,11 +436,7 @@ impl GrpcServer {
 
     /// Puts `outer` before this server's own middleware.
     pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
-        if !outer.is_empty() {
-            let mut all = outer.clone();
-            all.extend(&self.chain);
-            self.chain = all;
-        }
+        self.chain.prepend(outer);
     }
 
     /// The configured address.
@@ -509,7 +497,7 @@ pub(crate) struct BoundGrpc {
     pub(crate) names: Vec<&'static str>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
-    layers: Vec<super::RouterLayer>,
+    layers: Vec<super::BoxedLayer>,
 }
 
 impl BoundGrpc {

@@ -23,7 +23,6 @@
 //!     .route("/version", axum::routing::get(|| async { "1.0" }));
 //! ```
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -353,7 +352,7 @@ pub struct HttpServer {
     conflict: Option<String>,
     timeout: Option<std::time::Duration>,
     chain: Chain,
-    layers: Vec<super::RouterLayer>,
+    layers: Vec<super::BoxedLayer>,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -386,16 +385,8 @@ impl HttpServer {
     ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
     /// # drop(server);
     /// ```
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-        L::Service: tower::Service<http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Response:
-            axum::response::IntoResponse + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Error: Into<Infallible> + 'static,
-        <L::Service as tower::Service<http::Request<axum::body::Body>>>::Future: Send + 'static,
-    {
-        self.layers.push(super::router_layer(layer));
+    pub fn layer(mut self, layer: impl super::ServerLayer) -> Self {
+        self.layers.push(super::boxed_layer(layer));
         self
     }
 
@@ -403,7 +394,7 @@ impl HttpServer {
     /// and for routes added with [`routes_with_middleware`](Self::routes_with_middleware)
     /// (outside each service's own; the first added is the outermost).
     pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain = std::mem::take(&mut self.chain).with(m);
+        self.chain.push(std::sync::Arc::new(m));
         self
     }
 
@@ -465,11 +456,7 @@ impl HttpServer {
 
     /// Puts `outer` before this server's own middleware.
     pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
-        if !outer.is_empty() {
-            let mut all = outer.clone();
-            all.extend(&self.chain);
-            self.chain = all;
-        }
+        self.chain.prepend(outer);
     }
 
     /// The configured address.
@@ -556,7 +543,7 @@ impl HttpClient {
 
     /// Adds a client middleware (the first added is the outermost).
     pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain = std::mem::take(&mut self.chain).with(m);
+        self.chain.push(std::sync::Arc::new(m));
         self
     }
 

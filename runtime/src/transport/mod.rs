@@ -14,10 +14,17 @@ pub(crate) use serve::Stop;
 pub use timeout::TIMEOUT_REASON;
 
 /// A tower layer kept until the server binds (applied to the whole router).
-pub(crate) type RouterLayer = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
+pub(crate) type BoxedLayer = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
 
-/// Boxes a tower layer for [`RouterLayer`].
-pub(crate) fn router_layer<L>(layer: L) -> RouterLayer
+/// A tower `Layer` a server can wrap its whole router in: any layer axum's
+/// `Router::layer` takes (`HttpServer::layer`, `GrpcServer::layer`).
+pub trait ServerLayer: Send + 'static {
+    /// Wraps `router`.
+    #[doc(hidden)]
+    fn wrap(self, router: axum::Router) -> axum::Router;
+}
+
+impl<L> ServerLayer for L
 where
     L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
     L::Service: tower::Service<::http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
@@ -25,7 +32,14 @@ where
     <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Error: Into<std::convert::Infallible> + 'static,
     <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Future: Send + 'static,
 {
-    Box::new(move |router: axum::Router| router.layer(layer))
+    fn wrap(self, router: axum::Router) -> axum::Router {
+        router.layer(self)
+    }
+}
+
+/// Boxes a layer until the server binds.
+pub(crate) fn boxed_layer(layer: impl ServerLayer) -> BoxedLayer {
+    Box::new(move |router| layer.wrap(router))
 }
 
 /// Which transport a request came in on.
