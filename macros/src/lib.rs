@@ -11,6 +11,7 @@ mod error_store;
 mod errors;
 mod message;
 mod middleware;
+mod provider;
 mod service;
 mod symbol;
 
@@ -47,6 +48,12 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
     middleware::middleware(attr.into(), item.into()).into()
+}
+
+/// See `bia::provider`.
+#[proc_macro_attribute]
+pub fn provider(attr: TokenStream, item: TokenStream) -> TokenStream {
+    provider::provider(attr.into(), item.into()).into()
 }
 
 /// See `bia::errors`.

@@ -3,6 +3,7 @@
 //! so a user crate depends on `bia` alone.
 
 pub use ::axum;
+pub use ::inventory;
 pub use ::bytes;
 pub use ::http;
 pub use ::prost;
@@ -10,6 +11,7 @@ pub use ::serde;
 pub use ::tonic;
 
 pub use crate::codec;
+pub use crate::wire::scope as wire;
 pub use crate::codec::message::field_path_kind;
 pub use crate::codec::validate;
 pub use crate::codec::{

@@ -81,6 +81,8 @@ pub struct App {
     hooks: Hooks,
     signals: bool,
     chain: crate::middleware::Chain,
+    /// The cleanups of the providers that built it ([`App::autowire`]).
+    cleanups: Option<crate::wire::Cleanups>,
 }
 
 impl std::fmt::Debug for App {
@@ -144,7 +146,41 @@ impl App {
             drain_delay: Duration::ZERO,
             hooks: Hooks::default(),
             chain: crate::middleware::Chain::new(),
+            cleanups: None,
         }
+    }
+
+    /// Builds the App from the registered `#[bia::provider]`s: write a
+    /// provider returning the `App`, supply the runtime inputs, run. The
+    /// providers' cleanups run after the App stops (or when its start fails).
+    ///
+    /// ```no_run
+    /// use bia::transport::http::HttpServer;
+    ///
+    /// pub struct Conf { pub http: std::net::SocketAddr }
+    /// bia::wire::input!(Conf);
+    ///
+    /// #[bia::provider]
+    /// fn new_http(conf: &Conf) -> HttpServer {
+    ///     HttpServer::new(conf.http)
+    /// }
+    ///
+    /// #[bia::provider]
+    /// fn new_app(http: HttpServer) -> bia::App {
+    ///     bia::App::new("demo").http(http)
+    /// }
+    ///
+    /// # async fn run() -> bia::Result<()> {
+    /// bia::App::autowire().supply(Conf { http: ([127, 0, 0, 1], 8000).into() }).run().await
+    /// # }
+    /// ```
+    pub fn autowire() -> crate::wire::Autowire {
+        crate::wire::Autowire::new()
+    }
+
+    pub(crate) fn with_cleanups(mut self, cleanups: crate::wire::Cleanups) -> Self {
+        self.cleanups = Some(cleanups);
+        self
     }
 
     /// Adds a middleware to every server of the application, HTTP and gRPC
@@ -274,6 +310,22 @@ impl App {
     /// Binds every listener, then serves. Any address that cannot be bound
     /// fails the start (naming the address) before anything serves.
     pub async fn start(mut self) -> Result<Running, Error> {
+        let cleanups = self.cleanups.take();
+        match self.start_servers().await {
+            Ok(mut running) => {
+                running.cleanups = cleanups;
+                Ok(running)
+            }
+            Err(e) => {
+                if let Some(c) = cleanups {
+                    c.run().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_servers(mut self) -> Result<Running, Error> {
         run_hooks(std::mem::take(&mut self.hooks.before_start), "before-start").await?;
         let bind_failed = |e: std::io::Error| Error::internal_server("BIND_FAILED", e.to_string());
         let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -326,6 +378,7 @@ impl App {
             before_stop: std::mem::take(&mut self.hooks.before_stop),
             after_stop: std::mem::take(&mut self.hooks.after_stop),
             ready,
+            cleanups: None,
         };
         if let Err(e) = run_hooks(std::mem::take(&mut self.hooks.after_start), "after-start").await {
             let _ = running.stop().await;
@@ -408,6 +461,7 @@ pub struct Running {
     stop_timeout: Duration,
     drain_delay: Duration,
     health: Vec<(tonic_health::server::HealthReporter, Vec<&'static str>)>,
+    cleanups: Option<crate::wire::Cleanups>,
 }
 
 impl std::fmt::Debug for Running {
@@ -474,6 +528,9 @@ impl Running {
         }
         tracing::info!("servers stopped");
         let after = run_hooks(std::mem::take(&mut self.after_stop), "after-stop").await;
+        if let Some(c) = self.cleanups.take() {
+            c.run().await;
+        }
         first_err.and(before).and(after)
     }
 }

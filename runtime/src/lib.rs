@@ -43,6 +43,7 @@ pub mod log;
 pub mod middleware;
 pub mod schema;
 pub mod transport;
+pub mod wire;
 
 #[doc(hidden)]
 pub mod __private;
@@ -260,6 +261,51 @@ pub use bia_macros::service;
 /// assert!(UserError::is_user_not_found(&err));
 /// ```
 pub use bia_macros::errors;
+
+/// Registers a constructor with the injector (see [`wire`] for the whole
+/// story).
+///
+/// `[async] fn new_x(a: &A, b: Arc<B>, c: C) -> R` where `R` is `X`,
+/// `Arc<X>`, `Result<X, E>`, `(X, Cleanup)` or `Result<(X, Cleanup), E>`.
+/// `#[bia::provider(bind = dyn Trait)]` provides the value as
+/// `Arc<dyn Trait>` instead. An input nothing provides is a compile error at
+/// the parameter:
+///
+/// ```compile_fail
+/// pub struct Db;
+/// pub struct Repo(std::sync::Arc<Db>);
+///
+/// #[bia::provider]
+/// fn new_repo(db: std::sync::Arc<Db>) -> Repo { // error: no provider found for `Db`
+///     Repo(db)
+/// }
+/// ```
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// pub struct Db;
+/// pub trait Repo: Send + Sync { fn ping(&self) -> bool; }
+/// impl Repo for Db { fn ping(&self) -> bool { true } }
+///
+/// #[bia::provider(bind = dyn Repo)]
+/// async fn new_db() -> Result<Db, std::io::Error> {
+///     Ok(Db)
+/// }
+///
+/// pub struct Health { repo: Arc<dyn Repo> }
+///
+/// #[bia::provider]
+/// fn new_health(repo: Arc<dyn Repo>) -> Health {
+///     Health { repo }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> bia::Result<()> {
+/// let health = bia::wire::Injector::new().build::<Health>().await?;
+/// assert!(health.repo.ping());
+/// # Ok(()) }
+/// ```
+pub use bia_macros::provider;
 
 /// Maps a method of a `#[bia::service]` trait to HTTP (see [`service`]).
 /// Anywhere else it is a compile error that says so.

@@ -1,0 +1,245 @@
+//! Checks of a `#[bia::provider]` function; every error is spanned at the
+//! user's token and says what to write instead.
+
+use proc_macro2::TokenStream;
+
+use crate::error_store::Errors;
+
+/// Where the attribute goes (the error on any other item).
+pub const WHERE: &str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
+
+const RETURNS: &str = "a provider returns what it provides: `X`, `Arc<X>`, `Result<X, E>`, `(X, Cleanup)` or `Result<(X, Cleanup), E>`";
+
+/// The attribute's arguments.
+pub struct Attr {
+    pub krate: syn::Path,
+    /// `bind = dyn Trait`.
+    pub bind: Option<syn::Type>,
+}
+
+/// How an input is taken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Ref,
+    Arc,
+    Value,
+}
+
+/// One input.
+pub struct Param {
+    /// The type provided (`A` of `&A`, `Arc<A>` or `A`).
+    pub ty: syn::Type,
+    pub by: By,
+    /// `dyn Trait`: read as a shared `Arc`.
+    pub unsized_: bool,
+    pub name: String,
+}
+
+/// The checked provider.
+pub struct Provider {
+    pub krate: syn::Path,
+    pub is_async: bool,
+    pub params: Vec<Param>,
+    /// `Result<..>`.
+    pub fallible: bool,
+    /// `(X, Cleanup)`.
+    pub cleanup: bool,
+    /// What the function returns as the value (`X`, or `Y` of `Arc<Y>`).
+    pub value: syn::Type,
+    /// The value is written `Arc<Y>`.
+    pub arc: bool,
+    /// `bind = dyn Trait`.
+    pub bind: Option<syn::Type>,
+}
+
+impl Provider {
+    /// The type consumers ask for.
+    pub fn output(&self) -> &syn::Type {
+        self.bind.as_ref().unwrap_or(&self.value)
+    }
+}
+
+/// `bind = dyn Trait`, `crate = "path"`.
+pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> Attr {
+    let mut krate = None;
+    let mut bind = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            krate = Some(crate::common::lit_str(&meta)?);
+            Ok(())
+        } else if meta.path.is_ident("bind") {
+            let ty: syn::Type = meta.value()?.parse()?;
+            match ty {
+                syn::Type::TraitObject(_) => bind = Some(ty),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "`bind` takes a trait object, like `bind = dyn UserRepo`: consumers then ask for `Arc<dyn UserRepo>`",
+                    ))
+                }
+            }
+            Ok(())
+        } else {
+            Err(meta.error(
+                "unknown #[bia::provider] argument; the arguments are `bind = dyn Trait` and `crate = \"path\"`",
+            ))
+        }
+    });
+    if !attr.is_empty() {
+        errors.ok(syn::parse::Parser::parse2(parser, attr));
+    } else {
+        drop(parser);
+    }
+    Attr { krate: crate::common::crate_path(krate.as_ref(), errors), bind }
+}
+
+/// The last segment of a path type, if the type is a plain path.
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// The first type argument of `Name<T, ..>` when the last segment is `name`.
+fn generic_arg<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+    let seg = last_segment(ty)?;
+    if seg.ident != name {
+        return None;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn is_dyn(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::TraitObject(_) => true,
+        syn::Type::Paren(p) => is_dyn(&p.elem),
+        syn::Type::Group(g) => is_dyn(&g.elem),
+        _ => false,
+    }
+}
+
+/// A type that can be provided; the error says why not.
+fn providable(ty: &syn::Type, what: &str, errors: &mut Errors) -> bool {
+    let why = match ty {
+        syn::Type::ImplTrait(_) => "`impl Trait` has no name the injector can look up; use the concrete type, or `Arc<dyn Trait>` with `bind`",
+        syn::Type::Infer(_) => "`_` is not a type the injector can look up; write the type",
+        syn::Type::Never(_) => "`!` cannot be provided",
+        syn::Type::Ptr(_) => "raw pointers cannot be provided; wrap the value in a type",
+        syn::Type::Tuple(t) if t.elems.is_empty() => "`()` is nothing to provide",
+        syn::Type::Tuple(_) => "a provider provides one type: return a struct (or `(X, Cleanup)`)",
+        syn::Type::Reference(_) => "a reference cannot be provided (values are shared as `Arc`); return the value",
+        syn::Type::TraitObject(_) => "a bare trait object cannot be provided; return `Arc<dyn Trait>`, or the type with `bind = dyn Trait`",
+        _ => return true,
+    };
+    errors.error(ty, format!("{what}: {why}"));
+    false
+}
+
+fn check_param(arg: &syn::FnArg, errors: &mut Errors) -> Option<Param> {
+    let t = match arg {
+        syn::FnArg::Receiver(r) => {
+            errors.error(r, "a provider is a free function, not a method: move it out of the `impl` block and take what it needs as parameters (`fn new_x(dep: &Dep) -> X`)");
+            return None;
+        }
+        syn::FnArg::Typed(t) => t,
+    };
+    let name = match &*t.pat {
+        syn::Pat::Ident(i) => i.ident.to_string(),
+        _ => "_".to_owned(),
+    };
+    let (ty, by) = match &*t.ty {
+        syn::Type::Reference(r) if r.mutability.is_some() => {
+            errors.error(
+                r,
+                "a provider cannot take `&mut`: its inputs are shared singletons; take `&T` or `Arc<T>` (with a `Mutex` inside for state)",
+            );
+            return None;
+        }
+        syn::Type::Reference(r) => ((*r.elem).clone(), By::Ref),
+        other => match generic_arg(other, "Arc") {
+            Some(inner) => (inner.clone(), By::Arc),
+            None => (other.clone(), By::Value),
+        },
+    };
+    let unsized_ = is_dyn(&ty);
+    if !unsized_ && !providable(&ty, "this input cannot be injected", errors) {
+        return None;
+    }
+    Some(Param { ty, by, unsized_, name })
+}
+
+/// Checks the function and reads its inputs and output.
+pub fn check(f: &syn::ItemFn, attr: Attr, errors: &mut Errors) -> Option<Provider> {
+    let sig = &f.sig;
+    let before = errors.len();
+    if let Some(c) = &sig.constness {
+        errors.error(c, "a provider cannot be `const`; drop `const` (the injector calls it at startup)");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.error(u, "a provider cannot be `unsafe`: the injector has no way to uphold its contract; wrap the unsafe call in a safe function");
+    }
+    if let Some(v) = &sig.variadic {
+        errors.error(v, "a provider takes no variadic arguments");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let span_of: &dyn quote::ToTokens =
+            if sig.generics.params.is_empty() { &sig.generics.where_clause } else { &sig.generics };
+        errors.error(
+            span_of,
+            "a provider cannot be generic: the injector builds one value of each exact type; write a provider for each concrete type (a generic helper it calls is fine)",
+        );
+    }
+    let params: Vec<Param> = sig.inputs.iter().filter_map(|a| check_param(a, errors)).collect();
+    let ret = match &sig.output {
+        syn::ReturnType::Default => {
+            errors.error_at(sig.paren_token.span.close(), format!("{RETURNS}; add `-> X`"));
+            return None;
+        }
+        syn::ReturnType::Type(_, ty) => &**ty,
+    };
+    let (fallible, inner) = match generic_arg(ret, "Result") {
+        Some(inner) => (true, inner),
+        None => (false, ret),
+    };
+    let (cleanup, value) = match inner {
+        syn::Type::Tuple(t)
+            if t.elems.len() == 2 && last_segment(&t.elems[1]).is_some_and(|s| s.ident == "Cleanup") =>
+        {
+            (true, &t.elems[0])
+        }
+        other => (false, other),
+    };
+    let (arc, value) = match generic_arg(value, "Arc") {
+        Some(inner) => (true, inner),
+        None => (false, value),
+    };
+    if !(arc && is_dyn(value)) && !providable(value, &format!("unsupported return type ({RETURNS})"), errors) {
+        return None;
+    }
+    if attr.bind.is_none() && is_dyn(value) && !arc {
+        errors.error(value, "a bare trait object cannot be provided; return `Arc<dyn Trait>`");
+    }
+    if let (Some(bind), true) = (&attr.bind, arc && is_dyn(value)) {
+        errors.error(bind, "this provider already returns a trait object; drop `bind`, or return the concrete type");
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(Provider {
+        krate: attr.krate,
+        is_async: sig.asyncness.is_some(),
+        params,
+        fallible,
+        cleanup,
+        value: value.clone(),
+        arc,
+        bind: attr.bind,
+    })
+}
