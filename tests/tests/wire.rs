@@ -115,3 +115,246 @@ async fn supply_replaces_a_provider_and_skips_its_inputs() {
         .unwrap();
     assert_eq!(wired.repo.source(), "fake");
 }
+
+// ---- the startup check ----
+
+pub struct CycleA;
+pub struct CycleB;
+
+const CYCLE_A_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_cycle_a(_b: &CycleB) -> CycleA {
+    CycleA
+}
+
+const CYCLE_B_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_cycle_b(_a: &CycleA) -> CycleB {
+    CycleB
+}
+
+pub struct NeedsCycle;
+
+#[bia::provider]
+fn new_needs_cycle(_a: &CycleA) -> NeedsCycle {
+    NeedsCycle
+}
+
+fn wiring_error<T: Send + 'static>(injector: Injector) -> String {
+    let check = injector.check::<T>().unwrap_err();
+    assert_eq!(check.reason(), "WIRING");
+    check.message().to_owned()
+}
+
+#[test]
+fn a_cycle_is_reported_with_its_path_before_anything_is_built() {
+    let msg = wiring_error::<NeedsCycle>(Injector::new());
+    let file = file!();
+    assert_eq!(
+        msg,
+        format!(
+            "cannot wire `wire::NeedsCycle`:\ncycle for `wire::CycleA`: `wire::CycleA` (provider `new_cycle_a` ({file}:{CYCLE_A_LINE})) -> `wire::CycleB` (provider `new_cycle_b` ({file}:{CYCLE_B_LINE})) -> `wire::CycleA`"
+        )
+    );
+}
+
+pub struct Secret(String);
+bia::wire::input!(Secret);
+const SECRET_LINE: u32 = line!() - 1;
+
+pub struct Signer(String);
+
+const SIGNER_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_signer(secret: &Secret) -> Signer {
+    Signer(secret.0.clone())
+}
+
+pub struct Api(String);
+
+const API_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_api(signer: &Signer) -> Api {
+    Api(signer.0.clone())
+}
+
+#[tokio::test]
+async fn a_runtime_input_not_supplied_names_the_chain_and_the_fix() {
+    let file = file!();
+    let msg = wiring_error::<Api>(Injector::new());
+    assert_eq!(
+        msg,
+        format!(
+            "cannot wire `wire::Api`:\nruntime input `wire::Secret` (declared at {file}:{SECRET_LINE}) was not supplied\n    needed by `wire::Signer` in provider `new_signer` ({file}:{SIGNER_LINE})\n    needed by `wire::Api` in provider `new_api` ({file}:{API_LINE})\n  supply it at startup: `.supply(value)`"
+        )
+    );
+    // Building runs the same check first: nothing is built.
+    let err = Injector::new().build::<Api>().await.unwrap_err();
+    assert_eq!(err.message(), msg);
+    let api = Injector::new().supply(Secret("s3".into())).build::<Api>().await.unwrap();
+    assert_eq!(api.0, "s3");
+}
+
+pub struct Server(u16);
+
+#[bia::provider]
+fn new_server() -> Server {
+    Server(80)
+}
+
+pub struct Runner(Server);
+
+const RUNNER_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_runner(server: Server) -> Runner {
+    Runner(server)
+}
+
+pub struct Watcher(pub u16);
+
+const WATCHER_LINE: u32 = line!() + 2;
+#[bia::provider]
+fn new_watcher(server: &Server) -> Watcher {
+    Watcher(server.0)
+}
+
+#[allow(dead_code)] // only checked, never built
+pub struct Both(Runner, Watcher);
+
+#[bia::provider]
+fn new_both(r: Runner, w: Watcher) -> Both {
+    Both(r, w)
+}
+
+#[tokio::test]
+async fn a_value_moved_into_one_consumer_cannot_reach_another() {
+    let file = file!();
+    let msg = wiring_error::<Both>(Injector::new());
+    assert_eq!(
+        msg,
+        format!(
+            "cannot wire `wire::Both`:\n`wire::Server` is moved into provider `new_runner` ({file}:{RUNNER_LINE}) (a by-value parameter)\n    also needed by provider `new_watcher` ({file}:{WATCHER_LINE})\n  a value moved into one consumer cannot be given to another: take `&wire::Server` or `Arc<wire::Server>` instead"
+        )
+    );
+    // Alone, the by-value input is fine: the server is moved into the runner.
+    let runner = Injector::new().build::<Runner>().await.unwrap();
+    assert_eq!((runner.0).0, 80);
+}
+
+// ---- failure, rollback, panics ----
+
+pub struct Pool;
+
+#[bia::provider]
+fn new_pool() -> (Pool, Cleanup) {
+    event("rollback: pool opened");
+    (Pool, Cleanup::sync(|| event("rollback: pool closed")))
+}
+
+pub struct Cache;
+
+#[bia::provider]
+async fn new_cache(_pool: &Pool) -> (Cache, Cleanup) {
+    event("rollback: cache opened");
+    (Cache, Cleanup::new(|| async { event("rollback: cache closed") }))
+}
+
+pub struct Broken;
+
+const BROKEN_LINE: u32 = line!() + 2;
+#[bia::provider]
+async fn new_broken(_cache: &Cache) -> Result<Broken, std::io::Error> {
+    Err(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "broker refused the connection"))
+}
+
+#[tokio::test]
+async fn a_failed_provider_rolls_back_what_was_built_and_names_itself() {
+    let err = Injector::new().build::<Broken>().await.unwrap_err();
+    assert_eq!(
+        err.message(),
+        format!("provider `new_broken` ({}:{BROKEN_LINE}) failed: broker refused the connection", file!())
+    );
+    assert_eq!(err.reason(), "PROVIDER_FAILED");
+    assert!(err.cause().is_some());
+    assert_eq!(
+        events_of("rollback:"),
+        ["rollback: pool opened", "rollback: cache opened", "rollback: cache closed", "rollback: pool closed"]
+    );
+}
+
+pub struct Unavailable;
+
+#[bia::provider]
+async fn new_unavailable() -> bia::Result<Unavailable> {
+    Err(bia::Error::service_unavailable("DATABASE", "cannot open the database"))
+}
+
+#[tokio::test]
+async fn a_bia_error_keeps_its_code_and_reason() {
+    let err = Injector::new().build::<Unavailable>().await.unwrap_err();
+    assert_eq!((err.code(), err.reason()), (503, "DATABASE"));
+    assert!(err.message().starts_with("provider `new_unavailable` ("), "{}", err.message());
+    assert!(err.message().ends_with(" failed: cannot open the database"), "{}", err.message());
+}
+
+pub struct Lock;
+
+#[bia::provider]
+fn new_lock() -> (Lock, Cleanup) {
+    (Lock, Cleanup::sync(|| event("panic: lock released")))
+}
+
+pub struct Panicky;
+
+#[bia::provider]
+fn new_panicky(_lock: &Lock) -> Panicky {
+    panic!("the config is inconsistent")
+}
+
+#[tokio::test]
+async fn a_panicking_provider_is_an_error_and_rolls_back() {
+    let err = Injector::new().build::<Panicky>().await.unwrap_err();
+    assert_eq!(err.reason(), "PROVIDER_PANICKED");
+    assert!(err.message().contains("provider `new_panicky` ("), "{}", err.message());
+    assert!(err.message().ends_with("panicked: the config is inconsistent"), "{}", err.message());
+    assert_eq!(events_of("panic:"), ["panic: lock released"]);
+}
+
+// ---- concurrency ----
+
+pub struct Gate(tokio::sync::Barrier);
+
+#[bia::provider]
+fn new_gate() -> Gate {
+    Gate(tokio::sync::Barrier::new(2))
+}
+
+pub struct Left;
+pub struct Right;
+
+// Each waits for the other at the barrier: built one after the other, they
+// would wait forever; built together, both pass.
+#[bia::provider]
+async fn new_left(gate: Arc<Gate>) -> Left {
+    gate.0.wait().await;
+    Left
+}
+
+#[bia::provider]
+async fn new_right(gate: Arc<Gate>) -> Right {
+    gate.0.wait().await;
+    Right
+}
+
+pub struct Pair;
+
+#[bia::provider]
+fn new_pair(_l: &Left, _r: &Right) -> Pair {
+    Pair
+}
+
+#[tokio::test]
+async fn independent_async_providers_run_together() {
+    let built = tokio::time::timeout(Duration::from_secs(10), Injector::new().build::<Pair>()).await;
+    assert!(built.expect("the two providers were not run concurrently").is_ok());
+}

@@ -310,7 +310,6 @@ impl std::fmt::Debug for Cleanups {
 }
 
 /// A built root and the cleanups of everything built for it.
-#[derive(Debug)]
 pub struct Wired<T> {
     value: T,
     cleanups: Cleanups,
@@ -326,6 +325,16 @@ impl<T> Wired<T> {
     pub async fn cleanup(self) -> T {
         self.cleanups.run().await;
         self.value
+    }
+}
+
+/// Shows the type and the cleanups (whether or not `T` is `Debug`).
+impl<T> std::fmt::Debug for Wired<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wired")
+            .field("value", &std::any::type_name::<T>())
+            .field("cleanups", &self.cleanups)
+            .finish()
     }
 }
 
