@@ -358,3 +358,54 @@ async fn independent_async_providers_run_together() {
     let built = tokio::time::timeout(Duration::from_secs(10), Injector::new().build::<Pair>()).await;
     assert!(built.expect("the two providers were not run concurrently").is_ok());
 }
+
+// ---- an App wired by providers ----
+
+pub struct Listen(std::net::SocketAddr);
+bia::wire::input!(Listen);
+
+pub struct Tracker;
+
+#[bia::provider]
+fn new_tracker() -> (Tracker, Cleanup) {
+    (Tracker, Cleanup::sync(|| event("app: tracker closed")))
+}
+
+#[bia::provider]
+fn new_http(listen: &Listen, _tracker: &Tracker) -> bia::transport::http::HttpServer {
+    let routes = axum::Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+    bia::transport::http::HttpServer::new(listen.0).routes(routes)
+}
+
+#[bia::provider]
+fn new_app(http: bia::transport::http::HttpServer) -> bia::App {
+    bia::App::new("wired").signals(false).http(http)
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn an_autowired_app_serves_and_runs_the_cleanups_when_it_stops() {
+    let app = bia::App::autowire().supply(Listen(([127, 0, 0, 1], 0).into())).build().await.unwrap();
+    let running = app.start().await.unwrap();
+    let reply = get(running.http_addrs()[0], "/ping").await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.ends_with("pong"), "{reply}");
+    assert!(events_of("app:").is_empty(), "cleaned up while serving");
+    running.stop().await.unwrap();
+    assert_eq!(events_of("app:"), ["app: tracker closed"]);
+
+    // An App that cannot start (its port is taken) after everything was
+    // built still runs the cleanups.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = bia::App::autowire().supply(Listen(taken.local_addr().unwrap())).run().await.unwrap_err();
+    assert_eq!(err.reason(), "BIND_FAILED");
+    assert_eq!(events_of("app:"), ["app: tracker closed", "app: tracker closed"]);
+}
