@@ -3,15 +3,14 @@
 //! so a user crate depends on `bia` alone.
 
 pub use ::axum;
-pub use ::inventory;
 pub use ::bytes;
 pub use ::http;
+pub use ::inventory;
 pub use ::prost;
 pub use ::serde;
 pub use ::tonic;
 
 pub use crate::codec;
-pub use crate::wire::scope as wire;
 pub use crate::codec::message::field_path_kind;
 pub use crate::codec::validate;
 pub use crate::codec::{
@@ -26,6 +25,7 @@ pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
 pub use crate::transport::http::{
     self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
 };
+pub use crate::wire::scope as wire;
 
 /// Adds a service-level middleware to both transports' configs (generated
 /// `FooServer::middleware` calls this).

@@ -104,3 +104,16 @@ async fn hooks_run_in_order_and_a_failing_before_start_stops_the_start() {
     // Two apps get distinct random ids.
     assert_ne!(bia::App::new("a").info().id, bia::App::new("a").info().id);
 }
+
+#[tokio::test]
+async fn helloworld_wired_by_its_providers_serves_both_transports() {
+    let app = helloworld::app(any(), any()).await.unwrap();
+    let running = app.signals(false).start().await.unwrap();
+    let base = format!("http://{}", running.http_addrs()[0]);
+    let reply = bia_tests::raw::http("GET", &format!("{base}/helloworld/kratos"), "").await;
+    assert_eq!(reply.text(), r#"{"message":"Hello kratos"}"#);
+    let grpc = helloworld::GreeterGrpcClient::connect(&format!("http://{}", running.grpc_addrs()[0])).await.unwrap();
+    let reply = grpc.say_hello(helloworld::HelloRequest { name: "bia".into() }).await.unwrap();
+    assert_eq!(reply.message, "Hello bia");
+    running.stop().await.unwrap();
+}

@@ -45,10 +45,43 @@ impl Greeter for GreeterService {
     }
 }
 
-/// The app serving [`GreeterService`] on `http` and `grpc`.
-pub fn app(http: std::net::SocketAddr, grpc: std::net::SocketAddr) -> App {
-    let greeter = GreeterServer::new(GreeterService);
-    App::new("helloworld")
-        .http(HttpServer::new(http).service(greeter.clone()))
-        .grpc(GrpcServer::new(grpc).service(greeter))
+/// Where the app listens: supplied at startup (`main` passes :8000 and
+/// :9000, tests pass free ports).
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    /// The HTTP address.
+    pub http: std::net::SocketAddr,
+    /// The gRPC address.
+    pub grpc: std::net::SocketAddr,
+}
+bia::wire::input!(Listen);
+
+/// Provides the greeter, served on both transports.
+#[bia::provider]
+pub fn new_greeter() -> GreeterServer<GreeterService> {
+    GreeterServer::new(GreeterService)
+}
+
+/// Provides the HTTP server.
+#[bia::provider]
+pub fn new_http_server(listen: &Listen, greeter: &GreeterServer<GreeterService>) -> HttpServer {
+    HttpServer::new(listen.http).service(greeter.clone())
+}
+
+/// Provides the gRPC server.
+#[bia::provider]
+pub fn new_grpc_server(listen: &Listen, greeter: &GreeterServer<GreeterService>) -> GrpcServer {
+    GrpcServer::new(listen.grpc).service(greeter.clone())
+}
+
+/// Provides the app: both servers.
+#[bia::provider]
+pub fn new_app(http: HttpServer, grpc: GrpcServer) -> App {
+    App::new("helloworld").http(http).grpc(grpc)
+}
+
+/// The app serving [`GreeterService`] on `http` and `grpc`, wired by the
+/// providers above.
+pub async fn app(http: std::net::SocketAddr, grpc: std::net::SocketAddr) -> bia::Result<App> {
+    App::autowire().supply(Listen { http, grpc }).build().await
 }

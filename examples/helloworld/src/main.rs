@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(format!("unknown command `{other}`; run without arguments to serve, or `proto [DIR]`").into())
         }
         None => {
-            helloworld::app(([0, 0, 0, 0], 8000).into(), ([0, 0, 0, 0], 9000).into()).run().await?;
+            helloworld::app(([0, 0, 0, 0], 8000).into(), ([0, 0, 0, 0], 9000).into()).await?.run().await?;
             Ok(())
         }
     }

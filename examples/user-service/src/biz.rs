@@ -32,6 +32,12 @@ pub struct UserUseCase {
     repo: Arc<dyn UserRepo>,
 }
 
+/// Provides the use cases over whichever `UserRepo` is bound (`data`'s).
+#[bia::provider]
+pub fn new_user_use_case(repo: Arc<dyn UserRepo>) -> UserUseCase {
+    UserUseCase::new(repo)
+}
+
 impl UserUseCase {
     /// Use cases over `repo`.
     pub fn new(repo: Arc<dyn UserRepo>) -> Self {

@@ -23,6 +23,9 @@ pub struct Bootstrap {
     pub trace: Trace,
 }
 
+// Read in `main` and supplied at startup: providers take it as `&Bootstrap`.
+bia::wire::input!(Bootstrap);
+
 /// `auth`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Auth {

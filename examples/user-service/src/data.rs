@@ -6,8 +6,11 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::Row as _;
 
+use bia::wire::Cleanup;
+
 use crate::api::UserError;
 use crate::biz::{User, UserRepo};
+use crate::conf::Bootstrap;
 
 /// The `data.database` section of the config.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -57,6 +60,15 @@ impl SqlUserRepo {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Provides the `UserRepo` on `data.database`: connects and migrates at
+/// startup, closes the pool at stop.
+#[bia::provider(bind = dyn UserRepo)]
+pub async fn new_user_repo(conf: &Bootstrap) -> bia::Result<(SqlUserRepo, Cleanup)> {
+    let repo = SqlUserRepo::connect(&conf.data.database).await?;
+    let closing = repo.clone();
+    Ok((repo, Cleanup::new(move || async move { closing.close().await })))
 }
 
 /// The source without its password, for messages.

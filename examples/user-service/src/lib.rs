@@ -3,7 +3,7 @@
 //! Layers as the tutorial has them: [`api`] (the contract), [`service`]
 //! (implements it), [`biz`] (domain and use cases), [`data`] (the repository
 //! on SQLite or Postgres), [`server`] (HTTP and gRPC), and `main` (config,
-//! logging, wiring, run).
+//! logging, run); the layers are wired by their `#[bia::provider]`s.
 
 pub mod api;
 pub mod biz;
@@ -12,35 +12,47 @@ pub mod data;
 pub mod server;
 pub mod service;
 
-use std::sync::Arc;
+use bia::transport::grpc::GrpcServer;
+use bia::transport::http::HttpServer;
+use bia::wire::Cleanup;
 
-/// Builds the app from a config: repo -> use case -> service -> servers,
-/// with the middleware of [`server::middleware`] on both transports.
-pub async fn app(conf: &conf::Bootstrap) -> bia::Result<bia::App> {
+/// Builds the app from a config: every layer is a `#[bia::provider]`
+/// (`data::new_user_repo` -> `biz::new_user_use_case` ->
+/// `service::new_user_service` -> `server::new_http_server`,
+/// `server::new_grpc_server` -> [`new_app`]), wired by `bia::wire` with the
+/// config supplied. The providers' cleanups (closing the database, flushing
+/// spans) run when the app stops.
+pub async fn app(conf: conf::Bootstrap) -> bia::Result<bia::App> {
+    bia::App::autowire().supply(conf).build().await
+}
+
+/// Provides the App: both servers, named and versioned.
+#[bia::provider]
+pub fn new_app(http: HttpServer, grpc: GrpcServer) -> bia::App {
+    bia::App::new("user-service").version(env!("CARGO_PKG_VERSION")).http(http).grpc(grpc)
+}
+
+/// Provides the tracer set-up (see [`Tracer`]); its cleanup flushes spans.
+#[bia::provider]
+pub fn new_tracer(conf: &conf::Bootstrap) -> bia::Result<(Tracer, Cleanup)> {
     let tracer = tracer(&conf.trace)?;
-    let metrics = bia::middleware::metrics::Metrics::new();
-    let chain = server::middleware(conf, &metrics)?;
-    let repo = data::SqlUserRepo::connect(&conf.data.database).await?;
-    let closing = repo.clone();
-    let uc = biz::UserUseCase::new(Arc::new(repo));
-    let svc = api::UserApiServer::new(service::UserService::new(uc));
-    Ok(bia::App::new("user-service")
-        .version(env!("CARGO_PKG_VERSION"))
-        .http(server::http(&conf.server, svc.clone(), &metrics).chain(&chain))
-        .grpc(server::grpc(&conf.server, svc).chain(&chain))
-        .after_stop(move || async move {
-            closing.close().await;
+    Ok((
+        Tracer(()),
+        Cleanup::sync(move || {
             if let Some(t) = tracer {
                 t.flush();
             }
-            Ok(())
-        }))
+        }),
+    ))
 }
 
-/// A handle that flushes exported spans at stop.
-pub struct Tracer(#[cfg(feature = "otlp")] bia::middleware::trace::opentelemetry_sdk::trace::SdkTracerProvider);
+/// The tracer is set up: the middleware's `Tracing` depends on it.
+pub struct Tracer(());
 
-impl Tracer {
+/// A handle that flushes exported spans at stop.
+struct Exporter(#[cfg(feature = "otlp")] bia::middleware::trace::opentelemetry_sdk::trace::SdkTracerProvider);
+
+impl Exporter {
     fn flush(self) {
         #[cfg(feature = "otlp")]
         if let Err(e) = self.0.shutdown() {
@@ -52,7 +64,7 @@ impl Tracer {
 /// Sets up tracing: spans exported over OTLP when `trace.otlp_endpoint` is
 /// set; otherwise made (trace and span ids on every call's log lines, W3C
 /// `traceparent` continued) but not exported.
-fn tracer(conf: &conf::Trace) -> bia::Result<Option<Tracer>> {
+fn tracer(conf: &conf::Trace) -> bia::Result<Option<Exporter>> {
     use bia::middleware::trace::{opentelemetry, opentelemetry_sdk};
     if conf.otlp_endpoint.is_empty() {
         opentelemetry::global::set_tracer_provider(opentelemetry_sdk::trace::SdkTracerProvider::builder().build());
@@ -62,7 +74,7 @@ fn tracer(conf: &conf::Trace) -> bia::Result<Option<Tracer>> {
     {
         let provider = bia::middleware::trace::otlp_provider(&conf.otlp_endpoint, "user-service")?;
         opentelemetry::global::set_tracer_provider(provider.clone());
-        Ok(Some(Tracer(provider)))
+        Ok(Some(Exporter(provider)))
     }
     #[cfg(not(feature = "otlp"))]
     Err(bia::Error::internal_server(

@@ -78,8 +78,9 @@ fn token(path: Option<&str>, sub: &str, ttl: std::time::Duration) -> bia::Result
 async fn run(path: Option<&str>) -> bia::Result<()> {
     let loader = conf::loader(path);
     let bootstrap: conf::Bootstrap = loader.load()?;
-    let app = user_service::app(&bootstrap).await?;
-    bia::log::init(&bootstrap.log, app.info())?;
+    let log = bootstrap.log.clone();
+    let app = user_service::app(bootstrap).await?;
+    bia::log::init(&log, app.info())?;
     // A watched config reloads on change; bad edits are logged and ignored.
     let _watch = match path {
         Some(_) => Some(

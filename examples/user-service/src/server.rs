@@ -1,5 +1,5 @@
-//! `server`: the HTTP and gRPC servers of the service and their middleware,
-//! from the config.
+//! `server`: the providers of the HTTP and gRPC servers of the service and
+//! of their middleware, from the config.
 
 use bia::middleware::jwt;
 use bia::middleware::logging::{Logging, MaskFields};
@@ -12,26 +12,45 @@ use bia::transport::grpc::GrpcServer;
 use bia::transport::http::HttpServer;
 
 use crate::api::{UserApiOperation, UserApiServer};
-use crate::conf;
+use crate::conf::{self, Bootstrap};
 use crate::service::UserService;
 
-/// The HTTP server: the `User` API on `server.http.addr`, and `/metrics`.
-pub fn http(conf: &conf::Server, svc: UserApiServer<UserService>, metrics: &Metrics) -> HttpServer {
-    HttpServer::new(conf.http.addr).timeout(conf.http.timeout).service(svc).routes(metrics.router())
+/// Provides the Prometheus registry the metrics middleware records into and
+/// `/metrics` shows.
+#[bia::provider]
+pub fn new_metrics() -> Metrics {
+    Metrics::new()
 }
 
-/// The gRPC server: the `User` API, health and reflection on `server.grpc.addr`.
-pub fn grpc(conf: &conf::Server, svc: UserApiServer<UserService>) -> GrpcServer {
-    GrpcServer::new(conf.grpc.addr).timeout(conf.grpc.timeout).service(svc)
+/// Provides the HTTP server: the `User` API on `server.http.addr`, and
+/// `/metrics`, behind the middleware chain.
+#[bia::provider]
+pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, chain: &Chain) -> HttpServer {
+    HttpServer::new(conf.server.http.addr)
+        .timeout(conf.server.http.timeout)
+        .service(UserApiServer::new(svc.clone()))
+        .routes(metrics.router())
+        .chain(chain)
+}
+
+/// Provides the gRPC server: the `User` API, health and reflection on
+/// `server.grpc.addr`, behind the middleware chain.
+#[bia::provider]
+pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> GrpcServer {
+    GrpcServer::new(conf.server.grpc.addr)
+        .timeout(conf.server.grpc.timeout)
+        .service(UserApiServer::new(svc.clone()))
+        .chain(chain)
 }
 
 /// The operations that change data: JWT guards them when `auth.jwt.enabled`.
 pub const WRITE_OPERATIONS: &[&str] = &[UserApiOperation::CREATE_USER];
 
-/// The middleware of both servers, outermost first: recovery, tracing,
-/// request ids, logging (emails masked), metrics, JWT on writes (by
-/// config), validation.
-pub fn middleware(conf: &conf::Bootstrap, metrics: &Metrics) -> bia::Result<Chain> {
+/// Provides the middleware of both servers, outermost first: recovery,
+/// tracing (after the tracer is set up), request ids, logging (emails
+/// masked), metrics, JWT on writes (by config), validation.
+#[bia::provider]
+pub fn new_middleware(conf: &Bootstrap, metrics: &Metrics, _tracer: &crate::Tracer) -> bia::Result<Chain> {
     let mut chain = Chain::new()
         .with(Recovery::new())
         .with(Tracing::server())

@@ -19,6 +19,12 @@ impl UserService {
     }
 }
 
+/// Provides the service over the use cases.
+#[bia::provider]
+pub fn new_user_service(uc: &UserUseCase) -> UserService {
+    UserService::new(uc.clone())
+}
+
 fn info(u: User) -> UserInfo {
     UserInfo { id: u.id.to_string(), name: u.name, email: u.email }
 }

@@ -55,7 +55,11 @@ pub fn expand(f: &syn::ItemFn, m: &Provider) -> TokenStream {
     };
     let built = match (&m.bind, m.arc) {
         (Some(bind), arc) => {
-            let value = if arc { quote!(__bia_value) } else { quote!(::std::sync::Arc::new(__bia_value)) };
+            let value = if arc {
+                quote_spanned!(bind.span()=> __bia_value)
+            } else {
+                quote_spanned!(bind.span()=> ::std::sync::Arc::new(__bia_value))
+            };
             quote_spanned! {bind.span()=>
                 let __bia_value: ::std::sync::Arc<#bind> = #value;
                 #w::Built::shared::<#bind>(__bia_value, __bia_cleanup)
@@ -83,6 +87,9 @@ pub fn expand(f: &syn::ItemFn, m: &Provider) -> TokenStream {
     let fn_span = name.span();
     let file = quote_spanned!(fn_span=> ::core::file!());
     let line = quote_spanned!(fn_span=> ::core::line!());
+    // Spanned at the function's name, so the notes of a missing or
+    // duplicate provider list the providers by name.
+    let provided = quote_spanned!(fn_span=> impl #krate::wire::ProvidedBy<#marker> for #output {});
     let pinned = quote_spanned!(f.sig.fn_token.span=> ::std::boxed::Box::pin);
 
     quote! {
@@ -93,7 +100,7 @@ pub fn expand(f: &syn::ItemFn, m: &Provider) -> TokenStream {
             #[allow(non_camel_case_types, dead_code)]
             pub struct #marker {}
 
-            impl #krate::wire::ProvidedBy<#marker> for #output {}
+            #provided
 
             #[allow(dead_code, clippy::all)]
             fn __bia_checks() {

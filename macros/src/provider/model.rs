@@ -8,7 +8,8 @@ use crate::error_store::Errors;
 /// Where the attribute goes (the error on any other item).
 pub const WHERE: &str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
 
-const RETURNS: &str = "a provider returns what it provides: `X`, `Arc<X>`, `Result<X, E>`, `(X, Cleanup)` or `Result<(X, Cleanup), E>`";
+const RETURNS: &str =
+    "a provider returns what it provides: `X`, `Arc<X>`, `Result<X, E>`, `(X, Cleanup)` or `Result<(X, Cleanup), E>`";
 
 /// The attribute's arguments.
 pub struct Attr {
@@ -128,14 +129,18 @@ fn is_dyn(ty: &syn::Type) -> bool {
 /// A type that can be provided; the error says why not.
 fn providable(ty: &syn::Type, what: &str, errors: &mut Errors) -> bool {
     let why = match ty {
-        syn::Type::ImplTrait(_) => "`impl Trait` has no name the injector can look up; use the concrete type, or `Arc<dyn Trait>` with `bind`",
+        syn::Type::ImplTrait(_) => {
+            "`impl Trait` has no name the injector can look up; use the concrete type, or `Arc<dyn Trait>` with `bind`"
+        }
         syn::Type::Infer(_) => "`_` is not a type the injector can look up; write the type",
         syn::Type::Never(_) => "`!` cannot be provided",
         syn::Type::Ptr(_) => "raw pointers cannot be provided; wrap the value in a type",
         syn::Type::Tuple(t) if t.elems.is_empty() => "`()` is nothing to provide",
         syn::Type::Tuple(_) => "a provider provides one type: return a struct (or `(X, Cleanup)`)",
         syn::Type::Reference(_) => "a reference cannot be provided (values are shared as `Arc`); return the value",
-        syn::Type::TraitObject(_) => "a bare trait object cannot be provided; return `Arc<dyn Trait>`, or the type with `bind = dyn Trait`",
+        syn::Type::TraitObject(_) => {
+            "a bare trait object cannot be provided; return `Arc<dyn Trait>`, or the type with `bind = dyn Trait`"
+        }
         _ => return true,
     };
     errors.error(ty, format!("{what}: {why}"));

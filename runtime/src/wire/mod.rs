@@ -331,10 +331,7 @@ impl<T> Wired<T> {
 /// Shows the type and the cleanups (whether or not `T` is `Debug`).
 impl<T> std::fmt::Debug for Wired<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Wired")
-            .field("value", &std::any::type_name::<T>())
-            .field("cleanups", &self.cleanups)
-            .finish()
+        f.debug_struct("Wired").field("value", &std::any::type_name::<T>()).field("cleanups", &self.cleanups).finish()
     }
 }
 
@@ -418,10 +415,7 @@ impl Injector {
     fn plan(&self, root: Key) -> Result<plan::Plan, Error> {
         let supplied: HashSet<TypeId> = self.supplied.keys().copied().collect();
         plan::plan(&self.registry, &supplied, root).map_err(|problems| {
-            Error::internal_server(
-                "WIRING",
-                format!("cannot wire `{}`:\n{}", (root.name)(), problems.join("\n")),
-            )
+            Error::internal_server("WIRING", format!("cannot wire `{}`:\n{}", (root.name)(), problems.join("\n")))
         })
     }
 

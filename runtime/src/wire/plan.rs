@@ -40,11 +40,7 @@ struct Walk<'a> {
 }
 
 fn needed_by(chain: &[&'static Provider]) -> String {
-    chain
-        .iter()
-        .rev()
-        .map(|p| format!("\n    needed by `{}` in {}", (p.output.name)(), p.describe()))
-        .collect()
+    chain.iter().rev().map(|p| format!("\n    needed by `{}` in {}", (p.output.name)(), p.describe())).collect()
 }
 
 impl Walk<'_> {
@@ -60,11 +56,14 @@ impl Walk<'_> {
             Some(Mark::Failed) => return None,
             Some(Mark::Visiting) => {
                 let start = self.stack.iter().position(|p| (p.output.id)() == id).unwrap_or(0);
-                let path: Vec<String> = self.stack[start..]
-                    .iter()
-                    .map(|p| format!("`{}` ({})", (p.output.name)(), p.describe()))
-                    .collect();
-                self.problems.push(format!("cycle for `{}`: {} -> `{}`", (key.name)(), path.join(" -> "), (key.name)()));
+                let path: Vec<String> =
+                    self.stack[start..].iter().map(|p| format!("`{}` ({})", (p.output.name)(), p.describe())).collect();
+                self.problems.push(format!(
+                    "cycle for `{}`: {} -> `{}`",
+                    (key.name)(),
+                    path.join(" -> "),
+                    (key.name)()
+                ));
                 return None;
             }
             None => {}
@@ -84,8 +83,7 @@ impl Walk<'_> {
             [one] => *one,
             [first, rest @ ..] => {
                 if self.reported.insert(id) {
-                    let current: String =
-                        rest.iter().map(|p| format!("\n    current: {}", p.describe())).collect();
+                    let current: String = rest.iter().map(|p| format!("\n    current: {}", p.describe())).collect();
                     self.problems.push(format!(
                         "multiple bindings for `{}`{current}\n    previous: {}{}",
                         (key.name)(),
@@ -140,11 +138,7 @@ impl Walk<'_> {
 
 /// Checks that `root` can be built from `registry` plus the `supplied`
 /// types, and plans the build. The error lists every problem found.
-pub(crate) fn plan(
-    registry: &[&'static Provider],
-    supplied: &HashSet<TypeId>,
-    root: Key,
-) -> Result<Plan, Vec<String>> {
+pub(crate) fn plan(registry: &[&'static Provider], supplied: &HashSet<TypeId>, root: Key) -> Result<Plan, Vec<String>> {
     let mut index: HashMap<TypeId, Vec<&'static Provider>> = HashMap::new();
     for p in registry {
         index.entry((p.output.id)()).or_default().push(p);

@@ -1,0 +1,4 @@
+#[bia::provider]
+pub struct Db;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[bia::provider]
+fn init_logging() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+pub struct SqlRepo;
+
+#[bia::provider(bind = SqlRepo)]
+fn new_repo() -> SqlRepo {
+    SqlRepo
+}
+
+fn main() {}
