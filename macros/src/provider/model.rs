@@ -225,13 +225,14 @@ pub fn check(f: &syn::ItemFn, attr: Attr, errors: &mut Errors) -> Option<Provide
         Some(inner) => (true, inner),
         None => (false, value),
     };
-    if !(arc && is_dyn(value)) && !providable(value, &format!("unsupported return type ({RETURNS})"), errors) {
+    let shared_dyn = arc && is_dyn(value);
+    if !(shared_dyn || providable(value, &format!("unsupported return type ({RETURNS})"), errors)) {
         return None;
     }
     if attr.bind.is_none() && is_dyn(value) && !arc {
         errors.error(value, "a bare trait object cannot be provided; return `Arc<dyn Trait>`");
     }
-    if let (Some(bind), true) = (&attr.bind, arc && is_dyn(value)) {
+    if let (Some(bind), true) = (&attr.bind, shared_dyn) {
         errors.error(bind, "this provider already returns a trait object; drop `bind`, or return the concrete type");
     }
     if errors.len() > before {

@@ -207,6 +207,12 @@ pub fn provider_error<E: Into<Box<dyn std::error::Error + Send + Sync>>>(e: E) -
 /// error, at the parameter.
 pub struct Need<T: ?Sized>(PhantomData<T>);
 
+impl<T: ?Sized> Default for Need<T> {
+    fn default() -> Self {
+        Need::new()
+    }
+}
+
 impl<T: ?Sized> Need<T> {
     /// The check of `T`.
     pub const fn new() -> Self {
