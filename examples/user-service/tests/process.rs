@@ -314,6 +314,18 @@ async fn an_address_in_use_fails_the_start_naming_it() {
     assert!(err.contains(&addr), "{err}");
 }
 
+#[tokio::test]
+async fn a_database_that_cannot_open_fails_the_start_naming_the_provider() {
+    let dir = temp_dir("nodb");
+    let source = format!("sqlite://{}?mode=rwc", dir.join("no-such-dir").join("users.db").display());
+    let out = Service::spawn(&dir, &[("BIA_DATA__DATABASE__SOURCE", source)], &[]).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The provider that failed, where it is, and why.
+    assert!(err.starts_with("user-service: provider `new_user_repo` (examples/user-service/src/data.rs:"), "{err}");
+    assert!(err.contains(") failed: cannot open the database `sqlite://"), "{err}");
+}
+
 /// A throwaway PostgreSQL server on a free loopback port (Debian's
 /// `postgresql` package; run as the `postgres` user when we are root).
 struct Postgres {
