@@ -184,3 +184,17 @@ fn failed_service_still_emits_the_trait() {
     assert!(!out.contains("# [rpc"), "{out}");
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
 }
+
+#[test]
+fn provider() {
+    let out = crate::provider::provider(
+        quote!(bind = dyn UserRepo),
+        quote! {
+            /// Provides the repository.
+            pub async fn new_user_repo(conf: &Bootstrap, pool: Arc<Pool>, metrics: Metrics) -> bia::Result<(SqlUserRepo, Cleanup)> {
+                SqlUserRepo::connect(conf, pool, metrics).await
+            }
+        },
+    );
+    snapshot("provider", out);
+}

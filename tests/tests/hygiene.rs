@@ -359,3 +359,31 @@ mod checks {
         ::std::assert!(text.contains("reserved 12;"), "{}", text);
     }
 }
+
+/// Providers of every shape, in the same hygiene.
+pub struct HyDb(::std::string::String);
+pub trait HyRepo: ::std::marker::Send + ::std::marker::Sync {
+    fn name(&self) -> ::std::string::String;
+}
+impl HyRepo for HyDb {
+    fn name(&self) -> ::std::string::String {
+        ::std::clone::Clone::clone(&self.0)
+    }
+}
+pub struct HyUseCase(::std::sync::Arc<dyn HyRepo>);
+
+#[::renamed_bia::provider(crate = "::renamed_bia", bind = dyn HyRepo)]
+async fn new_hy_db() -> ::std::result::Result<(HyDb, ::renamed_bia::wire::Cleanup), ::std::io::Error> {
+    ::std::result::Result::Ok((HyDb(::std::convert::From::from("hy")), ::renamed_bia::wire::Cleanup::sync(|| {})))
+}
+
+#[::renamed_bia::provider(crate = "::renamed_bia")]
+fn new_hy_use_case(repo: ::std::sync::Arc<dyn HyRepo>) -> HyUseCase {
+    HyUseCase(repo)
+}
+
+#[::tokio::test]
+async fn providers_expand_without_the_prelude_or_a_bia_path() {
+    let wired = ::renamed_bia::wire::Injector::new().build::<HyUseCase>().await.unwrap();
+    ::std::assert_eq!(wired.0.name(), "hy");
+}
