@@ -164,6 +164,11 @@ macro_rules! __wire_input {
             #[allow(non_camel_case_types)]
             pub struct runtime_input {}
             impl $crate::wire::ProvidedBy<runtime_input> for $ty {}
+            // Declared once, and not also made by a provider.
+            #[allow(dead_code)]
+            fn __bia_checks() {
+                $crate::__private::wire::one_provider_per_type::<$ty, _>();
+            }
             $crate::__private::inventory::submit! {
                 $crate::__private::wire::Provider {
                     name: ::core::stringify!($ty),
