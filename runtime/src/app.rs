@@ -83,6 +83,7 @@ pub struct App {
     chain: crate::middleware::Chain,
     /// The cleanups of the providers that built it ([`App::autowire`]).
     cleanups: Option<crate::wire::Cleanups>,
+    registrar: Option<std::sync::Arc<dyn crate::registry::Registrar>>,
 }
 
 impl std::fmt::Debug for App {
@@ -147,7 +148,38 @@ impl App {
             hooks: Hooks::default(),
             chain: crate::middleware::Chain::new(),
             cleanups: None,
+            registrar: None,
         }
+    }
+
+    /// Registers the App with `registrar` once every server is serving, and
+    /// deregisters it before draining at stop. The endpoints registered are
+    /// those set with [`App::endpoint`], else the bound addresses, with a
+    /// wildcard address (`0.0.0.0`) replaced by the address of the
+    /// interface that routes outwards; the start log names them.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use bia::registry::{Discovery, StaticRegistry};
+    /// use bia::transport::http::HttpServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> bia::Result<()> {
+    /// let registry = Arc::new(StaticRegistry::new());
+    /// let running = bia::App::new("demo")
+    ///     .http(HttpServer::new(([127, 0, 0, 1], 0).into()))
+    ///     .registrar(registry.clone())
+    ///     .signals(false)
+    ///     .start()
+    ///     .await?;
+    /// let found = registry.get_service("demo").await?;
+    /// assert_eq!(found[0].endpoints, [format!("http://{}", running.http_addrs()[0])]);
+    /// running.stop().await?;
+    /// assert!(registry.get_service("demo").await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn registrar(mut self, registrar: std::sync::Arc<dyn crate::registry::Registrar>) -> Self {
+        self.registrar = Some(registrar);
+        self
     }
 
     /// Builds the App from the registered `#[bia::provider]`s: write a
@@ -358,6 +390,12 @@ impl App {
         if info.endpoints.is_empty() {
             info.endpoints.extend(http_addrs.iter().map(|a| format!("http://{}", announce(*a))));
             info.endpoints.extend(grpc_addrs.iter().map(|a| format!("grpc://{}", announce(*a))));
+            if http_addrs.iter().chain(&grpc_addrs).any(|a| a.ip().is_unspecified()) {
+                tracing::info!(
+                    "announcing {} for the wildcard addresses (the interface that routes outwards); set App::endpoint to choose another",
+                    info.endpoints.join(", ")
+                );
+            }
         }
         for a in &http_addrs {
             tracing::info!("HTTP server listening on {a}");
@@ -365,7 +403,7 @@ impl App {
         for a in &grpc_addrs {
             tracing::info!("gRPC server listening on {a}");
         }
-        let running = Running {
+        let mut running = Running {
             info,
             http_addrs,
             grpc_addrs,
@@ -379,10 +417,20 @@ impl App {
             after_stop: std::mem::take(&mut self.hooks.after_stop),
             ready,
             cleanups: None,
+            registered: None,
         };
         if let Err(e) = run_hooks(std::mem::take(&mut self.hooks.after_start), "after-start").await {
             let _ = running.stop().await;
             return Err(e);
+        }
+        if let Some(registrar) = self.registrar.take() {
+            let instance = crate::registry::ServiceInstance::from(&running.info);
+            if let Err(e) = registrar.register(&instance).await {
+                let _ = running.stop().await;
+                return Err(e);
+            }
+            tracing::info!(id = %instance.id, "registered {} at {}", instance.name, instance.endpoints.join(", "));
+            running.registered = Some((registrar, instance));
         }
         Ok(running)
     }
@@ -412,14 +460,29 @@ impl App {
 
 /// A bound address as others can reach it: a wildcard (0.0.0.0, ::) becomes
 /// loopback here; registries replace it with a routable address.
+/// The address to announce for a bound one: a wildcard address becomes the
+/// address of the interface that routes outwards (loopback when there is
+/// none).
 fn announce(addr: SocketAddr) -> SocketAddr {
-    if addr.ip().is_unspecified() {
-        let ip =
-            if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() };
-        SocketAddr::new(ip, addr.port())
-    } else {
-        addr
+    if !addr.ip().is_unspecified() {
+        return addr;
     }
+    let ip = routable_ip(addr.is_ipv6()).unwrap_or(if addr.is_ipv4() {
+        std::net::Ipv4Addr::LOCALHOST.into()
+    } else {
+        std::net::Ipv6Addr::LOCALHOST.into()
+    });
+    SocketAddr::new(ip, addr.port())
+}
+
+/// The local address the OS would send from towards a documentation address
+/// (TEST-NET): `connect` on a UDP socket picks the route and sends nothing.
+fn routable_ip(v6: bool) -> Option<std::net::IpAddr> {
+    let (local, remote) = if v6 { ("[::]:0", "[2001:db8::1]:9") } else { ("0.0.0.0:0", "192.0.2.1:9") };
+    let socket = std::net::UdpSocket::bind(local).ok()?;
+    socket.connect(remote).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
 
 fn flatten(res: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
@@ -462,6 +525,8 @@ pub struct Running {
     drain_delay: Duration,
     health: Vec<(tonic_health::server::HealthReporter, Vec<&'static str>)>,
     cleanups: Option<crate::wire::Cleanups>,
+    /// Deregistered first thing at stop.
+    registered: Option<(std::sync::Arc<dyn crate::registry::Registrar>, crate::registry::ServiceInstance)>,
 }
 
 impl std::fmt::Debug for Running {
@@ -494,6 +559,15 @@ impl Running {
     /// timeout, then aborts), and returns the first server error if any.
     pub async fn stop(mut self) -> Result<(), Error> {
         self.ready.store(false, std::sync::atomic::Ordering::Release);
+        // Out of the registry first, so clients stop picking this instance
+        // while it still serves what they already sent.
+        let deregistered = match self.registered.take() {
+            Some((registrar, instance)) => registrar.deregister(&instance).await.map_err(|e| {
+                tracing::warn!("deregistering failed: {}", e.message());
+                e
+            }),
+            None => Ok(()),
+        };
         let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;
         for (reporter, names) in &self.health {
             for name in names.iter().chain(std::iter::once(&"")) {
@@ -531,6 +605,6 @@ impl Running {
         if let Some(c) = self.cleanups.take() {
             c.run().await;
         }
-        first_err.and(before).and(after)
+        first_err.and(before).and(after).and(deregistered)
     }
 }

@@ -35,12 +35,14 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod client;
 pub mod codec;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod log;
 pub mod middleware;
+pub mod registry;
 pub mod schema;
 pub mod transport;
 pub mod wire;

@@ -167,7 +167,8 @@ pub struct UserApiGrpcClient {
     inner: ::bia::__private::GrpcClient,
 }
 impl UserApiGrpcClient {
-    /// Connects to `dst`, e.g. `http://127.0.0.1:9000`.
+    /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
+    /// `direct:///host:port,host:port`.
     pub async fn connect(
         dst: impl ::core::convert::Into<::std::string::String>,
     ) -> ::core::result::Result<Self, ::bia::Error> {
@@ -189,6 +190,15 @@ impl UserApiGrpcClient {
             inner: ::bia::__private::GrpcClient::new(channel),
         }
     }
+    /// Dials a target through a discovery (`discovery:///name`),
+    /// balanced per call; see `bia::client::Dial`.
+    pub async fn dial(
+        dial: ::bia::client::Dial,
+    ) -> ::core::result::Result<Self, ::bia::Error> {
+        ::core::result::Result::Ok(Self {
+            inner: ::bia::__private::GrpcClient::dial(dial).await?,
+        })
+    }
     /// Adds a client middleware (the first added is the outermost).
     #[must_use]
     pub fn middleware(mut self, m: impl ::bia::middleware::Middleware) -> Self {
@@ -202,12 +212,22 @@ pub struct UserApiHttpClient {
     inner: ::bia::__private::HttpClient,
 }
 impl UserApiHttpClient {
-    /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`.
+    /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`,
+    /// or of a balanced `direct:///host:port,host:port`.
     pub fn new(
         base: impl ::core::convert::Into<::std::string::String>,
     ) -> ::core::result::Result<Self, ::bia::Error> {
         ::core::result::Result::Ok(Self {
             inner: ::bia::__private::HttpClient::new(base)?,
+        })
+    }
+    /// Dials a target through a discovery (`discovery:///name`),
+    /// balanced per call; see `bia::client::Dial`.
+    pub async fn dial(
+        dial: ::bia::client::Dial,
+    ) -> ::core::result::Result<Self, ::bia::Error> {
+        ::core::result::Result::Ok(Self {
+            inner: ::bia::__private::HttpClient::dial(dial).await?,
         })
     }
     /// Adds a client middleware (the first added is the outermost).

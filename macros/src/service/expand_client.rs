@@ -19,7 +19,8 @@ impl Generator<'_> {
             }
 
             impl #c {
-                /// Connects to `dst`, e.g. `http://127.0.0.1:9000`.
+                /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
+                /// `direct:///host:port,host:port`.
                 pub async fn connect(dst: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
                     ::core::result::Result::Ok(Self { inner: #p::GrpcClient::connect(dst).await? })
                 }
@@ -32,6 +33,12 @@ impl Generator<'_> {
                 /// A client on an existing tonic channel.
                 pub fn new(channel: #p::grpc::Channel) -> Self {
                     Self { inner: #p::GrpcClient::new(channel) }
+                }
+
+                /// Dials a target through a discovery (`discovery:///name`),
+                /// balanced per call; see `bia::client::Dial`.
+                pub async fn dial(dial: #k::client::Dial) -> ::core::result::Result<Self, #k::Error> {
+                    ::core::result::Result::Ok(Self { inner: #p::GrpcClient::dial(dial).await? })
                 }
 
                 /// Adds a client middleware (the first added is the outermost).
@@ -57,9 +64,16 @@ impl Generator<'_> {
             }
 
             impl #c {
-                /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`.
+                /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`,
+                /// or of a balanced `direct:///host:port,host:port`.
                 pub fn new(base: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
                     ::core::result::Result::Ok(Self { inner: #p::HttpClient::new(base)? })
+                }
+
+                /// Dials a target through a discovery (`discovery:///name`),
+                /// balanced per call; see `bia::client::Dial`.
+                pub async fn dial(dial: #k::client::Dial) -> ::core::result::Result<Self, #k::Error> {
+                    ::core::result::Result::Ok(Self { inner: #p::HttpClient::dial(dial).await? })
                 }
 
                 /// Adds a client middleware (the first added is the outermost).

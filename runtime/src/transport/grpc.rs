@@ -36,6 +36,8 @@ use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EnabledCompression
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::Status;
 
+use crate::client::pool::{never_sent, Pool};
+use crate::client::{Dial, Target};
 use crate::codec::Message;
 use crate::context::Context;
 use crate::error::{Error, CODEC_REASON};
@@ -225,34 +227,75 @@ pub type Channel = tonic::transport::Channel;
 /// The client half generated `FooGrpcClient`s wrap.
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
-    inner: tonic::client::Grpc<Channel>,
+    backend: Backend,
     chain: Chain,
+}
+
+/// Where calls go: one channel, or a balanced pool of nodes.
+#[derive(Debug, Clone)]
+enum Backend {
+    One(tonic::client::Grpc<Channel>),
+    Pool(std::sync::Arc<Pool<Channel>>),
+}
+
+fn endpoint(dst: &str) -> Result<tonic::transport::Endpoint, Error> {
+    tonic::transport::Endpoint::from_shared(dst.to_owned())
+        .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))
+}
+
+/// A node's channel (connects on first use).
+fn node_channel(addr: &str) -> Result<Channel, Error> {
+    Ok(endpoint(&format!("http://{addr}"))?.tcp_nodelay(true).connect_lazy())
 }
 
 impl GrpcClient {
     /// A client on an existing channel.
     pub fn new(channel: Channel) -> Self {
-        Self { inner: tonic::client::Grpc::new(channel), chain: Chain::new() }
+        Self { backend: Backend::One(tonic::client::Grpc::new(channel)), chain: Chain::new() }
     }
 
-    /// Connects to `dst` (`http://127.0.0.1:9000`).
+    /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
+    /// `direct:///host:port,host:port` (see [`crate::client`]).
     pub async fn connect(dst: impl Into<String>) -> Result<Self, Error> {
         let dst = dst.into();
-        let endpoint = tonic::transport::Endpoint::from_shared(dst.clone())
-            .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))?;
-        let channel = endpoint
+        match Target::parse(&dst)? {
+            Target::Url(_) => Self::connect_one(&dst).await,
+            _ => Self::dial(Dial::new(dst)).await,
+        }
+    }
+
+    async fn connect_one(dst: &str) -> Result<Self, Error> {
+        let channel = endpoint(dst)?
             .connect()
             .await
             .map_err(|e| Error::service_unavailable("CONNECT_FAILED", format!("cannot connect to {dst}: {e}")))?;
         Ok(Self::new(channel))
     }
 
-    /// A client that connects on first use.
+    /// A client that connects on first use (`http://..` or `direct:///..`).
     pub fn connect_lazy(dst: impl Into<String>) -> Result<Self, Error> {
         let dst = dst.into();
-        let endpoint = tonic::transport::Endpoint::from_shared(dst.clone())
-            .map_err(|e| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{dst}`: {e}")))?;
-        Ok(Self::new(endpoint.connect_lazy()))
+        match Target::parse(&dst)? {
+            Target::Url(_) => Ok(Self::new(endpoint(&dst)?.connect_lazy())),
+            Target::Direct(list) => Ok(Self::pooled(Pool::direct(&Dial::new(dst), &list, "grpc", node_channel))),
+            Target::Discovery(_) => Err(Error::bad_request(
+                "BAD_ENDPOINT",
+                format!("`{dst}` needs a discovery: use FooGrpcClient::dial(bia::client::Dial::new(..).discovery(..))"),
+            )),
+        }
+    }
+
+    /// Dials a target with its discovery, balancer and node filter (see
+    /// [`crate::client`]).
+    pub async fn dial(dial: Dial) -> Result<Self, Error> {
+        match Target::parse(&dial.target)? {
+            Target::Url(url) => Self::connect_one(&url).await,
+            _ => Ok(Self::pooled(Pool::dial(&dial, "grpc", node_channel).await?)),
+        }
+    }
+
+    fn pooled(pool: std::sync::Arc<Pool<Channel>>) -> Self {
+        Self { backend: Backend::Pool(pool), chain: Chain::new() }
     }
 
     /// Adds a client middleware (the first added is the outermost).
@@ -271,7 +314,7 @@ impl GrpcClient {
     #[doc(hidden)]
     pub async fn unary<Req: Message, Rep: Message>(&self, path: &'static str, req: Req) -> Result<Rep, Error> {
         if self.chain.is_empty() {
-            return match self.send(path, tonic::Request::new(req)).await? {
+            return match self.send(path, req, None).await? {
                 Ok(res) => Ok(res.into_inner()),
                 Err(status) => Err(Error::from_status(&status)),
             };
@@ -284,16 +327,58 @@ impl GrpcClient {
     async fn send<Req: Message, Rep: Message>(
         &self,
         path: &'static str,
-        req: tonic::Request<Req>,
+        req: Req,
+        headers: Option<&http::HeaderMap>,
     ) -> Result<Result<tonic::Response<Rep>, Status>, Error> {
-        let mut grpc = self.inner.clone();
-        grpc.ready()
-            .await
-            .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")))?;
-        let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
-        let path = http::uri::PathAndQuery::from_static(path);
-        Ok(grpc.unary(req, path, codec).await)
+        let pool = match &self.backend {
+            Backend::One(grpc) => return send_on(grpc.clone(), path, request(req, headers)).await,
+            Backend::Pool(pool) => pool,
+        };
+        let mut tried = Vec::new();
+        let mut req = req;
+        loop {
+            let picked = pool.pick(&tried)?;
+            // Another node can take the call if this one refuses it.
+            let more = pool.len() > tried.len() + 1;
+            let msg = if more { req.clone() } else { std::mem::take(&mut req) };
+            let grpc = tonic::client::Grpc::new(picked.node.handle.clone());
+            let res = send_on(grpc, path, request(msg, headers)).await;
+            let refused = match &res {
+                Err(e) => e.cause().is_some_and(|c| never_sent(c)),
+                Ok(Err(status)) => std::error::Error::source(status).is_some_and(never_sent),
+                Ok(Ok(_)) => false,
+            };
+            let node = std::sync::Arc::clone(&picked.node);
+            picked.done(refused);
+            if refused && more {
+                tracing::debug!("{} refused {path}; trying another node", node.addr);
+                tried.push(node);
+                continue;
+            }
+            return res;
+        }
     }
+}
+
+fn request<Req>(msg: Req, headers: Option<&http::HeaderMap>) -> tonic::Request<Req> {
+    let mut request = tonic::Request::new(msg);
+    if let Some(h) = headers.filter(|h| !h.is_empty()) {
+        *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(h.clone());
+    }
+    request
+}
+
+async fn send_on<Req: Message, Rep: Message>(
+    mut grpc: tonic::client::Grpc<Channel>,
+    path: &'static str,
+    req: tonic::Request<Req>,
+) -> Result<Result<tonic::Response<Rep>, Status>, Error> {
+    grpc.ready().await.map_err(|e| {
+        Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")).with_cause(e)
+    })?;
+    let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
+    let path = http::uri::PathAndQuery::from_static(path);
+    Ok(grpc.unary(req, path, codec).await)
 }
 
 struct ClientEndpoint<'c, Req, Rep> {
@@ -315,11 +400,7 @@ impl<Req: Message, Rep: Message> Endpoint for ClientEndpoint<'_, Req, Rep> {
                     format!("a client middleware replaced the request of {} with a {}", self.path, other.type_name()),
                 )
             })?;
-            let mut request = tonic::Request::new(msg);
-            if !ctx.request_headers().is_empty() {
-                *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(ctx.request_headers().clone());
-            }
-            match self.client.send::<Req, Rep>(self.path, request).await? {
+            match self.client.send::<Req, Rep>(self.path, msg, Some(ctx.request_headers())).await? {
                 Ok(res) => {
                     let (metadata, rep, _) = res.into_parts();
                     *ctx.reply_headers_mut() = metadata.into_headers();

@@ -33,6 +33,8 @@ use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::BodyExt as _;
 
+use crate::client::pool::{never_sent, Pool};
+use crate::client::{Dial, Target};
 use crate::codec::{Message, QueryWriter};
 use crate::context::{Context, Side};
 use crate::error::{Error, CODEC_REASON};
@@ -522,23 +524,65 @@ type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy
 /// body from the same rules the server binds with, and rebuilds `bia::Error`s.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    base: String,
+    backend: Backend,
     client: HyperClient,
     chain: Chain,
 }
 
+/// Where calls go: one base URL, or a balanced pool of nodes.
+#[derive(Debug, Clone)]
+enum Backend {
+    One(String),
+    Pool(std::sync::Arc<Pool<String>>),
+}
+
+/// A node's base URL.
+fn node_base(addr: &str) -> Result<String, Error> {
+    Ok(format!("http://{addr}"))
+}
+
+fn hyper_client() -> HyperClient {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
 impl HttpClient {
-    /// A client for `base` (`http://127.0.0.1:8000`).
+    /// A client for `base` (`http://127.0.0.1:8000`), or for a balanced
+    /// `direct:///host:port,host:port` (see [`crate::client`]).
     pub fn new(base: impl Into<String>) -> Result<Self, Error> {
-        let base = base.into().trim_end_matches('/').to_owned();
-        if !base.starts_with("http://") {
-            return Err(Error::bad_request(
-                "BAD_ENDPOINT",
-                format!("invalid endpoint `{base}`: expected http://host:port"),
-            ));
+        let base = base.into();
+        let backend = match Target::parse(&base)? {
+            Target::Url(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                if !url.starts_with("http://") {
+                    return Err(Error::bad_request(
+                        "BAD_ENDPOINT",
+                        format!("invalid endpoint `{url}`: expected http://host:port, direct:///host:port,.. or discovery:///name"),
+                    ));
+                }
+                Backend::One(url)
+            }
+            Target::Direct(list) => Backend::Pool(Pool::direct(&Dial::new(base), &list, "http", node_base)),
+            Target::Discovery(_) => {
+                return Err(Error::bad_request(
+                    "BAD_ENDPOINT",
+                    format!("`{base}` needs a discovery: use FooHttpClient::dial(bia::client::Dial::new(..).discovery(..))"),
+                ))
+            }
+        };
+        Ok(Self { backend, client: hyper_client(), chain: Chain::new() })
+    }
+
+    /// Dials a target with its discovery, balancer and node filter (see
+    /// [`crate::client`]).
+    pub async fn dial(dial: Dial) -> Result<Self, Error> {
+        match Target::parse(&dial.target)? {
+            Target::Url(url) => Self::new(url),
+            _ => Ok(Self {
+                backend: Backend::Pool(Pool::dial(&dial, "http", node_base).await?),
+                client: hyper_client(),
+                chain: Chain::new(),
+            }),
         }
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        Ok(Self { base, client, chain: Chain::new() })
     }
 
     /// Adds a client middleware (the first added is the outermost).
@@ -569,6 +613,34 @@ impl HttpClient {
         &self,
         routes: &[&'static Route],
         req: &Req,
+        mut ctx: Option<&mut Context>,
+    ) -> Result<Rep, Error> {
+        let pool = match &self.backend {
+            Backend::One(base) => return self.send_to(base, routes, req, ctx).await,
+            Backend::Pool(pool) => pool,
+        };
+        let mut tried = Vec::new();
+        loop {
+            let picked = pool.pick(&tried)?;
+            let more = pool.len() > tried.len() + 1;
+            let res = self.send_to(&picked.node.handle, routes, req, ctx.as_deref_mut()).await;
+            let refused = matches!(&res, Err(e) if e.reason() == UNAVAILABLE && e.cause().is_some_and(|c| never_sent(c)));
+            let node = std::sync::Arc::clone(&picked.node);
+            picked.done(refused);
+            if refused && more {
+                tracing::debug!("{} refused the call; trying another node", node.addr);
+                tried.push(node);
+                continue;
+            }
+            return res;
+        }
+    }
+
+    async fn send_to<Req: Message, Rep: Message>(
+        &self,
+        base: &str,
+        routes: &[&'static Route],
+        req: &Req,
         ctx: Option<&mut Context>,
     ) -> Result<Rep, Error> {
         let route = routes
@@ -585,8 +657,8 @@ impl HttpClient {
                     format!("the path fields of the request fit no HTTP binding of {}", routes[0].operation),
                 )
             })?;
-        let mut url = String::with_capacity(self.base.len() + 32);
-        url.push_str(&self.base);
+        let mut url = String::with_capacity(base.len() + 32);
+        url.push_str(base);
         for seg in route.template {
             match seg {
                 PathSeg::Lit(l) => url.push_str(l),
@@ -632,10 +704,9 @@ impl HttpClient {
                 request.headers_mut().append(k, v.clone());
             }
         }
-        let res =
-            self.client.request(request).await.map_err(|e| {
-                Error::service_unavailable("UNAVAILABLE", format!("{} {url} failed: {e}", route.method))
-            })?;
+        let res = self.client.request(request).await.map_err(|e| {
+            Error::service_unavailable(UNAVAILABLE, format!("{} {url} failed: {e}", route.method)).with_cause(e)
+        })?;
         let status = res.status();
         let (head, body) = res.into_parts();
         if let Some(ctx) = ctx {
@@ -691,6 +762,9 @@ impl<Req: Message, Rep: Message> Endpoint for ClientEndpoint<'_, Req, Rep> {
         })
     }
 }
+
+/// The reason of a call that failed in transport.
+const UNAVAILABLE: &str = "UNAVAILABLE";
 
 fn encode_failed(e: serde_json::Error) -> Error {
     Error::bad_request("CODEC", format!("cannot encode request: {e}"))

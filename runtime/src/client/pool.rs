@@ -1,0 +1,287 @@
+//! The nodes of a balanced target, and the per-call pick.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use super::{Balancer, Dial, NodeFilter, Target};
+use crate::error::Error;
+use crate::registry::{AbortOnDrop, ServiceInstance};
+
+/// How long a node whose connection was refused stays out of rotation.
+const DOWN_FOR: Duration = Duration::from_secs(3);
+/// The EWMA's time constant (as Kratos' p2c).
+const TAU_NS: f64 = 600_000_000.0;
+
+/// One server of a target.
+pub(crate) struct Node<H> {
+    /// `host:port`.
+    pub addr: String,
+    /// What calls go through (a channel, a base URL).
+    pub handle: H,
+    weight: i64,
+    current: AtomicI64,
+    inflight: AtomicI64,
+    /// Latency EWMA in ns (0: no sample yet, so preferred).
+    ewma_ns: AtomicU64,
+    /// When the EWMA was last updated, in ns since the pool's epoch.
+    stamp_ns: AtomicU64,
+    /// Out of rotation until this time, in ms since the pool's epoch.
+    down_until_ms: AtomicU64,
+}
+
+impl<H> Node<H> {
+    fn new(addr: String, handle: H, weight: i64) -> Self {
+        Node {
+            addr,
+            handle,
+            weight: weight.max(1),
+            current: AtomicI64::new(0),
+            inflight: AtomicI64::new(0),
+            ewma_ns: AtomicU64::new(0),
+            stamp_ns: AtomicU64::new(0),
+            down_until_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn load(&self) -> f64 {
+        let ewma = self.ewma_ns.load(Ordering::Relaxed) as f64;
+        (ewma + 1.0) * (self.inflight.load(Ordering::Relaxed) + 1) as f64
+    }
+}
+
+/// The nodes of one target and how calls pick among them.
+pub(crate) struct Pool<H> {
+    /// The target as dialed, for messages.
+    target: String,
+    scheme: &'static str,
+    balancer: Balancer,
+    filter: Option<NodeFilter>,
+    make: fn(&str) -> Result<H, Error>,
+    nodes: RwLock<Arc<[Arc<Node<H>>]>>,
+    wrr: Mutex<()>,
+    epoch: Instant,
+    watch: Mutex<Option<AbortOnDrop>>,
+}
+
+impl<H> std::fmt::Debug for Pool<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes: Vec<String> = self.snapshot().iter().map(|n| n.addr.clone()).collect();
+        f.debug_struct("Pool").field("target", &self.target).field("nodes", &nodes).finish()
+    }
+}
+
+/// A node picked for one call; report how it went with [`Picked::done`].
+pub(crate) struct Picked<H> {
+    pub node: Arc<Node<H>>,
+    start: Instant,
+    epoch: Instant,
+}
+
+impl<H> Picked<H> {
+    /// Records the call: its latency in the EWMA, or (`refused`) takes the
+    /// node out of rotation for a while.
+    pub fn done(self, refused: bool) {
+        let node = &self.node;
+        node.inflight.fetch_sub(1, Ordering::Relaxed);
+        let now = self.epoch.elapsed();
+        if refused {
+            let until = (now + DOWN_FOR).as_millis() as u64;
+            node.down_until_ms.store(until, Ordering::Relaxed);
+            return;
+        }
+        let lat = self.start.elapsed().as_nanos() as f64;
+        let now_ns = now.as_nanos() as u64;
+        let last = node.stamp_ns.swap(now_ns, Ordering::Relaxed);
+        let old = node.ewma_ns.load(Ordering::Relaxed) as f64;
+        let next = if old == 0.0 {
+            lat
+        } else {
+            let w = (-((now_ns.saturating_sub(last)) as f64) / TAU_NS).exp();
+            old * w + lat * (1.0 - w)
+        };
+        node.ewma_ns.store(next.max(1.0) as u64, Ordering::Relaxed);
+    }
+}
+
+impl<H> Pool<H> {
+    fn snapshot(&self) -> Arc<[Arc<Node<H>>]> {
+        self.nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+impl<H: Clone + Send + Sync + 'static> Pool<H> {
+    fn empty(dial: &Dial, scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Arc<Self> {
+        Arc::new(Pool {
+            target: dial.target.clone(),
+            scheme,
+            balancer: dial.balancer,
+            filter: dial.filter.clone(),
+            make,
+            nodes: RwLock::new(Arc::from(Vec::new())),
+            wrr: Mutex::new(()),
+            epoch: Instant::now(),
+            watch: Mutex::new(None),
+        })
+    }
+
+    /// A pool over a `direct:///host:port,..` list (no I/O: nodes connect
+    /// on first use).
+    pub fn direct(dial: &Dial, list: &[String], scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Arc<Self> {
+        let pool = Self::empty(dial, scheme, make);
+        let instances = list
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| ServiceInstance::new("direct", i.to_string()).endpoint(format!("{scheme}://{addr}")))
+            .collect();
+        pool.update(instances);
+        pool
+    }
+
+    /// A pool for `dial`, whose target is `direct:///` or `discovery:///`;
+    /// `scheme` picks the instances' endpoints (`grpc`, `http`), `make`
+    /// makes a node's handle from its `host:port`. A discovery target waits
+    /// for the discovery's current instances, then follows its changes.
+    pub async fn dial(dial: &Dial, scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Result<Arc<Self>, Error> {
+        match Target::parse(&dial.target)? {
+            Target::Url(_) => Err(Error::bad_request(
+                "BAD_ENDPOINT",
+                format!("`{}` is one server: connect to it directly", dial.target),
+            )),
+            Target::Direct(list) => Ok(Self::direct(dial, &list, scheme, make)),
+            Target::Discovery(name) => {
+                let discovery = dial.discovery.clone().ok_or_else(|| {
+                    Error::bad_request(
+                        "BAD_ENDPOINT",
+                        format!(
+                            "`{}` needs a discovery: dial it with bia::client::Dial::new(..).discovery(registry)",
+                            dial.target
+                        ),
+                    )
+                })?;
+                let pool = Self::empty(dial, scheme, make);
+                let mut watcher = discovery.watch(&name).await?;
+                pool.update(watcher.next().await?);
+                let weak: Weak<Pool<H>> = Arc::downgrade(&pool);
+                let task = tokio::spawn(async move {
+                    loop {
+                        let next = watcher.next().await;
+                        let Some(pool) = weak.upgrade() else { return };
+                        match next {
+                            Ok(list) => pool.update(list),
+                            Err(e) => {
+                                tracing::warn!(target = %pool.target, "discovery watch ended: {}", e.message());
+                                return;
+                            }
+                        }
+                    }
+                });
+                *pool.watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(AbortOnDrop(task));
+                Ok(pool)
+            }
+        }
+    }
+
+    /// Replaces the nodes with those of `instances` (filtered), keeping the
+    /// state (connection, EWMA) of nodes that stay.
+    fn update(&self, instances: Vec<ServiceInstance>) {
+        let old = self.snapshot();
+        let mut next: Vec<Arc<Node<H>>> = Vec::new();
+        for inst in &instances {
+            if let Some(f) = &self.filter {
+                if !f(inst) {
+                    continue;
+                }
+            }
+            let Some(addr) = inst.endpoint_for(self.scheme) else { continue };
+            if next.iter().any(|n| n.addr == addr) {
+                continue;
+            }
+            let weight = inst.metadata.get("weight").and_then(|w| w.parse().ok()).unwrap_or(100);
+            match old.iter().find(|n| n.addr == addr && n.weight == weight.max(1)) {
+                Some(n) => next.push(n.clone()),
+                None => match (self.make)(addr) {
+                    Ok(handle) => next.push(Arc::new(Node::new(addr.to_owned(), handle, weight))),
+                    Err(e) => tracing::warn!(target = %self.target, "skipping node {addr}: {}", e.message()),
+                },
+            }
+        }
+        let addrs: Vec<&str> = next.iter().map(|n| n.addr.as_str()).collect();
+        tracing::debug!(target = %self.target, "nodes: {}", addrs.join(", "));
+        *self.nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::from(next);
+    }
+
+    /// Picks a node for a call, skipping `tried` (nodes that refused this
+    /// call already) and, while others are up, nodes out of rotation.
+    pub fn pick(&self, tried: &[Arc<Node<H>>]) -> Result<Picked<H>, Error> {
+        let all = self.snapshot();
+        let now_ms = self.epoch.elapsed().as_millis() as u64;
+        let fresh: Vec<&Arc<Node<H>>> = all.iter().filter(|n| !tried.iter().any(|t| Arc::ptr_eq(t, n))).collect();
+        let up: Vec<&Arc<Node<H>>> =
+            fresh.iter().copied().filter(|n| n.down_until_ms.load(Ordering::Relaxed) <= now_ms).collect();
+        let candidates = if up.is_empty() { fresh } else { up };
+        let node = match candidates.len() {
+            0 => {
+                return Err(Error::service_unavailable(
+                    "NO_AVAILABLE_NODE",
+                    format!("no available node for {}", self.target),
+                ))
+            }
+            1 => candidates[0].clone(),
+            n => match self.balancer {
+                Balancer::P2cEwma => {
+                    let a = fastrand::usize(..n);
+                    let mut b = fastrand::usize(..n - 1);
+                    if b >= a {
+                        b += 1;
+                    }
+                    let (a, b) = (candidates[a], candidates[b]);
+                    if a.load() <= b.load() { a.clone() } else { b.clone() }
+                }
+                Balancer::WeightedRoundRobin => {
+                    let _guard = self.wrr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let total: i64 = candidates.iter().map(|n| n.weight).sum();
+                    let mut best = candidates[0];
+                    let mut best_w = i64::MIN;
+                    for n in &candidates {
+                        let w = n.current.fetch_add(n.weight, Ordering::Relaxed) + n.weight;
+                        if w > best_w {
+                            best_w = w;
+                            best = n;
+                        }
+                    }
+                    best.current.fetch_sub(total, Ordering::Relaxed);
+                    best.clone()
+                }
+            },
+        };
+        node.inflight.fetch_add(1, Ordering::Relaxed);
+        Ok(Picked { node, start: Instant::now(), epoch: self.epoch })
+    }
+
+    /// How many nodes there are now.
+    pub fn len(&self) -> usize {
+        self.snapshot().len()
+    }
+}
+
+/// Whether a failed call never reached the server, so another node may take
+/// it: the connection was refused or could not be made, or an HTTP/2 server
+/// refused the stream (it was going away).
+pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(io.kind(), ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable) {
+                return true;
+            }
+        }
+        let text = e.to_string();
+        if text.contains("tcp connect error") || text.contains("REFUSED_STREAM") || text.contains("refused stream") {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}

@@ -1,0 +1,189 @@
+//! Service registry and discovery: instances announce themselves
+//! ([`Registrar`]) and clients find them ([`Discovery`]).
+//!
+//! Two registries ship with Bia:
+//! - [`StaticRegistry`], the embedded default: instances listed in config
+//!   (and those registered in the same process). Nothing to install; its
+//!   watch follows config hot reload ([`StaticRegistry::set`]).
+//! - [`etcd::EtcdRegistry`]: the distributed one. Each instance is a key
+//!   `<namespace>/<name>/<id>` (namespace `/microservices`) holding the
+//!   instance as JSON, attached to a lease with a TTL that a keepalive
+//!   renews; if etcd goes away and comes back, the instance is registered
+//!   again without a restart, and watchers see every change.
+//!
+//! An [`App`](crate::App) given a registrar registers once every server is
+//! serving and deregisters before it drains. Clients dial
+//! `discovery:///<name>` (see [`crate::client`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bia::registry::{Discovery, Registrar, ServiceInstance, StaticRegistry};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> bia::Result<()> {
+//! let registry = Arc::new(StaticRegistry::new());
+//! let me = ServiceInstance::new("user-service", "i-1").endpoint("grpc://10.0.0.5:9000");
+//! registry.register(&me).await?;
+//! let found = registry.get_service("user-service").await?;
+//! assert_eq!(found, [me.clone()]);
+//!
+//! let mut watch = registry.watch("user-service").await?;
+//! assert_eq!(watch.next().await?.len(), 1); // the current instances first
+//! registry.deregister(&me).await?;
+//! assert!(watch.next().await?.is_empty()); // then every change
+//! # Ok(()) }
+//! ```
+//!
+//! # Other registries: Consul, Kubernetes
+//! A registry is two small traits, so another one plugs in without touching
+//! the rest of Bia (Kratos' `contrib/registry` maps the same way):
+//!
+//! | method | Consul | Kubernetes |
+//! |---|---|---|
+//! | `register` | `PUT /v1/agent/service/register` with ID, name, tags (version), meta, address/port per endpoint and a TTL or HTTP check on `/healthz` | nothing to write: the pod is listed by a `Service`'s selector; put version and metadata in pod labels/annotations |
+//! | `deregister` | `PUT /v1/agent/service/deregister/<id>` | the pod's readiness turns false while draining (`/readyz`), so its `EndpointSlice` entry becomes not-ready |
+//! | `get_service` | `GET /v1/health/service/<name>?passing` | list `EndpointSlice`s labelled `kubernetes.io/service-name=<name>`, ready endpoints only |
+//! | `watch` | the same query as a blocking query (`?index=<X-Consul-Index>`), one snapshot per change | a `watch` on those `EndpointSlice`s (kube-rs `watcher`), one snapshot per change |
+
+mod local;
+
+pub mod etcd;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+pub use local::StaticRegistry;
+
+use crate::error::Error;
+
+/// A future of a registry call.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One running instance of a service, as it is registered and discovered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceInstance {
+    /// Unique per instance.
+    pub id: String,
+    /// The service name clients dial (`discovery:///<name>`).
+    pub name: String,
+    /// The version (node filters can select on it).
+    #[serde(default)]
+    pub version: String,
+    /// Free-form metadata; `weight` (an integer, default 100) weights the
+    /// instance in weighted round robin.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Where it is reached: `grpc://host:port`, `http://host:port`.
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+}
+
+impl ServiceInstance {
+    /// An instance `id` of service `name`, with no endpoints yet.
+    pub fn new(name: impl Into<String>, id: impl Into<String>) -> Self {
+        ServiceInstance {
+            id: id.into(),
+            name: name.into(),
+            version: String::new(),
+            metadata: BTreeMap::new(),
+            endpoints: Vec::new(),
+        }
+    }
+
+    /// Adds an endpoint (`grpc://10.0.0.5:9000`).
+    #[must_use]
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.push(url.into());
+        self
+    }
+
+    /// Sets the version.
+    #[must_use]
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Adds a metadata entry.
+    #[must_use]
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// The `host:port` of its first endpoint with `scheme` (`grpc`, `http`).
+    pub fn endpoint_for(&self, scheme: &str) -> Option<&str> {
+        self.endpoints.iter().find_map(|e| e.strip_prefix(scheme)?.strip_prefix("://"))
+    }
+}
+
+impl From<&crate::AppInfo> for ServiceInstance {
+    fn from(info: &crate::AppInfo) -> Self {
+        ServiceInstance {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            version: info.version.clone(),
+            metadata: info.metadata.clone(),
+            endpoints: info.endpoints.clone(),
+        }
+    }
+}
+
+/// Announces instances. Implementations keep the registration alive until
+/// `deregister` (a lease renewed in the background, for etcd).
+pub trait Registrar: Send + Sync + 'static {
+    /// Registers (or re-registers) `instance`.
+    fn register<'a>(&'a self, instance: &'a ServiceInstance) -> BoxFuture<'a, Result<(), Error>>;
+    /// Removes `instance`.
+    fn deregister<'a>(&'a self, instance: &'a ServiceInstance) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// Finds instances.
+pub trait Discovery: Send + Sync + 'static {
+    /// The instances of `name` now.
+    fn get_service<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Vec<ServiceInstance>, Error>>;
+    /// A watch of `name`: its first [`Watcher::next`] returns the current
+    /// instances, each later one the instances after a change.
+    fn watch<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Watcher, Error>>;
+}
+
+/// Snapshots of a service's instances, one per change.
+#[derive(Debug)]
+pub struct Watcher {
+    rx: tokio::sync::watch::Receiver<Snapshot>,
+    first: bool,
+    /// Stops the task feeding it (if any) when dropped.
+    _feeder: Option<AbortOnDrop>,
+}
+
+/// What a watcher sees: the instances, or the error that stopped it.
+pub type Snapshot = Result<Vec<ServiceInstance>, Error>;
+
+/// Aborts a task when dropped.
+#[derive(Debug)]
+pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Watcher {
+    /// A watcher over a channel of snapshots; `feeder` is the task that fills
+    /// it (aborted when the watcher is dropped).
+    pub fn new(rx: tokio::sync::watch::Receiver<Snapshot>, feeder: Option<tokio::task::JoinHandle<()>>) -> Self {
+        Watcher { rx, first: true, _feeder: feeder.map(AbortOnDrop) }
+    }
+
+    /// The current instances on the first call, then waits for a change.
+    /// Rapid changes may be seen as one (the latest snapshot wins).
+    pub async fn next(&mut self) -> Result<Vec<ServiceInstance>, Error> {
+        if !std::mem::take(&mut self.first) {
+            self.rx.changed().await.map_err(|_| {
+                Error::service_unavailable("DISCOVERY_CLOSED", "the discovery behind this watcher is gone")
+            })?;
+        }
+        self.rx.borrow_and_update().clone()
+    }
+}
