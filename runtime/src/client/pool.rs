@@ -28,6 +28,8 @@ pub(crate) struct Node<H> {
     stamp_ns: AtomicU64,
     /// Out of rotation until this time, in ms since the pool's epoch.
     down_until_ms: AtomicU64,
+    /// Calls that completed on it.
+    samples: AtomicU64,
 }
 
 impl<H> Node<H> {
@@ -41,12 +43,17 @@ impl<H> Node<H> {
             ewma_ns: AtomicU64::new(0),
             stamp_ns: AtomicU64::new(0),
             down_until_ms: AtomicU64::new(0),
+            samples: AtomicU64::new(0),
         }
     }
 
-    fn load(&self) -> f64 {
+    /// The load p2c compares: the latency EWMA, decayed by the time since it
+    /// was last updated (an idle node looks cheaper and gets probed again),
+    /// times the calls in flight plus one.
+    fn load(&self, now_ns: u64) -> f64 {
         let ewma = self.ewma_ns.load(Ordering::Relaxed) as f64;
-        (ewma + 1.0) * (self.inflight.load(Ordering::Relaxed) + 1) as f64
+        let idle = now_ns.saturating_sub(self.stamp_ns.load(Ordering::Relaxed)) as f64;
+        (ewma * (-idle / TAU_NS).exp() + 1.0) * (self.inflight.load(Ordering::Relaxed) + 1) as f64
     }
 }
 
@@ -88,6 +95,11 @@ impl<H> Picked<H> {
         if refused {
             let until = (now + DOWN_FOR).as_millis() as u64;
             node.down_until_ms.store(until, Ordering::Relaxed);
+            return;
+        }
+        // The first call on a node pays for its connection: not a latency
+        // sample.
+        if node.samples.fetch_add(1, Ordering::Relaxed) == 0 {
             return;
         }
         let lat = self.start.elapsed().as_nanos() as f64;
@@ -236,7 +248,12 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
                         b += 1;
                     }
                     let (a, b) = (candidates[a], candidates[b]);
-                    if a.load() <= b.load() { a.clone() } else { b.clone() }
+                    let now_ns = self.epoch.elapsed().as_nanos() as u64;
+                    if a.load(now_ns) <= b.load(now_ns) {
+                        a.clone()
+                    } else {
+                        b.clone()
+                    }
                 }
                 Balancer::WeightedRoundRobin => {
                     let _guard = self.wrr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
