@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use bia::prelude::*;
 use bia::types::{Duration, Timestamp};
 
+pub mod etcd;
 pub mod raw;
 
 /// A genre (an enum field: JSON by name).

@@ -56,6 +56,79 @@ pub use local::StaticRegistry;
 
 use crate::error::Error;
 
+/// Which registry an application uses (the `registry` section of a config).
+///
+/// ```yaml
+/// registry:
+///   kind: static            # or etcd
+///   etcd:
+///     endpoints: [http://127.0.0.1:2379]
+///     ttl: 15s
+///   services:               # the static registry's instances
+///     user-service:
+///       - id: user-1
+///         endpoints: [grpc://127.0.0.1:9000, http://127.0.0.1:8000]
+///   endpoints: []           # announce these instead of the bound addresses
+/// ```
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// `static` (the default: nothing to install) or `etcd`.
+    pub kind: RegistryKind,
+    /// Where etcd is, for `kind: etcd`.
+    pub etcd: etcd::EtcdConfig,
+    /// The instances the static registry lists, by service name.
+    pub services: BTreeMap<String, Vec<ServiceInstance>>,
+    /// Endpoints to register instead of the bound addresses (behind NAT, or
+    /// to pick the interface): `grpc://10.0.0.5:9000`.
+    pub endpoints: Vec<String>,
+}
+
+/// The registries [`RegistryConfig`] can make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryKind {
+    /// [`StaticRegistry`].
+    #[default]
+    Static,
+    /// [`etcd::EtcdRegistry`].
+    Etcd,
+}
+
+/// A registry made from config: the same object as registrar and discovery.
+#[derive(Clone)]
+pub struct Registry {
+    /// Where the App registers.
+    pub registrar: std::sync::Arc<dyn Registrar>,
+    /// Where clients discover.
+    pub discovery: std::sync::Arc<dyn Discovery>,
+    /// The static registry, when that is the kind (to follow config reloads
+    /// with [`StaticRegistry::set`]).
+    pub local: Option<std::sync::Arc<StaticRegistry>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("static", &self.local.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl RegistryConfig {
+    /// Makes the configured registry.
+    pub fn build(&self) -> Result<Registry, Error> {
+        Ok(match self.kind {
+            RegistryKind::Static => {
+                let local = std::sync::Arc::new(StaticRegistry::from_config(self.services.clone()));
+                Registry { registrar: local.clone(), discovery: local.clone(), local: Some(local) }
+            }
+            RegistryKind::Etcd => {
+                let etcd = std::sync::Arc::new(etcd::EtcdRegistry::new(self.etcd.clone())?);
+                Registry { registrar: etcd.clone(), discovery: etcd, local: None }
+            }
+        })
+    }
+}
+
 /// A future of a registry call.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -1,0 +1,120 @@
+//! A throwaway etcd server for the registry tests (Debian's `etcd-server`):
+//! free 127.0.0.1 ports, a temporary data dir, stopped and removed on drop.
+//! Shared with the user-service's tests (included there by path).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running etcd.
+pub struct Etcd {
+    child: Option<Child>,
+    dir: PathBuf,
+    /// The client port (`http://127.0.0.1:<port>`).
+    pub port: u16,
+    peer_port: u16,
+    generation: u32,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn binary() -> Option<PathBuf> {
+    ["/usr/bin/etcd", "/usr/local/bin/etcd"].iter().map(PathBuf::from).find(|p| p.exists()).or_else(|| {
+        let out = Command::new("sh").args(["-c", "command -v etcd"]).output().ok()?;
+        let path = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+        (!path.is_empty()).then(|| PathBuf::from(path))
+    })
+}
+
+impl Etcd {
+    /// Starts etcd, or returns `None` (after saying why) when it is not
+    /// installed; with `BIA_REQUIRE_EXTERNAL=1` a missing etcd is a failure.
+    pub fn start(test: &str) -> Option<Etcd> {
+        let Some(_) = binary() else {
+            let msg = "etcd is not installed (apt-get install etcd-server)";
+            assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
+            eprintln!("skipping {test}: {msg}");
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!("bia-etcd-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let mut etcd = Etcd { child: None, dir, port: free_port(), peer_port: free_port(), generation: 0 };
+        etcd.spawn();
+        Some(etcd)
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let data = self.dir.join(format!("data-{}", self.generation));
+        let client = self.url();
+        let peer = format!("http://127.0.0.1:{}", self.peer_port);
+        let log = std::fs::File::create(self.dir.join(format!("etcd-{}.log", self.generation))).expect("a log file");
+        let child = Command::new(binary().expect("etcd"))
+            .arg("--name=bia-test")
+            .arg(format!("--data-dir={}", data.display()))
+            .arg(format!("--listen-client-urls={client}"))
+            .arg(format!("--advertise-client-urls={client}"))
+            .arg(format!("--listen-peer-urls={peer}"))
+            .arg(format!("--initial-advertise-peer-urls={peer}"))
+            .arg(format!("--initial-cluster=bia-test={peer}"))
+            .arg("--listen-metrics-urls=")
+            .env("ETCD_UNSUPPORTED_ARCH", std::env::consts::ARCH)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("etcd starts");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read as _, Write as _};
+                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+                let _ = s.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                if out.contains("\"health\":\"true\"") {
+                    return;
+                }
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("etcd exited with {status}; see {}", self.dir.display());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("etcd did not become healthy within 20 s; see {}", self.dir.display());
+    }
+
+    /// Kills etcd (SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts a new, empty etcd on the same ports (everything registered is
+    /// gone, as after losing the cluster).
+    pub fn restart_empty(&mut self) {
+        self.kill();
+        self.generation += 1;
+        self.spawn();
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
