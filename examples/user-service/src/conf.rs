@@ -21,6 +21,9 @@ pub struct Bootstrap {
     pub auth: Auth,
     #[serde(default)]
     pub trace: Trace,
+    /// Where the service registers (static by default, or etcd).
+    #[serde(default)]
+    pub registry: bia::registry::RegistryConfig,
 }
 
 // Read in `main` and supplied at startup: providers take it as `&Bootstrap`.

@@ -14,6 +14,7 @@ pub mod service;
 
 use bia::transport::grpc::GrpcServer;
 use bia::transport::http::HttpServer;
+use bia::registry::Registry;
 use bia::wire::Cleanup;
 
 /// Builds the app from a config: every layer is a `#[bia::provider]`
@@ -26,10 +27,22 @@ pub async fn app(conf: conf::Bootstrap) -> bia::Result<bia::App> {
     bia::App::autowire().supply(conf).build().await
 }
 
-/// Provides the App: both servers, named and versioned.
+/// Provides the App: both servers, named and versioned, registered in the
+/// configured registry once serving.
 #[bia::provider]
-pub fn new_app(http: HttpServer, grpc: GrpcServer) -> bia::App {
-    bia::App::new("user-service").version(env!("CARGO_PKG_VERSION")).http(http).grpc(grpc)
+pub fn new_app(conf: &conf::Bootstrap, http: HttpServer, grpc: GrpcServer, registry: &Registry) -> bia::App {
+    let app = bia::App::new("user-service")
+        .version(env!("CARGO_PKG_VERSION"))
+        .http(http)
+        .grpc(grpc)
+        .registrar(registry.registrar.clone());
+    conf.registry.endpoints.iter().fold(app, |app, e| app.endpoint(e.clone()))
+}
+
+/// Provides the registry of `registry` in the config (static or etcd).
+#[bia::provider]
+pub fn new_registry(conf: &conf::Bootstrap) -> bia::Result<Registry> {
+    conf.registry.build()
 }
 
 /// Provides the tracer set-up (see [`Tracer`]); its cleanup flushes spans.
