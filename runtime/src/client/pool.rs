@@ -283,8 +283,9 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
 }
 
 /// Whether a failed call never reached the server, so another node may take
-/// it: the connection was refused or could not be made, or an HTTP/2 server
-/// refused the stream (it was going away).
+/// it: the connection was refused or could not be made, the request was
+/// still queued when its connection closed (hyper's "canceled"), or an
+/// HTTP/2 server refused the stream (it was going away).
 pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -293,6 +294,9 @@ pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
             if matches!(io.kind(), ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable) {
                 return true;
             }
+        }
+        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
+            return true;
         }
         let text = e.to_string();
         if text.contains("tcp connect error") || text.contains("REFUSED_STREAM") || text.contains("refused stream") {
