@@ -2,7 +2,14 @@
 //! `user-service.db`), or `user-service -c ./configs` to read a config
 //! directory or file over the embedded defaults.
 
-use user_service::conf;
+mod app;
+mod biz;
+mod conf;
+mod data;
+mod server;
+mod service;
+
+use user_service::api;
 
 const USAGE: &str = "usage: user-service [-c|--conf PATH]
        user-service token [--sub NAME] [--ttl DURATION] [-c|--conf PATH]
@@ -71,7 +78,7 @@ async fn main() -> std::process::ExitCode {
 /// Prints a token for the write operations.
 fn token(path: Option<&str>, sub: &str, ttl: std::time::Duration) -> bia::Result<()> {
     let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
-    println!("{}", user_service::server::mint_token(&bootstrap.auth.jwt, sub, ttl)?);
+    println!("{}", server::mint_token(&bootstrap.auth.jwt, sub, ttl)?);
     Ok(())
 }
 
@@ -79,7 +86,7 @@ async fn run(path: Option<&str>) -> bia::Result<()> {
     let loader = conf::loader(path);
     let bootstrap: conf::Bootstrap = loader.load()?;
     let log = bootstrap.log.clone();
-    let app = user_service::app(bootstrap).await?;
+    let app = app::app(bootstrap).await?;
     bia::log::init(&log, app.info())?;
     // A watched config reloads on change; bad edits are logged and ignored.
     let _watch = match path {

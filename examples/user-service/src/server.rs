@@ -50,7 +50,7 @@ pub const WRITE_OPERATIONS: &[&str] = &[UserApiOperation::CREATE_USER];
 /// tracing (after the tracer is set up), request ids, logging (emails
 /// masked), metrics, JWT on writes (by config), validation.
 #[bia::provider]
-pub fn new_middleware(conf: &Bootstrap, metrics: &Metrics, _tracer: &crate::Tracer) -> bia::Result<Chain> {
+pub fn new_middleware(conf: &Bootstrap, metrics: &Metrics, _tracer: &crate::app::Tracer) -> bia::Result<Chain> {
     let mut chain = Chain::new()
         .with(Recovery::new())
         .with(Tracing::server())

@@ -93,6 +93,9 @@ impl StaticRegistry {
                         if i.name.is_empty() {
                             i.name = name.clone();
                         }
+                        if i.id.is_empty() {
+                            i.id = i.endpoints.join(",");
+                        }
                         i
                     })
                     .collect();

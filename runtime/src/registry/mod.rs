@@ -135,9 +135,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// One running instance of a service, as it is registered and discovered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceInstance {
-    /// Unique per instance.
+    /// Unique per instance (in static config, defaults to the endpoints).
+    #[serde(default)]
     pub id: String,
-    /// The service name clients dial (`discovery:///<name>`).
+    /// The service name clients dial (`discovery:///<name>`; in static
+    /// config, defaults to the key it is listed under).
+    #[serde(default)]
     pub name: String,
     /// The version (node filters can select on it).
     #[serde(default)]

@@ -1,0 +1,44 @@
+//! `data`: where orders are kept (in memory: the tutorial's point here is
+//! the call to the user-service), and the client of the user-service.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use bia::client::Dial;
+use bia::middleware::timeout::Timeout;
+use bia::registry::Registry;
+use user_service::api::UserApiGrpcClient;
+
+use crate::biz::{Order, OrderRepo};
+use crate::conf::Bootstrap;
+
+/// Orders in memory.
+#[derive(Debug, Default)]
+pub struct MemoryOrderRepo {
+    orders: Mutex<BTreeMap<String, Order>>,
+}
+
+impl OrderRepo for MemoryOrderRepo {
+    fn save(&self, order: &Order) {
+        self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(order.id.clone(), order.clone());
+    }
+
+    fn get(&self, id: &str) -> Option<Order> {
+        self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).cloned()
+    }
+}
+
+/// Provides the repository.
+#[bia::provider(bind = dyn OrderRepo)]
+pub fn new_order_repo() -> MemoryOrderRepo {
+    MemoryOrderRepo::default()
+}
+
+/// Provides the user-service's generated gRPC client, dialed through the
+/// registry (`users.target`, `discovery:///user-service` by default) and
+/// balanced per call, with `users.timeout` on every call.
+#[bia::provider]
+pub async fn new_user_client(conf: &Bootstrap, registry: &Registry) -> bia::Result<UserApiGrpcClient> {
+    let dial = Dial::new(conf.users.target.clone()).discovery(registry.discovery.clone());
+    Ok(UserApiGrpcClient::dial(dial).await?.middleware(Timeout::new(conf.users.timeout)))
+}

@@ -1,0 +1,54 @@
+//! `cargo run -p order-service` (HTTP :8001, gRPC :9001), next to
+//! `cargo run -p user-service`; `order-service -c ./configs` reads a config
+//! directory or file over the embedded defaults.
+
+mod app;
+mod biz;
+mod conf;
+mod data;
+mod server;
+mod service;
+
+const USAGE: &str = "usage: order-service [-c|--conf PATH]
+
+  -c, --conf PATH   a config file or directory (YAML/TOML), merged over the embedded defaults
+                    environment overrides: BIA_REGISTRY__KIND=etcd, BIA_SERVER__HTTP__ADDR=127.0.0.1:8081, ...";
+
+fn conf_path() -> Result<Option<String>, String> {
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-c" | "--conf" => path = Some(args.next().ok_or("-c needs a path")?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(path)
+}
+
+async fn run(path: Option<&str>) -> bia::Result<()> {
+    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+    let log = bootstrap.log.clone();
+    let app = bia::App::autowire().supply(bootstrap).build().await?;
+    bia::log::init(&log, app.info())?;
+    app.run().await
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let path = match conf_path() {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(path.as_deref()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("order-service: {}", e.message());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
