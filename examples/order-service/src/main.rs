@@ -28,10 +28,23 @@ fn conf_path() -> Result<Option<String>, String> {
 }
 
 async fn run(path: Option<&str>) -> bia::Result<()> {
-    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+    let loader = conf::loader(path);
+    let bootstrap: conf::Bootstrap = loader.load()?;
     let log = bootstrap.log.clone();
-    let app = bia::App::autowire().supply(bootstrap).build().await?;
+    // The registry is made here (instead of by `app::new_registry`) to keep a
+    // handle on it: a watched config file updates the static registry's
+    // instances, and the user-service client follows.
+    let registry = bootstrap.registry.build()?;
+    let local = registry.local.clone();
+    let app = bia::App::autowire().supply(bootstrap).supply(registry).build().await?;
     bia::log::init(&log, app.info())?;
+    let _watch = match (path, local) {
+        (Some(_), Some(local)) => Some(loader.watch(move |c: &conf::Bootstrap| {
+            local.set(c.registry.services.clone());
+            tracing::info!("configuration reloaded: {} service(s) in the static registry", c.registry.services.len());
+        })?),
+        _ => None,
+    };
     app.run().await
 }
 

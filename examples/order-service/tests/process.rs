@@ -175,10 +175,34 @@ async fn orders_find_the_user_service_on_the_static_registry() {
     // The user-service goes away: the details are 503, not a hang.
     users.stop();
     let http = OrderApiHttpClient::new(format!("http://127.0.0.1:{}", orders.http)).unwrap();
+    let details = || http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() });
     let started = Instant::now();
-    let err = http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order }).await.unwrap_err();
+    let err = details().await.unwrap_err();
     assert_eq!(err.code(), 503, "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
+
+    // Another user-service (same database) elsewhere; the config file is
+    // edited to list it, and the running order-service follows the reload.
+    let moved = user_service(&dir, &[], None);
+    std::fs::write(
+        &conf,
+        format!(
+            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: u2\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
+            moved.grpc, moved.http
+        ),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match details().await {
+            Ok(d) => {
+                assert_eq!(d.user.unwrap().name, "Ann");
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "the reload was not followed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     orders.stop();
 }
 
