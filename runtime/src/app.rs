@@ -562,10 +562,10 @@ impl Running {
         // Out of the registry first, so clients stop picking this instance
         // while it still serves what they already sent.
         let deregistered = match self.registered.take() {
-            Some((registrar, instance)) => registrar.deregister(&instance).await.map_err(|e| {
-                tracing::warn!("deregistering failed: {}", e.message());
-                e
-            }),
+            Some((registrar, instance)) => registrar
+                .deregister(&instance)
+                .await
+                .inspect_err(|e| tracing::warn!("deregistering failed: {}", e.message())),
             None => Ok(()),
         };
         let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;

@@ -180,9 +180,8 @@ async fn a_node_filter_selects_by_version() {
     let registry = Arc::new(StaticRegistry::new());
     let _a = start("a", "v1", None, &registry).await;
     let _b = start("b", "v2", None, &registry).await;
-    let http = WhoHttpClient::dial(Dial::new("discovery:///who").discovery(registry.clone()).version("v2"))
-        .await
-        .unwrap();
+    let http =
+        WhoHttpClient::dial(Dial::new("discovery:///who").discovery(registry.clone()).version("v2")).await.unwrap();
     assert_eq!(tally_http(&http, 50).await, BTreeMap::from([("b".to_owned(), 50)]));
 }
 

@@ -35,11 +35,12 @@ async fn register_discover_watch_deregister() {
     let Some(etcd) = Etcd::start("register") else { return };
     let reg = registry(&etcd, Duration::from_secs(10));
     let a = ServiceInstance::new("greeter", "a").version("v1").endpoint("grpc://127.0.0.1:9001");
-    let b = ServiceInstance::new("greeter", "b").version("v2").metadata("weight", "50").endpoint("grpc://127.0.0.1:9002");
+    let b =
+        ServiceInstance::new("greeter", "b").version("v2").metadata("weight", "50").endpoint("grpc://127.0.0.1:9002");
 
     reg.register(&a).await.unwrap();
     let mut watch = reg.watch("greeter").await.unwrap();
-    assert_eq!(watch.next().await.unwrap(), [a.clone()]);
+    assert_eq!(watch.next().await.unwrap(), std::slice::from_ref(&a));
 
     reg.register(&b).await.unwrap();
     let seen = watch.next().await.unwrap();

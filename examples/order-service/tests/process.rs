@@ -222,10 +222,8 @@ async fn orders_find_the_user_service_in_etcd() {
     let http = OrderApiHttpClient::new(format!("http://127.0.0.1:{}", orders.http)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let err = http
-            .get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() })
-            .await
-            .unwrap_err();
+        let err =
+            http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() }).await.unwrap_err();
         assert_eq!(err.code(), 503, "{err}");
         if err.reason() == "NO_AVAILABLE_NODE" {
             break;

@@ -4,10 +4,10 @@
 //! graceful stop under load fails no call (deregister, then drain), and a
 //! SIGKILLed instance costs no call after a one-second failover window.
 
-mod support;
 #[path = "../../../tests/src/etcd.rs"]
 #[allow(dead_code)] // the registry tests use all of it; this file part
 mod etcd;
+mod support;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +46,10 @@ async fn served(svc: &Service) -> u64 {
 
 /// Calls `ListUsers` from 8 tasks until `stop`; returns when each call
 /// finished and whether it failed.
-fn load(client: UserApiGrpcClient, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<(Instant, Option<bia::Error>)>> {
+fn load(
+    client: UserApiGrpcClient,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<(Instant, Option<bia::Error>)>> {
     tokio::spawn(async move {
         let results = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = tokio::task::JoinSet::new();
@@ -118,7 +121,13 @@ async fn three_instances_share_the_load_and_fail_over() {
     let results = running.await.unwrap();
     let failed: Vec<&bia::Error> = results.iter().filter_map(|(_, e)| e.as_ref()).collect();
     assert!(results.len() > 100, "too few calls to tell: {}", results.len());
-    assert!(failed.is_empty(), "{} of {} calls failed during a graceful stop: {:?}", failed.len(), results.len(), failed.first());
+    assert!(
+        failed.is_empty(),
+        "{} of {} calls failed during a graceful stop: {:?}",
+        failed.len(),
+        results.len(),
+        failed.first()
+    );
 
     // SIGKILL under load: after the failover window, no call fails; the
     // instance leaves the registry when its lease runs out.

@@ -118,8 +118,13 @@ impl Target {
     pub(crate) fn parse(target: &str) -> Result<Target, Error> {
         let bad = |why: &str| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{target}`: {why}"));
         if let Some(rest) = target.strip_prefix("direct://") {
-            let list: Vec<String> =
-                rest.trim_start_matches('/').split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            let list: Vec<String> = rest
+                .trim_start_matches('/')
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
             if list.is_empty() {
                 return Err(bad("expected direct:///host:port[,host:port...]"));
             }

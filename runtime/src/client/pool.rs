@@ -154,7 +154,11 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
     /// `scheme` picks the instances' endpoints (`grpc`, `http`), `make`
     /// makes a node's handle from its `host:port`. A discovery target waits
     /// for the discovery's current instances, then follows its changes.
-    pub async fn dial(dial: &Dial, scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Result<Arc<Self>, Error> {
+    pub async fn dial(
+        dial: &Dial,
+        scheme: &'static str,
+        make: fn(&str) -> Result<H, Error>,
+    ) -> Result<Arc<Self>, Error> {
         match Target::parse(&dial.target)? {
             Target::Url(_) => Err(Error::bad_request(
                 "BAD_ENDPOINT",
@@ -291,7 +295,10 @@ pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
     while let Some(e) = cur {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
-            if matches!(io.kind(), ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable) {
+            if matches!(
+                io.kind(),
+                ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable
+            ) {
                 return true;
             }
         }

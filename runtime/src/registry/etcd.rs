@@ -323,9 +323,10 @@ impl Etcd {
         }
         tracing::debug!(key, lease, "registered in etcd");
         let (tx, mut replies) = self
-            .stream::<_, pb::LeaseKeepAliveResponse>("/etcdserverpb.Lease/LeaseKeepAlive", pb::LeaseKeepAliveRequest {
-                id: lease,
-            })
+            .stream::<_, pb::LeaseKeepAliveResponse>(
+                "/etcdserverpb.Lease/LeaseKeepAlive",
+                pb::LeaseKeepAliveRequest { id: lease },
+            )
             .await?;
         let every = (ttl / 3).max(Duration::from_millis(300));
         loop {
@@ -401,7 +402,8 @@ impl Etcd {
                 start_revision: *revision + 1,
             })),
         };
-        let (_keep_open, mut replies) = self.stream::<_, pb::WatchResponse>("/etcdserverpb.Watch/Watch", create).await?;
+        let (_keep_open, mut replies) =
+            self.stream::<_, pb::WatchResponse>("/etcdserverpb.Watch/Watch", create).await?;
         loop {
             let Some(reply) = replies.message().await.map_err(|s| unavailable("watch", s.message()))? else {
                 return Err(unavailable("watch", "stream ended"));

@@ -373,9 +373,9 @@ async fn send_on<Req: Message, Rep: Message>(
     path: &'static str,
     req: tonic::Request<Req>,
 ) -> Result<Result<tonic::Response<Rep>, Status>, Error> {
-    grpc.ready().await.map_err(|e| {
-        Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")).with_cause(e)
-    })?;
+    grpc.ready()
+        .await
+        .map_err(|e| Error::service_unavailable("UNAVAILABLE", format!("transport not ready: {e}")).with_cause(e))?;
     let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
     let path = http::uri::PathAndQuery::from_static(path);
     Ok(grpc.unary(req, path, codec).await)

@@ -565,7 +565,9 @@ impl HttpClient {
             Target::Discovery(_) => {
                 return Err(Error::bad_request(
                     "BAD_ENDPOINT",
-                    format!("`{base}` needs a discovery: use FooHttpClient::dial(bia::client::Dial::new(..).discovery(..))"),
+                    format!(
+                        "`{base}` needs a discovery: use FooHttpClient::dial(bia::client::Dial::new(..).discovery(..))"
+                    ),
                 ))
             }
         };
@@ -624,7 +626,8 @@ impl HttpClient {
             let picked = pool.pick(&tried)?;
             let more = pool.len() > tried.len() + 1;
             let res = self.send_to(&picked.node.handle, routes, req, ctx.as_deref_mut()).await;
-            let refused = matches!(&res, Err(e) if e.reason() == UNAVAILABLE && e.cause().is_some_and(|c| never_sent(c)));
+            let refused =
+                matches!(&res, Err(e) if e.reason() == UNAVAILABLE && e.cause().is_some_and(|c| never_sent(c)));
             let node = std::sync::Arc::clone(&picked.node);
             picked.done(refused);
             if refused && more {

@@ -155,7 +155,6 @@ impl OutputRef for Child {
     }
 }
 
-
 /// A plain HTTP/1.1 GET on a fresh connection: the status and the body.
 pub async fn get(url: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
@@ -165,7 +164,10 @@ pub async fn get(url: &str) -> (u16, String) {
         .await
         .expect("write");
     let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await.expect("a reply within 10 s").expect("read");
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .expect("a reply within 10 s")
+        .expect("read");
     let text = String::from_utf8_lossy(&buf).into_owned();
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
