@@ -2,7 +2,8 @@
 //! generated client dialing `discovery:///user-service`: the load spreads
 //! over all three (counted by each instance's own Prometheus scrape), a
 //! graceful stop under load fails no call (deregister, then drain), and a
-//! SIGKILLed instance costs no call after a one-second failover window.
+//! SIGKILLed instance costs no call after a one-second failover window, and
+//! with etcd gone the client keeps using the instance it knows.
 
 #[path = "../../../tests/src/etcd.rs"]
 #[allow(dead_code)] // the registry tests use all of it; this file part
@@ -74,7 +75,7 @@ fn load(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_the_load_and_fail_over() {
-    let Some(etcd) = etcd::Etcd::start("user-service-three") else { return };
+    let Some(mut etcd) = etcd::Etcd::start("user-service-three") else { return };
     let dir = temp_dir("etcd-three");
     let conf = dir.join("registry.yaml");
     std::fs::write(&conf, format!("registry:\n  kind: etcd\n  etcd:\n    endpoints: [{}]\n    ttl: 2s\n", etcd.url()))
@@ -156,6 +157,12 @@ async fn three_instances_share_the_load_and_fail_over() {
         }
         assert!(Instant::now() < deadline, "the killed instance stayed registered: {ids:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // etcd goes away: the client keeps calling the instance it knows.
+    etcd.kill();
+    for _ in 0..50 {
+        client.list_users(ListUsersRequest { page: 1, page_size: 1 }).await.unwrap();
     }
     drop(a);
 }

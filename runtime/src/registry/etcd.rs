@@ -1,10 +1,12 @@
 //! The etcd registry: instances under `<namespace>/<name>/<id>` on a lease
 //! kept alive in the background, watched with etcd's watch stream.
 //!
-//! The etcd v3 API is gRPC; its messages are declared below with Bia's own
-//! `#[bia::message]` (the handful of fields this registry uses, with etcd's
-//! tags), so the registry needs no `protoc` at build time and no second gRPC
-//! stack: calls go through tonic like every other Bia client.
+//! The etcd v3 API is gRPC; the handful of messages and fields this registry
+//! uses are declared below with prost's derive and etcd's field numbers, so
+//! the registry needs no `protoc` at build time (the etcd-client crate
+//! compiles etcd's `.proto` files in its build script, which a machine with
+//! only Rust cannot do) and no second gRPC stack: calls go through tonic
+//! like every other Bia client.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -26,145 +28,146 @@ use tokio::sync::watch;
 use super::{AbortOnDrop, BoxFuture, Discovery, Registrar, ServiceInstance, Snapshot, Watcher};
 use crate::error::Error;
 
-/// The etcd v3 messages the registry uses (a subset of each message's
-/// fields, with etcd's field numbers).
+/// The etcd v3 messages the registry uses: a subset of each message's
+/// fields, with etcd's field numbers, declared with prost's derive (so no
+/// `protoc` at build time).
 mod pb {
     #![allow(missing_docs)]
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct ResponseHeader {
-        #[field(tag = 3)]
+        #[prost(int64, tag = "3")]
         pub revision: i64,
     }
 
-    #[crate::message(package = "mvccpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct KeyValue {
-        #[field(tag = 1)]
+        #[prost(bytes = "vec", tag = "1")]
         pub key: Vec<u8>,
-        #[field(tag = 5)]
+        #[prost(bytes = "vec", tag = "5")]
         pub value: Vec<u8>,
-        #[field(tag = 6)]
+        #[prost(int64, tag = "6")]
         pub lease: i64,
     }
 
-    #[crate::message(package = "mvccpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct Event {
         /// PUT = 0, DELETE = 1.
-        #[field(tag = 1)]
+        #[prost(int32, tag = "1")]
         pub kind: i32,
-        #[field(tag = 2)]
+        #[prost(message, optional, tag = "2")]
         pub kv: Option<KeyValue>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct RangeRequest {
-        #[field(tag = 1)]
+        #[prost(bytes = "vec", tag = "1")]
         pub key: Vec<u8>,
-        #[field(tag = 2)]
+        #[prost(bytes = "vec", tag = "2")]
         pub range_end: Vec<u8>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct RangeResponse {
-        #[field(tag = 1)]
+        #[prost(message, optional, tag = "1")]
         pub header: Option<ResponseHeader>,
-        #[field(tag = 2)]
+        #[prost(message, repeated, tag = "2")]
         pub kvs: Vec<KeyValue>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct PutRequest {
-        #[field(tag = 1)]
+        #[prost(bytes = "vec", tag = "1")]
         pub key: Vec<u8>,
-        #[field(tag = 2)]
+        #[prost(bytes = "vec", tag = "2")]
         pub value: Vec<u8>,
-        #[field(tag = 3)]
+        #[prost(int64, tag = "3")]
         pub lease: i64,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct PutResponse {
-        #[field(tag = 1)]
+        #[prost(message, optional, tag = "1")]
         pub header: Option<ResponseHeader>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct DeleteRangeRequest {
-        #[field(tag = 1)]
+        #[prost(bytes = "vec", tag = "1")]
         pub key: Vec<u8>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct DeleteRangeResponse {
-        #[field(tag = 2)]
+        #[prost(int64, tag = "2")]
         pub deleted: i64,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct LeaseGrantRequest {
-        #[field(tag = 1)]
+        #[prost(int64, tag = "1")]
         pub ttl: i64,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct LeaseGrantResponse {
-        #[field(tag = 2)]
+        #[prost(int64, tag = "2")]
         pub id: i64,
-        #[field(tag = 3)]
+        #[prost(int64, tag = "3")]
         pub ttl: i64,
-        #[field(tag = 4)]
+        #[prost(string, tag = "4")]
         pub error: String,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct LeaseKeepAliveRequest {
-        #[field(tag = 1)]
+        #[prost(int64, tag = "1")]
         pub id: i64,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct LeaseKeepAliveResponse {
-        #[field(tag = 2)]
+        #[prost(int64, tag = "2")]
         pub id: i64,
-        #[field(tag = 3)]
+        #[prost(int64, tag = "3")]
         pub ttl: i64,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct WatchCreateRequest {
-        #[field(tag = 1)]
+        #[prost(bytes = "vec", tag = "1")]
         pub key: Vec<u8>,
-        #[field(tag = 2)]
+        #[prost(bytes = "vec", tag = "2")]
         pub range_end: Vec<u8>,
-        #[field(tag = 3)]
+        #[prost(int64, tag = "3")]
         pub start_revision: i64,
     }
 
-    #[crate::oneof(crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Oneof)]
     pub enum WatchRequestUnion {
-        #[field(tag = 1)]
+        #[prost(message, tag = "1")]
         CreateRequest(WatchCreateRequest),
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct WatchRequest {
-        #[field(oneof)]
+        #[prost(oneof = "WatchRequestUnion", tags = "1")]
         pub request_union: Option<WatchRequestUnion>,
     }
 
-    #[crate::message(package = "etcdserverpb", crate = "crate")]
+    #[derive(Clone, PartialEq, prost::Message)]
     pub struct WatchResponse {
-        #[field(tag = 1)]
+        #[prost(message, optional, tag = "1")]
         pub header: Option<ResponseHeader>,
-        #[field(tag = 3)]
+        #[prost(bool, tag = "3")]
         pub created: bool,
-        #[field(tag = 4)]
+        #[prost(bool, tag = "4")]
         pub canceled: bool,
-        #[field(tag = 5)]
+        #[prost(int64, tag = "5")]
         pub compact_revision: i64,
-        #[field(tag = 6)]
+        #[prost(string, tag = "6")]
         pub cancel_reason: String,
-        #[field(tag = 11)]
+        #[prost(message, repeated, tag = "11")]
         pub events: Vec<Event>,
     }
 }
