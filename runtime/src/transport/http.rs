@@ -241,6 +241,9 @@ async fn bind<Req: Message>(
         }
     }
     if route.template.iter().any(|s| matches!(s, PathSeg::Var { .. })) {
+        if let Some(bound) = bind_simple_path(route, parts.uri.path(), &mut msg) {
+            return bound.map(|()| msg);
+        }
         let params = axum::extract::RawPathParams::from_request_parts(parts, &())
             .await
             .map_err(|e| codec_error("", format!("invalid path: {e}")))?;
@@ -267,20 +270,95 @@ async fn bind<Req: Message>(
     Ok(msg)
 }
 
-fn json_response(bytes: Vec<u8>) -> Response {
-    let mut res = Response::new(Body::from(bytes));
+/// Binds the path variables of a template whose variables are each one
+/// whole segment (`/v1/user/{id}`, the common case) straight from the
+/// request path, without axum's parameter list. `None` when the template or
+/// the path is anything else (the caller then goes through
+/// `RawPathParams`, which also gives the same errors).
+fn bind_simple_path<M: Message>(route: &Route, path: &str, msg: &mut M) -> Option<Result<(), Error>> {
+    let simple = route.template.iter().all(|s| match s {
+        PathSeg::Lit(_) => true,
+        PathSeg::Var { pattern, slash, .. } => !slash && matches!(pattern, [PatternSeg::Capture(_)]),
+    });
+    if !simple {
+        return None;
+    }
+    // First check the whole path against the template, then bind: a path
+    // that does not fit binds nothing here.
+    let mut values: [(&str, &str); 4] = [("", ""); 4];
+    let mut n = 0;
+    let mut rest = path;
+    for seg in route.template {
+        match seg {
+            PathSeg::Lit(l) => rest = rest.strip_prefix(l)?,
+            PathSeg::Var { field, .. } => {
+                let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+                if end == 0 || n == values.len() {
+                    return None;
+                }
+                values[n] = (field, &rest[..end]);
+                n += 1;
+                rest = &rest[end..];
+            }
+        }
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let mut decoded: [std::borrow::Cow<'_, str>; 4] = Default::default();
+    for (d, (_, raw)) in decoded.iter_mut().zip(&values[..n]) {
+        *d = if raw.as_bytes().contains(&b'%') {
+            percent_encoding::percent_decode_str(raw).decode_utf8().ok()?
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        };
+    }
+    for ((field, _), value) in values[..n].iter().zip(&decoded) {
+        match msg.bind_param(field, value) {
+            Ok(true) => {}
+            Ok(false) => return Some(Err(codec_error(field, format!("path parameter `{field}` names no field")))),
+            Err(e) => return Some(Err(codec_error(field, format!("invalid path parameter `{field}`: {e}")))),
+        }
+    }
+    Some(Ok(()))
+}
+
+fn json_response(bytes: impl Into<bytes::Bytes>) -> Response {
+    let mut res = Response::new(Body::from(bytes.into()));
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     res
 }
 
-fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> Result<Vec<u8>, Error> {
-    let write = || -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::with_capacity(128);
-        match route.response_body {
-            None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(&mut out))?,
-            Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(&mut out))?,
-        }
-        Ok(out)
+/// The reply as JSON. It is written into a per-thread buffer and copied
+/// into an allocation of exactly its size: a `Vec` with spare capacity would
+/// cost a second allocation on its way into a body (`Bytes` keeps a shared
+/// header for it), and a growing `Vec` a reallocation.
+fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> Result<bytes::Bytes, Error> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// Larger buffers are not kept after a reply.
+    const KEEP: usize = 64 * 1024;
+    let write = || -> Result<bytes::Bytes, serde_json::Error> {
+        let encode = |out: &mut Vec<u8>| -> Result<bytes::Bytes, serde_json::Error> {
+            match route.response_body {
+                None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(&mut *out))?,
+                Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(&mut *out))?,
+            }
+            Ok(bytes::Bytes::copy_from_slice(out))
+        };
+        BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut out) => {
+                out.clear();
+                let res = encode(&mut out);
+                if out.capacity() > KEEP {
+                    *out = Vec::new();
+                }
+                res
+            }
+            // Only if serializing a reply encoded another one on this thread.
+            Err(_) => encode(&mut Vec::with_capacity(128)),
+        })
     };
     let res = if cfg.snake_case { crate::codec::with_snake_case_output(write) } else { write() };
     res.map_err(|e| Error::internal_server("CODEC", format!("cannot encode reply: {e}")))
@@ -481,14 +559,14 @@ impl HttpServer {
         let local = listener.local_addr()?;
         let router = self
             .router
-            .route("/healthz", axum::routing::get(|| async { json_response(b"{\"status\":\"SERVING\"}".to_vec()) }))
+            .route("/healthz", axum::routing::get(|| async { json_response(&b"{\"status\":\"SERVING\"}"[..]) }))
             .route(
                 "/readyz",
                 axum::routing::get(move || {
                     let ready = ready.load(std::sync::atomic::Ordering::Acquire);
                     async move {
                         if ready {
-                            json_response(b"{\"status\":\"READY\"}".to_vec())
+                            json_response(&b"{\"status\":\"READY\"}"[..])
                         } else {
                             Error::service_unavailable("NOT_READY", "the server is starting or draining")
                                 .into_response()
