@@ -5,7 +5,7 @@
 //! - [`StaticRegistry`], the embedded default: instances listed in config
 //!   (and those registered in the same process). Nothing to install; its
 //!   watch follows config hot reload ([`StaticRegistry::set`]).
-//! - [`etcd::EtcdRegistry`]: the distributed one. Each instance is a key
+//! - `etcd::EtcdRegistry` (the `etcd` cargo feature): the distributed one. Each instance is a key
 //!   `<namespace>/<name>/<id>` (namespace `/microservices`) holding the
 //!   instance as JSON, attached to a lease with a TTL that a keepalive
 //!   renews; if etcd goes away and comes back, the instance is registered
@@ -91,7 +91,7 @@ pub enum RegistryKind {
     /// [`StaticRegistry`].
     #[default]
     Static,
-    /// [`etcd::EtcdRegistry`].
+    /// `etcd::EtcdRegistry` (needs the `etcd` cargo feature).
     Etcd,
 }
 
@@ -121,9 +121,18 @@ impl RegistryConfig {
                 let local = std::sync::Arc::new(StaticRegistry::from_config(self.services.clone()));
                 Registry { registrar: local.clone(), discovery: local.clone(), local: Some(local) }
             }
+            #[cfg(feature = "etcd")]
             RegistryKind::Etcd => {
                 let etcd = std::sync::Arc::new(etcd::EtcdRegistry::new(self.etcd.clone())?);
                 Registry { registrar: etcd.clone(), discovery: etcd, local: None }
+            }
+            #[cfg(not(feature = "etcd"))]
+            RegistryKind::Etcd => {
+                return Err(Error::internal_server(
+                    "CONFIG",
+                    "registry.kind is etcd but this program was built without Bia's `etcd` feature \
+                     (for the examples: cargo run -p user-service --features etcd)",
+                ))
             }
         })
     }
