@@ -289,7 +289,8 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
 /// Whether a failed call never reached the server, so another node may take
 /// it: the connection was refused or could not be made, the request was
 /// still queued when its connection closed (hyper's "canceled"), or an
-/// HTTP/2 server refused the stream (it was going away).
+/// HTTP/2 server refused the stream or left it out of its GOAWAY (it was
+/// going away).
 pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -303,6 +304,11 @@ pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
             }
         }
         if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
+            return true;
+        }
+        // A stream the server's GOAWAY left out: HTTP/2 guarantees it was
+        // not processed.
+        if e.downcast_ref::<h2::Error>().is_some_and(|h| h.is_go_away() && h.is_remote()) {
             return true;
         }
         let text = e.to_string();
