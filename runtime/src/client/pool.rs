@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Balancer, Dial, NodeFilter, Target};
+use super::{Balancer, Dial, NodeFilter};
 use crate::error::Error;
 use crate::registry::{AbortOnDrop, ServiceInstance};
 
@@ -150,52 +150,44 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
         pool
     }
 
-    /// A pool for `dial`, whose target is `direct:///` or `discovery:///`;
+    /// A pool over the instances of service `name` in `dial`'s discovery;
     /// `scheme` picks the instances' endpoints (`grpc`, `http`), `make`
-    /// makes a node's handle from its `host:port`. A discovery target waits
-    /// for the discovery's current instances, then follows its changes.
-    pub async fn dial(
+    /// makes a node's handle from its `host:port`. Waits for the current
+    /// instances, then follows the discovery's changes.
+    pub async fn discover(
         dial: &Dial,
+        name: &str,
         scheme: &'static str,
         make: fn(&str) -> Result<H, Error>,
     ) -> Result<Arc<Self>, Error> {
-        match Target::parse(&dial.target)? {
-            Target::Url(_) => Err(Error::bad_request(
+        let discovery = dial.discovery.clone().ok_or_else(|| {
+            Error::bad_request(
                 "BAD_ENDPOINT",
-                format!("`{}` is one server: connect to it directly", dial.target),
-            )),
-            Target::Direct(list) => Ok(Self::direct(dial, &list, scheme, make)),
-            Target::Discovery(name) => {
-                let discovery = dial.discovery.clone().ok_or_else(|| {
-                    Error::bad_request(
-                        "BAD_ENDPOINT",
-                        format!(
-                            "`{}` needs a discovery: dial it with bia::client::Dial::new(..).discovery(registry)",
-                            dial.target
-                        ),
-                    )
-                })?;
-                let pool = Self::empty(dial, scheme, make);
-                let mut watcher = discovery.watch(&name).await?;
-                pool.update(watcher.next().await?);
-                let weak: Weak<Pool<H>> = Arc::downgrade(&pool);
-                let task = tokio::spawn(async move {
-                    loop {
-                        let next = watcher.next().await;
-                        let Some(pool) = weak.upgrade() else { return };
-                        match next {
-                            Ok(list) => pool.update(list),
-                            Err(e) => {
-                                tracing::warn!(target = %pool.target, "discovery watch ended: {}", e.message());
-                                return;
-                            }
-                        }
+                format!(
+                    "`{}` needs a discovery: dial it with bia::client::Dial::new(..).discovery(registry)",
+                    dial.target
+                ),
+            )
+        })?;
+        let pool = Self::empty(dial, scheme, make);
+        let mut watcher = discovery.watch(name).await?;
+        pool.update(watcher.next().await?);
+        let weak: Weak<Pool<H>> = Arc::downgrade(&pool);
+        let task = tokio::spawn(async move {
+            loop {
+                let next = watcher.next().await;
+                let Some(pool) = weak.upgrade() else { return };
+                match next {
+                    Ok(list) => pool.update(list),
+                    Err(e) => {
+                        tracing::warn!(target = %pool.target, "discovery watch ended: {}", e.message());
+                        return;
                     }
-                });
-                *pool.watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(AbortOnDrop(task));
-                Ok(pool)
+                }
             }
-        }
+        });
+        *pool.watch.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(AbortOnDrop(task));
+        Ok(pool)
     }
 
     /// Replaces the nodes with those of `instances` (filtered), keeping the

@@ -87,7 +87,7 @@ mod client {
 
     use super::EtcdConfig;
     use crate::error::Error;
-    use crate::registry::{AbortOnDrop, BoxFuture, Discovery, Registrar, ServiceInstance, Snapshot, Watcher};
+    use crate::registry::{publish, AbortOnDrop, BoxFuture, Discovery, Registrar, ServiceInstance, Snapshot, Watcher};
 
     /// The etcd v3 messages the registry uses: a subset of each message's
     /// fields, with etcd's field numbers, declared with prost's derive (so no
@@ -439,16 +439,6 @@ mod client {
                 publish(tx, list);
             }
         }
-    }
-
-    fn publish(tx: &watch::Sender<Snapshot>, list: Vec<ServiceInstance>) {
-        tx.send_if_modified(|old| {
-            let changed = old.as_ref().map(|o| o != &list).unwrap_or(true);
-            if changed {
-                *old = Ok(list);
-            }
-            changed
-        });
     }
 
     /// The smallest key after every key starting with `prefix` (etcd's range end

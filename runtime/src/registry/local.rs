@@ -54,13 +54,7 @@ impl Inner {
         for name in names {
             let now = self.instances(&name);
             if let Some(tx) = self.watchers.get(&name) {
-                tx.send_if_modified(|old| {
-                    let changed = old.as_ref().map(|o| o != &now).unwrap_or(true);
-                    if changed {
-                        *old = Ok(now.clone());
-                    }
-                    changed
-                });
+                super::publish(tx, now);
             }
         }
     }

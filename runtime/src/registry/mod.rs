@@ -244,6 +244,18 @@ pub struct Watcher {
 /// What a watcher sees: the instances, or the error that stopped it.
 pub type Snapshot = Result<Vec<ServiceInstance>, Error>;
 
+/// Sends `list` to a watch channel's receivers if it differs from what they
+/// have (a registry's change that changes nothing wakes no watcher).
+pub(crate) fn publish(tx: &tokio::sync::watch::Sender<Snapshot>, list: Vec<ServiceInstance>) {
+    tx.send_if_modified(|old| {
+        let changed = old.as_ref().map(|o| o != &list).unwrap_or(true);
+        if changed {
+            *old = Ok(list);
+        }
+        changed
+    });
+}
+
 /// Aborts a task when dropped.
 #[derive(Debug)]
 pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);

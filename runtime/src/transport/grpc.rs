@@ -290,7 +290,8 @@ impl GrpcClient {
     pub async fn dial(dial: Dial) -> Result<Self, Error> {
         match Target::parse(&dial.target)? {
             Target::Url(url) => Self::connect_one(&url).await,
-            _ => Ok(Self::pooled(Pool::dial(&dial, "grpc", node_channel).await?)),
+            Target::Direct(list) => Ok(Self::pooled(Pool::direct(&dial, &list, "grpc", node_channel))),
+            Target::Discovery(name) => Ok(Self::pooled(Pool::discover(&dial, &name, "grpc", node_channel).await?)),
         }
     }
 

@@ -655,14 +655,12 @@ impl HttpClient {
     /// Dials a target with its discovery, balancer and node filter (see
     /// [`crate::client`]).
     pub async fn dial(dial: Dial) -> Result<Self, Error> {
-        match Target::parse(&dial.target)? {
-            Target::Url(url) => Self::new(url),
-            _ => Ok(Self {
-                backend: Backend::Pool(Pool::dial(&dial, "http", node_base).await?),
-                client: hyper_client(),
-                chain: Chain::new(),
-            }),
-        }
+        let pool = match Target::parse(&dial.target)? {
+            Target::Url(url) => return Self::new(url),
+            Target::Direct(list) => Pool::direct(&dial, &list, "http", node_base),
+            Target::Discovery(name) => Pool::discover(&dial, &name, "http", node_base).await?,
+        };
+        Ok(Self { backend: Backend::Pool(pool), client: hyper_client(), chain: Chain::new() })
     }
 
     /// Adds a client middleware (the first added is the outermost).
