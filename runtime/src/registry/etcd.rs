@@ -459,6 +459,8 @@ mod client {
     pub struct EtcdRegistry {
         etcd: Etcd,
         config: EtcdConfig,
+        /// The keepalive task of each registered key; dropping the registry
+        /// aborts them (the keys then expire with their leases).
         sessions: Mutex<HashMap<String, AbortOnDrop>>,
     }
 
@@ -557,12 +559,6 @@ mod client {
                 let feeder = tokio::spawn(self.etcd.clone().feed(prefix, tx, revision));
                 Ok(Watcher::new(rx, Some(feeder)))
             })
-        }
-    }
-
-    impl Drop for EtcdRegistry {
-        fn drop(&mut self) {
-            self.sessions().clear();
         }
     }
 
