@@ -12,7 +12,7 @@
 # build         clean release build time of examples/user-service
 # expand        time the macros take on a 50-method service
 #
-# Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s CASES="http-get ..."
+# Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s STEAL_MAX=5 CASES="http-get ..."
 #   BIA_BENCH_BIN=DIR         take the bench-* binaries from DIR (no build): compare commits
 #   OUT=DIR                   where results go (default target/bench)
 #   BIA_BENCH_STACK=default   the Bia server runs the user-service's default middleware
@@ -27,6 +27,7 @@ N1=${N1:-2000}
 N2=${N2:-6000}
 CONC=${CONC:-16}
 RUNS=${RUNS:-5}
+STEAL_MAX=${STEAL_MAX:-5}
 DURATION=${DURATION:-10s}
 CASES=${CASES:-"http-get http-post http-404 grpc-get grpc-create grpc-404"}
 OUT=${OUT:-target/bench}
@@ -215,29 +216,70 @@ check_run() {
   esac
 }
 
+# Mean latency of a load run, in microseconds (wrk: "Latency avg"; h2load: "time for request" mean).
+latency_of() {
+  local field
+  case $1 in
+    http-*) field=$(awk '$1 == "Latency" {print $2; exit}' "$2") ;;
+    grpc-*) field=$(awk '/^time for request:/ {print $6; exit}' "$2") ;;
+  esac
+  python3 -c "import re; v, u = re.fullmatch(r'([0-9.]+)(us|ms|s)', '$field').groups(); print(f'{float(v) * {\"us\": 1, \"ms\": 1e3, \"s\": 1e6}[u]:.0f}')"
+}
+
+# Steal ticks of both CPUs so far: time the hypervisor gave to someone else.
+steal_of() { awk '$1 == "cpu" {print $9}' /proc/stat; }
+
 # CPU ticks (user + sys) a process has used so far.
 ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# One Markdown row for CASE from the per-run CSV: medians, the ratio of the
+# medians, the paired ratio over all pairs and over the pairs whose two runs
+# both had less than STEAL_MAX % steal, latency, server CPU per request.
+summarize() {
+  python3 - "$OUT/throughput-runs.csv" "$1" "$STEAL_MAX" <<'PY'
+import csv, statistics as st, sys
+path, case, steal_max = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rows = [r for r in csv.DictReader(open(path)) if r["case"] == case]
+raw = {r["run"]: r for r in rows if r["server"] != "bia"}
+bia = {r["run"]: r for r in rows if r["server"] == "bia"}
+pairs = [(raw[k], bia[k]) for k in raw if k in bia]
+f = lambda r, key: float(r[key])
+med = lambda side, key: st.median(f(r, key) for r in side.values())
+paired = st.median(f(b, "requests_per_s") / f(a, "requests_per_s") for a, b in pairs)
+calm = [(a, b) for a, b in pairs if f(a, "steal_percent") < steal_max and f(b, "steal_percent") < steal_max]
+calm_paired = f"{st.median(f(b, 'requests_per_s') / f(a, 'requests_per_s') for a, b in calm):.3f}x" if calm else "-"
+cpu_paired = st.median(f(a, "server_cpu_us_per_request") / f(b, "server_cpu_us_per_request") for a, b in pairs)
+rm, bm = med(raw, "requests_per_s"), med(bia, "requests_per_s")
+load = lambda side: " ".join(r["load_cpu_s"] for r in sorted(side.values(), key=lambda r: int(r["run"])))
+print(f"| {case} | {rm:.0f} | {bm:.0f} | {bm / rm:.3f}x | {paired:.3f}x | {calm_paired} ({len(calm)} of {len(pairs)}) "
+      f"| {med(raw, 'mean_latency_us'):.0f} / {med(bia, 'mean_latency_us'):.0f} "
+      f"| {med(raw, 'server_cpu_us_per_request'):.2f} / {med(bia, 'server_cpu_us_per_request'):.2f} | {cpu_paired:.3f}x "
+      f"| {load(raw)} / {load(bia)} |")
+PY
+}
 
 throughput() {
   need wrk h2load taskset
-  local hz; hz=$(getconf CLK_TCK)
+  local hz secs; hz=$(getconf CLK_TCK); secs=${DURATION%s}
   say ""
   say "### Throughput (requests/s; server on CPU 0, load on CPU 1; $RUNS alternating runs of $DURATION, medians)"
   say ""
   say "Runs alternate, and which server goes first flips every run (a control of Bia against itself"
   say "showed the second server of a pair losing several percent). 'paired' is the median of each"
-  say "run's Bia/raw ratio. 'server CPU' is the server's user + system CPU time per request"
+  say "run's Bia/raw ratio; 'calm pairs' the same over the pairs whose two runs both had less than"
+  say "$STEAL_MAX % steal time (CPU time the hypervisor gave to other guests: a disturbed run)."
+  say "'latency' is the median of the runs' mean latencies (microseconds, at concurrency $CONC, so it"
+  say "follows throughput). 'server CPU' is the server's user + system CPU time per request"
   say "(microseconds, medians; paired ratio raw/Bia, so above 1 means Bia is cheaper): it does not"
-  say "depend on how fast the load generator is. Every run is checked: all replies 2xx (all"
-  say "errors for the 404 case), or the script stops."
+  say "depend on how fast the load generator is. Every run is checked: all replies 2xx (all errors"
+  say "for the 404 case), or the script stops. Every run is a line of \`$OUT/throughput-runs.csv\`."
   say ""
-  say "| case | hand-written | Bia | Bia / hand-written | paired | server CPU, us/req (raw / Bia) | CPU paired | load CPU (raw / Bia, s) |"
-  say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  say "| case | hand-written | Bia | ratio of medians | paired | calm pairs | latency, us (raw / Bia) | server CPU, us/req (raw / Bia) | CPU paired | load CPU (raw / Bia, s) |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  echo "case,run,server,requests_per_s,mean_latency_us,server_cpu_us_per_request,load_cpu_s,steal_percent" \
+    > "$OUT/throughput-runs.csv"
   for case in $CASES; do
     local raw; raw=$(raw_of "$case")
-    local raw_rates=() bia_rates=() raw_us=() bia_us=() raw_cpu="" bia_cpu=""
     for run in $(seq 1 "$RUNS"); do
       local order="$raw bia"
       if [ $((run % 2)) = 0 ]; then order="bia $raw"; fi
@@ -246,30 +288,20 @@ throughput() {
         start_server "$server" "$case" taskset -c 0
         # A checked sample first: a wrong server cannot win (h2load sees only HTTP status).
         "$BIN/bench-load" "$case" "$BASE" 50 1 >/dev/null
-        local t0; t0=$(ticks_of "$PID")
+        local t0 st0; t0=$(ticks_of "$PID"); st0=$(steal_of)
         load_once "$case" "$log"
         local cpu; cpu=$(cpu_of "$LOAD_PID")
         wait "$LOAD_PID" || true
-        local t1; t1=$(ticks_of "$PID")
+        local t1 st1; t1=$(ticks_of "$PID"); st1=$(steal_of)
         stop_server
         check_run "$case" "$log"
-        local r n us
-        r=$(rate_of "$case" "$log"); n=$(count_of "$case" "$log")
-        us=$(python3 -c "print(f'{($t1 - $t0) / $hz * 1e6 / $n:.2f}')")
-        if [ "$server" = bia ]; then
-          bia_rates+=("$r"); bia_us+=("$us"); bia_cpu+="$cpu "
-        else
-          raw_rates+=("$r"); raw_us+=("$us"); raw_cpu+="$cpu "
-        fi
+        local n; n=$(count_of "$case" "$log")
+        echo "$case,$run,$server,$(rate_of "$case" "$log"),$(latency_of "$case" "$log")," \
+          "$(python3 -c "print(f'{($t1 - $t0) / $hz * 1e6 / $n:.2f},$cpu,{($st1 - $st0) / $hz / (2 * $secs) * 100:.1f}')")" \
+          | tr -d ' ' >> "$OUT/throughput-runs.csv"
       done
     done
-    local rm bm ru bu
-    rm=$(median "${raw_rates[@]}"); bm=$(median "${bia_rates[@]}")
-    ru=$(median "${raw_us[@]}"); bu=$(median "${bia_us[@]}")
-    local paired cpu_paired
-    paired=$(python3 -c "import statistics; r=[$(IFS=,; echo "${raw_rates[*]}")]; b=[$(IFS=,; echo "${bia_rates[*]}")]; print(f'{statistics.median(y/x for x, y in zip(r, b)):.3f}x')")
-    cpu_paired=$(python3 -c "import statistics; r=[$(IFS=,; echo "${raw_us[*]}")]; b=[$(IFS=,; echo "${bia_us[*]}")]; print(f'{statistics.median(x/y for x, y in zip(r, b)):.3f}x')")
-    say "| $case | $rm | $bm | $(python3 -c "print(f'{$bm/$rm:.3f}x')") | $paired | $ru / $bu | $cpu_paired | ${raw_cpu}/ ${bia_cpu}|"
+    summarize "$case" | tee -a "$OUT/results.md"
   done
 }
 

@@ -53,7 +53,9 @@ pub fn error_response(err: &Error) -> Response {
         .ok()
         .filter(|s| s.is_client_error() || s.is_server_error())
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut res = Response::new(Body::from(err.to_json()));
+    let body = encode_json(|out| serde::Serialize::serialize(err, &mut serde_json::Serializer::new(out)))
+        .expect("serializing strings to JSON cannot fail");
+    let mut res = Response::new(Body::from(body));
     *res.status_mut() = status;
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     res
@@ -329,35 +331,38 @@ fn json_response(bytes: impl Into<bytes::Bytes>) -> Response {
     res
 }
 
-/// The reply as JSON. It is written into a per-thread buffer and copied
-/// into an allocation of exactly its size: a `Vec` with spare capacity would
-/// cost a second allocation on its way into a body (`Bytes` keeps a shared
-/// header for it), and a growing `Vec` a reallocation.
-fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> Result<bytes::Bytes, Error> {
+/// JSON written by `write` into a per-thread buffer and copied into an
+/// allocation of exactly its size: a `Vec` with spare capacity would cost a
+/// second allocation on its way into a body (`Bytes` keeps a shared header for
+/// it), and a growing `Vec` a reallocation. Replies and error bodies both go
+/// this way.
+fn encode_json<E>(write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<bytes::Bytes, E> {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     /// Larger buffers are not kept after a reply.
     const KEEP: usize = 64 * 1024;
-    let write = || -> Result<bytes::Bytes, serde_json::Error> {
-        let encode = |out: &mut Vec<u8>| -> Result<bytes::Bytes, serde_json::Error> {
-            match route.response_body {
-                None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(&mut *out))?,
-                Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(&mut *out))?,
+    let encode = |out: &mut Vec<u8>| write(out).map(|()| bytes::Bytes::copy_from_slice(out));
+    BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            let res = encode(&mut out);
+            if out.capacity() > KEEP {
+                *out = Vec::new();
             }
-            Ok(bytes::Bytes::copy_from_slice(out))
-        };
-        BUF.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut out) => {
-                out.clear();
-                let res = encode(&mut out);
-                if out.capacity() > KEEP {
-                    *out = Vec::new();
-                }
-                res
-            }
-            // Only if serializing a reply encoded another one on this thread.
-            Err(_) => encode(&mut Vec::with_capacity(128)),
+            res
+        }
+        // Only if encoding JSON wrote other JSON on this thread.
+        Err(_) => encode(&mut Vec::with_capacity(128)),
+    })
+}
+
+/// The reply as JSON (see [`encode_json`]).
+fn encode_reply<Rep: Message>(route: &Route, cfg: &ServiceConfig, rep: &Rep) -> Result<bytes::Bytes, Error> {
+    let write = || {
+        encode_json(|out| match route.response_body {
+            None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(out)),
+            Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(out)),
         })
     };
     let res = if cfg.snake_case { crate::codec::with_snake_case_output(write) } else { write() };
