@@ -119,6 +119,9 @@ pub(crate) async fn serve_router(
     chain: crate::middleware::Chain,
     stop: Stop,
 ) {
+    // Turns every handler into a `Route` once, as `Router::into_make_service`
+    // does: served as it is, axum clones and boxes each handler per request.
+    let router = router.with_state(());
     let deadline = kind == Kind::Grpc || timeout.is_some();
     match (chain.is_empty(), deadline) {
         (true, false) => serve::serve(listener, router, stop).await,
