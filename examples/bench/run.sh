@@ -140,12 +140,15 @@ instructions() {
   done
 }
 
+# CPU ticks (user + sys) a process has used so far.
+ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # CPU seconds (user+sys) a process used, read until it exits.
 cpu_of() {
   local pid=$1 ticks=0 hz
   hz=$(getconf CLK_TCK)
   while kill -0 "$pid" 2>/dev/null; do
-    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo "$ticks")
+    ticks=$(ticks_of "$pid" 2>/dev/null || echo "$ticks")
     sleep 0.2
   done
   python3 -c "print(f'{$ticks/$hz:.1f}')"
@@ -228,9 +231,6 @@ latency_of() {
 
 # Steal ticks of both CPUs so far: time the hypervisor gave to someone else.
 steal_of() { awk '$1 == "cpu" {print $9}' /proc/stat; }
-
-# CPU ticks (user + sys) a process has used so far.
-ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # One Markdown row for CASE from the per-run CSV: medians, the ratio of the
 # medians, the paired ratio over all pairs and over the pairs whose two runs

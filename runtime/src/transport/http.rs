@@ -340,7 +340,7 @@ fn encode_json<E>(write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<b
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    /// Larger buffers are not kept after a reply.
+    /// Larger buffers are not kept once their JSON is copied out.
     const KEEP: usize = 64 * 1024;
     let encode = |out: &mut Vec<u8>| write(out).map(|()| bytes::Bytes::copy_from_slice(out));
     BUF.with(|cell| match cell.try_borrow_mut() {
