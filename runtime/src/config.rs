@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Reason of every configuration error.
-pub const CONFIG_REASON: &str = "CONFIG";
+pub use crate::error::reason::CONFIG as CONFIG_REASON;
 
 #[derive(Debug, Clone)]
 enum Source {

@@ -97,7 +97,7 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<(), Error> {
     use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_new(&conf.level).map_err(|e| {
         Error::internal_server(
-            crate::config::CONFIG_REASON,
+            crate::error::reason::CONFIG,
             format!("invalid log level `{}`: {e}; use trace, debug, info, warn or error", conf.level),
         )
     })?;
@@ -134,5 +134,6 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<(), Error> {
             .with_writer(std::io::stdout)
             .try_init()
     };
-    result.map_err(|e| Error::internal_server("LOG_INIT", format!("cannot install the logger: {e}")))
+    result
+        .map_err(|e| Error::internal_server(crate::error::reason::LOG_INIT, format!("cannot install the logger: {e}")))
 }

@@ -29,12 +29,16 @@
 //! stop picking it. With no node at all, a call fails at once with 503 /
 //! `Unavailable`, reason `NO_AVAILABLE_NODE`.
 
+pub(crate) mod call;
+pub(crate) mod failover;
 pub(crate) mod pool;
 
 use std::sync::Arc;
 
+use crate::error::reason::BAD_ENDPOINT;
 use crate::error::Error;
 use crate::registry::{Discovery, ServiceInstance};
+use pool::Pool;
 
 /// How a call picks among the nodes of a target.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,7 +120,7 @@ pub(crate) enum Target {
 
 impl Target {
     pub(crate) fn parse(target: &str) -> Result<Target, Error> {
-        let bad = |why: &str| Error::bad_request("BAD_ENDPOINT", format!("invalid endpoint `{target}`: {why}"));
+        let bad = |why: &str| Error::bad_request(BAD_ENDPOINT, format!("invalid endpoint `{target}`: {why}"));
         if let Some(rest) = target.strip_prefix("direct://") {
             let list: Vec<String> = rest
                 .trim_start_matches('/')
@@ -139,4 +143,68 @@ impl Target {
             Ok(Target::Url(target.to_owned()))
         }
     }
+}
+
+/// Where a client's calls go: one server, or a balanced pool of nodes. `H`
+/// is what a call goes through: a base URL (HTTP), a channel (gRPC).
+#[derive(Debug)]
+pub(crate) enum Backend<H> {
+    One(H),
+    Pool(Arc<Pool<H>>),
+}
+
+impl<H: Clone> Clone for Backend<H> {
+    fn clone(&self) -> Self {
+        match self {
+            Backend::One(h) => Backend::One(h.clone()),
+            Backend::Pool(p) => Backend::Pool(Arc::clone(p)),
+        }
+    }
+}
+
+impl<H: Clone + Send + Sync + 'static> Backend<H> {
+    /// The backend of `target` without I/O: one server (`one` makes its
+    /// handle from the URL) or a `direct:///` list (`node` makes each node's
+    /// handle from its `host:port`; instances of `scheme`). A `discovery:///`
+    /// target needs a [`Dial`] with its discovery; the error says so,
+    /// naming `client`'s `dial`.
+    pub(crate) fn lazy(
+        target: &str,
+        scheme: &'static str,
+        client: &str,
+        one: impl FnOnce(String) -> Result<H, Error>,
+        node: fn(&str) -> Result<H, Error>,
+    ) -> Result<Self, Error> {
+        match Target::parse(target)? {
+            Target::Url(url) => one(url).map(Backend::One),
+            Target::Direct(list) => Ok(Backend::Pool(Pool::direct(&Dial::new(target), &list, scheme, node))),
+            Target::Discovery(_) => Err(Error::bad_request(
+                BAD_ENDPOINT,
+                format!("`{target}` needs a discovery: use {client}::dial(bia::client::Dial::new(..).discovery(..))"),
+            )),
+        }
+    }
+
+    /// The balanced pool of `dial`'s `direct:///` or `discovery:///` target
+    /// (waiting for the discovery's current instances); a URL target comes
+    /// back as it is, for the client to connect to itself.
+    pub(crate) async fn dial(
+        dial: &Dial,
+        scheme: &'static str,
+        node: fn(&str) -> Result<H, Error>,
+    ) -> Result<Dialed<H>, Error> {
+        Ok(match Target::parse(&dial.target)? {
+            Target::Url(url) => Dialed::Url(url),
+            Target::Direct(list) => Dialed::Pool(Backend::Pool(Pool::direct(dial, &list, scheme, node))),
+            Target::Discovery(name) => Dialed::Pool(Backend::Pool(Pool::discover(dial, &name, scheme, node).await?)),
+        })
+    }
+}
+
+/// What [`Backend::dial`] made of a target.
+pub(crate) enum Dialed<H> {
+    /// A balanced pool.
+    Pool(Backend<H>),
+    /// One server's URL.
+    Url(String),
 }

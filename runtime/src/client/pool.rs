@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use super::{Balancer, Dial, NodeFilter};
+use crate::error::reason::{BAD_ENDPOINT, NO_AVAILABLE_NODE};
 use crate::error::Error;
 use crate::registry::{AbortOnDrop, ServiceInstance};
 
@@ -162,7 +163,7 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
     ) -> Result<Arc<Self>, Error> {
         let discovery = dial.discovery.clone().ok_or_else(|| {
             Error::bad_request(
-                "BAD_ENDPOINT",
+                BAD_ENDPOINT,
                 format!(
                     "`{}` needs a discovery: dial it with bia::client::Dial::new(..).discovery(registry)",
                     dial.target
@@ -231,7 +232,7 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
         let node = match candidates.len() {
             0 => {
                 return Err(Error::service_unavailable(
-                    "NO_AVAILABLE_NODE",
+                    NO_AVAILABLE_NODE,
                     format!("no available node for {}", self.target),
                 ))
             }
@@ -276,38 +277,4 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
     pub fn len(&self) -> usize {
         self.snapshot().len()
     }
-}
-
-/// Whether a failed call never reached the server, so another node may take
-/// it: the connection was refused or could not be made, the request was
-/// still queued when its connection closed (hyper's "canceled"), or an
-/// HTTP/2 server refused the stream or left it out of its GOAWAY (it was
-/// going away).
-pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            if matches!(
-                io.kind(),
-                ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable
-            ) {
-                return true;
-            }
-        }
-        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
-            return true;
-        }
-        // A stream the server's GOAWAY left out: HTTP/2 guarantees it was
-        // not processed.
-        if e.downcast_ref::<h2::Error>().is_some_and(|h| h.is_go_away() && h.is_remote()) {
-            return true;
-        }
-        let text = e.to_string();
-        if text.contains("tcp connect error") || text.contains("REFUSED_STREAM") || text.contains("refused stream") {
-            return true;
-        }
-        cur = e.source();
-    }
-    false
 }

@@ -11,8 +11,8 @@ use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
 use super::message::{Enumeration, Message};
+use crate::error::reason::VALIDATOR as REASON;
 use crate::error::Error;
-use crate::middleware::validate::REASON;
 
 /// Where a checked value sits in the message, rendered only when a rule fails
 /// (`user.email`, `tags[2]`, `labels["a"]`). Proto (snake_case) field names.

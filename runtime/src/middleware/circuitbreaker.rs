@@ -47,14 +47,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::{AnyMessage, Context, Next};
+use crate::error::reason::BAD_CIRCUITBREAKER as BAD_CONFIG;
 use crate::error::Error;
 
 /// Reason of a call the breaker refused (`503 / Unavailable`), as in Kratos.
-pub const CIRCUITBREAKER_REASON: &str = "CIRCUITBREAKER";
-
-/// Reason of an invalid breaker setting.
-const BAD_CONFIG: &str = "BAD_CIRCUITBREAKER";
+pub use crate::error::reason::CIRCUITBREAKER as CIRCUITBREAKER_REASON;
 
 type Failure = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
 type Random = Arc<dyn Fn() -> f64 + Send + Sync>;
@@ -272,29 +270,23 @@ impl CircuitBreaker {
     }
 }
 
-impl Middleware for CircuitBreaker {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        Box::pin(async move {
-            let window = self.breaker(ctx.operation());
-            if !self.allow(&window) {
-                return Err(Error::service_unavailable(
-                    CIRCUITBREAKER_REASON,
-                    format!("request failed due to circuit breaker triggered: {} is failing", ctx.operation()),
-                ));
-            }
-            let reply = next.run(ctx, req).await;
-            let accepted = match &reply {
-                Ok(_) => true,
-                Err(e) => !(self.failure)(e),
-            };
-            window.lock().unwrap_or_else(PoisonError::into_inner).add(Instant::now(), 1, u64::from(accepted));
-            reply
-        })
+#[bia_macros::middleware(crate = "crate")]
+impl CircuitBreaker {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
+        let window = self.breaker(ctx.operation());
+        if !self.allow(&window) {
+            return Err(Error::service_unavailable(
+                CIRCUITBREAKER_REASON,
+                format!("request failed due to circuit breaker triggered: {} is failing", ctx.operation()),
+            ));
+        }
+        let reply = next.run(ctx, req).await;
+        let accepted = match &reply {
+            Ok(_) => true,
+            Err(e) => !(self.failure)(e),
+        };
+        window.lock().unwrap_or_else(PoisonError::into_inner).add(Instant::now(), 1, u64::from(accepted));
+        reply
     }
 }
 

@@ -52,8 +52,7 @@ use std::time::Instant;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
-use crate::error::Error;
+use super::{AnyMessage, Context, Next};
 
 /// Turns a request into the `args` field of a log line, masking what must
 /// not be logged.
@@ -341,34 +340,28 @@ impl Logging {
     }
 }
 
-impl Middleware for Logging {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        Box::pin(async move {
-            let start = Instant::now();
-            let args = self.redact.redact(&req);
-            let res = next.run(ctx, req).await;
-            let latency = start.elapsed().as_secs_f64();
-            let kind = ctx.kind().as_str();
-            let component = ctx.side().as_str();
-            let operation = ctx.operation();
-            match &res {
-                Ok(_) => tracing::info!(kind, component, operation, args, code = 200u16, reason = "", latency),
-                Err(e) => {
-                    let (code, reason, error) = (e.code(), e.reason(), e.message());
-                    if self.warn_client_errors && (400..500).contains(&code) {
-                        tracing::warn!(kind, component, operation, args, code, reason, latency, error);
-                    } else {
-                        tracing::error!(kind, component, operation, args, code, reason, latency, error);
-                    }
+#[bia_macros::middleware(crate = "crate")]
+impl Logging {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
+        let start = Instant::now();
+        let args = self.redact.redact(&req);
+        let res = next.run(ctx, req).await;
+        let latency = start.elapsed().as_secs_f64();
+        let kind = ctx.kind().as_str();
+        let component = ctx.side().as_str();
+        let operation = ctx.operation();
+        match &res {
+            Ok(_) => tracing::info!(kind, component, operation, args, code = 200u16, reason = "", latency),
+            Err(e) => {
+                let (code, reason, error) = (e.code(), e.reason(), e.message());
+                if self.warn_client_errors && (400..500).contains(&code) {
+                    tracing::warn!(kind, component, operation, args, code, reason, latency, error);
+                } else {
+                    tracing::error!(kind, component, operation, args, code, reason, latency, error);
                 }
             }
-            res
-        })
+        }
+        res
     }
 }
 

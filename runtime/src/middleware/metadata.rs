@@ -66,7 +66,7 @@ use std::fmt;
 use http::header::{HeaderName, HeaderValue};
 use http::HeaderMap;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::{AnyMessage, Context};
 use crate::context::Side;
 use crate::error::Error;
 
@@ -76,7 +76,7 @@ pub const SERVER_PREFIX: &str = "x-md-";
 pub const GLOBAL_PREFIX: &str = "x-md-global-";
 
 /// Reason of a [`Metadata::constant`] that cannot be sent.
-pub const BAD_METADATA_REASON: &str = "BAD_METADATA";
+pub use crate::error::reason::BAD_METADATA as BAD_METADATA_REASON;
 
 /// The metadata middleware (see the [module docs](self)).
 ///
@@ -250,20 +250,17 @@ impl Metadata {
     }
 }
 
-impl Middleware for Metadata {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+impl Metadata {
+    fn check(&self, ctx: &mut Context, _req: &AnyMessage) -> Result<(), Error> {
         match self.side {
             Side::Server => self.collect(ctx),
             Side::Client => self.propagate(ctx),
         }
-        next.run(ctx, req)
+        Ok(())
     }
 }
+
+guard!(Metadata);
 
 /// What `Metadata::server()` collected for the current call.
 #[derive(Clone, Debug)]

@@ -66,10 +66,10 @@ use prometheus_client::registry::Registry;
 
 pub use prometheus_client;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
-use crate::config::CONFIG_REASON;
+use super::{AnyMessage, Context, Next};
+use crate::context::Kind;
+use crate::error::reason::CONFIG as CONFIG_REASON;
 use crate::error::Error;
-use crate::transport::Kind;
 
 /// The default histogram buckets of `*_requests_seconds`, in seconds (the
 /// buckets of Kratos' `DefaultSecondsHistogramView`).
@@ -243,20 +243,14 @@ impl fmt::Debug for MetricsMiddleware {
     }
 }
 
-impl Middleware for MetricsMiddleware {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        Box::pin(async move {
-            let start = Instant::now();
-            let res = next.run(ctx, req).await;
-            let seconds = start.elapsed().as_secs_f64();
-            self.recorder.record(ctx.kind(), ctx.operation(), res.as_ref().err(), seconds);
-            res
-        })
+#[bia_macros::middleware(crate = "crate")]
+impl MetricsMiddleware {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
+        let start = Instant::now();
+        let res = next.run(ctx, req).await;
+        let seconds = start.elapsed().as_secs_f64();
+        self.recorder.record(ctx.kind(), ctx.operation(), res.as_ref().err(), seconds);
+        res
     }
 }
 

@@ -44,7 +44,7 @@ use std::task::Poll;
 
 use futures_util::FutureExt as _;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::{AnyMessage, Context, Next};
 use crate::error::{Error, UNKNOWN_REASON};
 
 type PanicHandler = dyn Fn(&Context, &Panic) -> Error + Send + Sync;
@@ -129,39 +129,33 @@ impl Recovery {
     }
 }
 
-impl Middleware for Recovery {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        Box::pin(async move {
-            // The context comes back from the handler's task-local even when
-            // the handler panics (see `context::scope`), so it still
-            // describes the call below.
-            let mode = if self.backtrace { Mode::Backtrace } else { Mode::Location };
-            let caught = AssertUnwindSafe(Watched { inner: next.run(ctx, req), mode }).catch_unwind().await;
-            let payload = match caught {
-                Ok(res) => return res,
-                Err(payload) => payload,
-            };
-            let site = LAST.try_with(|l| l.try_borrow_mut().ok().and_then(|mut l| l.take())).ok().flatten();
-            let (location, backtrace) = site.map(|s| (s.location, s.backtrace)).unwrap_or_default();
-            let panic = Panic { message: panic_message(&*payload), location, backtrace, payload };
-            tracing::error!(
-                kind = ctx.kind().as_str(),
-                component = ctx.side().as_str(),
-                operation = ctx.operation(),
-                panic = panic.message(),
-                location = panic.location().unwrap_or(""),
-                backtrace = panic.backtrace().unwrap_or(""),
-                "panic recovered"
-            );
-            Err(match &self.handler {
-                Some(h) => h(ctx, &panic),
-                None => Error::internal_server(UNKNOWN_REASON, format!("panic triggered: {}", panic.message())),
-            })
+#[bia_macros::middleware(crate = "crate")]
+impl Recovery {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
+        // The context comes back from the handler's task-local even when
+        // the handler panics (see `context::scope`), so it still describes
+        // the call below.
+        let mode = if self.backtrace { Mode::Backtrace } else { Mode::Location };
+        let caught = AssertUnwindSafe(Watched { inner: next.run(ctx, req), mode }).catch_unwind().await;
+        let payload = match caught {
+            Ok(res) => return res,
+            Err(payload) => payload,
+        };
+        let site = LAST.try_with(|l| l.try_borrow_mut().ok().and_then(|mut l| l.take())).ok().flatten();
+        let (location, backtrace) = site.map(|s| (s.location, s.backtrace)).unwrap_or_default();
+        let panic = Panic { message: panic_message(&*payload), location, backtrace, payload };
+        tracing::error!(
+            kind = ctx.kind().as_str(),
+            component = ctx.side().as_str(),
+            operation = ctx.operation(),
+            panic = panic.message(),
+            location = panic.location().unwrap_or(""),
+            backtrace = panic.backtrace().unwrap_or(""),
+            "panic recovered"
+        );
+        Err(match &self.handler {
+            Some(h) => h(ctx, &panic),
+            None => Error::internal_server(UNKNOWN_REASON, format!("panic triggered: {}", panic.message())),
         })
     }
 }

@@ -62,14 +62,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::circuitbreaker::{check_window, Window, CIRCUITBREAKER_REASON};
-use super::timeout::{set_grpc_timeout, Deadline};
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::circuitbreaker::{check_window, Window};
+use super::{AnyMessage, Context, Next};
+use crate::context::{Deadline, Kind};
+use crate::error::reason::{BAD_RETRY as BAD_CONFIG, CIRCUITBREAKER as CIRCUITBREAKER_REASON};
 use crate::error::Error;
-use crate::transport::Kind;
-
-/// Reason of an invalid retry setting.
-const BAD_CONFIG: &str = "BAD_RETRY";
 
 /// The gRPC header that tells the server how many attempts came before.
 const PREVIOUS_ATTEMPTS: &str = "grpc-previous-rpc-attempts";
@@ -327,52 +324,44 @@ impl Budget {
     }
 }
 
-impl Middleware for Retry {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        Box::pin(async move {
-            if let Some(b) = &self.budget {
-                b.deposit();
+#[bia_macros::middleware(crate = "crate")]
+impl Retry {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
+        if let Some(b) = &self.budget {
+            b.deposit();
+        }
+        // A server's handler can run once only: there is nothing to retry.
+        if ctx.is_server() || self.max_attempts <= 1 || !self.covers(ctx.operation()) {
+            return next.run(ctx, req).await;
+        }
+        let mut req = req;
+        let mut attempt = 1;
+        loop {
+            let copy = req.try_clone();
+            let err = match next.run(&mut *ctx, req).await {
+                Ok(reply) => return Ok(reply),
+                Err(e) => e,
+            };
+            let Some(again) = copy else { return Err(err) };
+            if attempt >= self.max_attempts || !self.retryable(&err) {
+                return Err(err);
             }
-            // A server's handler can run once only: there is nothing to retry.
-            if ctx.is_server() || self.max_attempts <= 1 || !self.covers(ctx.operation()) {
-                return next.run(ctx, req).await;
+            let delay = self.delay(attempt);
+            // A `Timeout` around the retry: no sleep past its deadline (the
+            // gRPC transport sends each attempt what is left of it).
+            if Deadline::of(ctx).is_some_and(|d| d.remaining() <= delay) {
+                return Err(err);
             }
-            let mut req = req;
-            let mut attempt = 1;
-            loop {
-                let copy = req.try_clone();
-                let err = match next.run(&mut *ctx, req).await {
-                    Ok(reply) => return Ok(reply),
-                    Err(e) => e,
-                };
-                let Some(again) = copy else { return Err(err) };
-                if attempt >= self.max_attempts || !self.retryable(&err) {
-                    return Err(err);
-                }
-                let delay = self.delay(attempt);
-                let deadline = ctx.extensions().get::<Deadline>().copied();
-                if deadline.is_some_and(|Deadline(d)| Instant::now().checked_add(delay).is_none_or(|t| t >= d)) {
-                    return Err(err);
-                }
-                if self.budget.as_ref().is_some_and(|b| !b.withdraw()) {
-                    return Err(err);
-                }
-                tokio::time::sleep(delay).await;
-                if ctx.kind() == Kind::Grpc {
-                    ctx.set_request_header(PREVIOUS_ATTEMPTS, &attempt.to_string());
-                    if let Some(Deadline(d)) = deadline {
-                        set_grpc_timeout(ctx, d.saturating_duration_since(Instant::now()));
-                    }
-                }
-                attempt += 1;
-                req = again;
+            if self.budget.as_ref().is_some_and(|b| !b.withdraw()) {
+                return Err(err);
             }
-        })
+            tokio::time::sleep(delay).await;
+            if ctx.kind() == Kind::Grpc {
+                ctx.set_request_header(PREVIOUS_ATTEMPTS, &attempt.to_string());
+            }
+            attempt += 1;
+            req = again;
+        }
     }
 }
 

@@ -75,8 +75,12 @@ impl<M: Middleware> Selector<M> {
     /// Operations the regular expression matches (anywhere: anchor with `^`
     /// and `$`). Fails on an invalid expression, naming it.
     pub fn regex(mut self, pattern: &str) -> Result<Self, Error> {
-        let re = regex_lite::Regex::new(pattern)
-            .map_err(|e| Error::internal_server("BAD_SELECTOR", format!("invalid selector regex `{pattern}`: {e}")))?;
+        let re = regex_lite::Regex::new(pattern).map_err(|e| {
+            Error::internal_server(
+                crate::error::reason::BAD_SELECTOR,
+                format!("invalid selector regex `{pattern}`: {e}"),
+            )
+        })?;
         self.regex.push(re);
         Ok(self)
     }

@@ -79,10 +79,9 @@ use tracing::Instrument as _;
 pub use opentelemetry;
 pub use opentelemetry_sdk;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
-use crate::context::Side;
+use super::{AnyMessage, Context, Next};
+use crate::context::{Kind, Side};
 use crate::error::{grpc_code_of, Error};
-use crate::transport::Kind;
 
 /// The instrumentation scope name of Bia's spans.
 pub const TRACER_NAME: &str = "bia";
@@ -226,16 +225,12 @@ impl Tracing {
     }
 }
 
-impl Middleware for Tracing {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+#[bia_macros::middleware(crate = "crate")]
+impl Tracing {
+    async fn handle(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> crate::Result<AnyMessage> {
         match self.side {
-            Side::Server => Box::pin(self.serve(ctx, req, next)),
-            Side::Client => Box::pin(self.call(ctx, req, next)),
+            Side::Server => self.serve(ctx, req, next).await,
+            Side::Client => self.call(ctx, req, next).await,
         }
     }
 }
@@ -355,7 +350,7 @@ pub fn otlp_provider(endpoint: &str, service_name: &str) -> Result<opentelemetry
     let exporter =
         opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build().map_err(|e| {
             Error::internal_server(
-                crate::config::CONFIG_REASON,
+                crate::error::reason::CONFIG,
                 format!("cannot build the OTLP span exporter for `{endpoint}`: {e}"),
             )
         })?;
@@ -376,7 +371,7 @@ mod otlp_tests {
         let _tracing = super::Tracing::server().provider(&provider);
         drop(provider.shutdown());
         let err = otlp_provider("not a uri", "svc").unwrap_err();
-        assert_eq!(err.reason(), crate::config::CONFIG_REASON);
+        assert_eq!(err.reason(), crate::error::reason::CONFIG);
         assert!(err.message().contains("not a uri"), "{}", err.message());
     }
 }

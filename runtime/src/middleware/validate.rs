@@ -5,11 +5,11 @@
 //! like Kratos' `validate.Validator()`.
 
 use crate::error::Error;
-use crate::middleware::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use crate::middleware::{AnyMessage, Context};
 
 /// The reason of every validation error (the one of Kratos' validate
 /// middleware).
-pub const REASON: &str = "VALIDATOR";
+pub use crate::error::reason::VALIDATOR as REASON;
 
 /// Checks the request's `#[validate(...)]` rules before the handler runs.
 ///
@@ -60,16 +60,10 @@ impl Validate {
     }
 }
 
-impl Middleware for Validate {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        match req.validate() {
-            Ok(()) => next.run(ctx, req),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+impl Validate {
+    fn check(&self, _ctx: &mut Context, req: &AnyMessage) -> Result<(), Error> {
+        req.validate()
     }
 }
+
+guard!(Validate);

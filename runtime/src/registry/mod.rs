@@ -129,7 +129,7 @@ impl RegistryConfig {
             #[cfg(not(feature = "etcd"))]
             RegistryKind::Etcd => {
                 return Err(Error::internal_server(
-                    "CONFIG",
+                    crate::error::reason::CONFIG,
                     "registry.kind is etcd but this program was built without Bia's `etcd` feature \
                      (for the examples: cargo run -p user-service --features etcd)",
                 ))
@@ -202,18 +202,6 @@ impl ServiceInstance {
     }
 }
 
-impl From<&crate::AppInfo> for ServiceInstance {
-    fn from(info: &crate::AppInfo) -> Self {
-        ServiceInstance {
-            id: info.id.clone(),
-            name: info.name.clone(),
-            version: info.version.clone(),
-            metadata: info.metadata.clone(),
-            endpoints: info.endpoints.clone(),
-        }
-    }
-}
-
 /// Announces instances. Implementations keep the registration alive until
 /// `deregister` (a lease renewed in the background, for etcd).
 pub trait Registrar: Send + Sync + 'static {
@@ -278,7 +266,10 @@ impl Watcher {
     pub async fn next(&mut self) -> Result<Vec<ServiceInstance>, Error> {
         if !std::mem::take(&mut self.first) {
             self.rx.changed().await.map_err(|_| {
-                Error::service_unavailable("DISCOVERY_CLOSED", "the discovery behind this watcher is gone")
+                Error::service_unavailable(
+                    crate::error::reason::DISCOVERY_CLOSED,
+                    "the discovery behind this watcher is gone",
+                )
             })?;
         }
         self.rx.borrow_and_update().clone()

@@ -116,7 +116,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt as _;
 
-use crate::error::Error;
+use crate::error::{reason, Error};
 use scope::{Key, Provider, Scope, Slot};
 
 /// Implemented for every type something provides: by each
@@ -420,7 +420,7 @@ impl Injector {
     fn plan(&self, root: Key) -> Result<plan::Plan, Error> {
         let supplied: HashSet<TypeId> = self.supplied.keys().copied().collect();
         plan::plan(&self.registry, &supplied, root).map_err(|problems| {
-            Error::internal_server("WIRING", format!("cannot wire `{}`:\n{}", (root.name)(), problems.join("\n")))
+            Error::internal_server(reason::WIRING, format!("cannot wire `{}`:\n{}", (root.name)(), problems.join("\n")))
         })
     }
 
@@ -463,7 +463,7 @@ impl Injector {
 
 async fn run_provider(p: &'static Provider, scope: &Scope) -> Result<scope::Built, Error> {
     let Some(build) = p.build else {
-        return Err(Error::internal_server("WIRING", format!("{} has no constructor", p.describe())));
+        return Err(Error::internal_server(reason::WIRING, format!("{} has no constructor", p.describe())));
     };
     let failed = |e: Error| {
         let message = format!("{} failed: {}", p.describe(), e.message());
@@ -473,47 +473,8 @@ async fn run_provider(p: &'static Provider, scope: &Scope) -> Result<scope::Buil
         Ok(Ok(built)) => Ok(built),
         Ok(Err(e)) => Err(failed(e)),
         Err(panic) => Err(Error::internal_server(
-            "PROVIDER_PANICKED",
+            reason::PROVIDER_PANICKED,
             format!("{} panicked: {}", p.describe(), panic_message(&*panic)),
         )),
-    }
-}
-
-/// [`App::autowire`](crate::App::autowire): an [`Injector`] whose root is
-/// the [`App`](crate::App), with the cleanups run when the App stops.
-#[derive(Debug, Default)]
-#[must_use]
-pub struct Autowire(Injector);
-
-impl Autowire {
-    pub(crate) fn new() -> Self {
-        Autowire(Injector::new())
-    }
-
-    /// See [`Injector::supply`].
-    pub fn supply<T: Send + 'static>(self, value: T) -> Self {
-        Autowire(self.0.supply(value))
-    }
-
-    /// See [`Injector::supply_shared`].
-    pub fn supply_shared<T: ?Sized + Send + Sync + 'static>(self, value: Arc<T>) -> Self {
-        Autowire(self.0.supply_shared(value))
-    }
-
-    /// See [`Injector::check`].
-    pub fn check(&self) -> Result<(), Error> {
-        self.0.check::<crate::App>()
-    }
-
-    /// Builds the App; the cleanups run after it stops (or when its start
-    /// fails).
-    pub async fn build(self) -> Result<crate::App, Error> {
-        let (app, cleanups) = self.0.build::<crate::App>().await?.into_parts();
-        Ok(app.with_cleanups(cleanups))
-    }
-
-    /// Builds the App and runs it until SIGINT/SIGTERM.
-    pub async fn run(self) -> Result<(), Error> {
-        self.build().await?.run().await
     }
 }

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use super::{Cleanup, ProvidedBy};
-use crate::error::Error;
+use crate::error::{reason, Error};
 
 /// A type as the registry knows it: its id and its name (for messages).
 #[derive(Clone, Copy)]
@@ -132,7 +132,10 @@ pub struct Scope {
 }
 
 fn absent<T: ?Sized>() -> Error {
-    Error::internal_server("WIRING", format!("`{}` was not built before its consumer", std::any::type_name::<T>()))
+    Error::internal_server(
+        reason::WIRING,
+        format!("`{}` was not built before its consumer", std::any::type_name::<T>()),
+    )
 }
 
 impl Scope {
@@ -180,7 +183,7 @@ impl Scope {
                 let arc = b.downcast::<Arc<T>>().map_err(|_| absent::<T>())?;
                 Arc::try_unwrap(*arc).map_err(|_| {
                     Error::internal_server(
-                        "WIRING",
+                        reason::WIRING,
                         format!(
                             "`{}` is taken by value but was supplied as a shared `Arc` that is still held elsewhere",
                             std::any::type_name::<T>()
@@ -197,7 +200,7 @@ pub fn provider_error<E: Into<Box<dyn std::error::Error + Send + Sync>>>(e: E) -
     let boxed: Box<dyn std::error::Error + Send + Sync> = e.into();
     match boxed.downcast::<Error>() {
         Ok(e) => *e,
-        Err(other) => Error::internal_server("PROVIDER_FAILED", other.to_string()).with_cause(other),
+        Err(other) => Error::internal_server(reason::PROVIDER_FAILED, other.to_string()).with_cause(other),
     }
 }
 

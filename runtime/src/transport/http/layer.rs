@@ -1,4 +1,7 @@
-//! The middleware chain for hand-written axum routes.
+//! The middleware chain for hand-written axum routes: [`RouteLayer`] runs
+//! the server's chain around them, with the matched route template as the
+//! operation and the request and response as
+//! [`RawRequest`]/[`RawResponse`] messages.
 
 use std::convert::Infallible;
 use std::sync::Mutex;
@@ -8,56 +11,20 @@ use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::response::Response;
 
-use super::{AnyMessage, BoxFuture, Endpoint, Next, RawPart, ServerChain};
+use super::codec::error_response;
 use crate::context::Context;
+use crate::error::reason::MIDDLEWARE;
 use crate::error::Error;
-
-/// A hand-written route's request as middleware see it: its method and path
-/// (the body stays with the route's handler).
-#[derive(Debug, Clone)]
-pub struct RawRequest {
-    /// The method.
-    pub method: http::Method,
-    /// The URI.
-    pub uri: http::Uri,
-}
-
-impl RawPart for RawRequest {
-    const NAME: &'static str = "http.Request";
-    fn describe(&self) -> String {
-        format!("{} {}", self.method, self.uri)
-    }
-}
-
-/// A hand-written route's response as middleware see it.
-#[derive(Debug)]
-pub struct RawResponse {
-    status: http::StatusCode,
-    response: Mutex<Option<Response>>,
-}
-
-impl RawResponse {
-    /// The HTTP status of the response.
-    pub fn status(&self) -> http::StatusCode {
-        self.status
-    }
-}
-
-impl RawPart for RawResponse {
-    const NAME: &'static str = "http.Response";
-    fn describe(&self) -> String {
-        self.status.to_string()
-    }
-}
+use crate::middleware::{AnyMessage, BoxFuture, Endpoint, RawRequest, RawResponse, ServerChain};
 
 /// A `tower::Layer` that runs the server's middleware chain around the
 /// routes it wraps (apply it with `Router::route_layer`), with the matched
-/// route template as operation. [`HttpServer::routes_with_middleware`](crate::transport::http::HttpServer::routes_with_middleware)
+/// route template as operation. [`HttpServer::routes_with_middleware`](super::HttpServer::routes_with_middleware)
 /// applies it for you.
 ///
 /// ```
 /// use axum::routing::get;
-/// use bia::middleware::RouteLayer;
+/// use bia::transport::http::RouteLayer;
 ///
 /// let routes: axum::Router = axum::Router::new()
 ///     .route("/v1/files/{name}", get(|| async { "file" }))
@@ -123,18 +90,17 @@ where
             let mut ctx = Context::http_server(operation, head);
             let raw = RawRequest { method: parts.method.clone(), uri: parts.uri.clone() };
             let endpoint = RouteEndpoint { pending: Mutex::new(Some((inner, parts, body))) };
-            let next = Next { outer: chain.as_slice(), inner: &[], endpoint: &endpoint };
-            let res = next.run(&mut ctx, AnyMessage::raw(raw)).await;
+            let res = chain.run(&mut ctx, AnyMessage::raw(raw), &endpoint).await;
             let mut response = match res {
                 Ok(reply) => match reply.downcast::<RawResponse>() {
-                    Ok(r) => r.response.into_inner().ok().flatten().unwrap_or_else(|| {
-                        crate::transport::http::error_response(&Error::internal_server(
-                            "MIDDLEWARE",
+                    Ok(r) => r.into_response().unwrap_or_else(|| {
+                        error_response(&Error::internal_server(
+                            MIDDLEWARE,
                             "the response of a hand-written route was taken",
                         ))
                     }),
-                    Err(other) => crate::transport::http::error_response(&Error::internal_server(
-                        "MIDDLEWARE",
+                    Err(other) => error_response(&Error::internal_server(
+                        MIDDLEWARE,
                         format!(
                             "a middleware replaced the response of {} with a {}",
                             ctx.operation(),
@@ -142,7 +108,7 @@ where
                         ),
                     )),
                 },
-                Err(e) => crate::transport::http::error_response(&e),
+                Err(e) => error_response(&e),
             };
             let reply = ctx.take_reply();
             if !reply.is_empty() {
@@ -169,7 +135,7 @@ where
         Box::pin(async move {
             let Some((mut inner, mut parts, body)) = pending else {
                 return Err(Error::internal_server(
-                    "MIDDLEWARE",
+                    MIDDLEWARE,
                     format!("a middleware called the route {} twice", ctx.operation()),
                 ));
             };
@@ -179,7 +145,7 @@ where
                 Ok(r) => r,
                 Err(never) => match never {},
             };
-            Ok(AnyMessage::raw(RawResponse { status: response.status(), response: Mutex::new(Some(response)) }))
+            Ok(AnyMessage::raw(RawResponse::new(response)))
         })
     }
 }

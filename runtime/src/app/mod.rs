@@ -30,18 +30,31 @@
 //! # }
 //! ```
 
+mod autowire;
+mod running;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use autowire::Autowire;
+pub use running::Running;
+use running::{flatten, shutdown_signal};
+
+use crate::error::reason::{BIND_FAILED, HOOK_FAILED};
 use crate::error::Error;
+use crate::middleware::{Chain, Middleware};
+use crate::registry::{Registrar, ServiceInstance};
 use crate::transport::grpc::GrpcServer;
 use crate::transport::http::HttpServer;
+use crate::transport::Stop;
 
 type HookFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 type Hook = Box<dyn FnOnce() -> HookFuture + Send>;
@@ -80,10 +93,10 @@ pub struct App {
     drain_delay: Duration,
     hooks: Hooks,
     signals: bool,
-    chain: crate::middleware::Chain,
+    chain: Chain,
     /// The cleanups of the providers that built it ([`App::autowire`]).
     cleanups: Option<crate::wire::Cleanups>,
-    registrar: Option<std::sync::Arc<dyn crate::registry::Registrar>>,
+    registrar: Option<Arc<dyn Registrar>>,
 }
 
 impl std::fmt::Debug for App {
@@ -123,7 +136,7 @@ where
 async fn run_hooks(hooks: Vec<Hook>, stage: &str) -> Result<(), Error> {
     for h in hooks {
         h().await.map_err(|e| {
-            Error::internal_server("HOOK_FAILED", format!("{stage} hook failed: {}", e.message())).with_cause(e)
+            Error::internal_server(HOOK_FAILED, format!("{stage} hook failed: {}", e.message())).with_cause(e)
         })?;
     }
     Ok(())
@@ -146,7 +159,7 @@ impl App {
             stop_timeout: Duration::from_secs(10),
             drain_delay: Duration::ZERO,
             hooks: Hooks::default(),
-            chain: crate::middleware::Chain::new(),
+            chain: Chain::new(),
             cleanups: None,
             registrar: None,
         }
@@ -177,7 +190,7 @@ impl App {
     /// assert!(registry.get_service("demo").await?.is_empty());
     /// # Ok(()) }
     /// ```
-    pub fn registrar(mut self, registrar: std::sync::Arc<dyn crate::registry::Registrar>) -> Self {
+    pub fn registrar(mut self, registrar: Arc<dyn Registrar>) -> Self {
         self.registrar = Some(registrar);
         self
     }
@@ -206,8 +219,8 @@ impl App {
     /// bia::App::autowire().supply(Conf { http: ([127, 0, 0, 1], 8000).into() }).run().await
     /// # }
     /// ```
-    pub fn autowire() -> crate::wire::Autowire {
-        crate::wire::Autowire::new()
+    pub fn autowire() -> Autowire {
+        Autowire::new()
     }
 
     pub(crate) fn with_cleanups(mut self, cleanups: crate::wire::Cleanups) -> Self {
@@ -232,8 +245,8 @@ impl App {
     /// let app = bia::App::new("demo").middleware(tag());
     /// # drop(app);
     /// ```
-    pub fn middleware(mut self, m: impl crate::middleware::Middleware) -> Self {
-        self.chain.push(std::sync::Arc::new(m));
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.chain.push(Arc::new(m));
         self
     }
 
@@ -359,33 +372,31 @@ impl App {
 
     async fn start_servers(mut self) -> Result<Running, Error> {
         run_hooks(std::mem::take(&mut self.hooks.before_start), "before-start").await?;
-        let bind_failed = |e: std::io::Error| Error::internal_server("BIND_FAILED", e.to_string());
-        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let bind_failed = |e: std::io::Error| Error::internal_server(BIND_FAILED, e.to_string());
+        let ready = Arc::new(AtomicBool::new(false));
         let mut http = Vec::new();
         for mut s in self.http {
             s.prepend_chain(&self.chain);
-            http.push(s.bind(std::sync::Arc::clone(&ready)).await.map_err(bind_failed)?);
+            http.push(s.bind(Arc::clone(&ready)).await.map_err(bind_failed)?);
         }
         let mut grpc = Vec::new();
+        let mut health = Vec::new();
         for mut s in self.grpc {
             s.prepend_chain(&self.chain);
-            grpc.push(s.bind().await.map_err(bind_failed)?);
+            let (bound, h) = s.bind().await.map_err(bind_failed)?;
+            grpc.push(bound);
+            health.push(h);
         }
         let (tx, rx) = watch::channel(false);
         let (force_tx, force_rx) = watch::channel(false);
-        let stop = crate::transport::Stop { drain: rx, force: force_rx };
+        let stop = Stop { drain: rx, force: force_rx };
         let mut tasks = JoinSet::new();
         let http_addrs: Vec<SocketAddr> = http.iter().map(|h| h.local).collect();
         let grpc_addrs: Vec<SocketAddr> = grpc.iter().map(|g| g.local).collect();
-        let mut health = Vec::new();
-        for h in http {
-            tasks.spawn(h.serve(stop.clone()));
+        for bound in http.into_iter().chain(grpc) {
+            tasks.spawn(bound.serve(stop.clone()));
         }
-        for g in grpc {
-            health.push((g.health.clone(), g.names.clone()));
-            tasks.spawn(g.serve(stop.clone()));
-        }
-        ready.store(true, std::sync::atomic::Ordering::Release);
+        ready.store(true, Ordering::Release);
         let mut info = self.info;
         if info.endpoints.is_empty() {
             info.endpoints.extend(http_addrs.iter().map(|a| format!("http://{}", announce(*a))));
@@ -424,7 +435,7 @@ impl App {
             return Err(e);
         }
         if let Some(registrar) = self.registrar.take() {
-            let instance = crate::registry::ServiceInstance::from(&running.info);
+            let instance = ServiceInstance::from(&running.info);
             if let Err(e) = registrar.register(&instance).await {
                 let _ = running.stop().await;
                 return Err(e);
@@ -458,8 +469,6 @@ impl App {
     }
 }
 
-/// A bound address as others can reach it: a wildcard (0.0.0.0, ::) becomes
-/// loopback here; registries replace it with a routable address.
 /// The address to announce for a bound one: a wildcard address becomes the
 /// address of the interface that routes outwards (loopback when there is
 /// none).
@@ -485,126 +494,14 @@ fn routable_ip(v6: bool) -> Option<std::net::IpAddr> {
     (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
 
-fn flatten(res: Result<Result<(), Error>, tokio::task::JoinError>) -> Result<(), Error> {
-    res.map_err(|e| Error::internal_server("SERVER_TASK", format!("server task failed: {e}")))?
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+impl From<&AppInfo> for ServiceInstance {
+    fn from(info: &AppInfo) -> Self {
+        ServiceInstance {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            version: info.version.clone(),
+            metadata: info.metadata.clone(),
+            endpoints: info.endpoints.clone(),
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-}
-
-/// A started [`App`]: every server is bound and serving.
-pub struct Running {
-    info: AppInfo,
-    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    before_stop: Vec<Hook>,
-    after_stop: Vec<Hook>,
-    http_addrs: Vec<SocketAddr>,
-    grpc_addrs: Vec<SocketAddr>,
-    stop: watch::Sender<bool>,
-    force: watch::Sender<bool>,
-    tasks: JoinSet<Result<(), Error>>,
-    stop_timeout: Duration,
-    drain_delay: Duration,
-    health: Vec<(tonic_health::server::HealthReporter, Vec<&'static str>)>,
-    cleanups: Option<crate::wire::Cleanups>,
-    /// Deregistered first thing at stop.
-    registered: Option<(std::sync::Arc<dyn crate::registry::Registrar>, crate::registry::ServiceInstance)>,
-}
-
-impl std::fmt::Debug for Running {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Running")
-            .field("info", &self.info)
-            .field("http_addrs", &self.http_addrs)
-            .field("grpc_addrs", &self.grpc_addrs)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Running {
-    /// Who the application is.
-    pub fn info(&self) -> &AppInfo {
-        &self.info
-    }
-
-    /// The bound addresses of the HTTP servers, in the order they were added.
-    pub fn http_addrs(&self) -> &[SocketAddr] {
-        &self.http_addrs
-    }
-
-    /// The bound addresses of the gRPC servers, in the order they were added.
-    pub fn grpc_addrs(&self) -> &[SocketAddr] {
-        &self.grpc_addrs
-    }
-
-    /// Stops accepting, lets in-flight requests finish (up to the stop
-    /// timeout, then aborts), and returns the first server error if any.
-    pub async fn stop(mut self) -> Result<(), Error> {
-        self.ready.store(false, std::sync::atomic::Ordering::Release);
-        // Out of the registry first, so clients stop picking this instance
-        // while it still serves what they already sent.
-        let deregistered = match self.registered.take() {
-            Some((registrar, instance)) => registrar
-                .deregister(&instance)
-                .await
-                .inspect_err(|e| tracing::warn!("deregistering failed: {}", e.message())),
-            None => Ok(()),
-        };
-        let before = run_hooks(std::mem::take(&mut self.before_stop), "before-stop").await;
-        for (reporter, names) in &self.health {
-            for name in names.iter().chain(std::iter::once(&"")) {
-                reporter.set_service_status(*name, tonic_health::ServingStatus::NotServing).await;
-            }
-        }
-        if !self.drain_delay.is_zero() {
-            tokio::time::sleep(self.drain_delay).await;
-        }
-        let _ = self.stop.send(true);
-        let mut first_err = Ok(());
-        let drain = async {
-            while let Some(res) = self.tasks.join_next().await {
-                if let Err(e) = flatten(res) {
-                    if first_err.is_ok() {
-                        first_err = Err(e);
-                    }
-                }
-            }
-        };
-        let drained = tokio::time::timeout(self.stop_timeout, drain).await;
-        if drained.is_err() {
-            tracing::warn!("stop timeout reached; closing in-flight requests");
-            let _ = self.force.send(true);
-            while let Some(res) = self.tasks.join_next().await {
-                if let Err(e) = flatten(res) {
-                    if first_err.is_ok() {
-                        first_err = Err(e);
-                    }
-                }
-            }
-        }
-        tracing::info!("servers stopped");
-        let after = run_hooks(std::mem::take(&mut self.after_stop), "after-stop").await;
-        if let Some(c) = self.cleanups.take() {
-            c.run().await;
-        }
-        first_err.and(before).and(after).and(deregistered)
     }
 }

@@ -7,6 +7,12 @@
 //! table and whose details hold a `google.rpc.ErrorInfo`. Both generated clients
 //! rebuild the same `Error` from what they receive.
 //!
+//! This module is the model and the Kratos code table; each transport adds
+//! its own wire form: [`Error::to_status`] and [`Error::from_status`] live
+//! with the gRPC transport, [`Error::from_http`] and the error response with
+//! the HTTP one. The reasons Bia itself uses are the constants of
+//! [`reason`].
+//!
 //! ```
 //! let err = bia::Error::not_found("USER_NOT_FOUND", "user 42 not found")
 //!     .with_metadata("id", "42");
@@ -18,12 +24,14 @@
 //! );
 //! ```
 
+pub mod reason;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use tonic::Code;
 
 /// The result type of every Bia operation.
@@ -31,15 +39,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Reason used when no reason was given (the Kratos default).
-pub const UNKNOWN_REASON: &str = "UNKNOWN";
 /// Reason of every request-binding failure (bad JSON, bad path or query value,
 /// bad protobuf bytes), as in Kratos.
-pub const CODEC_REASON: &str = "CODEC";
-
-/// The gRPC trailer that carries an HTTP code the Kratos table cannot express
-/// (for example 422), so both clients rebuild the very same code.
-pub(crate) const HTTP_CODE_TRAILER: &str = "bia-http-code";
+pub use reason::CODEC as CODEC_REASON;
+/// Reason used when no reason was given (the Kratos default).
+pub use reason::UNKNOWN as UNKNOWN_REASON;
 
 /// A Bia error: HTTP code, reason, message, metadata and an optional cause.
 ///
@@ -182,64 +186,6 @@ impl Error {
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("serializing strings to JSON cannot fail")
     }
-
-    /// Rebuilds an error from an HTTP status and a response body. A body that is
-    /// not a Bia error body keeps the status as code and becomes the message.
-    pub fn from_http(status: u16, body: &[u8]) -> Self {
-        #[derive(Deserialize)]
-        struct Body {
-            #[serde(default)]
-            code: Option<u16>,
-            #[serde(default)]
-            reason: String,
-            #[serde(default)]
-            message: String,
-            #[serde(default)]
-            metadata: BTreeMap<String, String>,
-        }
-        match serde_json::from_slice::<Body>(body) {
-            Ok(b) if b.code.is_some() || !b.reason.is_empty() => {
-                Error::new(b.code.unwrap_or(status), b.reason, b.message).with_metadata_map(b.metadata)
-            }
-            _ => Error::new(status, UNKNOWN_REASON, String::from_utf8_lossy(body).into_owned()),
-        }
-    }
-
-    /// Converts into a gRPC status carrying `google.rpc.ErrorInfo`.
-    pub fn to_status(&self) -> tonic::Status {
-        use tonic_types::{ErrorDetails, StatusExt};
-        let code = self.grpc_code();
-        let details = ErrorDetails::with_error_info(
-            self.reason.to_string(),
-            self.domain.to_string(),
-            self.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<std::collections::HashMap<_, _>>(),
-        );
-        let mut md = tonic::metadata::MetadataMap::new();
-        if http_code_of(code) != self.code {
-            md.insert(HTTP_CODE_TRAILER, self.code.into());
-        }
-        tonic::Status::with_error_details_and_metadata(code, self.message.to_string(), details, md)
-    }
-
-    /// Rebuilds an error from a gRPC status (the inverse of [`Error::to_status`]).
-    /// A status without `ErrorInfo` keeps the mapped code with reason `UNKNOWN`.
-    pub fn from_status(status: &tonic::Status) -> Self {
-        use tonic_types::StatusExt;
-        let code = status
-            .metadata()
-            .get(HTTP_CODE_TRAILER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| http_code_of(status.code()));
-        let details = status.get_error_details();
-        let mut err = Error::new(code, UNKNOWN_REASON, status.message().to_owned());
-        if let Some(info) = details.error_info() {
-            err.reason = Cow::Owned(info.reason.clone());
-            err.domain = Cow::Owned(info.domain.clone());
-            err.metadata = info.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        }
-        err
-    }
 }
 
 /// The Kratos table: HTTP status -> gRPC code.
@@ -356,24 +302,6 @@ impl Clone for Error {
     }
 }
 
-impl From<tonic::Status> for Error {
-    fn from(status: tonic::Status) -> Self {
-        Error::from_status(&status)
-    }
-}
-
-impl From<Error> for tonic::Status {
-    fn from(err: Error) -> Self {
-        err.to_status()
-    }
-}
-
-impl axum::response::IntoResponse for Error {
-    fn into_response(self) -> axum::response::Response {
-        crate::transport::http::error_response(&self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,23 +314,5 @@ mod tests {
         assert_eq!(grpc_code_of(422), Code::Unknown);
         assert_eq!(http_code_of(Code::AlreadyExists), 409);
         assert_eq!(http_code_of(Code::FailedPrecondition), 400);
-    }
-
-    #[test]
-    fn status_round_trip_keeps_everything_even_unmapped_codes() {
-        for code in [404u16, 422, 413, 418] {
-            let err = Error::new(code, "SOME_REASON", "text").with_metadata("k", "v").with_domain("user.v1");
-            let back = Error::from_status(&err.to_status());
-            assert_eq!(back, err);
-            assert_eq!(back.domain(), "user.v1");
-        }
-    }
-
-    #[test]
-    fn http_body_round_trip_and_foreign_body() {
-        let err = Error::conflict("EMAIL_TAKEN", "taken").with_metadata("email", "a@b.c");
-        assert_eq!(Error::from_http(409, &err.to_json()), err);
-        let foreign = Error::from_http(502, b"bad gateway");
-        assert_eq!((foreign.code(), foreign.reason(), foreign.message()), (502, "UNKNOWN", "bad gateway"));
     }
 }

@@ -1,4 +1,4 @@
-//! Per-request deadlines for both transports: the server's configured timeout
+//! Per-request deadlines for both servers: the server's configured timeout
 //! and, on gRPC, the client's `grpc-timeout`, whichever is sooner. Expiry is
 //! 504 / `DeadlineExceeded` with reason `TIMEOUT` and the Bia error body.
 //! No timer is armed (and nothing allocated) when no deadline applies.
@@ -13,53 +13,34 @@ use axum::response::Response;
 use pin_project_lite::pin_project;
 
 use super::Kind;
+use crate::context::deadline::{self, Deadline, GRPC_TIMEOUT};
+use crate::error::reason::TIMEOUT;
 use crate::error::Error;
 
-/// Reason of a request that ran past its deadline.
-pub const TIMEOUT_REASON: &str = "TIMEOUT";
-
-/// Parses a `grpc-timeout` header value: digits and a unit (H, M, S, m, u, n).
-pub(crate) fn parse_grpc_timeout(v: &str) -> Option<Duration> {
-    if v.len() < 2 || v.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = v.split_at(v.len() - 1);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n.checked_mul(3600)?),
-        "M" => Duration::from_secs(n.checked_mul(60)?),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
-
 fn expired(kind: Kind, limit: Duration) -> Response {
-    let err = Error::gateway_timeout(TIMEOUT_REASON, format!("the request exceeded its {limit:?} deadline"));
+    let err = Error::gateway_timeout(TIMEOUT, format!("the request exceeded its {limit:?} deadline"));
     match kind {
         Kind::Http => super::http::error_response(&err),
         Kind::Grpc => err.to_status().into_http::<axum::body::Body>(),
     }
 }
 
-/// Wraps a router with deadlines.
+/// Wraps a served router with deadlines.
 #[derive(Clone, Debug)]
-pub(crate) struct Deadline<S> {
+pub(crate) struct WithDeadline<S> {
     inner: S,
     kind: Kind,
     timeout: Option<Duration>,
 }
 
-impl<S> Deadline<S> {
+impl<S> WithDeadline<S> {
     pub(crate) fn new(inner: S, kind: Kind, timeout: Option<Duration>) -> Self {
         Self { inner, kind, timeout }
     }
 }
 
 pin_project! {
-    /// The future of [`Deadline`].
+    /// The future of [`WithDeadline`].
     pub(crate) struct DeadlineFuture<F> {
         #[pin]
         inner: F,
@@ -87,7 +68,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for DeadlineFuture
     }
 }
 
-impl<S, B> tower::Service<http::Request<B>> for Deadline<S>
+impl<S, B> tower::Service<http::Request<B>> for WithDeadline<S>
 where
     S: tower::Service<http::Request<B>, Response = Response, Error = Infallible>,
 {
@@ -101,19 +82,17 @@ where
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let client = match self.kind {
-            Kind::Grpc => req.headers().get("grpc-timeout").and_then(|v| parse_grpc_timeout(v.to_str().ok()?)),
+            Kind::Grpc => req.headers().get(GRPC_TIMEOUT).and_then(|v| deadline::parse(v.to_str().ok()?)),
             Kind::Http => None,
         };
         let limit = match (self.timeout, client) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if let Some(limit) = limit {
+        if let Some(at) = limit.and_then(Deadline::after) {
             // Handlers see it in their context; a client `Timeout` they call
             // through keeps within it.
-            if let Some(at) = tokio::time::Instant::now().checked_add(limit) {
-                req.extensions_mut().insert(crate::middleware::timeout::Deadline(at));
-            }
+            req.extensions_mut().insert(at);
         }
         DeadlineFuture {
             inner: self.inner.call(req),
@@ -121,20 +100,5 @@ where
             kind: self.kind,
             limit: limit.unwrap_or_default(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_timeout_header() {
-        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
-        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("5"), None);
-        assert_eq!(parse_grpc_timeout("123456789S"), None);
-        assert_eq!(parse_grpc_timeout("1x"), None);
     }
 }

@@ -1,0 +1,47 @@
+//! gRPC through tonic: the server builder that adds health and reflection
+//! ([`GrpcServer`]), the client ([`GrpcClient`]), one call as generated
+//! servers serve it (`handler.rs`), the protobuf codec (`codec.rs`) and the
+//! `Status` form of a `bia::Error` (`status.rs`).
+//!
+//! A generated `FooServer<T>` is a plain tonic `NamedService`, so it also plugs
+//! into any `tonic::transport::Server` router by hand:
+//!
+//! ```no_run
+//! # #[bia::message(package = "hello.v1")] pub struct HelloRequest { pub name: String }
+//! # #[bia::message(package = "hello.v1")] pub struct HelloReply { pub message: String }
+//! # #[bia::service(package = "hello.v1")]
+//! # pub trait Greeter: Send + Sync + 'static {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply>;
+//! # }
+//! # struct MyGreeter;
+//! # impl Greeter for MyGreeter {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply> {
+//! #         Ok(HelloReply { message: req.name })
+//! #     }
+//! # }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! tonic::transport::Server::builder()
+//!     .add_service(GreeterServer::new(MyGreeter))
+//!     .serve("127.0.0.1:9000".parse()?)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod codec;
+mod handler;
+mod server;
+mod status;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use client::{Channel, GrpcClient};
+pub use codec::{ServerCodec, ServerDecoder};
+#[doc(hidden)]
+pub use handler::{unary, unimplemented, CallConfig};
+pub use server::GrpcServer;
+pub(crate) use server::Health;
+
+/// The boxed future of a gRPC call (what tonic's generated servers use too).
+pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'static>>;

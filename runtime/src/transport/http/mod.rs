@@ -1,0 +1,47 @@
+//! HTTP/JSON through axum: the server builder ([`HttpServer`]), the client
+//! ([`HttpClient`]), one call as generated routers serve it (`handler.rs`),
+//! the google.api.http binding rules both ways (`binding.rs`), JSON bodies
+//! and the error body (`codec.rs`), and the middleware chain for
+//! hand-written routes ([`RouteLayer`]).
+//!
+//! A generated `FooServer<T>` gives a plain `axum::Router`, so a user's own
+//! routes and layers merge with it:
+//!
+//! ```
+//! # #[bia::message(package = "hello.v1")] pub struct HelloRequest { pub name: String }
+//! # #[bia::message(package = "hello.v1")] pub struct HelloReply { pub message: String }
+//! # #[bia::service(package = "hello.v1")]
+//! # pub trait Greeter: Send + Sync + 'static {
+//! #     #[rpc(get = "/hello/<name>")]
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply>;
+//! # }
+//! # struct MyGreeter;
+//! # impl Greeter for MyGreeter {
+//! #     async fn say_hello(&self, req: HelloRequest) -> bia::Result<HelloReply> {
+//! #         Ok(HelloReply { message: req.name })
+//! #     }
+//! # }
+//! let app: axum::Router = GreeterServer::new(MyGreeter)
+//!     .into_router()
+//!     .route("/version", axum::routing::get(|| async { "1.0" }));
+//! ```
+
+mod binding;
+mod client;
+mod codec;
+mod handler;
+mod layer;
+mod server;
+
+#[doc(hidden)]
+pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
+pub use client::HttpClient;
+pub use codec::error_response;
+pub use handler::not_found;
+#[doc(hidden)]
+pub use handler::{unary, ServiceConfig};
+pub use layer::{RouteLayer, RouteService};
+pub use server::{HttpServer, IntoRouter};
+
+/// Default limit of a request body: 4 MiB (as gRPC's default message size).
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;

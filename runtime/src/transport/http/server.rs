@@ -1,0 +1,159 @@
+//! [`HttpServer`]: generated services, hand-written axum routes, health and
+//! readiness, and the Bia 404/405 error bodies for everything else.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::response::IntoResponse;
+
+use super::codec::json_response;
+use super::handler::{method_not_allowed, not_found};
+use super::layer::RouteLayer;
+use crate::context::Kind;
+use crate::error::reason::NOT_READY;
+use crate::error::Error;
+use crate::middleware::{Chain, Middleware};
+use crate::schema::{DescribeService, Schema};
+use crate::transport::server::{Bound, ServerCore, ServerLayer};
+
+/// A service that can be served over HTTP (implemented by generated servers).
+pub trait IntoRouter {
+    /// The routes of every operation.
+    fn into_router(self) -> axum::Router;
+}
+
+/// An HTTP server: generated services, hand-written axum routes, and the Bia
+/// 404/405 error bodies for everything else.
+#[must_use]
+pub struct HttpServer {
+    core: ServerCore,
+    router: axum::Router,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer").field("addr", &self.core.addr()).finish()
+    }
+}
+
+impl HttpServer {
+    /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { core: ServerCore::new(Kind::Http, addr), router: axum::Router::new() }
+    }
+
+    /// Applies a tower `Layer` to every request of this server (HTTP only; it
+    /// runs outside the Bia middleware chain). Layers wrap the whole router
+    /// when the server starts, in the order added (the last added is the
+    /// outermost, as with axum's `Router::layer`).
+    ///
+    /// ```
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
+    /// # drop(server);
+    /// ```
+    pub fn layer(mut self, layer: impl ServerLayer) -> Self {
+        self.core.layer(layer);
+        self
+    }
+
+    /// Adds a middleware for every generated operation this server serves,
+    /// and for routes added with [`routes_with_middleware`](Self::routes_with_middleware)
+    /// (outside each service's own; the first added is the outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.core.middleware(m);
+        self
+    }
+
+    /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
+    pub fn chain(mut self, chain: &Chain) -> Self {
+        self.core.chain(chain);
+        self
+    }
+
+    /// The longest a request may take; past it the reply is 504, reason
+    /// `TIMEOUT`, with the Bia error body.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout(timeout);
+        self
+    }
+
+    /// Adds a generated service. A route that another service or hand-written
+    /// route already serves makes the start fail, naming the route.
+    pub fn service<S: IntoRouter + DescribeService>(mut self, svc: S) -> Self {
+        self.core.describe(S::describe);
+        self.merge(S::SERVICE_NAME, svc.into_router())
+    }
+
+    /// Merges hand-written axum routes (the middleware chain does not run
+    /// for them; see [`routes_with_middleware`](Self::routes_with_middleware)).
+    pub fn routes(self, router: axum::Router) -> Self {
+        self.merge("hand-written routes", router)
+    }
+
+    /// Merges hand-written axum routes that run the server's middleware
+    /// chain like generated operations, with their route template
+    /// (`/v1/files/{name}`) as the operation. Middleware see the request as
+    /// an [`AnyMessage`](crate::middleware::AnyMessage) of type
+    /// `http.Request` (its method and path in the JSON view); an error a
+    /// middleware returns becomes the Bia error body. (This is
+    /// [`RouteLayer`](super::RouteLayer) applied with `Router::route_layer`.)
+    ///
+    /// ```
+    /// use axum::routing::get;
+    ///
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .routes_with_middleware(axum::Router::new().route("/v1/files/{name}", get(|| async { "file" })));
+    /// # drop(server);
+    /// ```
+    pub fn routes_with_middleware(self, router: axum::Router) -> Self {
+        self.merge("hand-written routes", router.route_layer(RouteLayer::new()))
+    }
+
+    fn merge(mut self, what: &str, router: axum::Router) -> Self {
+        let what = format!("HTTP routes of {what} conflict");
+        self.core.add(&mut self.router, &what, move |current| current.merge(router));
+        self
+    }
+
+    /// Puts `outer` before this server's own middleware.
+    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
+        self.core.prepend_chain(outer);
+    }
+
+    /// The configured address.
+    pub fn addr(&self) -> SocketAddr {
+        self.core.addr()
+    }
+
+    /// The schema of every added service.
+    pub fn schema(&self) -> Schema {
+        self.core.schema()
+    }
+
+    /// Binds the listener and adds `/healthz`, `/readyz` (READY while
+    /// `ready` is set) and the 404/405 fallbacks.
+    pub(crate) async fn bind(mut self, ready: Arc<AtomicBool>) -> std::io::Result<Bound> {
+        let listener = self.core.listen().await?;
+        let router = self
+            .router
+            .route("/healthz", axum::routing::get(|| async { json_response(&b"{\"status\":\"SERVING\"}"[..]) }))
+            .route(
+                "/readyz",
+                axum::routing::get(move || {
+                    let ready = ready.load(Ordering::Acquire);
+                    async move {
+                        if ready {
+                            json_response(&b"{\"status\":\"READY\"}"[..])
+                        } else {
+                            Error::service_unavailable(NOT_READY, "the server is starting or draining").into_response()
+                        }
+                    }
+                }),
+            )
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed);
+        self.core.bound(listener, router)
+    }
+}

@@ -1,0 +1,218 @@
+//! What both servers are built from: the builder core ([`ServerCore`]: the
+//! address, the server-wide middleware, tower layers, the services' schemas,
+//! the deadline, a route conflict kept for `bind`) and the bound server
+//! ([`Bound`]) that serves one router through the shared accept loop.
+//!
+//! `HttpServer` and `GrpcServer` each hold a core and add what only their
+//! transport has (axum routes and the health and readiness routes; tonic
+//! services, health and reflection); both end as an `axum::Router` served
+//! here, so deadlines, the chain, drain and connection handling are the same
+//! on both.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::deadline::WithDeadline;
+use super::{accept, Kind, Stop};
+use crate::error::Error;
+use crate::middleware::{Chain, Middleware, ServerChain};
+use crate::schema::{Schema, SchemaBuilder};
+
+/// A tower `Layer` a server can wrap its whole router in: any layer axum's
+/// `Router::layer` takes (`HttpServer::layer`, `GrpcServer::layer`).
+pub trait ServerLayer: Send + 'static {
+    /// Wraps `router`.
+    #[doc(hidden)]
+    fn wrap(self, router: axum::Router) -> axum::Router;
+}
+
+impl<L> ServerLayer for L
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<::http::Request<axum::body::Body>> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Response: axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Error: Into<std::convert::Infallible> + 'static,
+    <L::Service as tower::Service<::http::Request<axum::body::Body>>>::Future: Send + 'static,
+{
+    fn wrap(self, router: axum::Router) -> axum::Router {
+        router.layer(self)
+    }
+}
+
+/// A tower layer kept until the server binds (applied to the whole router).
+type BoxedLayer = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
+
+/// The settings both servers share, and what both builders do with them.
+pub(crate) struct ServerCore {
+    kind: Kind,
+    addr: SocketAddr,
+    describe: Vec<fn(&mut SchemaBuilder)>,
+    /// The first route conflict; `bind` fails with it.
+    conflict: Option<String>,
+    timeout: Option<Duration>,
+    chain: Chain,
+    layers: Vec<BoxedLayer>,
+}
+
+impl std::fmt::Debug for ServerCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerCore").field("kind", &self.kind).field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl ServerCore {
+    pub(crate) fn new(kind: Kind, addr: SocketAddr) -> Self {
+        Self {
+            kind,
+            addr,
+            describe: Vec::new(),
+            conflict: None,
+            timeout: None,
+            chain: Chain::new(),
+            layers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn layer(&mut self, layer: impl ServerLayer) {
+        self.layers.push(Box::new(move |router| layer.wrap(router)));
+    }
+
+    pub(crate) fn middleware(&mut self, m: impl Middleware) {
+        self.chain.push(std::sync::Arc::new(m));
+    }
+
+    pub(crate) fn chain(&mut self, chain: &Chain) {
+        self.chain.extend(chain);
+    }
+
+    /// Puts `outer` (the App's middleware) before this server's own.
+    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
+        self.chain.prepend(outer);
+    }
+
+    pub(crate) fn timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// Records the schema of an added service.
+    pub(crate) fn describe(&mut self, describe: fn(&mut SchemaBuilder)) {
+        self.describe.push(describe);
+    }
+
+    pub(crate) fn schema(&self) -> Schema {
+        Schema::from_fns(&self.describe)
+    }
+
+    /// Records a conflict that makes `bind` fail (the first one wins).
+    pub(crate) fn conflict(&mut self, message: String) {
+        self.conflict.get_or_insert(message);
+    }
+
+    /// Runs `add` on what `slot` holds. axum and tonic report a route
+    /// conflict by panicking; the panic becomes a conflict kept for `bind`
+    /// (naming `what`), and `slot` keeps what it held before.
+    pub(crate) fn add<T: Clone + Default>(&mut self, slot: &mut T, what: &str, add: impl FnOnce(T) -> T) {
+        let current = std::mem::take(slot);
+        let keep = current.clone();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || add(current))) {
+            Ok(added) => *slot = added,
+            Err(panic) => {
+                *slot = keep;
+                let text = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "unknown conflict".to_owned());
+                self.conflict(format!("{what}: {text}"));
+            }
+        }
+    }
+
+    /// Binds the listener; fails with the first conflict, or naming the
+    /// address when it cannot be bound.
+    pub(crate) async fn listen(&mut self) -> std::io::Result<tokio::net::TcpListener> {
+        if let Some(conflict) = self.conflict.take() {
+            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict));
+        }
+        let transport = match self.kind {
+            Kind::Http => "HTTP",
+            Kind::Grpc => "gRPC",
+        };
+        tokio::net::TcpListener::bind(self.addr).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{transport} server cannot listen on {}: {e}", self.addr))
+        })
+    }
+
+    /// The server, bound, ready to serve `router` wrapped in its layers (in
+    /// the order added: the last added is the outermost, as with
+    /// `Router::layer`).
+    pub(crate) fn bound(self, listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<Bound> {
+        let local = listener.local_addr()?;
+        let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
+        Ok(Bound { listener, local, router, kind: self.kind, timeout: self.timeout, chain: self.chain })
+    }
+}
+
+/// A bound server: what [`App`](crate::App) serves until it stops.
+pub(crate) struct Bound {
+    listener: tokio::net::TcpListener,
+    pub(crate) local: SocketAddr,
+    router: axum::Router,
+    kind: Kind,
+    timeout: Option<Duration>,
+    chain: Chain,
+}
+
+impl Bound {
+    /// Serves the router: the server-wide chain (when there is one) and the
+    /// deadline (always on gRPC, which reads `grpc-timeout`; on HTTP only
+    /// when a timeout is set), each one wrapper around the whole router
+    /// (not `Router::layer`, which wraps and boxes every route again).
+    pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
+        let Bound { listener, router, kind, timeout, chain, .. } = self;
+        // Turns every handler into a `Route` once, as `Router::into_make_service`
+        // does: served as it is, axum clones and boxes each handler per request.
+        let router = router.with_state(());
+        let deadline = kind == Kind::Grpc || timeout.is_some();
+        match (chain.is_empty(), deadline) {
+            (true, false) => accept::serve(listener, router, stop).await,
+            (true, true) => accept::serve(listener, WithDeadline::new(router, kind, timeout), stop).await,
+            (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop).await,
+            (false, true) => {
+                let inner = WithChain { inner: router, chain };
+                accept::serve(listener, WithDeadline::new(inner, kind, timeout), stop).await
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hands the server-wide middleware chain to generated handlers (and the
+/// hand-written routes that opt in) through the request extensions.
+#[derive(Clone)]
+struct WithChain<S> {
+    inner: S,
+    chain: Chain,
+}
+
+impl<S, B> tower::Service<::http::Request<B>> for WithChain<S>
+where
+    S: tower::Service<::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: ::http::Request<B>) -> Self::Future {
+        req.extensions_mut().insert(ServerChain(self.chain.clone()));
+        self.inner.call(req)
+    }
+}
