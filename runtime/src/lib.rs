@@ -45,6 +45,7 @@ pub mod middleware;
 pub mod registry;
 pub mod schema;
 pub mod transport;
+pub mod types;
 pub mod wire;
 
 #[doc(hidden)]
@@ -312,11 +313,6 @@ pub use bia_macros::provider;
 /// Maps a method of a `#[bia::service]` trait to HTTP (see [`service`]).
 /// Anywhere else it is a compile error that says so.
 pub use bia_macros::rpc;
-
-/// Well-known protobuf types usable as message fields.
-pub mod types {
-    pub use prost_types::{Duration, Timestamp};
-}
 
 /// The usual imports: `use bia::prelude::*;`.
 pub mod prelude {

@@ -17,13 +17,8 @@ use crate::context::deadline::{self, Deadline, GRPC_TIMEOUT};
 use crate::error::reason::TIMEOUT;
 use crate::error::Error;
 
-fn expired(kind: Kind, limit: Duration) -> Response {
-    let err = Error::gateway_timeout(TIMEOUT, format!("the request exceeded its {limit:?} deadline"));
-    match kind {
-        Kind::Http => super::http::error_response(&err),
-        Kind::Grpc => err.to_status().into_http::<axum::body::Body>(),
-    }
-}
+/// How a server answers with an error: its transport's error response.
+pub(crate) type ErrorResponse = fn(&Error) -> Response;
 
 /// Wraps a served router with deadlines.
 #[derive(Clone, Debug)]
@@ -31,11 +26,12 @@ pub(crate) struct WithDeadline<S> {
     inner: S,
     kind: Kind,
     timeout: Option<Duration>,
+    error_response: ErrorResponse,
 }
 
 impl<S> WithDeadline<S> {
-    pub(crate) fn new(inner: S, kind: Kind, timeout: Option<Duration>) -> Self {
-        Self { inner, kind, timeout }
+    pub(crate) fn new(inner: S, kind: Kind, timeout: Option<Duration>, error_response: ErrorResponse) -> Self {
+        Self { inner, kind, timeout, error_response }
     }
 }
 
@@ -46,7 +42,7 @@ pin_project! {
         inner: F,
         #[pin]
         sleep: Option<tokio::time::Sleep>,
-        kind: Kind,
+        error_response: ErrorResponse,
         limit: Duration,
     }
 }
@@ -61,7 +57,9 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for DeadlineFuture
         }
         if let Some(sleep) = this.sleep.as_pin_mut() {
             if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Ok(expired(*this.kind, *this.limit)));
+                let err =
+                    Error::gateway_timeout(TIMEOUT, format!("the request exceeded its {:?} deadline", this.limit));
+                return Poll::Ready(Ok((this.error_response)(&err)));
             }
         }
         Poll::Pending
@@ -97,7 +95,7 @@ where
         DeadlineFuture {
             inner: self.inner.call(req),
             sleep: limit.map(tokio::time::sleep),
-            kind: self.kind,
+            error_response: self.error_response,
             limit: limit.unwrap_or_default(),
         }
     }

@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::deadline::WithDeadline;
+use super::deadline::{ErrorResponse, WithDeadline};
 use super::{accept, Kind, Stop};
 use crate::error::Error;
 use crate::middleware::{Chain, Middleware, ServerChain};
@@ -46,6 +46,8 @@ type BoxedLayer = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
 pub(crate) struct ServerCore {
     kind: Kind,
     addr: SocketAddr,
+    /// The transport's error response (a deadline's expiry).
+    error_response: ErrorResponse,
     describe: Vec<fn(&mut SchemaBuilder)>,
     /// The first route conflict; `bind` fails with it.
     conflict: Option<String>,
@@ -61,10 +63,11 @@ impl std::fmt::Debug for ServerCore {
 }
 
 impl ServerCore {
-    pub(crate) fn new(kind: Kind, addr: SocketAddr) -> Self {
+    pub(crate) fn new(kind: Kind, addr: SocketAddr, error_response: ErrorResponse) -> Self {
         Self {
             kind,
             addr,
+            error_response,
             describe: Vec::new(),
             conflict: None,
             timeout: None,
@@ -153,7 +156,15 @@ impl ServerCore {
     pub(crate) fn bound(self, listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<Bound> {
         let local = listener.local_addr()?;
         let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
-        Ok(Bound { listener, local, router, kind: self.kind, timeout: self.timeout, chain: self.chain })
+        Ok(Bound {
+            listener,
+            local,
+            router,
+            kind: self.kind,
+            timeout: self.timeout,
+            error_response: self.error_response,
+            chain: self.chain,
+        })
     }
 }
 
@@ -164,6 +175,7 @@ pub(crate) struct Bound {
     router: axum::Router,
     kind: Kind,
     timeout: Option<Duration>,
+    error_response: ErrorResponse,
     chain: Chain,
 }
 
@@ -173,18 +185,20 @@ impl Bound {
     /// when a timeout is set), each one wrapper around the whole router
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
-        let Bound { listener, router, kind, timeout, chain, .. } = self;
+        let Bound { listener, router, kind, timeout, error_response, chain, .. } = self;
         // Turns every handler into a `Route` once, as `Router::into_make_service`
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
         let deadline = kind == Kind::Grpc || timeout.is_some();
         match (chain.is_empty(), deadline) {
             (true, false) => accept::serve(listener, router, stop).await,
-            (true, true) => accept::serve(listener, WithDeadline::new(router, kind, timeout), stop).await,
+            (true, true) => {
+                accept::serve(listener, WithDeadline::new(router, kind, timeout, error_response), stop).await
+            }
             (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop).await,
             (false, true) => {
                 let inner = WithChain { inner: router, chain };
-                accept::serve(listener, WithDeadline::new(inner, kind, timeout), stop).await
+                accept::serve(listener, WithDeadline::new(inner, kind, timeout, error_response), stop).await
             }
         }
         Ok(())

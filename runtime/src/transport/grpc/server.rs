@@ -32,7 +32,11 @@ impl std::fmt::Debug for GrpcServer {
 impl GrpcServer {
     /// A server that will listen on `addr` (`0.0.0.0:9000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { core: ServerCore::new(Kind::Grpc, addr), routes: tonic::service::Routes::default(), names: Vec::new() }
+        Self {
+            core: ServerCore::new(Kind::Grpc, addr, super::status::error_response),
+            routes: tonic::service::Routes::default(),
+            names: Vec::new(),
+        }
     }
 
     /// Applies a tower `Layer` to every request of this server (gRPC only; it

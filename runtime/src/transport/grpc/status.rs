@@ -46,6 +46,11 @@ impl Error {
     }
 }
 
+/// The response of an error: a trailers-only gRPC response with its status.
+pub(crate) fn error_response(err: &Error) -> axum::response::Response {
+    err.to_status().into_http()
+}
+
 impl From<tonic::Status> for Error {
     fn from(status: tonic::Status) -> Self {
         Error::from_status(&status)

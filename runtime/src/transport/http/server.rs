@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::response::IntoResponse;
 
-use super::codec::json_response;
+use super::codec::{error_response, json_response};
 use super::handler::{method_not_allowed, not_found};
 use super::layer::RouteLayer;
 use crate::context::Kind;
@@ -40,7 +40,7 @@ impl std::fmt::Debug for HttpServer {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { core: ServerCore::new(Kind::Http, addr), router: axum::Router::new() }
+        Self { core: ServerCore::new(Kind::Http, addr, error_response), router: axum::Router::new() }
     }
 
     /// Applies a tower `Layer` to every request of this server (HTTP only; it
