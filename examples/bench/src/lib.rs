@@ -50,6 +50,19 @@ impl Store {
     }
 }
 
+/// The two addresses every server binary takes, `NAME HTTP_ADDR GRPC_ADDR`;
+/// exits with a usage line when they are not there.
+pub fn server_addrs(name: &str) -> (std::net::SocketAddr, std::net::SocketAddr) {
+    let args: Vec<std::net::SocketAddr> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    match (args.first(), args.get(1)) {
+        (Some(&http), Some(&grpc)) => (http, grpc),
+        _ => {
+            eprintln!("usage: {name} HTTP_ADDR GRPC_ADDR");
+            std::process::exit(2);
+        }
+    }
+}
+
 /// Waits for SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");

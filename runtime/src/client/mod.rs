@@ -108,6 +108,27 @@ impl Dial {
     }
 }
 
+/// `middleware` and `chain` of a client (field `chain`), the same on both.
+macro_rules! chain_builder {
+    ($client:ident) => {
+        impl $client {
+            /// Adds a client middleware (the first added is the outermost).
+            pub fn middleware(mut self, m: impl $crate::middleware::Middleware) -> Self {
+                self.chain.push(::std::sync::Arc::new(m));
+                self
+            }
+
+            /// Adds every middleware of `chain`.
+            pub fn chain(mut self, chain: &$crate::middleware::Chain) -> Self {
+                self.chain.extend(chain);
+                self
+            }
+        }
+    };
+}
+
+pub(crate) use chain_builder;
+
 /// A parsed target.
 pub(crate) enum Target {
     /// One server.

@@ -169,27 +169,17 @@ where
         None if inner.is_empty() => crate::context::scope(ctx, handler(req)).await,
         // Boxed, so the state of the call without middleware (above) does
         // not carry room for the chain's.
-        outer => Box::pin(serve_chain(outer.unwrap_or_default(), inner, ctx, req, handler)).await,
+        outer => {
+            Box::pin(async move {
+                let outer = outer.unwrap_or_default();
+                let endpoint = Handler { f: Mutex::new(Some(handler)), _types: PhantomData::<fn(Req) -> Rep> };
+                let next = Next { outer: outer.as_slice(), inner: inner.as_slice(), endpoint: &endpoint };
+                let rep = next.run(ctx, AnyMessage::new(req)).await?;
+                downcast_reply(ctx, rep)
+            })
+            .await
+        }
     }
-}
-
-async fn serve_chain<Req, Rep, F, Fut>(
-    outer: Chain,
-    inner: &Chain,
-    ctx: &mut Context,
-    req: Req,
-    handler: F,
-) -> Result<Rep, Error>
-where
-    Req: Message,
-    Rep: Message,
-    F: FnOnce(Req) -> Fut + Send,
-    Fut: Future<Output = Result<Rep, Error>> + Send,
-{
-    let endpoint = Handler { f: Mutex::new(Some(handler)), _types: PhantomData::<fn(Req) -> Rep> };
-    let next = Next { outer: outer.as_slice(), inner: inner.as_slice(), endpoint: &endpoint };
-    let rep = next.run(ctx, AnyMessage::new(req)).await?;
-    downcast_reply(ctx, rep)
 }
 
 fn downcast_reply<Rep: Message>(ctx: &Context, rep: AnyMessage) -> Result<Rep, Error> {

@@ -124,24 +124,20 @@ pub trait Middleware: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<AnyMessage, Error>>;
 }
 
-impl<M: Middleware + ?Sized> Middleware for Arc<M> {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        (**self).handle(ctx, req, next)
-    }
+/// A shared or boxed middleware is a middleware.
+macro_rules! forward {
+    ($($pointer:ident),*) => {$(
+        impl<M: Middleware + ?Sized> Middleware for $pointer<M> {
+            fn handle<'a>(
+                &'a self,
+                ctx: &'a mut Context,
+                req: AnyMessage,
+                next: Next<'a>,
+            ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+                (**self).handle(ctx, req, next)
+            }
+        }
+    )*};
 }
 
-impl<M: Middleware + ?Sized> Middleware for Box<M> {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        (**self).handle(ctx, req, next)
-    }
-}
+forward!(Arc, Box);

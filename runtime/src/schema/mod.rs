@@ -307,9 +307,17 @@ pub(crate) fn split_full_name(full: &str) -> (&str, &str) {
 
 /// The PascalCase name of a map entry message: `label_counts` -> `LabelCountsEntry`.
 pub(crate) fn map_entry_name(field: &str) -> String {
-    let mut out = String::new();
-    let mut upper = true;
-    for c in field.chars() {
+    let mut out = camel(field, true);
+    out.push_str("Entry");
+    out
+}
+
+/// `snake_case` to lowerCamelCase (protoc's default JSON name of a field)
+/// or, with `upper`, to PascalCase.
+pub(crate) fn camel(name: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = upper;
+    for c in name.chars() {
         if c == '_' {
             upper = true;
         } else if upper {
@@ -319,6 +327,5 @@ pub(crate) fn map_entry_name(field: &str) -> String {
             out.push(c);
         }
     }
-    out.push_str("Entry");
     out
 }

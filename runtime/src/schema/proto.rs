@@ -102,19 +102,7 @@ fn doc(out: &mut String, indent: &str, doc: &str) {
 
 /// protoc's default JSON name of a field.
 pub(crate) fn default_json_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    super::camel(name, false)
 }
 
 fn field_line(out: &mut String, f: &FieldDef, package: &str) {

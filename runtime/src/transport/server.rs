@@ -168,6 +168,69 @@ impl ServerCore {
     }
 }
 
+/// The builder methods both servers forward to their [`ServerCore`] (field
+/// `core`), written once so that the two cannot drift apart; the docs of
+/// `middleware` and `timeout` say what each transport does.
+macro_rules! core_builder {
+    (
+        $server:ident, $transport:literal, $path:literal,
+        middleware: $(#[$middleware_doc:meta])*
+        timeout: $(#[$timeout_doc:meta])*
+    ) => {
+        impl $server {
+            #[doc = concat!("Applies a tower `Layer` to every request of this server (", $transport, " only; it")]
+            /// runs outside the Bia middleware chain). Layers wrap the whole router
+            /// when the server starts, in the order added (the last added is the
+            /// outermost, as with axum's `Router::layer`).
+            ///
+            /// ```
+            #[doc = concat!("let server = ", $path, "::new(\"127.0.0.1:0\".parse().unwrap())")]
+            ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
+            /// # drop(server);
+            /// ```
+            pub fn layer(mut self, layer: impl $crate::transport::ServerLayer) -> Self {
+                self.core.layer(layer);
+                self
+            }
+
+            $(#[$middleware_doc])*
+            pub fn middleware(mut self, m: impl $crate::middleware::Middleware) -> Self {
+                self.core.middleware(m);
+                self
+            }
+
+            /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
+            pub fn chain(mut self, chain: &$crate::middleware::Chain) -> Self {
+                self.core.chain(chain);
+                self
+            }
+
+            $(#[$timeout_doc])*
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.core.timeout(timeout);
+                self
+            }
+
+            /// Puts `outer` (the App's middleware) before this server's own.
+            pub(crate) fn prepend_chain(&mut self, outer: &$crate::middleware::Chain) {
+                self.core.prepend_chain(outer);
+            }
+
+            /// The configured address.
+            pub fn addr(&self) -> ::std::net::SocketAddr {
+                self.core.addr()
+            }
+
+            /// The schema of every added service.
+            pub fn schema(&self) -> $crate::schema::Schema {
+                self.core.schema()
+            }
+        }
+    };
+}
+
+pub(crate) use core_builder;
+
 /// A bound server: what [`App`](crate::App) serves until it stops.
 pub(crate) struct Bound {
     listener: tokio::net::TcpListener,

@@ -5,11 +5,7 @@
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<std::net::SocketAddr> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (Some(&http), Some(&grpc)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: bench-bia HTTP_ADDR GRPC_ADDR");
-        std::process::exit(2);
-    };
+    let (http, grpc) = bia_bench::server_addrs("bench-bia");
     let app = match std::env::var("BIA_BENCH_STACK").as_deref() {
         Ok("default") => bia_bench::with_bia::app_with_default_stack(http, grpc, "info").expect("default stack"),
         _ => bia_bench::with_bia::app(http, grpc),

@@ -32,16 +32,8 @@ impl Etcd {
         Req: prost::Message + Send + 'static,
         Rep: prost::Message + Default + Send + 'static,
     {
-        let call = async {
-            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-            grpc.ready().await.map_err(|e| unavailable(path, e))?;
-            let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
-            grpc.unary(tonic::Request::new(req), http::uri::PathAndQuery::from_static(path), codec)
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|s| unavailable(path, s.message()))
-        };
-        tokio::time::timeout(self.timeout, call).await.map_err(|_| unavailable(path, "timed out"))?
+        self.call(path, |mut grpc, path, codec| async move { grpc.unary(tonic::Request::new(req), path, codec).await })
+            .await
     }
 
     /// A bidirectional stream: what is sent on the returned sender goes to
@@ -58,17 +50,36 @@ impl Etcd {
         let (tx, rx) = tokio::sync::mpsc::channel::<Req>(4);
         tx.send(first).await.map_err(|_| unavailable(path, "stream closed"))?;
         let outgoing = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+        let replies = self
+            .call(path, |mut grpc, path, codec| async move {
+                grpc.streaming(tonic::Request::new(outgoing), path, codec).await
+            })
+            .await?;
+        Ok((tx, replies))
+    }
+
+    /// One call of `path` within the timeout: `send` gets a ready client,
+    /// the path and the codec.
+    async fn call<Req, Rep, T, F, Fut>(&self, path: &'static str, send: F) -> Result<T, Error>
+    where
+        Req: prost::Message + Send + 'static,
+        Rep: prost::Message + Default + Send + 'static,
+        F: FnOnce(
+            tonic::client::Grpc<tonic::transport::Channel>,
+            http::uri::PathAndQuery,
+            tonic_prost::ProstCodec<Req, Rep>,
+        ) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
         let call = async {
             let mut grpc = tonic::client::Grpc::new(self.channel.clone());
             grpc.ready().await.map_err(|e| unavailable(path, e))?;
-            let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
-            grpc.streaming(tonic::Request::new(outgoing), http::uri::PathAndQuery::from_static(path), codec)
+            send(grpc, http::uri::PathAndQuery::from_static(path), tonic_prost::ProstCodec::default())
                 .await
                 .map(tonic::Response::into_inner)
                 .map_err(|s| unavailable(path, s.message()))
         };
-        let replies = tokio::time::timeout(self.timeout, call).await.map_err(|_| unavailable(path, "timed out"))??;
-        Ok((tx, replies))
+        tokio::time::timeout(self.timeout, call).await.map_err(|_| unavailable(path, "timed out"))?
     }
 
     pub(super) async fn range_prefix(&self, prefix: &str) -> Result<(Vec<ServiceInstance>, i64), Error> {

@@ -5,13 +5,13 @@ use tonic::Status;
 
 use crate::client::call::{through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
-use crate::client::{Backend, Dial, Dialed};
+use crate::client::{chain_builder, Backend, Dial, Dialed};
 use crate::codec::Message;
 use crate::context::deadline::GRPC_TIMEOUT;
 use crate::context::{Context, Deadline, Kind};
 use crate::error::reason::{BAD_ENDPOINT, CONNECT_FAILED, UNAVAILABLE};
 use crate::error::Error;
-use crate::middleware::{Chain, Middleware};
+use crate::middleware::Chain;
 
 /// A client connection (a tonic `Channel`).
 pub type Channel = tonic::transport::Channel;
@@ -36,6 +36,8 @@ fn endpoint(dst: &str) -> Result<tonic::transport::Endpoint, Error> {
 fn node_channel(addr: &str) -> Result<Channel, Error> {
     Ok(endpoint(&format!("http://{addr}"))?.tcp_nodelay(true).connect_lazy())
 }
+
+chain_builder!(GrpcClient);
 
 impl GrpcClient {
     /// A client on an existing channel.
@@ -71,18 +73,6 @@ impl GrpcClient {
             .await
             .map_err(|e| Error::service_unavailable(CONNECT_FAILED, format!("cannot connect to {dst}: {e}")))?;
         Ok(Self::new(channel))
-    }
-
-    /// Adds a client middleware (the first added is the outermost).
-    pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain.push(std::sync::Arc::new(m));
-        self
-    }
-
-    /// Adds every middleware of `chain`.
-    pub fn chain(mut self, chain: &Chain) -> Self {
-        self.chain.extend(chain);
-        self
     }
 
     /// One unary call (generated clients call this).

@@ -10,9 +10,8 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::context::Kind;
-use crate::middleware::{Chain, Middleware};
-use crate::schema::{DescribeService, Schema};
-use crate::transport::server::{Bound, ServerCore, ServerLayer};
+use crate::schema::DescribeService;
+use crate::transport::server::{core_builder, Bound, ServerCore};
 
 /// A gRPC server: generated services plus `grpc.health.v1` and server
 /// reflection (v1 and v1alpha) built from the services' schemas.
@@ -29,6 +28,16 @@ impl std::fmt::Debug for GrpcServer {
     }
 }
 
+core_builder! {
+    GrpcServer, "gRPC", "bia::transport::grpc::GrpcServer",
+    middleware:
+        /// Adds a middleware for every generated operation this server serves
+        /// (outside each service's own; the first added is the outermost).
+    timeout:
+        /// The longest a call may take (the client's `grpc-timeout` may shorten
+        /// it); past it the call ends with `DeadlineExceeded`, reason `TIMEOUT`.
+}
+
 impl GrpcServer {
     /// A server that will listen on `addr` (`0.0.0.0:9000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
@@ -37,41 +46,6 @@ impl GrpcServer {
             routes: tonic::service::Routes::default(),
             names: Vec::new(),
         }
-    }
-
-    /// Applies a tower `Layer` to every request of this server (gRPC only; it
-    /// runs outside the Bia middleware chain). Layers wrap the whole router
-    /// when the server starts, in the order added (the last added is the
-    /// outermost, as with axum's `Router::layer`).
-    ///
-    /// ```
-    /// let server = bia::transport::grpc::GrpcServer::new("127.0.0.1:0".parse().unwrap())
-    ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
-    /// # drop(server);
-    /// ```
-    pub fn layer(mut self, layer: impl ServerLayer) -> Self {
-        self.core.layer(layer);
-        self
-    }
-
-    /// Adds a middleware for every generated operation this server serves
-    /// (outside each service's own; the first added is the outermost).
-    pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.core.middleware(m);
-        self
-    }
-
-    /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
-    pub fn chain(mut self, chain: &Chain) -> Self {
-        self.core.chain(chain);
-        self
-    }
-
-    /// The longest a call may take (the client's `grpc-timeout` may shorten
-    /// it); past it the call ends with `DeadlineExceeded`, reason `TIMEOUT`.
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.core.timeout(timeout);
-        self
     }
 
     /// Adds a generated service.
@@ -95,21 +69,6 @@ impl GrpcServer {
         let what = format!("gRPC service {}", S::NAME);
         self.core.add(&mut self.routes, &what, move |routes| routes.add_service(svc));
         self
-    }
-
-    /// Puts `outer` before this server's own middleware.
-    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
-        self.core.prepend_chain(outer);
-    }
-
-    /// The configured address.
-    pub fn addr(&self) -> SocketAddr {
-        self.core.addr()
-    }
-
-    /// The schema of every added service.
-    pub fn schema(&self) -> Schema {
-        self.core.schema()
     }
 
     /// Binds the listener and adds health (every service serving) and

@@ -10,12 +10,12 @@ use super::binding::{BodyRule, Route};
 use super::codec::{decode_reply, encode_request, JSON};
 use crate::client::call::{through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
-use crate::client::{Backend, Dial, Dialed};
+use crate::client::{chain_builder, Backend, Dial, Dialed};
 use crate::codec::Message;
 use crate::context::{Context, Kind};
 use crate::error::reason::{BAD_ENDPOINT, BAD_REQUEST, UNAVAILABLE};
 use crate::error::Error;
-use crate::middleware::{Chain, Middleware};
+use crate::middleware::Chain;
 
 type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
 
@@ -33,6 +33,8 @@ pub struct HttpClient {
 fn node_base(addr: &str) -> Result<String, Error> {
     Ok(format!("http://{addr}"))
 }
+
+chain_builder!(HttpClient);
 
 impl HttpClient {
     /// A client for `base` (`http://127.0.0.1:8000`), or for a balanced
@@ -64,18 +66,6 @@ impl HttpClient {
     fn with(backend: Backend<String>) -> Self {
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         Self { backend, client, chain: Chain::new() }
-    }
-
-    /// Adds a client middleware (the first added is the outermost).
-    pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.chain.push(std::sync::Arc::new(m));
-        self
-    }
-
-    /// Adds every middleware of `chain`.
-    pub fn chain(mut self, chain: &Chain) -> Self {
-        self.chain.extend(chain);
-        self
     }
 
     /// One unary call over the first of `routes` whose path patterns the

@@ -13,9 +13,8 @@ use super::layer::RouteLayer;
 use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
-use crate::middleware::{Chain, Middleware};
-use crate::schema::{DescribeService, Schema};
-use crate::transport::server::{Bound, ServerCore, ServerLayer};
+use crate::schema::DescribeService;
+use crate::transport::server::{core_builder, Bound, ServerCore};
 
 /// A service that can be served over HTTP (implemented by generated servers).
 pub trait IntoRouter {
@@ -37,46 +36,21 @@ impl std::fmt::Debug for HttpServer {
     }
 }
 
+core_builder! {
+    HttpServer, "HTTP", "bia::transport::http::HttpServer",
+    middleware:
+        /// Adds a middleware for every generated operation this server serves,
+        /// and for routes added with [`routes_with_middleware`](Self::routes_with_middleware)
+        /// (outside each service's own; the first added is the outermost).
+    timeout:
+        /// The longest a request may take; past it the reply is 504, reason
+        /// `TIMEOUT`, with the Bia error body.
+}
+
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
         Self { core: ServerCore::new(Kind::Http, addr, error_response), router: axum::Router::new() }
-    }
-
-    /// Applies a tower `Layer` to every request of this server (HTTP only; it
-    /// runs outside the Bia middleware chain). Layers wrap the whole router
-    /// when the server starts, in the order added (the last added is the
-    /// outermost, as with axum's `Router::layer`).
-    ///
-    /// ```
-    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
-    ///     .layer(tower::util::MapResponseLayer::new(|res: axum::response::Response| res));
-    /// # drop(server);
-    /// ```
-    pub fn layer(mut self, layer: impl ServerLayer) -> Self {
-        self.core.layer(layer);
-        self
-    }
-
-    /// Adds a middleware for every generated operation this server serves,
-    /// and for routes added with [`routes_with_middleware`](Self::routes_with_middleware)
-    /// (outside each service's own; the first added is the outermost).
-    pub fn middleware(mut self, m: impl Middleware) -> Self {
-        self.core.middleware(m);
-        self
-    }
-
-    /// Adds every middleware of `chain` (what [`App::middleware`](crate::App) uses).
-    pub fn chain(mut self, chain: &Chain) -> Self {
-        self.core.chain(chain);
-        self
-    }
-
-    /// The longest a request may take; past it the reply is 504, reason
-    /// `TIMEOUT`, with the Bia error body.
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.core.timeout(timeout);
-        self
     }
 
     /// Adds a generated service. A route that another service or hand-written
@@ -115,21 +89,6 @@ impl HttpServer {
         let what = format!("HTTP routes of {what} conflict");
         self.core.add(&mut self.router, &what, move |current| current.merge(router));
         self
-    }
-
-    /// Puts `outer` before this server's own middleware.
-    pub(crate) fn prepend_chain(&mut self, outer: &Chain) {
-        self.core.prepend_chain(outer);
-    }
-
-    /// The configured address.
-    pub fn addr(&self) -> SocketAddr {
-        self.core.addr()
-    }
-
-    /// The schema of every added service.
-    pub fn schema(&self) -> Schema {
-        self.core.schema()
     }
 
     /// Binds the listener and adds `/healthz`, `/readyz` (READY while
