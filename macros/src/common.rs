@@ -20,7 +20,7 @@ pub fn crate_path(krate: Option<&syn::LitStr>, errors: &mut crate::error_store::
 pub fn docs(attrs: &[syn::Attribute]) -> String {
     let mut out = Vec::new();
     for attr in attrs {
-        if !attr.path().is_ident("doc") {
+        if !attr.path().is_ident(crate::symbol::DOC) {
             continue;
         }
         if let syn::Meta::NameValue(nv) = &attr.meta {

@@ -137,7 +137,7 @@ pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
         &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash", "PartialOrd", "Ord", "Default"],
     );
     let mut stripped = strip(&item);
-    let has_default_attr = stripped.variants.iter().any(|v| v.attrs.iter().any(|a| a.path().is_ident("default")));
+    let has_default_attr = stripped.variants.iter().any(|v| v.attrs.iter().any(|a| a.path().is_ident(symbol::DEFAULT)));
     if !has_default_attr {
         if let Some(first) = stripped.variants.first_mut() {
             first.attrs.push(syn::parse_quote!(#[default]));

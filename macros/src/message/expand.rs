@@ -12,7 +12,7 @@ use crate::symbol;
 pub fn strip(item: &syn::ItemStruct) -> TokenStream {
     let mut item = item.clone();
     for f in item.fields.iter_mut() {
-        f.attrs.retain(|a| !a.path().is_ident(symbol::FIELD) && !a.path().is_ident(super::parse::kw::VALIDATE));
+        f.attrs.retain(|a| !a.path().is_ident(symbol::FIELD) && !a.path().is_ident(symbol::VALIDATE));
     }
     quote!(#item)
 }
@@ -20,7 +20,7 @@ pub fn strip(item: &syn::ItemStruct) -> TokenStream {
 /// Derives the user did not write already, among the ones a message needs.
 pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream {
     let mut have = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident(symbol::DERIVE)) {
         let _ = attr.parse_nested_meta(|meta| {
             if let Some(last) = meta.path.segments.last() {
                 have.push(last.ident.to_string());

@@ -7,22 +7,6 @@ use crate::common::{docs, lit_str};
 use crate::error_store::Errors;
 use crate::symbol;
 
-/// `#[validate(...)]` keywords (kept here, beside their only parser).
-pub mod kw {
-    pub const VALIDATE: &str = "validate";
-    pub const LENGTH: &str = "length";
-    pub const RANGE: &str = "range";
-    pub const PATTERN: &str = "pattern";
-    pub const EMAIL: &str = "email";
-    pub const REQUIRED: &str = "required";
-    pub const NESTED: &str = "nested";
-    pub const EACH: &str = "each";
-    pub const MIN: &str = "min";
-    pub const MAX: &str = "max";
-    pub const GT: &str = "gt";
-    pub const LT: &str = "lt";
-}
-
 /// The arguments of `#[bia::message(...)]`.
 #[derive(Default)]
 pub struct MessageArgs {
@@ -134,7 +118,7 @@ pub fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &mut Errors) -> 
             rules: Vec::new(),
             doc: docs(&f.attrs),
         };
-        for attr in f.attrs.iter().filter(|a| a.path().is_ident(kw::VALIDATE)) {
+        for attr in f.attrs.iter().filter(|a| a.path().is_ident(symbol::VALIDATE)) {
             if let Err(e) = parse_rules(attr, &mut raw.rules) {
                 errors.push(e);
             }
@@ -209,12 +193,12 @@ fn parse_rule(meta: &syn::meta::ParseNestedMeta<'_>, top: bool) -> syn::Result<R
         return Err(meta.error(format!("unknown #[validate] rule; {RULES_EXPECTED}")));
     };
     let kind = match name.to_string().as_str() {
-        kw::LENGTH => {
+        symbol::LENGTH => {
             let (mut min, mut max) = (None, None);
             meta.parse_nested_meta(|m| {
-                let slot = if m.path.is_ident(kw::MIN) {
+                let slot = if m.path.is_ident(symbol::MIN) {
                     &mut min
-                } else if m.path.is_ident(kw::MAX) {
+                } else if m.path.is_ident(symbol::MAX) {
                     &mut max
                 } else {
                     return Err(m.error("unknown `length` bound; expected `min = N` or `max = N` (counts)"));
@@ -227,16 +211,16 @@ fn parse_rule(meta: &syn::meta::ParseNestedMeta<'_>, top: bool) -> syn::Result<R
             })?;
             RawRuleKind::Length { min, max }
         }
-        kw::RANGE => {
+        symbol::RANGE => {
             let (mut min, mut max, mut gt, mut lt) = (None, None, None, None);
             meta.parse_nested_meta(|m| {
-                let slot = if m.path.is_ident(kw::MIN) {
+                let slot = if m.path.is_ident(symbol::MIN) {
                     &mut min
-                } else if m.path.is_ident(kw::MAX) {
+                } else if m.path.is_ident(symbol::MAX) {
                     &mut max
-                } else if m.path.is_ident(kw::GT) {
+                } else if m.path.is_ident(symbol::GT) {
                     &mut gt
-                } else if m.path.is_ident(kw::LT) {
+                } else if m.path.is_ident(symbol::LT) {
                     &mut lt
                 } else {
                     return Err(m.error(
@@ -255,20 +239,20 @@ fn parse_rule(meta: &syn::meta::ParseNestedMeta<'_>, top: bool) -> syn::Result<R
             })?;
             RawRuleKind::Range { min, max, gt, lt }
         }
-        kw::PATTERN => RawRuleKind::Pattern(lit_str(meta)?),
-        kw::EMAIL => {
+        symbol::PATTERN => RawRuleKind::Pattern(lit_str(meta)?),
+        symbol::EMAIL => {
             no_arguments(meta, &name)?;
             RawRuleKind::Email
         }
-        kw::REQUIRED => {
+        symbol::REQUIRED => {
             no_arguments(meta, &name)?;
             RawRuleKind::Required
         }
-        kw::NESTED => {
+        symbol::NESTED => {
             no_arguments(meta, &name)?;
             RawRuleKind::Nested
         }
-        kw::EACH if top => {
+        symbol::EACH if top => {
             let mut inner = Vec::new();
             meta.parse_nested_meta(|m| {
                 inner.push(parse_rule(&m, false)?);
@@ -276,7 +260,7 @@ fn parse_rule(meta: &syn::meta::ParseNestedMeta<'_>, top: bool) -> syn::Result<R
             })?;
             RawRuleKind::Each(inner)
         }
-        kw::EACH => {
+        symbol::EACH => {
             return Err(meta.error("`each(..)` cannot be nested: its rules already apply to every element"));
         }
         _ => return Err(meta.error(format!("unknown #[validate] rule `{name}`; {RULES_EXPECTED}"))),

@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use super::model::{span_of, Signature};
+use crate::symbol;
 
 /// The call of the user's function and the boxing of its future; every check
 /// is spanned at the user's token it is about.
@@ -56,10 +57,10 @@ fn handle_fn(krate: &syn::Path, inner: TokenStream) -> TokenStream {
 pub fn expand_fn(krate: &syn::Path, f: &syn::ItemFn, sig: &Signature) -> TokenStream {
     let name = &f.sig.ident;
     let vis = &f.vis;
-    let docs: Vec<&syn::Attribute> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let docs: Vec<&syn::Attribute> = f.attrs.iter().filter(|a| a.path().is_ident(symbol::DOC)).collect();
     let mut inner = f.clone();
     inner.vis = syn::Visibility::Inherited;
-    inner.attrs.retain(|a| !a.path().is_ident("doc"));
+    inner.attrs.retain(|a| !a.path().is_ident(symbol::DOC));
     let call = body(krate, quote!(#name), None, sig, name.span());
     let handle = handle_fn(krate, quote! { #inner #call });
     let label = name.to_string();
@@ -93,7 +94,7 @@ pub fn expand_impl(krate: &syn::Path, i: &syn::ItemImpl, sig: &Signature) -> Tok
         .items
         .iter()
         .find_map(|it| match it {
-            syn::ImplItem::Fn(f) if f.sig.ident == "handle" => Some(f.sig.ident.span()),
+            syn::ImplItem::Fn(f) if f.sig.ident == symbol::HANDLE => Some(f.sig.ident.span()),
             _ => None,
         })
         .unwrap_or_else(proc_macro2::Span::call_site);

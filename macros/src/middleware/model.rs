@@ -5,6 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
 
 use crate::error_store::Errors;
+use crate::symbol;
 
 /// Where the attribute goes (the error on any other item).
 pub const WHERE: &str = "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`";
@@ -25,7 +26,7 @@ pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> syn::Path {
         return crate::common::crate_path(None, errors);
     }
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("crate") {
+        if meta.path.is_ident(symbol::CRATE) {
             krate = Some(crate::common::lit_str(&meta)?);
             Ok(())
         } else {
@@ -114,7 +115,7 @@ pub fn check_impl(i: &syn::ItemImpl, errors: &mut Errors) -> Option<Signature> {
         return None;
     }
     let handle = i.items.iter().find_map(|it| match it {
-        syn::ImplItem::Fn(f) if f.sig.ident == "handle" => Some(f),
+        syn::ImplItem::Fn(f) if f.sig.ident == symbol::HANDLE => Some(f),
         _ => None,
     });
     match handle {

@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 
 use crate::error_store::Errors;
+use crate::symbol;
 
 /// Where the attribute goes (the error on any other item).
 pub const WHERE: &str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
@@ -65,10 +66,10 @@ pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> Attr {
     let mut krate = None;
     let mut bind = None;
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("crate") {
+        if meta.path.is_ident(symbol::CRATE) {
             krate = Some(crate::common::lit_str(&meta)?);
             Ok(())
-        } else if meta.path.is_ident("bind") {
+        } else if meta.path.is_ident(symbol::BIND) {
             let ty: syn::Type = meta.value()?.parse()?;
             match ty {
                 syn::Type::TraitObject(_) => bind = Some(ty),

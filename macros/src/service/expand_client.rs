@@ -93,7 +93,7 @@ impl Generator<'_> {
         let (t, k) = (self.trait_ident, self.k);
         let inherent = self.s.methods.iter().map(|m| {
             let (ident, req, rep) = (&m.ident, &m.req_ty, &m.rep_ty);
-            let attrs = m.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let attrs = m.attrs.iter().filter(|a| a.path().is_ident(crate::symbol::DOC));
             let body = call(m);
             quote! {
                 #(#attrs)*

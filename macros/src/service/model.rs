@@ -199,7 +199,7 @@ fn check_rule(
     }
     let body = match &rule.body {
         None => Body::None,
-        Some(b) if b.value() == "*" => Body::All,
+        Some(b) if b.value() == symbol::WHOLE_MESSAGE => Body::All,
         Some(b) => Body::Field(field_name(b, errors, symbol::BODY)?, b.span()),
     };
     if !matches!(body, Body::None) && matches!(method.as_str(), "GET" | "HEAD") {
@@ -257,8 +257,8 @@ impl Service {
         };
         let snake_case = match &args.json {
             None => false,
-            Some(j) if j.value() == "snake_case" => true,
-            Some(j) if j.value() == "camelCase" => false,
+            Some(j) if j.value() == symbol::SNAKE_CASE => true,
+            Some(j) if j.value() == symbol::CAMEL_CASE => false,
             Some(j) => {
                 errors.error(j, "`json` is \"camelCase\" (the proto3 default) or \"snake_case\"");
                 false

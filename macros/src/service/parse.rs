@@ -30,9 +30,6 @@ pub struct RawRule {
     pub span: Option<Span>,
 }
 
-/// `#[rpc(idempotent)]`: the operation may be sent again (retried).
-const IDEMPOTENT: &str = "idempotent";
-
 pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
     let mut args = ServiceArgs::default();
     let parser = syn::meta::parser(|meta| {
@@ -110,7 +107,7 @@ fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top
         }
         rule.name = Some(lit_str(&meta)?);
         Ok(())
-    } else if meta.path.is_ident(IDEMPOTENT) {
+    } else if meta.path.is_ident(symbol::IDEMPOTENT) {
         if !top {
             return Err(meta.error(
                 "`idempotent` marks the whole method; put it in the top-level #[rpc(..)], not in additional_bindings",
