@@ -7,6 +7,19 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::driver::{run, Family};
+use crate::enumeration::EnumerationMacro;
+use crate::errors::ErrorsMacro;
+use crate::message::MessageMacro;
+use crate::provider::ProviderMacro;
+use crate::service::ServiceMacro;
+
+/// What the entry point of `F` emits.
+fn expand<F: Family>(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let (tokens, errors) = run::<F>(attr, item);
+    crate::output(tokens, errors)
+}
+
 fn snapshot(name: &str, tokens: TokenStream) {
     let file: syn::File =
         syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{tokens}"));
@@ -66,7 +79,7 @@ fn service_input() -> (TokenStream, TokenStream) {
 #[test]
 fn message() {
     let (attr, item) = message_input();
-    snapshot("message", crate::message::message(attr, item));
+    snapshot("message", expand::<MessageMacro>(attr, item));
 }
 
 /// `#[validate]` rules: `validate` and `validate_at` added, attributes stripped.
@@ -90,15 +103,15 @@ fn message_with_rules() {
             pub places: ::std::collections::BTreeMap<String, Address>,
         }
     };
-    snapshot("message_validate", crate::message::message(quote!(package = "user.v1"), item.clone()));
-    let renamed = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    snapshot("message_validate", expand::<MessageMacro>(quote!(package = "user.v1"), item.clone()));
+    let renamed = expand::<MessageMacro>(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
     assert!(!renamed.contains(":: bia ::"), "{renamed}");
     assert!(!renamed.contains("# [validate"), "a #[validate] attribute was left in:\n{renamed}");
 }
 
 #[test]
 fn enumeration() {
-    let out = crate::message::enumeration::enumeration(
+    let out = expand::<EnumerationMacro>(
         quote!(package = "user.v1"),
         quote!(
             pub enum Role {
@@ -114,7 +127,7 @@ fn enumeration() {
 
 #[test]
 fn errors() {
-    let out = crate::errors::errors(
+    let out = expand::<ErrorsMacro>(
         quote!(domain = "user.v1"),
         quote!(
             pub enum UserError {
@@ -131,17 +144,17 @@ fn errors() {
 #[test]
 fn service() {
     let (attr, item) = service_input();
-    snapshot("service", crate::service::service(attr, item));
+    snapshot("service", expand::<ServiceMacro>(attr, item));
 }
 
 /// A renamed runtime crate must be the only path the output uses.
 #[test]
 fn crate_override_is_honoured_everywhere() {
     let (_, item) = message_input();
-    let m = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    let m = expand::<MessageMacro>(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
     let (_, item) = service_input();
-    let s = crate::service::service(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
-    let e = crate::errors::errors(
+    let s = expand::<ServiceMacro>(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
+    let e = expand::<ErrorsMacro>(
         quote!(crate = "::renamed"),
         quote!(
             pub enum E {
@@ -151,7 +164,7 @@ fn crate_override_is_honoured_everywhere() {
         ),
     )
     .to_string();
-    let n = crate::message::enumeration::enumeration(
+    let n = expand::<EnumerationMacro>(
         quote!(crate = "::renamed"),
         quote!(
             pub enum R {
@@ -170,7 +183,7 @@ fn crate_override_is_honoured_everywhere() {
 /// it keep compiling and only the real error is reported.
 #[test]
 fn failed_service_still_emits_the_trait() {
-    let out = crate::service::service(
+    let out = expand::<ServiceMacro>(
         quote!(package = "user.v1"),
         quote! {
             pub trait Broken {
@@ -187,7 +200,7 @@ fn failed_service_still_emits_the_trait() {
 
 #[test]
 fn provider() {
-    let out = crate::provider::provider(
+    let out = expand::<ProviderMacro>(
         quote!(bind = dyn UserRepo),
         quote! {
             /// Provides the repository.

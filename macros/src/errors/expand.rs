@@ -5,14 +5,12 @@ use quote::{format_ident, quote};
 
 use super::model::ErrorEnum;
 use crate::case;
-use crate::message::expand_helpers::missing_derives;
+use crate::common::expand::{missing_derives, strip_variants};
 use crate::symbol;
 
+/// The enum without our inert `#[error]` attributes.
 pub fn strip(item: &syn::ItemEnum) -> TokenStream {
-    let mut item = item.clone();
-    for v in item.variants.iter_mut() {
-        v.attrs.retain(|a| !a.path().is_ident(symbol::ERROR));
-    }
+    let item = strip_variants(item, symbol::ERROR);
     quote!(#item)
 }
 

@@ -4,26 +4,35 @@
 
 mod expand;
 mod model;
+mod parse;
 
 use proc_macro2::TokenStream;
 
-use crate::error_store::Errors;
+use crate::driver::Family;
+use crate::error_store::ErrorSink;
 
-/// Entry point of `#[bia::errors]`.
-pub fn errors(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: syn::ItemEnum = match crate::common::parse_item(
-        item,
-        "#[bia::errors] goes on an enum of unit variants, one per error reason",
-    ) {
-        Ok(e) => e,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let model = model::ErrorEnum::parse(attr, &item, &mut errors);
-    let mut out = match model {
-        Some(m) if errors.is_empty() => expand::expand(&m, &item),
-        _ => expand::strip(&item),
-    };
-    out.extend(errors.into_tokens());
-    out
+/// `#[bia::errors]` in the driver.
+pub struct ErrorsMacro;
+
+impl Family for ErrorsMacro {
+    type Item = syn::ItemEnum;
+    type Raw = parse::RawErrors;
+    type Model = model::ErrorEnum;
+    const WHERE: &'static str = "#[bia::errors] goes on an enum of unit variants, one per error reason";
+
+    fn parse(attr: TokenStream, item: &syn::ItemEnum, errors: &ErrorSink<'_>) -> Self::Raw {
+        parse::parse(attr, item, errors)
+    }
+
+    fn check(raw: Self::Raw, item: &syn::ItemEnum, errors: &ErrorSink<'_>) -> Option<Self::Model> {
+        model::check(raw, item, errors)
+    }
+
+    fn expand(model: &Self::Model, item: &syn::ItemEnum) -> TokenStream {
+        expand::expand(model, item)
+    }
+
+    fn strip(item: &syn::ItemEnum) -> TokenStream {
+        expand::strip(item)
+    }
 }

@@ -1,12 +1,8 @@
-//! `#[bia::message]` and `#[bia::enumeration]`.
+//! `#[bia::message]`: a struct with named fields becomes a proto3 message
+//! (protobuf encoding, proto3 JSON, schema, HTTP binding and `#[validate]`
+//! rules).
 
-pub mod enumeration;
 mod expand;
-pub mod oneof;
-/// Helpers other macro families reuse.
-pub mod expand_helpers {
-    pub use super::expand::{missing_derives, proto_name_guard};
-}
 mod expand_validate;
 mod model;
 mod parse;
@@ -14,24 +10,32 @@ mod rules;
 
 use proc_macro2::TokenStream;
 
-use crate::error_store::Errors;
+use crate::driver::Family;
+use crate::error_store::ErrorSink;
 
-/// Entry point of `#[bia::message]`.
-pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: syn::ItemStruct = match crate::common::parse_item(
-        item,
-        "#[bia::message] goes on a struct with named fields; use #[bia::enumeration] on a fieldless enum",
-    ) {
-        Ok(s) => s,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let raw = parse::parse(attr, &item, &mut errors);
-    let model = model::Message::check(raw, &item, &mut errors);
-    let mut out = expand::strip(&item);
-    if let Some(model) = model {
-        out = expand::expand(&model, &item);
+/// `#[bia::message]` in the driver.
+pub struct MessageMacro;
+
+impl Family for MessageMacro {
+    type Item = syn::ItemStruct;
+    type Raw = parse::RawMessage;
+    type Model = model::Message;
+    const WHERE: &'static str =
+        "#[bia::message] goes on a struct with named fields; use #[bia::enumeration] on a fieldless enum";
+
+    fn parse(attr: TokenStream, item: &syn::ItemStruct, errors: &ErrorSink<'_>) -> Self::Raw {
+        parse::parse(attr, item, errors)
     }
-    out.extend(errors.into_tokens());
-    out
+
+    fn check(raw: Self::Raw, item: &syn::ItemStruct, errors: &ErrorSink<'_>) -> Option<Self::Model> {
+        model::check(raw, item, errors)
+    }
+
+    fn expand(model: &Self::Model, item: &syn::ItemStruct) -> TokenStream {
+        expand::expand(model, item)
+    }
+
+    fn strip(item: &syn::ItemStruct) -> TokenStream {
+        expand::strip(item)
+    }
 }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::model::{span_of, Signature};
+use super::model::{span_of, Middleware, Signature};
 use crate::symbol;
 
 /// The call of the user's function and the boxing of its future; every check
@@ -54,7 +54,8 @@ fn handle_fn(krate: &syn::Path, inner: TokenStream) -> TokenStream {
 /// returns the middleware (`.middleware(audit())`, like Kratos'
 /// `logging.Server()`). Not a unit struct: a lower-case unit struct would
 /// turn every `let audit = ...` in the module into a pattern match.
-pub fn expand_fn(krate: &syn::Path, f: &syn::ItemFn, sig: &Signature) -> TokenStream {
+pub fn expand_fn(m: &Middleware, f: &syn::ItemFn) -> TokenStream {
+    let (krate, sig) = (&m.krate, &m.sig);
     let name = &f.sig.ident;
     let vis = &f.vis;
     let docs: Vec<&syn::Attribute> = f.attrs.iter().filter(|a| a.path().is_ident(symbol::DOC)).collect();
@@ -87,7 +88,8 @@ pub fn expand_fn(krate: &syn::Path, f: &syn::ItemFn, sig: &Signature) -> TokenSt
 
 /// An `impl` block: the block as written, and `impl Middleware` calling its
 /// `handle`.
-pub fn expand_impl(krate: &syn::Path, i: &syn::ItemImpl, sig: &Signature) -> TokenStream {
+pub fn expand_impl(m: &Middleware, i: &syn::ItemImpl) -> TokenStream {
+    let (krate, sig) = (&m.krate, &m.sig);
     let self_ty = &i.self_ty;
     let (impl_generics, _, where_clause) = i.generics.split_for_impl();
     let handle_span = i

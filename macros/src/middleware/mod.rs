@@ -1,38 +1,64 @@
-//! `#[bia::middleware]`: an `async fn(ctx, req, next)` becomes a unit struct
-//! that implements `bia::middleware::Middleware`; on an `impl` block, its
+//! `#[bia::middleware]`: an `async fn(ctx, req, next)` becomes a function
+//! returning a `bia::middleware::Middleware`; on an `impl` block, its
 //! `async fn handle(&self, ctx, req, next)` implements it for the type (whose
 //! fields carry configuration).
 
 mod expand;
 mod model;
+mod parse;
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 
-use crate::error_store::Errors;
+use crate::driver::{Family, ItemKind};
+use crate::error_store::ErrorSink;
 
-/// Entry point of `#[bia::middleware]`.
-pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed: syn::Item = match crate::common::parse_item(item, model::WHERE) {
-        Ok(i) => i,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let krate = model::parse_attr(attr, &mut errors);
-    let out = match &parsed {
-        syn::Item::Fn(f) => match model::check_fn(f, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand_fn(&krate, f, &m),
-            _ => quote::quote!(#f),
-        },
-        syn::Item::Impl(i) => match model::check_impl(i, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand_impl(&krate, i, &m),
-            _ => quote::quote!(#i),
-        },
-        other => {
-            errors.error_at(proc_macro2::Span::call_site(), model::WHERE);
-            quote::quote!(#other)
+/// `#[bia::middleware]` in the driver.
+pub struct MiddlewareMacro;
+
+/// The two items the attribute goes on.
+pub enum MiddlewareItem {
+    Fn(syn::ItemFn),
+    Impl(syn::ItemImpl),
+}
+
+impl ItemKind for MiddlewareItem {
+    fn select(item: syn::Item) -> Option<Self> {
+        match item {
+            syn::Item::Fn(f) => Some(MiddlewareItem::Fn(f)),
+            syn::Item::Impl(i) => Some(MiddlewareItem::Impl(i)),
+            _ => None,
         }
-    };
-    let mut out = out;
-    out.extend(errors.into_tokens());
-    out
+    }
+}
+
+impl ToTokens for MiddlewareItem {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            MiddlewareItem::Fn(f) => f.to_tokens(tokens),
+            MiddlewareItem::Impl(i) => i.to_tokens(tokens),
+        }
+    }
+}
+
+impl Family for MiddlewareMacro {
+    type Item = MiddlewareItem;
+    type Raw = parse::RawMiddleware;
+    type Model = model::Middleware;
+    const WHERE: &'static str = "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`";
+
+    fn parse(attr: TokenStream, _: &MiddlewareItem, errors: &ErrorSink<'_>) -> Self::Raw {
+        parse::parse(attr, errors)
+    }
+
+    fn check(raw: Self::Raw, item: &MiddlewareItem, errors: &ErrorSink<'_>) -> Option<Self::Model> {
+        model::check(raw, item, errors)
+    }
+
+    fn expand(model: &Self::Model, item: &MiddlewareItem) -> TokenStream {
+        match item {
+            MiddlewareItem::Fn(f) => expand::expand_fn(model, f),
+            MiddlewareItem::Impl(i) => expand::expand_impl(model, i),
+        }
+    }
 }

@@ -5,29 +5,31 @@
 
 mod expand;
 mod model;
+mod parse;
 
 use proc_macro2::TokenStream;
 
-use crate::error_store::Errors;
+use crate::driver::Family;
+use crate::error_store::ErrorSink;
 
-/// Entry point of `#[bia::provider]`.
-pub fn provider(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed: syn::Item = match crate::common::parse_item(item, model::WHERE) {
-        Ok(i) => i,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let attr = model::parse_attr(attr, &mut errors);
-    let mut out = match &parsed {
-        syn::Item::Fn(f) => match model::check(f, attr, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand(f, &m),
-            _ => quote::quote!(#f),
-        },
-        other => {
-            errors.error_at(proc_macro2::Span::call_site(), model::WHERE);
-            quote::quote!(#other)
-        }
-    };
-    out.extend(errors.into_tokens());
-    out
+/// `#[bia::provider]` in the driver.
+pub struct ProviderMacro;
+
+impl Family for ProviderMacro {
+    type Item = syn::ItemFn;
+    type Raw = parse::RawProvider;
+    type Model = model::Provider;
+    const WHERE: &'static str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
+
+    fn parse(attr: TokenStream, _: &syn::ItemFn, errors: &ErrorSink<'_>) -> Self::Raw {
+        parse::parse(attr, errors)
+    }
+
+    fn check(raw: Self::Raw, item: &syn::ItemFn, errors: &ErrorSink<'_>) -> Option<Self::Model> {
+        model::check(raw, item, errors)
+    }
+
+    fn expand(model: &Self::Model, item: &syn::ItemFn) -> TokenStream {
+        expand::expand(item, model)
+    }
 }

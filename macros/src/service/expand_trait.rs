@@ -6,15 +6,15 @@ use quote::{format_ident, quote};
 use super::model::Method;
 use super::Generator;
 use crate::case;
+use crate::common::expand::strip_attrs;
 use crate::symbol;
 
-/// On a failed check: the trait with `#[rpc]` stripped, so impls of it keep
-/// compiling and errors do not cascade.
-pub fn fallback(item: &syn::ItemTrait) -> TokenStream {
+/// The trait without our inert `#[rpc]` attributes.
+pub fn strip(item: &syn::ItemTrait) -> TokenStream {
     let mut item = item.clone();
     for it in item.items.iter_mut() {
         if let syn::TraitItem::Fn(f) = it {
-            f.attrs.retain(|a| !a.path().is_ident(symbol::RPC));
+            strip_attrs(&mut f.attrs, &[symbol::RPC]);
         }
     }
     quote!(#item)

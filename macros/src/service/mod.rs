@@ -14,24 +14,37 @@ mod parse;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::error_store::Errors;
+use crate::driver::Family;
+use crate::error_store::ErrorSink;
 
-/// Entry point of `#[bia::service]`.
-pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: syn::ItemTrait = match crate::common::parse_item(item, "#[bia::service] goes on a trait") {
-        Ok(t) => t,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let args = parse::parse_args(attr, &mut errors);
-    let out = match model::Service::check(args, &item, &mut errors) {
-        Some(model) => Generator::new(&model).generate(),
-        None => expand_trait::fallback(&item),
-    };
-    let mut out = out;
-    out.extend(errors.into_tokens());
-    out
+/// `#[bia::service]` in the driver.
+pub struct ServiceMacro;
+
+impl Family for ServiceMacro {
+    type Item = syn::ItemTrait;
+    type Raw = parse::ServiceArgs;
+    type Model = model::Service;
+    const WHERE: &'static str = "#[bia::service] goes on a trait";
+
+    fn parse(attr: TokenStream, _: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Self::Raw {
+        parse::parse_args(attr, errors)
+    }
+
+    fn check(raw: Self::Raw, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Option<Self::Model> {
+        model::Service::check(raw, item, errors)
+    }
+
+    fn expand(model: &Self::Model, _: &syn::ItemTrait) -> TokenStream {
+        Generator::new(model).generate()
+    }
+
+    fn strip(item: &syn::ItemTrait) -> TokenStream {
+        expand_trait::strip(item)
+    }
 }
+
+/// `#[rpc]` outside a `#[bia::service]` trait (which removes it).
+pub const RPC_OUTSIDE_A_SERVICE: &str = "#[rpc] only works on a method of a trait annotated with #[bia::service]; add #[bia::service(package = \"..\")] to the trait";
 
 /// One method per generated item, called in the order the expansion reads.
 pub(crate) struct Generator<'a> {
@@ -71,8 +84,7 @@ impl<'a> Generator<'a> {
 
     fn generate(&self) -> TokenStream {
         let the_trait = self.trait_def();
-        let guard =
-            crate::message::expand_helpers::proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span());
+        let guard = crate::common::expand::proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span());
         let operations = self.operations();
         let dyn_trait = self.dyn_trait_def();
         let server = self.server_struct();

@@ -9,8 +9,9 @@ use syn::spanned::Spanned;
 use super::http_rule::Template;
 use super::parse::{self, RawRule, ServiceArgs};
 use crate::case;
-use crate::common::{crate_path, docs, valid_package, valid_proto_ident};
-use crate::error_store::Errors;
+use crate::common::model::{crate_path, valid_package, valid_proto_ident};
+use crate::common::parse::docs;
+use crate::error_store::ErrorSink;
 use crate::symbol;
 
 /// Where the request message comes from.
@@ -153,7 +154,7 @@ const GENERATED_NAMES: [&str; 13] = [
 /// Names a Rust field cannot have, even as a raw identifier.
 const NOT_FIELD_NAMES: [&str; 5] = ["self", "Self", "super", "crate", "_"];
 
-fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<String> {
+fn field_name(lit: &syn::LitStr, errors: &ErrorSink<'_>, what: &str) -> Option<String> {
     let v = lit.value();
     if valid_proto_ident(&v) && !NOT_FIELD_NAMES.contains(&v.as_str()) {
         Some(v)
@@ -166,7 +167,7 @@ fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<Stri
 
 fn check_rule(
     rule: &RawRule,
-    errors: &mut Errors,
+    errors: &ErrorSink<'_>,
     routes: &mut BTreeMap<String, String>,
     method_name: &str,
     fallback_span: Span,
@@ -231,8 +232,7 @@ fn check_rule(
 }
 
 impl Service {
-    pub fn check(args: ServiceArgs, item: &syn::ItemTrait, errors: &mut Errors) -> Option<Service> {
-        let before = errors.len();
+    pub fn check(args: ServiceArgs, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Option<Service> {
         let krate = crate_path(args.krate.as_ref(), errors);
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
             errors.error(
@@ -280,9 +280,6 @@ impl Service {
                 methods.push(m);
             }
         }
-        if errors.len() > before {
-            return None;
-        }
         Some(Service {
             krate,
             item: item.clone(),
@@ -299,10 +296,11 @@ impl Service {
         f: &syn::TraitItemFn,
         package: &str,
         service: &str,
-        errors: &mut Errors,
+        errors: &ErrorSink<'_>,
         routes: &mut BTreeMap<String, String>,
     ) -> Option<Method> {
-        let before = errors.len();
+        // The method's own sink: a method that failed is left out.
+        let errors = &errors.child();
         let sig = &f.sig;
         if sig.asyncness.is_none() {
             errors.error(sig.fn_token, "an rpc method must be `async fn`");
@@ -418,7 +416,7 @@ impl Service {
                 true
             }
         };
-        if errors.len() > before {
+        if errors.has_errors() {
             return None;
         }
         let attrs = f.attrs.iter().filter(|a| !a.path().is_ident(symbol::RPC)).cloned().collect();

@@ -2,8 +2,8 @@
 
 use proc_macro2::{Span, TokenStream};
 
-use crate::common::lit_str;
-use crate::error_store::Errors;
+use crate::common::parse::lit_str;
+use crate::error_store::ErrorSink;
 use crate::symbol;
 
 /// The arguments of `#[bia::service(...)]`.
@@ -30,7 +30,7 @@ pub struct RawRule {
     pub span: Option<Span>,
 }
 
-pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
+pub fn parse_args(attr: TokenStream, errors: &ErrorSink<'_>) -> ServiceArgs {
     let mut args = ServiceArgs::default();
     let parser = syn::meta::parser(|meta| {
         let once = |slot: &Option<syn::LitStr>, meta: &syn::meta::ParseNestedMeta<'_>| match slot {

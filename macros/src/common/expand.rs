@@ -1,0 +1,61 @@
+//! Output several families emit the same way.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+/// `#[derive(..)]` of the traits in `wanted` the user did not derive already.
+pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream {
+    let have = super::parse::derived(attrs);
+    let paths: Vec<TokenStream> = wanted
+        .iter()
+        .filter(|w| !have.iter().any(|h| h == *w))
+        .map(|w| match *w {
+            "Clone" => quote!(::core::clone::Clone),
+            "Copy" => quote!(::core::marker::Copy),
+            "PartialEq" => quote!(::core::cmp::PartialEq),
+            "Eq" => quote!(::core::cmp::Eq),
+            "Hash" => quote!(::core::hash::Hash),
+            "PartialOrd" => quote!(::core::cmp::PartialOrd),
+            "Ord" => quote!(::core::cmp::Ord),
+            "Debug" => quote!(::core::fmt::Debug),
+            "Default" => quote!(::core::default::Default),
+            other => unreachable!("derive {other}"),
+        })
+        .collect();
+    if paths.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[derive(#(#paths),*)])
+    }
+}
+
+/// The hidden item that makes two proto types (messages, enums, services)
+/// with one proto name in one module a compile error, as protoc rejects
+/// them too.
+pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
+    let ident = format_ident!(
+        "__bia_proto_name_{}_{}_is_defined_twice_in_this_module__rename_one_of_them",
+        package.replace('.', "_"),
+        name,
+        span = span
+    );
+    quote_spanned! {span=>
+        #[doc(hidden)]
+        #[allow(dead_code, non_upper_case_globals)]
+        const #ident: () = ();
+    }
+}
+
+/// Removes the attributes named in `names`.
+pub fn strip_attrs(attrs: &mut Vec<syn::Attribute>, names: &[&str]) {
+    attrs.retain(|a| !names.iter().any(|n| a.path().is_ident(n)));
+}
+
+/// The enum without the inert attribute `name` on its variants.
+pub fn strip_variants(item: &syn::ItemEnum, name: &str) -> syn::ItemEnum {
+    let mut item = item.clone();
+    for v in item.variants.iter_mut() {
+        strip_attrs(&mut v.attrs, &[name]);
+    }
+    item
+}
