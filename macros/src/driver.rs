@@ -11,41 +11,29 @@
 //! real errors are not buried under errors they cause.
 
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
 
 use crate::error_store::{ErrorSink, ErrorStore};
 
-/// One macro family, as the driver runs it.
-pub trait Family {
-    /// The item the attribute goes on.
-    type Item: ItemKind;
-    /// The attribute's arguments and the item's inert attributes as written.
-    type Raw;
-    /// The checked model: holding one means its checks passed.
-    type Model;
-
+/// One macro family: the steps the driver runs, in order. Each family's
+/// `mod.rs` declares its own as `MACRO`.
+pub struct Family<I, R, M> {
     /// The error, at the attribute, when it sits on another kind of item.
-    const WHERE: &'static str;
-
-    /// Syntax -> raw values; parse errors go to `errors`.
-    fn parse(attr: TokenStream, item: &Self::Item, errors: &ErrorSink<'_>) -> Self::Raw;
-
-    /// Raw values -> the model; every misuse is a spanned error in `errors`.
-    fn check(raw: Self::Raw, item: &Self::Item, errors: &ErrorSink<'_>) -> Option<Self::Model>;
-
-    /// The model -> the expansion (the item itself included).
-    fn expand(model: &Self::Model, item: &Self::Item) -> TokenStream;
-
+    pub goes_on: &'static str,
+    /// Syntax -> raw values (`R`); parse errors go to the sink.
+    pub parse: fn(TokenStream, &I, &ErrorSink<'_>) -> R,
+    /// Raw values -> the checked model (`M`); every misuse is a spanned
+    /// error in the sink.
+    pub check: fn(R, &I, &ErrorSink<'_>) -> Option<M>,
+    /// The model -> the expansion, the item itself included.
+    pub expand: fn(&M, &I) -> TokenStream,
     /// The item without the family's inert attributes (`#[field]`, `#[rpc]`,
-    /// ...), emitted in place of the expansion when anything failed. Families
-    /// without inert attributes emit the item as written.
-    fn strip(item: &Self::Item) -> TokenStream {
-        item.to_token_stream()
-    }
+    /// ...), emitted in place of the expansion when anything failed; the item
+    /// as written (`ToTokens::to_token_stream`) where there are none.
+    pub strip: fn(&I) -> TokenStream,
 }
 
 /// A kind of item an attribute macro can go on.
-pub trait ItemKind: Sized + ToTokens {
+pub trait ItemKind: Sized {
     /// The item, if it is of this kind.
     fn select(item: syn::Item) -> Option<Self>;
 }
@@ -65,28 +53,30 @@ macro_rules! item_kinds {
 
 item_kinds!(Struct => syn::ItemStruct, Enum => syn::ItemEnum, Trait => syn::ItemTrait, Fn => syn::ItemFn);
 
-/// Runs family `F` on one use of its attribute: the tokens to emit and the
-/// errors to report after them.
-pub fn run<F: Family>(attr: TokenStream, item: TokenStream) -> (TokenStream, Vec<syn::Error>) {
-    let selected = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(parsed) => F::Item::select(parsed),
-        // Not item syntax syn knows: its own error says where and what, better
-        // than any guess of ours. The tokens go back as they came.
-        Err(e) => return (item, vec![e]),
-    };
-    let Some(selected) = selected else {
-        return (item, vec![syn::Error::new(Span::call_site(), F::WHERE)]);
-    };
-    let store = ErrorStore::new();
-    let tokens = steps::<F>(attr, &selected, &store.sink());
-    (tokens, store.take())
-}
+impl<I: ItemKind, R, M> Family<I, R, M> {
+    /// Runs the family on one use of its attribute: the tokens to emit and
+    /// the errors to report after them.
+    pub fn run(&self, attr: TokenStream, item: TokenStream) -> (TokenStream, Vec<syn::Error>) {
+        let selected = match syn::parse2::<syn::Item>(item.clone()) {
+            Ok(parsed) => I::select(parsed),
+            // Not item syntax syn knows: its own error says where and what,
+            // better than any guess of ours. The tokens go back as they came.
+            Err(e) => return (item, vec![e]),
+        };
+        let Some(selected) = selected else {
+            return (item, vec![syn::Error::new(Span::call_site(), self.goes_on)]);
+        };
+        let store = ErrorStore::new();
+        let tokens = self.steps(attr, &selected, &store.sink());
+        (tokens, store.take())
+    }
 
-fn steps<F: Family>(attr: TokenStream, item: &F::Item, errors: &ErrorSink<'_>) -> TokenStream {
-    let raw = F::parse(attr, item, &errors.child());
-    match F::check(raw, item, &errors.child()) {
-        Some(model) if !errors.has_errors() => F::expand(&model, item),
-        _ => F::strip(item),
+    fn steps(&self, attr: TokenStream, item: &I, errors: &ErrorSink<'_>) -> TokenStream {
+        let raw = (self.parse)(attr, item, &errors.child());
+        match (self.check)(raw, item, &errors.child()) {
+            Some(model) if !errors.has_errors() => (self.expand)(&model, item),
+            _ => (self.strip)(item),
+        }
     }
 }
 
@@ -97,39 +87,26 @@ mod tests {
     use super::*;
 
     /// A family that accepts structs and fails on `#[bad]` fields.
-    struct Probe;
-
-    impl Family for Probe {
-        type Item = syn::ItemStruct;
-        type Raw = usize;
-        type Model = ();
-        const WHERE: &'static str = "#[probe] goes on a struct";
-
-        fn parse(_: TokenStream, item: &syn::ItemStruct, errors: &ErrorSink<'_>) -> usize {
+    const PROBE: Family<syn::ItemStruct, usize, ()> = Family {
+        goes_on: "#[probe] goes on a struct",
+        parse: |_, item, errors| {
             let bad = item.fields.iter().filter(|f| f.attrs.iter().any(|a| a.path().is_ident("bad"))).count();
             for _ in 0..bad {
                 errors.error_at(Span::call_site(), "bad field");
             }
             bad
-        }
-
-        fn check(_: usize, _: &syn::ItemStruct, _: &ErrorSink<'_>) -> Option<()> {
-            Some(())
-        }
-
-        fn expand(_: &(), item: &syn::ItemStruct) -> TokenStream {
-            quote!(#item struct Expanded;)
-        }
-
-        fn strip(_: &syn::ItemStruct) -> TokenStream {
+        },
+        check: |_, _, _| Some(()),
+        expand: |_, item| quote!(#item struct Expanded;),
+        strip: |_| {
             quote!(
                 struct Stripped;
             )
-        }
-    }
+        },
+    };
 
     fn probe(item: TokenStream) -> (String, Vec<String>) {
-        let (tokens, errors) = run::<Probe>(TokenStream::new(), item);
+        let (tokens, errors) = PROBE.run(TokenStream::new(), item);
         (tokens.to_string(), errors.iter().map(ToString::to_string).collect())
     }
 
@@ -160,13 +137,10 @@ mod tests {
 
     #[test]
     fn another_kind_of_item_is_named_and_given_back() {
-        let (out, errors) = probe(quote!(
-            enum E {
-                A,
-            }
-        ));
-        assert_eq!(out, "enum E { A }");
-        assert_eq!(errors, [Probe::WHERE]);
+        let item = quote! { enum E { A } };
+        let (out, errors) = probe(item.clone());
+        assert_eq!(out, item.to_string());
+        assert_eq!(errors, [PROBE.goes_on]);
     }
 
     #[test]
@@ -176,6 +150,6 @@ mod tests {
         let (out, errors) = probe(item);
         assert_eq!(out, "struct A { x : }");
         assert_eq!(errors, [expected]);
-        assert_ne!(errors[0], Probe::WHERE);
+        assert_ne!(errors[0], PROBE.goes_on);
     }
 }

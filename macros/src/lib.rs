@@ -28,43 +28,43 @@ use proc_macro::TokenStream;
 /// See `bia::message`.
 #[proc_macro_attribute]
 pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<message::MessageMacro>(attr, item)
+    run(&message::MACRO, attr, item)
 }
 
 /// See `bia::enumeration`.
 #[proc_macro_attribute]
 pub fn enumeration(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<enumeration::EnumerationMacro>(attr, item)
+    run(&enumeration::MACRO, attr, item)
 }
 
 /// See `bia::oneof`.
 #[proc_macro_attribute]
 pub fn oneof(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<oneof::OneofMacro>(attr, item)
+    run(&oneof::MACRO, attr, item)
 }
 
 /// See `bia::service`.
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<service::ServiceMacro>(attr, item)
+    run(&service::MACRO, attr, item)
 }
 
 /// See `bia::middleware::middleware`.
 #[proc_macro_attribute]
 pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<middleware::MiddlewareMacro>(attr, item)
+    run(&middleware::MACRO, attr, item)
 }
 
 /// See `bia::provider`.
 #[proc_macro_attribute]
 pub fn provider(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<provider::ProviderMacro>(attr, item)
+    run(&provider::MACRO, attr, item)
 }
 
 /// See `bia::errors`.
 #[proc_macro_attribute]
 pub fn errors(attr: TokenStream, item: TokenStream) -> TokenStream {
-    run::<errors::ErrorsMacro>(attr, item)
+    run(&errors::MACRO, attr, item)
 }
 
 /// `#[rpc]` only means something inside a `#[bia::service]` trait, which
@@ -75,8 +75,12 @@ pub fn rpc(_attr: TokenStream, item: TokenStream) -> TokenStream {
     output(item.into(), vec![misuse]).into()
 }
 
-fn run<F: driver::Family>(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let (tokens, errors) = driver::run::<F>(attr.into(), item.into());
+fn run<I: driver::ItemKind, R, M>(
+    family: &driver::Family<I, R, M>,
+    attr: TokenStream,
+    item: TokenStream,
+) -> TokenStream {
+    let (tokens, errors) = family.run(attr.into(), item.into());
     output(tokens, errors).into()
 }
 

@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use super::model::{span_of, Middleware, Signature};
+use super::MiddlewareItem;
 use crate::symbol;
 
 /// The call of the user's function and the boxing of its future; every check
@@ -50,11 +51,19 @@ fn handle_fn(krate: &syn::Path, inner: TokenStream) -> TokenStream {
     }
 }
 
+/// The middleware of either form.
+pub fn expand(m: &Middleware, item: &MiddlewareItem) -> TokenStream {
+    match item {
+        MiddlewareItem::Fn(f) => expand_fn(m, f),
+        MiddlewareItem::Impl(i) => expand_impl(m, i),
+    }
+}
+
 /// A free `async fn`: a function of the same name, without arguments, that
 /// returns the middleware (`.middleware(audit())`, like Kratos'
 /// `logging.Server()`). Not a unit struct: a lower-case unit struct would
 /// turn every `let audit = ...` in the module into a pattern match.
-pub fn expand_fn(m: &Middleware, f: &syn::ItemFn) -> TokenStream {
+fn expand_fn(m: &Middleware, f: &syn::ItemFn) -> TokenStream {
     let (krate, sig) = (&m.krate, &m.sig);
     let name = &f.sig.ident;
     let vis = &f.vis;
@@ -88,7 +97,7 @@ pub fn expand_fn(m: &Middleware, f: &syn::ItemFn) -> TokenStream {
 
 /// An `impl` block: the block as written, and `impl Middleware` calling its
 /// `handle`.
-pub fn expand_impl(m: &Middleware, i: &syn::ItemImpl) -> TokenStream {
+fn expand_impl(m: &Middleware, i: &syn::ItemImpl) -> TokenStream {
     let (krate, sig) = (&m.krate, &m.sig);
     let self_ty = &i.self_ty;
     let (impl_generics, _, where_clause) = i.generics.split_for_impl();

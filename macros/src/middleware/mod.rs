@@ -11,10 +11,15 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::driver::{Family, ItemKind};
-use crate::error_store::ErrorSink;
 
-/// `#[bia::middleware]` in the driver.
-pub struct MiddlewareMacro;
+/// `#[bia::middleware]` as the driver runs it.
+pub const MACRO: Family<MiddlewareItem, parse::RawMiddleware, model::Middleware> = Family {
+    goes_on: "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`",
+    parse: parse::parse,
+    check: model::check,
+    expand: expand::expand,
+    strip: ToTokens::to_token_stream,
+};
 
 /// The two items the attribute goes on.
 pub enum MiddlewareItem {
@@ -37,28 +42,6 @@ impl ToTokens for MiddlewareItem {
         match self {
             MiddlewareItem::Fn(f) => f.to_tokens(tokens),
             MiddlewareItem::Impl(i) => i.to_tokens(tokens),
-        }
-    }
-}
-
-impl Family for MiddlewareMacro {
-    type Item = MiddlewareItem;
-    type Raw = parse::RawMiddleware;
-    type Model = model::Middleware;
-    const WHERE: &'static str = "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`";
-
-    fn parse(attr: TokenStream, _: &MiddlewareItem, errors: &ErrorSink<'_>) -> Self::Raw {
-        parse::parse(attr, errors)
-    }
-
-    fn check(raw: Self::Raw, item: &MiddlewareItem, errors: &ErrorSink<'_>) -> Option<Self::Model> {
-        model::check(raw, item, errors)
-    }
-
-    fn expand(model: &Self::Model, item: &MiddlewareItem) -> TokenStream {
-        match item {
-            MiddlewareItem::Fn(f) => expand::expand_fn(model, f),
-            MiddlewareItem::Impl(i) => expand::expand_impl(model, i),
         }
     }
 }

@@ -7,29 +7,15 @@ mod expand;
 mod model;
 mod parse;
 
-use proc_macro2::TokenStream;
+use quote::ToTokens;
 
 use crate::driver::Family;
-use crate::error_store::ErrorSink;
 
-/// `#[bia::provider]` in the driver.
-pub struct ProviderMacro;
-
-impl Family for ProviderMacro {
-    type Item = syn::ItemFn;
-    type Raw = parse::RawProvider;
-    type Model = model::Provider;
-    const WHERE: &'static str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
-
-    fn parse(attr: TokenStream, _: &syn::ItemFn, errors: &ErrorSink<'_>) -> Self::Raw {
-        parse::parse(attr, errors)
-    }
-
-    fn check(raw: Self::Raw, item: &syn::ItemFn, errors: &ErrorSink<'_>) -> Option<Self::Model> {
-        model::check(raw, item, errors)
-    }
-
-    fn expand(model: &Self::Model, item: &syn::ItemFn) -> TokenStream {
-        expand::expand(item, model)
-    }
-}
+/// `#[bia::provider]` as the driver runs it.
+pub const MACRO: Family<syn::ItemFn, parse::RawProvider, model::Provider> = Family {
+    goes_on: "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)",
+    parse: parse::parse,
+    check: model::check,
+    expand: expand::expand,
+    strip: ToTokens::to_token_stream,
+};

@@ -12,7 +12,7 @@ pub struct RawProvider {
     pub bind: Option<syn::Type>,
 }
 
-pub fn parse(attr: TokenStream, errors: &ErrorSink<'_>) -> RawProvider {
+pub fn parse(attr: TokenStream, _: &syn::ItemFn, errors: &ErrorSink<'_>) -> RawProvider {
     let mut raw = RawProvider { krate: None, bind: None };
     args(attr, errors, |meta| {
         if meta.path.is_ident(symbol::CRATE) {

@@ -15,33 +15,15 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::driver::Family;
-use crate::error_store::ErrorSink;
 
-/// `#[bia::service]` in the driver.
-pub struct ServiceMacro;
-
-impl Family for ServiceMacro {
-    type Item = syn::ItemTrait;
-    type Raw = parse::ServiceArgs;
-    type Model = model::Service;
-    const WHERE: &'static str = "#[bia::service] goes on a trait";
-
-    fn parse(attr: TokenStream, _: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Self::Raw {
-        parse::parse_args(attr, errors)
-    }
-
-    fn check(raw: Self::Raw, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Option<Self::Model> {
-        model::Service::check(raw, item, errors)
-    }
-
-    fn expand(model: &Self::Model, _: &syn::ItemTrait) -> TokenStream {
-        Generator::new(model).generate()
-    }
-
-    fn strip(item: &syn::ItemTrait) -> TokenStream {
-        expand_trait::strip(item)
-    }
-}
+/// `#[bia::service]` as the driver runs it.
+pub const MACRO: Family<syn::ItemTrait, parse::ServiceArgs, model::Service> = Family {
+    goes_on: "#[bia::service] goes on a trait",
+    parse: parse::parse,
+    check: model::Service::check,
+    expand: |service, _| Generator::new(service).generate(),
+    strip: expand_trait::strip,
+};
 
 /// `#[rpc]` outside a `#[bia::service]` trait (which removes it).
 pub const RPC_OUTSIDE_A_SERVICE: &str = "#[rpc] only works on a method of a trait annotated with #[bia::service]; add #[bia::service(package = \"..\")] to the trait";

@@ -30,7 +30,7 @@ pub struct RawRule {
     pub span: Option<Span>,
 }
 
-pub fn parse_args(attr: TokenStream, errors: &ErrorSink<'_>) -> ServiceArgs {
+pub fn parse(attr: TokenStream, _: &syn::ItemTrait, errors: &ErrorSink<'_>) -> ServiceArgs {
     let mut args = ServiceArgs::default();
     let parser = syn::meta::parser(|meta| {
         let once = |slot: &Option<syn::LitStr>, meta: &syn::meta::ParseNestedMeta<'_>| match slot {
