@@ -45,6 +45,12 @@ pub fn once<T>(
     Ok(())
 }
 
+/// Whether the argument `meta` names stands alone (`#[rpc(idempotent)]`),
+/// with no value or list after it.
+pub fn is_flag(meta: &ParseNestedMeta<'_>) -> bool {
+    meta.input.is_empty() || meta.input.peek(syn::Token![,])
+}
+
 /// `crate = "path"` when it is a macro's only argument; `unknown` is the
 /// error for any other.
 pub fn crate_only(attr: TokenStream, errors: &ErrorSink<'_>, unknown: &str) -> Option<syn::LitStr> {

@@ -2,7 +2,7 @@
 
 use proc_macro2::TokenStream;
 
-use crate::common::parse::{docs, each_attr, lit_str, once, proto_args, ProtoArgs, ProtoExtra};
+use crate::common::parse::{docs, each_attr, is_flag, lit_str, once, proto_args, ProtoArgs, ProtoExtra};
 use crate::error_store::ErrorSink;
 use crate::symbol;
 
@@ -126,7 +126,7 @@ fn parse_rules(attr: &syn::Attribute, out: &mut Vec<RawRule>) -> syn::Result<()>
 }
 
 fn no_arguments(meta: &syn::meta::ParseNestedMeta<'_>, name: &syn::Ident) -> syn::Result<()> {
-    if meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
+    if is_flag(meta) {
         Ok(())
     } else {
         Err(meta.error(format!("`{name}` takes no arguments; write just `{name}`")))

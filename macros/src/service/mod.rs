@@ -17,10 +17,10 @@ use quote::{format_ident, quote};
 use crate::driver::Family;
 
 /// `#[bia::service]` as the driver runs it.
-pub const MACRO: Family<syn::ItemTrait, parse::ServiceArgs, model::Service> = Family {
+pub const MACRO: Family<syn::ItemTrait, parse::RawService, model::Service> = Family {
     goes_on: "#[bia::service] goes on a trait",
     parse: parse::parse,
-    check: model::Service::check,
+    check: model::check,
     expand: |service, _| Generator::new(service).generate(),
     strip: expand_trait::strip,
 };
