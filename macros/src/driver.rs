@@ -11,7 +11,9 @@
 //! real errors are not buried under errors they cause.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 
+use crate::common::expand::strip_inert;
 use crate::error_store::{ErrorSink, ErrorStore};
 
 /// One macro family: the steps the driver runs, in order. Each family's
@@ -19,6 +21,10 @@ use crate::error_store::{ErrorSink, ErrorStore};
 pub struct Family<I, R, M> {
     /// The error, at the attribute, when it sits on another kind of item.
     pub goes_on: &'static str,
+    /// The attributes that only mean something to this macro (`#[field]`,
+    /// `#[rpc]`, ...), on the item's fields, variants or methods. They are
+    /// stripped from whatever is emitted: rustc does not know them.
+    pub inert: &'static [&'static str],
     /// Syntax -> raw values (`R`); parse errors go to the sink.
     pub parse: fn(TokenStream, &I, &ErrorSink<'_>) -> R,
     /// Raw values -> the checked model (`M`); every misuse is a spanned
@@ -26,14 +32,10 @@ pub struct Family<I, R, M> {
     pub check: fn(R, &I, &ErrorSink<'_>) -> Option<M>,
     /// The model -> the expansion, the item itself included.
     pub expand: fn(&M, &I) -> TokenStream,
-    /// The item without the family's inert attributes (`#[field]`, `#[rpc]`,
-    /// ...), emitted in place of the expansion when anything failed; the item
-    /// as written (`ToTokens::to_token_stream`) where there are none.
-    pub strip: fn(&I) -> TokenStream,
 }
 
 /// A kind of item an attribute macro can go on.
-pub trait ItemKind: Sized {
+pub trait ItemKind: Sized + Clone + Into<syn::Item> {
     /// The item, if it is of this kind.
     fn select(item: syn::Item) -> Option<Self>;
 }
@@ -75,7 +77,7 @@ impl<I: ItemKind, R, M> Family<I, R, M> {
         let raw = (self.parse)(attr, item, &errors.child());
         match (self.check)(raw, item, &errors.child()) {
             Some(model) if !errors.has_errors() => (self.expand)(&model, item),
-            _ => (self.strip)(item),
+            _ => strip_inert(item.clone(), self.inert).into_token_stream(),
         }
     }
 }
@@ -89,6 +91,7 @@ mod tests {
     /// A family that accepts structs and fails on `#[bad]` fields.
     const PROBE: Family<syn::ItemStruct, usize, ()> = Family {
         goes_on: "#[probe] goes on a struct",
+        inert: &["bad"],
         parse: |_, item, errors| {
             let bad = item.fields.iter().filter(|f| f.attrs.iter().any(|a| a.path().is_ident("bad"))).count();
             for _ in 0..bad {
@@ -98,11 +101,6 @@ mod tests {
         },
         check: |_, _, _| Some(()),
         expand: |_, item| quote!(#item struct Expanded;),
-        strip: |_| {
-            quote!(
-                struct Stripped;
-            )
-        },
     };
 
     fn probe(item: TokenStream) -> (String, Vec<String>) {
@@ -123,15 +121,8 @@ mod tests {
 
     #[test]
     fn strips_when_a_step_failed() {
-        let (out, errors) = probe(quote!(
-            struct A {
-                #[bad]
-                x: u8,
-                #[bad]
-                y: u8,
-            }
-        ));
-        assert_eq!(out, "struct Stripped ;");
+        let (out, errors) = probe(quote! { struct A { #[bad] x: u8, #[bad] #[serde(skip)] y: u8 } });
+        assert_eq!(out, quote! { struct A { x: u8, #[serde(skip)] y: u8 } }.to_string());
         assert_eq!(errors, ["bad field", "bad field"]);
     }
 

@@ -46,16 +46,26 @@ pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
     }
 }
 
-/// Removes the attributes named in `names`.
-pub fn strip_attrs(attrs: &mut Vec<syn::Attribute>, names: &[&str]) {
-    attrs.retain(|a| !names.iter().any(|n| a.path().is_ident(n)));
-}
-
-/// The enum without the inert attribute `name` on its variants.
-pub fn strip_variants(item: &syn::ItemEnum, name: &str) -> syn::ItemEnum {
-    let mut item = item.clone();
-    for v in item.variants.iter_mut() {
-        strip_attrs(&mut v.attrs, &[name]);
+/// `item` without the attributes named in `inert` on its fields, variants or
+/// trait methods: where every family's inert attributes (`#[field]`,
+/// `#[value]`, `#[rpc]`, ...) sit, and where rustc would reject them.
+pub fn strip_inert(item: impl Into<syn::Item>, inert: &[&str]) -> syn::Item {
+    let mut item = item.into();
+    let parts: Vec<&mut Vec<syn::Attribute>> = match &mut item {
+        syn::Item::Struct(s) => s.fields.iter_mut().map(|f| &mut f.attrs).collect(),
+        syn::Item::Enum(e) => e.variants.iter_mut().map(|v| &mut v.attrs).collect(),
+        syn::Item::Trait(t) => t
+            .items
+            .iter_mut()
+            .filter_map(|it| match it {
+                syn::TraitItem::Fn(f) => Some(&mut f.attrs),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for attrs in parts {
+        attrs.retain(|a| !inert.iter().any(|name| a.path().is_ident(name)));
     }
     item
 }

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
+use super::parse::ProtoArgs;
 use crate::error_store::ErrorSink;
 use crate::symbol;
 
@@ -35,42 +36,38 @@ pub fn valid_proto_ident(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The proto package of `package = ".."` (empty when absent).
-pub fn package(lit: Option<&syn::LitStr>, errors: &ErrorSink<'_>) -> String {
-    let package = lit.map(syn::LitStr::value).unwrap_or_default();
-    if let Some(lit) = lit.filter(|_| !valid_package(&package)) {
-        errors.error(lit, "invalid proto package; use dotted identifiers like `user.v1`");
-    }
-    package
+/// What names a proto item (message, enum, service) and reaches the runtime.
+pub struct ProtoNames {
+    pub krate: syn::Path,
+    /// Empty without `package = ".."`.
+    pub package: String,
+    /// `name = ".."`, or the Rust item's name.
+    pub name: String,
+    /// `package.Name`, or `Name` without a package.
+    pub full_name: String,
 }
 
-/// The proto name of `name = ".."`, or of the Rust item. `what` and
-/// `example` complete the error: "invalid proto {what} name; use an
-/// identifier like `{example}`".
-pub fn proto_name(
-    lit: Option<&syn::LitStr>,
-    ident: &syn::Ident,
-    what: &str,
-    example: &str,
-    errors: &ErrorSink<'_>,
-) -> String {
-    match lit {
-        Some(n) => {
-            if !valid_proto_ident(&n.value()) {
-                errors.error(n, format!("invalid proto {what} name; use an identifier like `{example}`"));
-            }
-            n.value()
+impl ProtoNames {
+    /// Checks the `crate`, `package` and `name` arguments of the item named
+    /// `ident`; `what` and `example` complete the error of an invalid name:
+    /// "invalid proto {what} name; use an identifier like `{example}`".
+    pub fn check(args: &ProtoArgs, ident: &syn::Ident, what: &str, example: &str, errors: &ErrorSink<'_>) -> Self {
+        let krate = crate_path(args.krate.as_ref(), errors);
+        let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
+        if let Some(lit) = args.package.as_ref().filter(|_| !valid_package(&package)) {
+            errors.error(lit, "invalid proto package; use dotted identifiers like `user.v1`");
         }
-        None => crate::case::unraw(ident),
-    }
-}
-
-/// `package.Name`, or `Name` without a package.
-pub fn full_name(package: &str, name: &str) -> String {
-    if package.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{package}.{name}")
+        let name = match &args.name {
+            Some(n) => {
+                if !valid_proto_ident(&n.value()) {
+                    errors.error(n, format!("invalid proto {what} name; use an identifier like `{example}`"));
+                }
+                n.value()
+            }
+            None => crate::case::unraw(ident),
+        };
+        let full_name = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
+        ProtoNames { krate, package, name, full_name }
     }
 }
 

@@ -5,14 +5,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::model::Enumeration;
-use crate::common::expand::{missing_derives, proto_name_guard, strip_variants};
+use crate::common::expand::{missing_derives, proto_name_guard, strip_inert};
 use crate::symbol;
-
-/// The enum without our inert `#[value]` attributes.
-pub fn strip(item: &syn::ItemEnum) -> TokenStream {
-    let item = strip_variants(item, symbol::VALUE);
-    quote!(#item)
-}
 
 pub fn expand(e: &Enumeration, item: &syn::ItemEnum) -> TokenStream {
     let krate = &e.krate;
@@ -23,13 +17,14 @@ pub fn expand(e: &Enumeration, item: &syn::ItemEnum) -> TokenStream {
         &item.attrs,
         &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash", "PartialOrd", "Ord", "Default"],
     );
-    let mut stripped = strip_variants(item, symbol::VALUE);
-    let has_default_attr = stripped.variants.iter().any(|v| v.attrs.iter().any(|a| a.path().is_ident(symbol::DEFAULT)));
-    if !has_default_attr {
-        if let Some(first) = stripped.variants.first_mut() {
-            first.attrs.push(syn::parse_quote!(#[default]));
-        }
+    // The derived `Default` needs a `#[default]` variant: proto3's default
+    // is the first value.
+    let mut with_default = item.clone();
+    let has_default_attr = item.variants.iter().any(|v| v.attrs.iter().any(|a| a.path().is_ident(symbol::DEFAULT)));
+    if let Some(first) = with_default.variants.first_mut().filter(|_| !has_default_attr) {
+        first.attrs.push(syn::parse_quote!(#[default]));
     }
+    let stripped = strip_inert(with_default, super::MACRO.inert);
     let idents: Vec<&syn::Ident> = e.values.iter().map(|v| &v.ident).collect();
     let names: Vec<&String> = e.values.iter().map(|v| &v.name).collect();
     let numbers: Vec<i32> = e.values.iter().map(|v| v.number).collect();

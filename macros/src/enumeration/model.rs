@@ -3,7 +3,7 @@
 
 use super::parse::RawEnumeration;
 use crate::case;
-use crate::common::model::{crate_path, full_name, package, proto_name, valid_proto_ident};
+use crate::common::model::{valid_proto_ident, ProtoNames};
 use crate::error_store::ErrorSink;
 
 pub struct Value {
@@ -40,13 +40,13 @@ fn literal_number(expr: &syn::Expr, errors: &ErrorSink<'_>) -> Option<i64> {
 }
 
 pub fn check(raw: RawEnumeration, item: &syn::ItemEnum, errors: &ErrorSink<'_>) -> Option<Enumeration> {
-    let krate = crate_path(raw.args.krate.as_ref(), errors);
-    let package = package(raw.args.package.as_ref(), errors);
-    let name = proto_name(raw.args.name.as_ref(), &item.ident, "enum", "Role", errors);
-    let name_ok = valid_proto_ident(&name);
     if !item.generics.params.is_empty() {
         errors.error(&item.generics, "a #[bia::enumeration] cannot be generic");
     }
+    let ProtoNames { krate, package, name, full_name } =
+        ProtoNames::check(&raw.args, &item.ident, "enum", "Role", errors);
+    // A value name is checked only under a valid enum name, which prefixes it.
+    let name_ok = valid_proto_ident(&name);
     let prefix = case::screaming_snake(&name);
     let mut values: Vec<Value> = Vec::new();
     let mut next = 0i64;
@@ -100,6 +100,5 @@ pub fn check(raw: RawEnumeration, item: &syn::ItemEnum, errors: &ErrorSink<'_>) 
         }
         _ => {}
     }
-    let full_name = full_name(&package, &name);
     Some(Enumeration { krate, package, name, full_name, values })
 }

@@ -5,21 +5,14 @@ use quote::{format_ident, quote};
 
 use super::model::ErrorEnum;
 use crate::case;
-use crate::common::expand::{missing_derives, strip_variants};
-use crate::symbol;
-
-/// The enum without our inert `#[error]` attributes.
-pub fn strip(item: &syn::ItemEnum) -> TokenStream {
-    let item = strip_variants(item, symbol::ERROR);
-    quote!(#item)
-}
+use crate::common::expand::{missing_derives, strip_inert};
 
 pub fn expand(m: &ErrorEnum, item: &syn::ItemEnum) -> TokenStream {
     let k = &m.krate;
     let ident = &item.ident;
     let domain = &m.domain;
     let derives = missing_derives(&item.attrs, &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash"]);
-    let stripped = strip(item);
+    let stripped = strip_inert(item.clone(), super::MACRO.inert);
     let idents: Vec<&syn::Ident> = m.variants.iter().map(|v| &v.ident).collect();
     let reasons: Vec<&String> = m.variants.iter().map(|v| &v.reason).collect();
     let codes: Vec<u16> = m.variants.iter().map(|v| v.code).collect();

@@ -6,17 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::model::{Field, Kind, Message};
-use crate::common::expand::{missing_derives, proto_name_guard, strip_attrs};
-use crate::symbol;
-
-/// The user's struct without our inert `#[field]` and `#[validate]` attributes.
-pub fn strip(item: &syn::ItemStruct) -> TokenStream {
-    let mut item = item.clone();
-    for f in item.fields.iter_mut() {
-        strip_attrs(&mut f.attrs, &[symbol::FIELD, symbol::VALIDATE]);
-    }
-    quote!(#item)
-}
+use crate::common::expand::{missing_derives, proto_name_guard, strip_inert};
 
 struct Gen<'a> {
     m: &'a Message,
@@ -414,7 +404,7 @@ pub fn expand(m: &Message, item: &syn::ItemStruct) -> TokenStream {
     let k = &m.krate;
     let gen = Gen { m, p: quote!(#k::__private) };
     let derives = missing_derives(&item.attrs, &["Clone", "PartialEq", "Debug", "Default"]);
-    let stripped = strip(item);
+    let stripped = strip_inert(item.clone(), super::MACRO.inert);
     let prost = gen.prost_message();
     let serde = gen.serde();
     let bia = gen.bia_message();

@@ -9,9 +9,7 @@ use quote::quote;
 use super::parse::{RawField, RawMessage};
 use super::rules::{self, Rule};
 use crate::case;
-use crate::common::model::{
-    codec, crate_path, encoding, field_tag, free_tag, full_name, is_generic, package, proto_name, MAX_TAG,
-};
+use crate::common::model::{codec, encoding, field_tag, free_tag, is_generic, ProtoNames, MAX_TAG};
 use crate::error_store::ErrorSink;
 
 /// How a field holds its values.
@@ -158,16 +156,14 @@ pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &ErrorSink<'_>) ->
     if let syn::Fields::Unnamed(u) = &item.fields {
         errors.error(u, "a #[bia::message] struct needs named fields (`pub id: String`), not a tuple struct");
     }
-    let krate = crate_path(raw.args.krate.as_ref(), errors);
     if is_generic(&item.generics) {
         errors.error(
             &item.generics,
             "a #[bia::message] struct cannot be generic: a proto message has one concrete shape",
         );
     }
-    let package = package(raw.args.package.as_ref(), errors);
-    let name = proto_name(raw.args.name.as_ref(), &item.ident, "message", "UserInfo", errors);
-    let full_name = full_name(&package, &name);
+    let ProtoNames { krate, package, name, full_name } =
+        ProtoNames::check(&raw.args, &item.ident, "message", "UserInfo", errors);
 
     let mut reserved = Vec::new();
     for lit in &raw.args.reserved {

@@ -7,21 +7,19 @@ mod expand;
 mod model;
 mod parse;
 
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-
 use crate::driver::{Family, ItemKind};
 
 /// `#[bia::middleware]` as the driver runs it.
 pub const MACRO: Family<MiddlewareItem, parse::RawMiddleware, model::Middleware> = Family {
     goes_on: "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`",
+    inert: &[],
     parse: parse::parse,
     check: model::check,
     expand: expand::expand,
-    strip: ToTokens::to_token_stream,
 };
 
 /// The two items the attribute goes on.
+#[derive(Clone)]
 pub enum MiddlewareItem {
     Fn(syn::ItemFn),
     Impl(syn::ItemImpl),
@@ -37,11 +35,11 @@ impl ItemKind for MiddlewareItem {
     }
 }
 
-impl ToTokens for MiddlewareItem {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        match self {
-            MiddlewareItem::Fn(f) => f.to_tokens(tokens),
-            MiddlewareItem::Impl(i) => i.to_tokens(tokens),
+impl From<MiddlewareItem> for syn::Item {
+    fn from(item: MiddlewareItem) -> Self {
+        match item {
+            MiddlewareItem::Fn(f) => syn::Item::Fn(f),
+            MiddlewareItem::Impl(i) => syn::Item::Impl(i),
         }
     }
 }

@@ -6,14 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::model::Oneof;
-use crate::common::expand::{missing_derives, strip_variants};
-use crate::symbol;
-
-/// The enum without our inert `#[field]` attributes.
-pub fn strip(item: &syn::ItemEnum) -> TokenStream {
-    let item = strip_variants(item, symbol::FIELD);
-    quote!(#item)
-}
+use crate::common::expand::{missing_derives, strip_inert};
 
 pub fn expand(o: &Oneof, item: &syn::ItemEnum) -> TokenStream {
     let krate = &o.krate;
@@ -21,7 +14,7 @@ pub fn expand(o: &Oneof, item: &syn::ItemEnum) -> TokenStream {
     let p = quote!(#krate::__private);
     let ident = &item.ident;
     let derives = missing_derives(&item.attrs, &["Clone", "PartialEq", "Debug"]);
-    let stripped = strip(item);
+    let stripped = strip_inert(item.clone(), super::MACRO.inert);
     let tags: Vec<u32> = members.iter().map(|m| m.tag).collect();
     let mut encode = Vec::new();
     let mut len = Vec::new();

@@ -6,12 +6,13 @@ mod model;
 mod parse;
 
 use crate::driver::Family;
+use crate::symbol;
 
 /// `#[bia::oneof]` as the driver runs it.
 pub const MACRO: Family<syn::ItemEnum, parse::RawOneof, model::Oneof> = Family {
     goes_on: "#[bia::oneof] goes on an enum whose variants each hold one value, like `Email(String)`",
+    inert: &[symbol::FIELD],
     parse: parse::parse,
     check: model::check,
     expand: expand::expand,
-    strip: expand::strip,
 };

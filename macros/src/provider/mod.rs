@@ -7,15 +7,13 @@ mod expand;
 mod model;
 mod parse;
 
-use quote::ToTokens;
-
 use crate::driver::Family;
 
 /// `#[bia::provider]` as the driver runs it.
 pub const MACRO: Family<syn::ItemFn, parse::RawProvider, model::Provider> = Family {
     goes_on: "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)",
+    inert: &[],
     parse: parse::parse,
     check: model::check,
     expand: expand::expand,
-    strip: ToTokens::to_token_stream,
 };

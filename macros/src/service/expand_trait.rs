@@ -6,19 +6,6 @@ use quote::{format_ident, quote};
 use super::model::Method;
 use super::Generator;
 use crate::case;
-use crate::common::expand::strip_attrs;
-use crate::symbol;
-
-/// The trait without our inert `#[rpc]` attributes.
-pub fn strip(item: &syn::ItemTrait) -> TokenStream {
-    let mut item = item.clone();
-    for it in item.items.iter_mut() {
-        if let syn::TraitItem::Fn(f) = it {
-            strip_attrs(&mut f.attrs, &[symbol::RPC]);
-        }
-    }
-    quote!(#item)
-}
 
 impl Generator<'_> {
     /// `fn name(&self, req: Req) -> impl Future<Output = Ret> + Send`: what an

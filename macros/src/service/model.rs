@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use super::http_rule::Template;
 use super::parse::{RawMethod, RawRule, RawService};
 use crate::case;
-use crate::common::model::{crate_path, full_name, is_generic, package, proto_name, valid_proto_ident};
+use crate::common::model::{is_generic, valid_proto_ident, ProtoNames};
 use crate::error_store::ErrorSink;
 use crate::symbol;
 
@@ -231,15 +231,14 @@ fn check_rule(
 }
 
 pub fn check(raw: RawService, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Option<Service> {
-    let krate = crate_path(raw.args.krate.as_ref(), errors);
     if is_generic(&item.generics) {
         errors.error(
             &item.generics,
             "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc",
         );
     }
-    let package = package(raw.args.package.as_ref(), errors);
-    let name = proto_name(raw.args.name.as_ref(), &item.ident, "service", "User", errors);
+    let ProtoNames { krate, package, name, full_name } =
+        ProtoNames::check(&raw.args, &item.ident, "service", "User", errors);
     let snake_case = match &raw.args.json {
         None => false,
         Some(j) if j.value() == symbol::SNAKE_CASE => true,
@@ -249,7 +248,6 @@ pub fn check(raw: RawService, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> 
             false
         }
     };
-    let full_name = full_name(&package, &name);
     let mut methods = Vec::new();
     let mut routes = BTreeMap::new();
     let mut rpc_names = BTreeMap::new();
