@@ -1,7 +1,7 @@
 //! Procedural macros of Bia. Use them through the `bia` crate
 //! (`#[bia::service]`, `#[bia::message]`, ...), which documents them.
 //!
-//! Every macro runs the same pipeline ([`driver`]): each family (one folder
+//! Every macro runs the same pipeline (`driver.rs`): each family (one folder
 //! per macro) parses its attribute into raw values (`parse`), checks them
 //! into a model with every error spanned at the user's token (`model`), and
 //! turns the model into tokens (`expand*`). This file only hands each entry
