@@ -7,6 +7,14 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::driver::{Family, ItemKind};
+
+/// What the entry point of `family` emits.
+fn expand<I: ItemKind, R, M>(family: &Family<I, R, M>, attr: TokenStream, item: TokenStream) -> TokenStream {
+    let (tokens, errors) = family.run(attr, item);
+    crate::output(tokens, errors)
+}
+
 fn snapshot(name: &str, tokens: TokenStream) {
     let file: syn::File =
         syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{tokens}"));
@@ -26,143 +34,141 @@ fn snapshot(name: &str, tokens: TokenStream) {
     }
 }
 
-fn message_input() -> (TokenStream, TokenStream) {
-    (
-        quote!(package = "user.v1"),
-        quote! {
-            /// A user.
-            pub struct UserInfo {
-                pub id: String,
-                pub display_name: String,
-                #[field(tag = 5, sint64)]
-                pub age: i64,
-                pub nickname: Option<String>,
-                pub tags: Vec<String>,
-                pub labels: ::std::collections::HashMap<String, i32>,
-                pub role: Role,
-                pub address: Option<Address>,
-            }
+/// One use of a macro: its snapshot's name, the macro, and its input.
+struct Case {
+    name: &'static str,
+    expand: fn(TokenStream, TokenStream) -> TokenStream,
+    attr: TokenStream,
+    item: TokenStream,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "message",
+            expand: |attr, item| expand(&crate::message::MACRO, attr, item),
+            attr: quote!(package = "user.v1"),
+            item: quote! {
+                /// A user.
+                pub struct UserInfo {
+                    pub id: String,
+                    pub display_name: String,
+                    #[field(tag = 5, sint64)]
+                    pub age: i64,
+                    pub nickname: Option<String>,
+                    pub tags: Vec<String>,
+                    pub labels: ::std::collections::HashMap<String, i32>,
+                    pub role: Role,
+                    pub address: Option<Address>,
+                }
+            },
         },
-    )
-}
-
-fn service_input() -> (TokenStream, TokenStream) {
-    (
-        quote!(package = "user.v1", name = "User"),
-        quote! {
-            /// The user service.
-            pub trait UserApi: Send + Sync + 'static {
-                /// Creates a user.
-                #[rpc(post = "/v1/user", body = "*")]
-                async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
-                #[rpc(get = "/v1/user/<id>", idempotent)]
-                async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
-                async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
-            }
+        // `#[validate]` rules: `validate` and `validate_at` added, attributes stripped.
+        Case {
+            name: "message_validate",
+            expand: |attr, item| expand(&crate::message::MACRO, attr, item),
+            attr: quote!(package = "user.v1"),
+            item: quote! {
+                pub struct CreateUserRequest {
+                    #[validate(required, nested)]
+                    pub user: Option<UserInfo>,
+                    #[validate(length(min = 1, max = 64), pattern = "^[a-z]+$")]
+                    pub name: String,
+                    #[validate(range(min = 0, max = 150))]
+                    pub age: u32,
+                    #[validate(range(gt = 0, lt = 1))]
+                    pub ratio: f64,
+                    #[validate(email)]
+                    pub email: String,
+                    #[validate(length(max = 3), each(length(min = 1)))]
+                    pub tags: Vec<String>,
+                    #[validate(each(nested))]
+                    pub places: ::std::collections::BTreeMap<String, Address>,
+                }
+            },
         },
-    )
+        Case {
+            name: "enumeration",
+            expand: |attr, item| expand(&crate::enumeration::MACRO, attr, item),
+            attr: quote!(package = "user.v1"),
+            item: quote! {
+                pub enum Role {
+                    Unspecified = 0,
+                    Admin = 1,
+                    #[value(name = "ROLE_GUEST_USER")]
+                    Guest = 2,
+                }
+            },
+        },
+        Case {
+            name: "errors",
+            expand: |attr, item| expand(&crate::errors::MACRO, attr, item),
+            attr: quote!(domain = "user.v1"),
+            item: quote! {
+                pub enum UserError {
+                    #[error(code = 404)]
+                    UserNotFound,
+                    #[error(code = 409, message = "email is taken")]
+                    EmailTaken,
+                }
+            },
+        },
+        Case {
+            name: "service",
+            expand: |attr, item| expand(&crate::service::MACRO, attr, item),
+            attr: quote!(package = "user.v1", name = "User"),
+            item: quote! {
+                /// The user service.
+                pub trait UserApi: Send + Sync + 'static {
+                    /// Creates a user.
+                    #[rpc(post = "/v1/user", body = "*")]
+                    async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
+                    #[rpc(get = "/v1/user/<id>", idempotent)]
+                    async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
+                    async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
+                }
+            },
+        },
+        Case {
+            name: "provider",
+            expand: |attr, item| expand(&crate::provider::MACRO, attr, item),
+            attr: quote!(bind = dyn UserRepo),
+            item: quote! {
+                /// Provides the repository.
+                pub async fn new_user_repo(conf: &Bootstrap, pool: Arc<Pool>, metrics: Metrics) -> bia::Result<(SqlUserRepo, Cleanup)> {
+                    SqlUserRepo::connect(conf, pool, metrics).await
+                }
+            },
+        },
+    ]
 }
 
 #[test]
-fn message() {
-    let (attr, item) = message_input();
-    snapshot("message", crate::message::message(attr, item));
-}
-
-/// `#[validate]` rules: `validate` and `validate_at` added, attributes stripped.
-#[test]
-fn message_with_rules() {
-    let item = quote! {
-        pub struct CreateUserRequest {
-            #[validate(required, nested)]
-            pub user: Option<UserInfo>,
-            #[validate(length(min = 1, max = 64), pattern = "^[a-z]+$")]
-            pub name: String,
-            #[validate(range(min = 0, max = 150))]
-            pub age: u32,
-            #[validate(range(gt = 0, lt = 1))]
-            pub ratio: f64,
-            #[validate(email)]
-            pub email: String,
-            #[validate(length(max = 3), each(length(min = 1)))]
-            pub tags: Vec<String>,
-            #[validate(each(nested))]
-            pub places: ::std::collections::BTreeMap<String, Address>,
-        }
-    };
-    snapshot("message_validate", crate::message::message(quote!(package = "user.v1"), item.clone()));
-    let renamed = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
-    assert!(!renamed.contains(":: bia ::"), "{renamed}");
-    assert!(!renamed.contains("# [validate"), "a #[validate] attribute was left in:\n{renamed}");
-}
-
-#[test]
-fn enumeration() {
-    let out = crate::message::enumeration::enumeration(
-        quote!(package = "user.v1"),
-        quote!(
-            pub enum Role {
-                Unspecified = 0,
-                Admin = 1,
-                #[value(name = "ROLE_GUEST_USER")]
-                Guest = 2,
-            }
-        ),
-    );
-    snapshot("enumeration", out);
-}
-
-#[test]
-fn errors() {
-    let out = crate::errors::errors(
-        quote!(domain = "user.v1"),
-        quote!(
-            pub enum UserError {
-                #[error(code = 404)]
-                UserNotFound,
-                #[error(code = 409, message = "email is taken")]
-                EmailTaken,
-            }
-        ),
-    );
-    snapshot("errors", out);
-}
-
-#[test]
-fn service() {
-    let (attr, item) = service_input();
-    snapshot("service", crate::service::service(attr, item));
+fn expansions_match_their_snapshots() {
+    for case in cases() {
+        snapshot(case.name, (case.expand)(case.attr, case.item));
+    }
 }
 
 /// A renamed runtime crate must be the only path the output uses.
 #[test]
 fn crate_override_is_honoured_everywhere() {
-    let (_, item) = message_input();
-    let m = crate::message::message(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
-    let (_, item) = service_input();
-    let s = crate::service::service(quote!(package = "user.v1", crate = "::renamed"), item).to_string();
-    let e = crate::errors::errors(
-        quote!(crate = "::renamed"),
-        quote!(
-            pub enum E {
-                #[error(code = 404)]
-                A,
-            }
-        ),
-    )
-    .to_string();
-    let n = crate::message::enumeration::enumeration(
-        quote!(crate = "::renamed"),
-        quote!(
-            pub enum R {
-                A = 0,
-            }
-        ),
-    )
-    .to_string();
-    for out in [m, s, e, n] {
-        assert!(out.contains(":: renamed ::"), "{out}");
-        assert!(!out.contains(":: bia ::"), "the output names `::bia` despite `crate = \"::renamed\"`:\n{out}");
+    for Case { name, expand, attr, item } in cases() {
+        let out = expand(quote!(#attr, crate = "::renamed"), item).to_string();
+        assert!(out.contains(":: renamed ::"), "{name}: {out}");
+        assert!(!out.contains(":: bia ::"), "{name}: the output names `::bia` despite `crate = \"::renamed\"`:\n{out}");
+        assert!(!out.contains("compile_error"), "{name}: {out}");
+    }
+}
+
+/// The inert attributes are gone from every expansion.
+#[test]
+fn inert_attributes_are_stripped() {
+    for Case { name, expand, attr, item } in cases() {
+        let out = expand(attr, item).to_string();
+        for inert in ["# [field", "# [validate", "# [value", "# [error", "# [rpc"] {
+            assert!(!out.contains(inert), "{name}: a `{inert}]` attribute was left in:\n{out}");
+        }
     }
 }
 
@@ -170,7 +176,8 @@ fn crate_override_is_honoured_everywhere() {
 /// it keep compiling and only the real error is reported.
 #[test]
 fn failed_service_still_emits_the_trait() {
-    let out = crate::service::service(
+    let out = expand(
+        &crate::service::MACRO,
         quote!(package = "user.v1"),
         quote! {
             pub trait Broken {
@@ -183,18 +190,4 @@ fn failed_service_still_emits_the_trait() {
     assert!(out.contains("pub trait Broken"), "{out}");
     assert!(!out.contains("# [rpc"), "{out}");
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
-}
-
-#[test]
-fn provider() {
-    let out = crate::provider::provider(
-        quote!(bind = dyn UserRepo),
-        quote! {
-            /// Provides the repository.
-            pub async fn new_user_repo(conf: &Bootstrap, pool: Arc<Pool>, metrics: Metrics) -> bia::Result<(SqlUserRepo, Cleanup)> {
-                SqlUserRepo::connect(conf, pool, metrics).await
-            }
-        },
-    );
-    snapshot("provider", out);
 }

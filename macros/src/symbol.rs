@@ -1,17 +1,38 @@
-//! Attribute keywords, in one place.
+//! Every keyword an attribute parser compares with, in one place, so a
+//! keyword is spelled once and a reader finds the whole vocabulary here.
 
 /// `#[bia::message(...)]`, `#[bia::enumeration(...)]`, `#[bia::service(...)]`.
 pub const PACKAGE: &str = "package";
 pub const NAME: &str = "name";
-pub const CRATE: &str = "crate";
 pub const RESERVED: &str = "reserved";
 pub const JSON: &str = "json";
+/// The values of `json = ".."`.
+pub const SNAKE_CASE: &str = "snake_case";
+pub const CAMEL_CASE: &str = "camelCase";
 
-/// `#[field(...)]` on message fields.
+/// `crate = "path"`: every macro takes it.
+pub const CRATE: &str = "crate";
+
+/// `#[field(...)]` on message fields and oneof variants.
 pub const FIELD: &str = "field";
 pub const TAG: &str = "tag";
 pub const JSON_NAME: &str = "json_name";
 pub const ONEOF: &str = "oneof";
+
+/// `#[validate(...)]` on message fields.
+pub const VALIDATE: &str = "validate";
+pub const LENGTH: &str = "length";
+pub const RANGE: &str = "range";
+pub const PATTERN: &str = "pattern";
+pub const EMAIL: &str = "email";
+pub const REQUIRED: &str = "required";
+pub const NESTED: &str = "nested";
+pub const EACH: &str = "each";
+/// The bounds of `length(..)` and `range(..)`.
+pub const MIN: &str = "min";
+pub const MAX: &str = "max";
+pub const GT: &str = "gt";
+pub const LT: &str = "lt";
 
 /// `#[value(...)]` on enum variants.
 pub const VALUE: &str = "value";
@@ -23,15 +44,30 @@ pub const CUSTOM: &str = "custom";
 pub const METHOD: &str = "method";
 pub const PATH: &str = "path";
 pub const BODY: &str = "body";
+/// `body = "*"`: the whole message.
+pub const WHOLE_MESSAGE: &str = "*";
 pub const RESPONSE_BODY: &str = "response_body";
 pub const ADDITIONAL_BINDINGS: &str = "additional_bindings";
+/// `#[rpc(idempotent)]`: the operation may be sent again (retried).
+pub const IDEMPOTENT: &str = "idempotent";
 
-/// `#[bia::errors(...)]`.
+/// `#[bia::errors(...)]` and `#[error(...)]` on its variants.
 pub const DOMAIN: &str = "domain";
 pub const DEFAULT_CODE: &str = "default_code";
 pub const ERROR: &str = "error";
 pub const CODE: &str = "code";
 pub const MESSAGE: &str = "message";
+
+/// `#[bia::provider(bind = dyn Trait)]`.
+pub const BIND: &str = "bind";
+
+/// The method of a `#[bia::middleware]` impl block.
+pub const HANDLE: &str = "handle";
+
+/// Rust's own attributes the macros read or write.
+pub const DOC: &str = "doc";
+pub const DERIVE: &str = "derive";
+pub const DEFAULT: &str = "default";
 
 /// The proto scalar encodings `#[field(...)]` may name, with the Rust type
 /// each one fits and the runtime codec that writes it.

@@ -5,23 +5,14 @@ use quote::{format_ident, quote};
 
 use super::model::ErrorEnum;
 use crate::case;
-use crate::message::expand_helpers::missing_derives;
-use crate::symbol;
-
-pub fn strip(item: &syn::ItemEnum) -> TokenStream {
-    let mut item = item.clone();
-    for v in item.variants.iter_mut() {
-        v.attrs.retain(|a| !a.path().is_ident(symbol::ERROR));
-    }
-    quote!(#item)
-}
+use crate::common::expand::{missing_derives, strip_inert};
 
 pub fn expand(m: &ErrorEnum, item: &syn::ItemEnum) -> TokenStream {
     let k = &m.krate;
     let ident = &item.ident;
     let domain = &m.domain;
     let derives = missing_derives(&item.attrs, &["Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash"]);
-    let stripped = strip(item);
+    let stripped = strip_inert(item.clone(), super::MACRO.inert);
     let idents: Vec<&syn::Ident> = m.variants.iter().map(|v| &v.ident).collect();
     let reasons: Vec<&String> = m.variants.iter().map(|v| &v.reason).collect();
     let codes: Vec<u16> = m.variants.iter().map(|v| v.code).collect();

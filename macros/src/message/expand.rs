@@ -3,69 +3,10 @@
 //! `ProtoType`, all inside one `const _: () = { ... };`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::quote;
 
 use super::model::{Field, Kind, Message};
-use crate::symbol;
-
-/// The user's struct without our inert `#[field]` and `#[validate]` attributes.
-pub fn strip(item: &syn::ItemStruct) -> TokenStream {
-    let mut item = item.clone();
-    for f in item.fields.iter_mut() {
-        f.attrs.retain(|a| !a.path().is_ident(symbol::FIELD) && !a.path().is_ident(super::parse::kw::VALIDATE));
-    }
-    quote!(#item)
-}
-
-/// Derives the user did not write already, among the ones a message needs.
-pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream {
-    let mut have = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if let Some(last) = meta.path.segments.last() {
-                have.push(last.ident.to_string());
-            }
-            Ok(())
-        });
-    }
-    let paths: Vec<TokenStream> = wanted
-        .iter()
-        .filter(|w| !have.iter().any(|h| h == *w))
-        .map(|w| match *w {
-            "Clone" => quote!(::core::clone::Clone),
-            "Copy" => quote!(::core::marker::Copy),
-            "PartialEq" => quote!(::core::cmp::PartialEq),
-            "Eq" => quote!(::core::cmp::Eq),
-            "Hash" => quote!(::core::hash::Hash),
-            "PartialOrd" => quote!(::core::cmp::PartialOrd),
-            "Ord" => quote!(::core::cmp::Ord),
-            "Debug" => quote!(::core::fmt::Debug),
-            "Default" => quote!(::core::default::Default),
-            other => unreachable!("derive {other}"),
-        })
-        .collect();
-    if paths.is_empty() {
-        TokenStream::new()
-    } else {
-        quote!(#[derive(#(#paths),*)])
-    }
-}
-
-/// The hidden item that makes a message and a service with the same proto
-/// name in one module a compile error (protoc rejects that too).
-pub fn proto_name_guard(package: &str, name: &str, span: proc_macro2::Span) -> TokenStream {
-    let ident = format_ident!(
-        "__bia_proto_name_{}_{}_is_defined_twice_in_this_module__rename_one_of_them",
-        package.replace('.', "_"),
-        name,
-        span = span
-    );
-    quote_spanned! {span=>
-        #[doc(hidden)]
-        #[allow(dead_code, non_upper_case_globals)]
-        const #ident: () = ();
-    }
-}
+use crate::common::expand::{missing_derives, proto_name_guard, strip_inert};
 
 struct Gen<'a> {
     m: &'a Message,
@@ -463,7 +404,7 @@ pub fn expand(m: &Message, item: &syn::ItemStruct) -> TokenStream {
     let k = &m.krate;
     let gen = Gen { m, p: quote!(#k::__private) };
     let derives = missing_derives(&item.attrs, &["Clone", "PartialEq", "Debug", "Default"]);
-    let stripped = strip(item);
+    let stripped = strip_inert(item.clone(), super::MACRO.inert);
     let prost = gen.prost_message();
     let serde = gen.serde();
     let bia = gen.bia_message();

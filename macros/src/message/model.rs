@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
 
-use super::parse::RawMessage;
+use super::parse::{RawField, RawMessage};
 use super::rules::{self, Rule};
 use crate::case;
-use crate::common::{crate_path, docs, valid_package};
-use crate::error_store::Errors;
-use crate::symbol;
+use crate::common::model::{codec, encoding, field_tag, free_tag, is_generic, ProtoNames, MAX_TAG};
+use crate::error_store::ErrorSink;
 
 /// How a field holds its values.
 pub enum Kind {
@@ -65,8 +63,6 @@ const UNSUPPORTED: [&str; 19] = [
     "i8", "i16", "i128", "u8", "u16", "u128", "isize", "usize", "char", "str", "f16", "f128", "HashSet", "BTreeSet",
     "VecDeque", "Box", "Rc", "Arc", "Cow",
 ];
-
-const MAX_TAG: u32 = (1 << 29) - 1;
 
 /// The last segment of a path type with its generic arguments.
 pub(super) fn last_segment(ty: &syn::Type) -> Option<(&syn::Ident, Vec<&syn::Type>)> {
@@ -122,19 +118,19 @@ fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
     }
 }
 
-fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type, Option<syn::Type>), syn::Error> {
+fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type), syn::Error> {
     if is_bytes_vec(ty) {
-        return Ok((Kind::Singular, ty.clone(), None));
+        return Ok((Kind::Singular, ty.clone()));
     }
     if let Some((id, args)) = last_segment(ty) {
         match (id.to_string().as_str(), args.as_slice()) {
             ("Option", [inner]) => {
                 check_value(inner)?;
-                return Ok((Kind::Optional, (*inner).clone(), None));
+                return Ok((Kind::Optional, (*inner).clone()));
             }
             ("Vec", [inner]) => {
                 check_value(inner)?;
-                return Ok((Kind::Repeated, (*inner).clone(), None));
+                return Ok((Kind::Repeated, (*inner).clone()));
             }
             ("HashMap" | "BTreeMap", [k, v]) => {
                 let key_ok = matches!(last_segment(k), Some((kid, a)) if a.is_empty()
@@ -146,171 +142,138 @@ fn classify(ty: &syn::Type) -> Result<(Kind, syn::Type, Option<syn::Type>), syn:
                     ));
                 }
                 check_value(v)?;
-                return Ok((
-                    Kind::Map { key: Box::new((*k).clone()), key_codec: TokenStream::new() },
-                    (*v).clone(),
-                    Some((*k).clone()),
-                ));
+                return Ok((Kind::Map { key: Box::new((*k).clone()), key_codec: TokenStream::new() }, (*v).clone()));
             }
             _ => {}
         }
     }
     check_value(ty)?;
-    Ok((Kind::Singular, ty.clone(), None))
+    Ok((Kind::Singular, ty.clone()))
 }
 
-fn default_codec(krate: &syn::Path, ty: &syn::Type) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as #krate::__private::ProtoType>::Codec)
+/// Checks the message: its arguments, then every field in order.
+pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &ErrorSink<'_>) -> Option<Message> {
+    if let syn::Fields::Unnamed(u) = &item.fields {
+        errors.error(u, "a #[bia::message] struct needs named fields (`pub id: String`), not a tuple struct");
+    }
+    if is_generic(&item.generics) {
+        errors.error(
+            &item.generics,
+            "a #[bia::message] struct cannot be generic: a proto message has one concrete shape",
+        );
+    }
+    let ProtoNames { krate, package, name, full_name } =
+        ProtoNames::check(&raw.args, &item.ident, "message", "UserInfo", errors);
+
+    let mut reserved = Vec::new();
+    for lit in &raw.args.reserved {
+        match lit.base10_parse::<u32>() {
+            Ok(t) if (1..=MAX_TAG).contains(&t) => reserved.push(t),
+            _ => errors.error(lit, format!("a reserved tag must be between 1 and {MAX_TAG}")),
+        }
+    }
+    let mut fields =
+        Fields { krate: &krate, reserved: &reserved, used: BTreeMap::new(), json_names: BTreeMap::new(), next_tag: 1 };
+    let fields: Vec<Field> = raw.fields.into_iter().filter_map(|f| fields.check(f, errors)).collect();
+    Some(Message { krate, ident: item.ident.clone(), package, name, full_name, fields, reserved, doc: raw.doc })
 }
 
-impl Message {
-    pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &mut Errors) -> Option<Message> {
-        let before = errors_len(errors);
-        let krate = crate_path(raw.args.krate.as_ref(), errors);
-        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-            errors.error(
-                &item.generics,
-                "a #[bia::message] struct cannot be generic: a proto message has one concrete shape",
-            );
-        }
-        let package = raw.args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
-        if !valid_package(&package) {
-            errors.error(
-                raw.args.package.as_ref().expect("non-empty"),
-                "invalid proto package; use dotted identifiers like `user.v1`",
-            );
-        }
-        let name = match &raw.args.name {
-            Some(n) => {
-                if !crate::common::valid_proto_ident(&n.value()) {
-                    errors.error(n, "invalid proto message name; use an identifier like `UserInfo`");
-                }
-                n.value()
-            }
-            None => case::unraw(&item.ident),
-        };
-        let full_name = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
+/// What checking one field needs to know of the fields before it.
+struct Fields<'a> {
+    krate: &'a syn::Path,
+    reserved: &'a [u32],
+    /// Tag -> the field that has it.
+    used: BTreeMap<u32, String>,
+    /// JSON name -> the field that has it.
+    json_names: BTreeMap<String, String>,
+    /// The tag a field without `#[field(tag = N)]` gets, if free.
+    next_tag: u32,
+}
 
-        let mut reserved = Vec::new();
-        for lit in &raw.args.reserved {
-            match lit.base10_parse::<u32>() {
-                Ok(t) if (1..=MAX_TAG).contains(&t) => reserved.push(t),
-                _ => errors.error(lit, format!("a reserved tag must be between 1 and {MAX_TAG}")),
-            }
+impl Fields<'_> {
+    fn check(&mut self, f: RawField, errors: &ErrorSink<'_>) -> Option<Field> {
+        let name = case::unraw(&f.ident);
+        if let Some(span) = f.oneof {
+            return oneof(f, span, name, errors);
         }
-
-        let mut fields = Vec::new();
-        let mut used: BTreeMap<u32, String> = BTreeMap::new();
-        let mut json_names: BTreeMap<String, String> = BTreeMap::new();
-        let mut next_tag = 1u32;
-        for f in raw.fields {
-            let name = case::unraw(&f.ident);
-            if let Some(span) = f.oneof {
-                if f.tag.is_some() || f.json_name.is_some() || f.encoding.is_some() {
-                    errors.error_at(span, "a oneof field takes no tag, json_name or encoding: put them on the variants of the #[bia::oneof] enum");
-                    continue;
-                }
-                let inner = match last_segment(&f.ty) {
-                    Some((id, args)) if id == "Option" && args.len() == 1 => args[0].clone(),
-                    _ => {
-                        errors.error(
-                            &f.ty,
-                            "a oneof field is `Option<T>` where `T` is a #[bia::oneof] enum (None: no member set)",
-                        );
-                        continue;
-                    }
-                };
-                let rules = rules::check(f.rules, &Kind::Oneof, &inner, &name, errors);
-                fields.push(Field {
-                    ident: f.ident,
-                    json_name: case::json_name(&name),
-                    name,
-                    tag: 0,
-                    kind: Kind::Oneof,
-                    elem: inner,
-                    codec: TokenStream::new(),
-                    rules,
-                    doc: f.doc,
-                });
-                continue;
-            }
-            let tag = match &f.tag {
-                Some(lit) => {
-                    match lit.base10_parse::<u32>() {
-                        Ok(t) if (1..=MAX_TAG).contains(&t) && !(19000..=19999).contains(&t) => t,
-                        _ => {
-                            errors.error(lit, format!("a tag must be between 1 and {MAX_TAG}, outside 19000..=19999 (reserved by protobuf)"));
-                            continue;
-                        }
-                    }
-                }
+        let tag = match &f.tag {
+            Some(lit) => match field_tag(lit) {
+                Some(t) => t,
                 None => {
-                    let mut t = next_tag;
-                    while reserved.contains(&t) || used.contains_key(&t) || (19000..=19999).contains(&t) {
-                        t += 1;
-                    }
-                    t
+                    errors.error(
+                        lit,
+                        format!("a tag must be between 1 and {MAX_TAG}, outside 19000..=19999 (reserved by protobuf)"),
+                    );
+                    return None;
                 }
-            };
-            next_tag = tag + 1;
-            let tag_span = f.tag.as_ref().map(|t| t.span()).unwrap_or(f.ident.span());
-            if let Some(other) = used.get(&tag) {
-                errors.error_at(tag_span, format!("tag {tag} of `{name}` is already used by `{other}`; give one of them another `#[field(tag = N)]`"));
-            } else if reserved.contains(&tag) {
-                errors.error_at(
-                    tag_span,
-                    format!("tag {tag} of `{name}` is reserved in this message; pick another `#[field(tag = N)]`"),
-                );
-            }
-            used.insert(tag, name.clone());
-            let json_name = f.json_name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::json_name(&name));
-            if let Some(other) = json_names.insert(json_name.clone(), name.clone()) {
-                errors.error(&f.ident, format!("JSON name `{json_name}` of `{name}` is already used by `{other}`; rename one with `#[field(json_name = \"..\")]`"));
-            }
-            let (mut kind, elem, _key) = match classify(&f.ty) {
-                Ok(k) => k,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
-            let codec = match &f.encoding {
-                Some(enc) => {
-                    let (_, rust, codec) =
-                        symbol::ENCODINGS.iter().find(|(n, _, _)| enc == n).expect("parsed encoding");
-                    let elem_text = quote!(#elem).to_string().replace(' ', "");
-                    if elem_text != *rust && !elem_text.ends_with(&format!("::{rust}")) {
-                        errors
-                            .error(enc, format!("encoding `{enc}` needs a field of type `{rust}`, not `{elem_text}`"));
-                        continue;
-                    }
-                    let codec = syn::Ident::new(codec, enc.span());
-                    quote!(#krate::__private::codec::#codec)
-                }
-                None => default_codec(&krate, &elem),
-            };
-            if let Kind::Map { key, key_codec } = &mut kind {
-                *key_codec = default_codec(&krate, key);
-            }
-            let rules = rules::check(f.rules, &kind, &elem, &name, errors);
-            fields.push(Field { ident: f.ident, name, json_name, tag, kind, elem, codec, rules, doc: f.doc });
+            },
+            None => free_tag(self.next_tag, |t| self.reserved.contains(&t) || self.used.contains_key(&t)),
+        };
+        self.next_tag = tag + 1;
+        let tag_span = f.tag.as_ref().map(|t| t.span()).unwrap_or(f.ident.span());
+        if let Some(other) = self.used.get(&tag) {
+            errors.error_at(
+                tag_span,
+                format!(
+                    "tag {tag} of `{name}` is already used by `{other}`; give one of them another `#[field(tag = N)]`"
+                ),
+            );
+        } else if self.reserved.contains(&tag) {
+            errors.error_at(
+                tag_span,
+                format!("tag {tag} of `{name}` is reserved in this message; pick another `#[field(tag = N)]`"),
+            );
         }
-        if errors_len(errors) > before {
-            return None;
+        self.used.insert(tag, name.clone());
+        let json_name = f.json_name.as_ref().map(syn::LitStr::value).unwrap_or_else(|| case::json_name(&name));
+        if let Some(other) = self.json_names.insert(json_name.clone(), name.clone()) {
+            errors.error(&f.ident, format!("JSON name `{json_name}` of `{name}` is already used by `{other}`; rename one with `#[field(json_name = \"..\")]`"));
         }
-        Some(Message {
-            krate,
-            ident: item.ident.clone(),
-            package,
-            name,
-            full_name,
-            fields,
-            reserved,
-            doc: docs(&item.attrs),
-        })
+        let (mut kind, elem) = errors.ok(classify(&f.ty))?;
+        if let Some(enc) = &f.encoding {
+            let (_, rust, _) = encoding(enc);
+            let elem_text = quote!(#elem).to_string().replace(' ', "");
+            if elem_text != rust && !elem_text.ends_with(&format!("::{rust}")) {
+                errors.error(enc, format!("encoding `{enc}` needs a field of type `{rust}`, not `{elem_text}`"));
+                return None;
+            }
+        }
+        if let Kind::Map { key, key_codec } = &mut kind {
+            *key_codec = codec(self.krate, None, key);
+        }
+        let codec = codec(self.krate, f.encoding.as_ref(), &elem);
+        let rules = rules::check(f.rules, &kind, &elem, &name, errors);
+        Some(Field { ident: f.ident, name, json_name, tag, kind, elem, codec, rules, doc: f.doc })
     }
 }
 
-fn errors_len(errors: &Errors) -> usize {
-    errors.len()
+/// A `#[field(oneof)] Option<T>`: its members take their tags and names from
+/// the `#[bia::oneof]` enum `T`.
+fn oneof(f: RawField, span: Span, name: String, errors: &ErrorSink<'_>) -> Option<Field> {
+    if f.tag.is_some() || f.json_name.is_some() || f.encoding.is_some() {
+        errors.error_at(
+            span,
+            "a oneof field takes no tag, json_name or encoding: put them on the variants of the #[bia::oneof] enum",
+        );
+        return None;
+    }
+    let inner = match last_segment(&f.ty) {
+        Some((id, args)) if id == "Option" && args.len() == 1 => args[0].clone(),
+        _ => {
+            errors.error(&f.ty, "a oneof field is `Option<T>` where `T` is a #[bia::oneof] enum (None: no member set)");
+            return None;
+        }
+    };
+    let rules = rules::check(f.rules, &Kind::Oneof, &inner, &name, errors);
+    Some(Field {
+        ident: f.ident,
+        json_name: case::json_name(&name),
+        name,
+        tag: 0,
+        kind: Kind::Oneof,
+        elem: inner,
+        codec: TokenStream::new(),
+        rules,
+        doc: f.doc,
+    })
 }

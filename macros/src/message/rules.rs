@@ -9,7 +9,7 @@ use quote::{quote, ToTokens};
 
 use super::model::{last_segment, Kind};
 use super::parse::{RawRule, RawRuleKind};
-use crate::error_store::Errors;
+use crate::error_store::ErrorSink;
 
 /// A checked rule.
 pub struct Rule {
@@ -78,7 +78,7 @@ fn type_text(ty: &syn::Type) -> String {
 }
 
 /// Checks the rules of one field.
-pub fn check(raw: Vec<RawRule>, kind: &Kind, elem: &syn::Type, field: &str, errors: &mut Errors) -> Vec<Rule> {
+pub fn check(raw: Vec<RawRule>, kind: &Kind, elem: &syn::Type, field: &str, errors: &ErrorSink<'_>) -> Vec<Rule> {
     no_duplicates(&raw, errors);
     let mut out = Vec::new();
     for r in raw {
@@ -159,7 +159,7 @@ fn required_first(mut rules: Vec<Rule>) -> Vec<Rule> {
     rules
 }
 
-fn no_duplicates(raw: &[RawRule], errors: &mut Errors) {
+fn no_duplicates(raw: &[RawRule], errors: &ErrorSink<'_>) {
     for (i, r) in raw.iter().enumerate() {
         if raw[..i].iter().any(|o| o.name == r.name) {
             let hint = match r.kind {
@@ -176,7 +176,7 @@ fn no_duplicates(raw: &[RawRule], errors: &mut Errors) {
 
 /// A rule on one value of type `elem` (a field, the value of an `Option`,
 /// an element of `each(..)`).
-fn value_rule(r: RawRule, elem: &syn::Type, errors: &mut Errors) -> Option<RuleKind> {
+fn value_rule(r: RawRule, elem: &syn::Type, errors: &ErrorSink<'_>) -> Option<RuleKind> {
     let c = class(elem);
     let ty = type_text(elem);
     let span = r.name.span();
@@ -262,12 +262,12 @@ fn value_rule(r: RawRule, elem: &syn::Type, errors: &mut Errors) -> Option<RuleK
     }
 }
 
-fn length(min: Option<syn::LitInt>, max: Option<syn::LitInt>, span: Span, errors: &mut Errors) -> Option<RuleKind> {
+fn length(min: Option<syn::LitInt>, max: Option<syn::LitInt>, span: Span, errors: &ErrorSink<'_>) -> Option<RuleKind> {
     if min.is_none() && max.is_none() {
         errors.error_at(span, "`length` needs a bound: `length(min = N)`, `length(max = N)` or both");
         return None;
     }
-    let parse = |lit: &Option<syn::LitInt>, errors: &mut Errors| -> Result<Option<usize>, ()> {
+    let parse = |lit: &Option<syn::LitInt>, errors: &ErrorSink<'_>| -> Result<Option<usize>, ()> {
         match lit {
             None => Ok(None),
             Some(l) => match l.base10_parse::<usize>() {
@@ -299,7 +299,7 @@ struct Bound {
     inclusive: bool,
 }
 
-fn bound(lit: syn::Lit, inclusive: bool, c: Class, ty: &str, errors: &mut Errors) -> Option<Bound> {
+fn bound(lit: syn::Lit, inclusive: bool, c: Class, ty: &str, errors: &ErrorSink<'_>) -> Option<Bound> {
     let (value, int, tokens) = match &lit {
         syn::Lit::Int(i) => {
             let Ok(n) = i.base10_parse::<i128>() else {
@@ -346,7 +346,7 @@ fn range(
     c: Class,
     ty: &str,
     span: Span,
-    errors: &mut Errors,
+    errors: &ErrorSink<'_>,
 ) -> Option<RuleKind> {
     if min.is_none() && max.is_none() && gt.is_none() && lt.is_none() {
         errors.error_at(
@@ -363,10 +363,10 @@ fn range(
         errors.error(l, "give one upper bound: `max` (inclusive) or `lt` (exclusive)");
         return None;
     }
-    let before = errors.len();
-    let lower = min.map(|l| (l, true)).or(gt.map(|l| (l, false))).and_then(|(l, inc)| bound(l, inc, c, ty, errors));
-    let upper = max.map(|l| (l, true)).or(lt.map(|l| (l, false))).and_then(|(l, inc)| bound(l, inc, c, ty, errors));
-    if errors.len() > before {
+    let bounds = errors.child();
+    let lower = min.map(|l| (l, true)).or(gt.map(|l| (l, false))).and_then(|(l, inc)| bound(l, inc, c, ty, &bounds));
+    let upper = max.map(|l| (l, true)).or(lt.map(|l| (l, false))).and_then(|(l, inc)| bound(l, inc, c, ty, &bounds));
+    if bounds.has_errors() {
         return None;
     }
     if let (Some(lo), Some(hi)) = (&lower, &upper) {

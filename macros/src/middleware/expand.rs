@@ -4,7 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::model::{span_of, Signature};
+use super::model::{span_of, Middleware, Signature};
+use super::MiddlewareItem;
+use crate::symbol;
 
 /// The call of the user's function and the boxing of its future; every check
 /// is spanned at the user's token it is about.
@@ -49,17 +51,26 @@ fn handle_fn(krate: &syn::Path, inner: TokenStream) -> TokenStream {
     }
 }
 
+/// The middleware of either form.
+pub fn expand(m: &Middleware, item: &MiddlewareItem) -> TokenStream {
+    match item {
+        MiddlewareItem::Fn(f) => expand_fn(m, f),
+        MiddlewareItem::Impl(i) => expand_impl(m, i),
+    }
+}
+
 /// A free `async fn`: a function of the same name, without arguments, that
 /// returns the middleware (`.middleware(audit())`, like Kratos'
 /// `logging.Server()`). Not a unit struct: a lower-case unit struct would
 /// turn every `let audit = ...` in the module into a pattern match.
-pub fn expand_fn(krate: &syn::Path, f: &syn::ItemFn, sig: &Signature) -> TokenStream {
+fn expand_fn(m: &Middleware, f: &syn::ItemFn) -> TokenStream {
+    let (krate, sig) = (&m.krate, &m.sig);
     let name = &f.sig.ident;
     let vis = &f.vis;
-    let docs: Vec<&syn::Attribute> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let docs: Vec<&syn::Attribute> = f.attrs.iter().filter(|a| a.path().is_ident(symbol::DOC)).collect();
     let mut inner = f.clone();
     inner.vis = syn::Visibility::Inherited;
-    inner.attrs.retain(|a| !a.path().is_ident("doc"));
+    inner.attrs.retain(|a| !a.path().is_ident(symbol::DOC));
     let call = body(krate, quote!(#name), None, sig, name.span());
     let handle = handle_fn(krate, quote! { #inner #call });
     let label = name.to_string();
@@ -86,14 +97,15 @@ pub fn expand_fn(krate: &syn::Path, f: &syn::ItemFn, sig: &Signature) -> TokenSt
 
 /// An `impl` block: the block as written, and `impl Middleware` calling its
 /// `handle`.
-pub fn expand_impl(krate: &syn::Path, i: &syn::ItemImpl, sig: &Signature) -> TokenStream {
+fn expand_impl(m: &Middleware, i: &syn::ItemImpl) -> TokenStream {
+    let (krate, sig) = (&m.krate, &m.sig);
     let self_ty = &i.self_ty;
     let (impl_generics, _, where_clause) = i.generics.split_for_impl();
     let handle_span = i
         .items
         .iter()
         .find_map(|it| match it {
-            syn::ImplItem::Fn(f) if f.sig.ident == "handle" => Some(f.sig.ident.span()),
+            syn::ImplItem::Fn(f) if f.sig.ident == symbol::HANDLE => Some(f.sig.ident.span()),
             _ => None,
         })
         .unwrap_or_else(proc_macro2::Span::call_site);

@@ -1,38 +1,45 @@
-//! `#[bia::middleware]`: an `async fn(ctx, req, next)` becomes a unit struct
-//! that implements `bia::middleware::Middleware`; on an `impl` block, its
+//! `#[bia::middleware]`: an `async fn(ctx, req, next)` becomes a function
+//! returning a `bia::middleware::Middleware`; on an `impl` block, its
 //! `async fn handle(&self, ctx, req, next)` implements it for the type (whose
 //! fields carry configuration).
 
 mod expand;
 mod model;
+mod parse;
 
-use proc_macro2::TokenStream;
+use crate::driver::{Family, ItemKind};
 
-use crate::error_store::Errors;
+/// `#[bia::middleware]` as the driver runs it.
+pub const MACRO: Family<MiddlewareItem, parse::RawMiddleware, model::Middleware> = Family {
+    goes_on: "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`",
+    inert: &[],
+    parse: parse::parse,
+    check: model::check,
+    expand: expand::expand,
+};
 
-/// Entry point of `#[bia::middleware]`.
-pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed: syn::Item = match crate::common::parse_item(item, model::WHERE) {
-        Ok(i) => i,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let krate = model::parse_attr(attr, &mut errors);
-    let out = match &parsed {
-        syn::Item::Fn(f) => match model::check_fn(f, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand_fn(&krate, f, &m),
-            _ => quote::quote!(#f),
-        },
-        syn::Item::Impl(i) => match model::check_impl(i, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand_impl(&krate, i, &m),
-            _ => quote::quote!(#i),
-        },
-        other => {
-            errors.error_at(proc_macro2::Span::call_site(), model::WHERE);
-            quote::quote!(#other)
+/// The two items the attribute goes on.
+#[derive(Clone)]
+pub enum MiddlewareItem {
+    Fn(syn::ItemFn),
+    Impl(syn::ItemImpl),
+}
+
+impl ItemKind for MiddlewareItem {
+    fn select(item: syn::Item) -> Option<Self> {
+        match item {
+            syn::Item::Fn(f) => Some(MiddlewareItem::Fn(f)),
+            syn::Item::Impl(i) => Some(MiddlewareItem::Impl(i)),
+            _ => None,
         }
-    };
-    let mut out = out;
-    out.extend(errors.into_tokens());
-    out
+    }
+}
+
+impl From<MiddlewareItem> for syn::Item {
+    fn from(item: MiddlewareItem) -> Self {
+        match item {
+            MiddlewareItem::Fn(f) => syn::Item::Fn(f),
+            MiddlewareItem::Impl(i) => syn::Item::Impl(i),
+        }
+    }
 }

@@ -1,13 +1,15 @@
-//! Checks of a `#[bia::middleware]` item; every error is spanned at the
-//! user's token and says what to write instead.
+//! Checks of a `#[bia::middleware]` item: the signature of the function (or
+//! of the impl block's `handle`); every error is spanned at the user's token
+//! and says what to write instead.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 
-use crate::error_store::Errors;
-
-/// Where the attribute goes (the error on any other item).
-pub const WHERE: &str = "#[bia::middleware] goes on an `async fn(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage>`, or on an `impl` block with such an `async fn handle(&self, ...)`";
+use super::parse::RawMiddleware;
+use super::MiddlewareItem;
+use crate::common::model::{crate_path, fn_qualifiers, is_generic, FnRules};
+use crate::error_store::ErrorSink;
+use crate::symbol;
 
 const SHAPE: &str = "`ctx: &mut Context, req: AnyMessage, next: Next<'_>`";
 
@@ -18,40 +20,36 @@ pub struct Signature {
     pub output: syn::Type,
 }
 
-/// `crate = "path"` (the only argument).
-pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> syn::Path {
-    let mut krate = None;
-    if attr.is_empty() {
-        return crate::common::crate_path(None, errors);
-    }
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("crate") {
-            krate = Some(crate::common::lit_str(&meta)?);
-            Ok(())
-        } else {
-            Err(meta.error("unknown #[bia::middleware] argument; the only one is `crate = \"path\"`"))
-        }
-    });
-    errors.ok(syn::parse::Parser::parse2(parser, attr));
-    crate::common::crate_path(krate.as_ref(), errors)
+/// The checked middleware.
+pub struct Middleware {
+    pub krate: syn::Path,
+    pub sig: Signature,
 }
 
-fn check_sig(sig: &syn::Signature, method: bool, errors: &mut Errors) -> Option<Signature> {
-    let before = errors.len();
+pub fn check(raw: RawMiddleware, item: &MiddlewareItem, errors: &ErrorSink<'_>) -> Option<Middleware> {
+    let krate = crate_path(raw.krate.as_ref(), errors);
+    let sig = match item {
+        MiddlewareItem::Fn(f) => check_sig(&f.sig, false, errors),
+        MiddlewareItem::Impl(i) => check_impl(i, errors),
+    }?;
+    Some(Middleware { krate, sig })
+}
+
+const QUALIFIERS: FnRules = FnRules {
+    constness: "a middleware cannot be `const`",
+    unsafety: "a middleware cannot be `unsafe`",
+    variadic: "a middleware takes no variadic arguments",
+};
+
+fn check_sig(sig: &syn::Signature, method: bool, errors: &ErrorSink<'_>) -> Option<Signature> {
+    // The signature's own sink: whether it failed decides if there is a model.
+    let errors = &errors.child();
     if sig.asyncness.is_none() {
         let what = if method { "`handle`" } else { "a middleware fn" };
         errors.error(sig.fn_token, format!("{what} must be `async`: write `async fn`"));
     }
-    if let Some(c) = &sig.constness {
-        errors.error(c, "a middleware cannot be `const`");
-    }
-    if let Some(u) = &sig.unsafety {
-        errors.error(u, "a middleware cannot be `unsafe`");
-    }
-    if let Some(v) = &sig.variadic {
-        errors.error(v, "a middleware takes no variadic arguments");
-    }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    fn_qualifiers(sig, &QUALIFIERS, errors);
+    if is_generic(&sig.generics) {
         let fix = if method {
             "put generic parameters on the type of the `impl` block"
         } else {
@@ -93,19 +91,14 @@ fn check_sig(sig: &syn::Signature, method: bool, errors: &mut Errors) -> Option<
             None
         }
     };
-    if errors.len() != before || rest.len() != 3 {
+    if errors.has_errors() || rest.len() != 3 {
         return None;
     }
     Some(Signature { args: [(*rest[0].ty).clone(), (*rest[1].ty).clone(), (*rest[2].ty).clone()], output: output? })
 }
 
-/// Checks a free `async fn` middleware.
-pub fn check_fn(f: &syn::ItemFn, errors: &mut Errors) -> Option<Signature> {
-    check_sig(&f.sig, false, errors)
-}
-
 /// Checks an `impl` block middleware; returns the signature of `handle`.
-pub fn check_impl(i: &syn::ItemImpl, errors: &mut Errors) -> Option<Signature> {
+fn check_impl(i: &syn::ItemImpl, errors: &ErrorSink<'_>) -> Option<Signature> {
     if let Some((_, path, _)) = &i.trait_ {
         errors.error(
             path,
@@ -114,7 +107,7 @@ pub fn check_impl(i: &syn::ItemImpl, errors: &mut Errors) -> Option<Signature> {
         return None;
     }
     let handle = i.items.iter().find_map(|it| match it {
-        syn::ImplItem::Fn(f) if f.sig.ident == "handle" => Some(f),
+        syn::ImplItem::Fn(f) if f.sig.ident == symbol::HANDLE => Some(f),
         _ => None,
     });
     match handle {

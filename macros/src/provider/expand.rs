@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use super::model::{By, Provider};
 
-pub fn expand(f: &syn::ItemFn, m: &Provider) -> TokenStream {
+pub fn expand(m: &Provider, f: &syn::ItemFn) -> TokenStream {
     let krate = &m.krate;
     let w = quote!(#krate::__private::wire);
     let name = &f.sig.ident;

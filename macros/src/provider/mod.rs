@@ -5,29 +5,15 @@
 
 mod expand;
 mod model;
+mod parse;
 
-use proc_macro2::TokenStream;
+use crate::driver::Family;
 
-use crate::error_store::Errors;
-
-/// Entry point of `#[bia::provider]`.
-pub fn provider(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed: syn::Item = match crate::common::parse_item(item, model::WHERE) {
-        Ok(i) => i,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let attr = model::parse_attr(attr, &mut errors);
-    let mut out = match &parsed {
-        syn::Item::Fn(f) => match model::check(f, attr, &mut errors) {
-            Some(m) if errors.is_empty() => expand::expand(f, &m),
-            _ => quote::quote!(#f),
-        },
-        other => {
-            errors.error_at(proc_macro2::Span::call_site(), model::WHERE);
-            quote::quote!(#other)
-        }
-    };
-    out.extend(errors.into_tokens());
-    out
-}
+/// `#[bia::provider]` as the driver runs it.
+pub const MACRO: Family<syn::ItemFn, parse::RawProvider, model::Provider> = Family {
+    goes_on: "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)",
+    inert: &[],
+    parse: parse::parse,
+    check: model::check,
+    expand: expand::expand,
+};

@@ -1,22 +1,12 @@
-//! Checks of a `#[bia::provider]` function; every error is spanned at the
-//! user's token and says what to write instead.
+//! Checks of a `#[bia::provider]` function and its `bind`; every error is
+//! spanned at the user's token and says what to write instead.
 
-use proc_macro2::TokenStream;
-
-use crate::error_store::Errors;
-
-/// Where the attribute goes (the error on any other item).
-pub const WHERE: &str = "#[bia::provider] goes on a constructor function: `[async] fn new_x(a: &A, b: Arc<B>) -> X` (or `Result<X, E>`, `(X, Cleanup)`, `Result<(X, Cleanup), E>`)";
+use super::parse::RawProvider;
+use crate::common::model::{crate_path, fn_qualifiers, is_generic, FnRules};
+use crate::error_store::ErrorSink;
 
 const RETURNS: &str =
     "a provider returns what it provides: `X`, `Arc<X>`, `Result<X, E>`, `(X, Cleanup)` or `Result<(X, Cleanup), E>`";
-
-/// The attribute's arguments.
-pub struct Attr {
-    pub krate: syn::Path,
-    /// `bind = dyn Trait`.
-    pub bind: Option<syn::Type>,
-}
 
 /// How an input is taken.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -60,39 +50,11 @@ impl Provider {
     }
 }
 
-/// `bind = dyn Trait`, `crate = "path"`.
-pub fn parse_attr(attr: TokenStream, errors: &mut Errors) -> Attr {
-    let mut krate = None;
-    let mut bind = None;
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("crate") {
-            krate = Some(crate::common::lit_str(&meta)?);
-            Ok(())
-        } else if meta.path.is_ident("bind") {
-            let ty: syn::Type = meta.value()?.parse()?;
-            match ty {
-                syn::Type::TraitObject(_) => bind = Some(ty),
-                other => {
-                    return Err(syn::Error::new_spanned(
-                        other,
-                        "`bind` takes a trait object, like `bind = dyn UserRepo`: consumers then ask for `Arc<dyn UserRepo>`",
-                    ))
-                }
-            }
-            Ok(())
-        } else {
-            Err(meta.error(
-                "unknown #[bia::provider] argument; the arguments are `bind = dyn Trait` and `crate = \"path\"`",
-            ))
-        }
-    });
-    if !attr.is_empty() {
-        errors.ok(syn::parse::Parser::parse2(parser, attr));
-    } else {
-        drop(parser);
-    }
-    Attr { krate: crate::common::crate_path(krate.as_ref(), errors), bind }
-}
+const QUALIFIERS: FnRules = FnRules {
+    constness: "a provider cannot be `const`; drop `const` (the injector calls it at startup)",
+    unsafety: "a provider cannot be `unsafe`: the injector has no way to uphold its contract; wrap the unsafe call in a safe function",
+    variadic: "a provider takes no variadic arguments",
+};
 
 /// The last segment of a path type, if the type is a plain path.
 fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
@@ -127,7 +89,7 @@ fn is_dyn(ty: &syn::Type) -> bool {
 }
 
 /// A type that can be provided; the error says why not.
-fn providable(ty: &syn::Type, what: &str, errors: &mut Errors) -> bool {
+fn providable(ty: &syn::Type, what: &str, errors: &ErrorSink<'_>) -> bool {
     let why = match ty {
         syn::Type::ImplTrait(_) => {
             "`impl Trait` has no name the injector can look up; use the concrete type, or `Arc<dyn Trait>` with `bind`"
@@ -147,7 +109,7 @@ fn providable(ty: &syn::Type, what: &str, errors: &mut Errors) -> bool {
     false
 }
 
-fn check_param(arg: &syn::FnArg, errors: &mut Errors) -> Option<Param> {
+fn check_param(arg: &syn::FnArg, errors: &ErrorSink<'_>) -> Option<Param> {
     let t = match arg {
         syn::FnArg::Receiver(r) => {
             errors.error(r, "a provider is a free function, not a method: move it out of the `impl` block and take what it needs as parameters (`fn new_x(dep: &Dep) -> X`)");
@@ -181,19 +143,22 @@ fn check_param(arg: &syn::FnArg, errors: &mut Errors) -> Option<Param> {
 }
 
 /// Checks the function and reads its inputs and output.
-pub fn check(f: &syn::ItemFn, attr: Attr, errors: &mut Errors) -> Option<Provider> {
+pub fn check(raw: RawProvider, f: &syn::ItemFn, errors: &ErrorSink<'_>) -> Option<Provider> {
+    let krate = crate_path(raw.krate.as_ref(), errors);
+    let bind = match raw.bind {
+        Some(ty @ syn::Type::TraitObject(_)) => Some(ty),
+        Some(other) => {
+            errors.error(
+                other,
+                "`bind` takes a trait object, like `bind = dyn UserRepo`: consumers then ask for `Arc<dyn UserRepo>`",
+            );
+            None
+        }
+        None => None,
+    };
     let sig = &f.sig;
-    let before = errors.len();
-    if let Some(c) = &sig.constness {
-        errors.error(c, "a provider cannot be `const`; drop `const` (the injector calls it at startup)");
-    }
-    if let Some(u) = &sig.unsafety {
-        errors.error(u, "a provider cannot be `unsafe`: the injector has no way to uphold its contract; wrap the unsafe call in a safe function");
-    }
-    if let Some(v) = &sig.variadic {
-        errors.error(v, "a provider takes no variadic arguments");
-    }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    fn_qualifiers(sig, &QUALIFIERS, errors);
+    if is_generic(&sig.generics) {
         let span_of: &dyn quote::ToTokens =
             if sig.generics.params.is_empty() { &sig.generics.where_clause } else { &sig.generics };
         errors.error(
@@ -229,23 +194,20 @@ pub fn check(f: &syn::ItemFn, attr: Attr, errors: &mut Errors) -> Option<Provide
     if !(shared_dyn || providable(value, &format!("unsupported return type ({RETURNS})"), errors)) {
         return None;
     }
-    if attr.bind.is_none() && is_dyn(value) && !arc {
+    if bind.is_none() && is_dyn(value) && !arc {
         errors.error(value, "a bare trait object cannot be provided; return `Arc<dyn Trait>`");
     }
-    if let (Some(bind), true) = (&attr.bind, shared_dyn) {
+    if let (Some(bind), true) = (&bind, shared_dyn) {
         errors.error(bind, "this provider already returns a trait object; drop `bind`, or return the concrete type");
     }
-    if errors.len() > before {
-        return None;
-    }
     Some(Provider {
-        krate: attr.krate,
+        krate,
         is_async: sig.asyncness.is_some(),
         params,
         fallible,
         cleanup,
         value: value.clone(),
         arc,
-        bind: attr.bind,
+        bind,
     })
 }

@@ -8,72 +8,68 @@ use super::Generator;
 
 impl Generator<'_> {
     pub(super) fn grpc_client_struct(&self) -> TokenStream {
-        let (vis, c, t, p, k) = (&self.s.item.vis, &self.grpc_client, self.trait_ident, &self.p, self.k);
+        let (t, p, k) = (self.trait_ident, &self.p, self.k);
         let doc =
             format!("A gRPC client of [`{t}`]; it implements `{t}`, so it stands wherever an implementation does.");
-        quote! {
-            #[doc = #doc]
-            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
-            #vis struct #c {
-                inner: #p::GrpcClient,
+        let constructors = quote! {
+            /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
+            /// `direct:///host:port,host:port`.
+            pub async fn connect(dst: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
+                ::core::result::Result::Ok(Self { inner: #p::GrpcClient::connect(dst).await? })
             }
 
-            impl #c {
-                /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
-                /// `direct:///host:port,host:port`.
-                pub async fn connect(dst: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
-                    ::core::result::Result::Ok(Self { inner: #p::GrpcClient::connect(dst).await? })
-                }
-
-                /// A client that connects on its first call.
-                pub fn connect_lazy(dst: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
-                    ::core::result::Result::Ok(Self { inner: #p::GrpcClient::connect_lazy(dst)? })
-                }
-
-                /// A client on an existing tonic channel.
-                pub fn new(channel: #p::grpc::Channel) -> Self {
-                    Self { inner: #p::GrpcClient::new(channel) }
-                }
-
-                /// Dials a target through a discovery (`discovery:///name`),
-                /// balanced per call; see `bia::client::Dial`.
-                pub async fn dial(dial: #k::client::Dial) -> ::core::result::Result<Self, #k::Error> {
-                    ::core::result::Result::Ok(Self { inner: #p::GrpcClient::dial(dial).await? })
-                }
-
-                /// Adds a client middleware (the first added is the outermost).
-                #[must_use]
-                pub fn middleware(mut self, m: impl #k::middleware::Middleware) -> Self {
-                    self.inner = self.inner.middleware(m);
-                    self
-                }
+            /// A client that connects on its first call.
+            pub fn connect_lazy(dst: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
+                ::core::result::Result::Ok(Self { inner: #p::GrpcClient::connect_lazy(dst)? })
             }
-        }
+
+            /// A client on an existing tonic channel.
+            pub fn new(channel: #p::grpc::Channel) -> Self {
+                Self { inner: #p::GrpcClient::new(channel) }
+            }
+        };
+        self.client_struct(&self.grpc_client, quote!(#p::GrpcClient), &doc, constructors)
     }
 
     pub(super) fn http_client_struct(&self) -> TokenStream {
-        let (vis, c, t, p, k) = (&self.s.item.vis, &self.http_client, self.trait_ident, &self.p, self.k);
+        let (t, p, k) = (self.trait_ident, &self.p, self.k);
         let doc = format!(
             "An HTTP/JSON client of [`{t}`]: it builds paths, queries and bodies from the same `#[rpc]` rules the server binds, and rebuilds the server's `bia::Error`s. It implements `{t}`."
         );
+        let constructors = quote! {
+            /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`,
+            /// or of a balanced `direct:///host:port,host:port`.
+            pub fn new(base: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
+                ::core::result::Result::Ok(Self { inner: #p::HttpClient::new(base)? })
+            }
+        };
+        self.client_struct(&self.http_client, quote!(#p::HttpClient), &doc, constructors)
+    }
+
+    /// A client struct around `inner`, the runtime's client of one transport:
+    /// its own constructors, then what both transports' clients offer alike.
+    fn client_struct(
+        &self,
+        client: &syn::Ident,
+        inner: TokenStream,
+        doc: &str,
+        constructors: TokenStream,
+    ) -> TokenStream {
+        let (vis, k) = (&self.s.item.vis, self.k);
         quote! {
             #[doc = #doc]
             #[derive(::core::fmt::Debug, ::core::clone::Clone)]
-            #vis struct #c {
-                inner: #p::HttpClient,
+            #vis struct #client {
+                inner: #inner,
             }
 
-            impl #c {
-                /// A client of the server at `base`, e.g. `http://127.0.0.1:8000`,
-                /// or of a balanced `direct:///host:port,host:port`.
-                pub fn new(base: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
-                    ::core::result::Result::Ok(Self { inner: #p::HttpClient::new(base)? })
-                }
+            impl #client {
+                #constructors
 
                 /// Dials a target through a discovery (`discovery:///name`),
                 /// balanced per call; see `bia::client::Dial`.
                 pub async fn dial(dial: #k::client::Dial) -> ::core::result::Result<Self, #k::Error> {
-                    ::core::result::Result::Ok(Self { inner: #p::HttpClient::dial(dial).await? })
+                    ::core::result::Result::Ok(Self { inner: #inner::dial(dial).await? })
                 }
 
                 /// Adds a client middleware (the first added is the outermost).
@@ -93,7 +89,7 @@ impl Generator<'_> {
         let (t, k) = (self.trait_ident, self.k);
         let inherent = self.s.methods.iter().map(|m| {
             let (ident, req, rep) = (&m.ident, &m.req_ty, &m.rep_ty);
-            let attrs = m.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let attrs = m.attrs.iter().filter(|a| a.path().is_ident(crate::symbol::DOC));
             let body = call(m);
             quote! {
                 #(#attrs)*

@@ -1,5 +1,6 @@
-//! The schema of the service (for reflection, `.proto` export and OpenAPI) and
-//! the compile-time checks that path, body and response fields exist.
+//! The schema of the service (its descriptors, for gRPC reflection, and its
+//! `.proto` text) and the compile-time checks that path, body and response
+//! fields exist.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};

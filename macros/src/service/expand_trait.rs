@@ -6,19 +6,6 @@ use quote::{format_ident, quote};
 use super::model::Method;
 use super::Generator;
 use crate::case;
-use crate::symbol;
-
-/// On a failed check: the trait with `#[rpc]` stripped, so impls of it keep
-/// compiling and errors do not cascade.
-pub fn fallback(item: &syn::ItemTrait) -> TokenStream {
-    let mut item = item.clone();
-    for it in item.items.iter_mut() {
-        if let syn::TraitItem::Fn(f) = it {
-            f.attrs.retain(|a| !a.path().is_ident(symbol::RPC));
-        }
-    }
-    quote!(#item)
-}
 
 impl Generator<'_> {
     /// `fn name(&self, req: Req) -> impl Future<Output = Ret> + Send`: what an

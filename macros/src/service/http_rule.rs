@@ -23,7 +23,7 @@ pub struct Template {
 }
 
 fn valid_field_path(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(crate::common::valid_proto_ident)
+    !s.is_empty() && s.split('.').all(crate::common::model::valid_proto_ident)
 }
 
 fn valid_literal(s: &str) -> bool {

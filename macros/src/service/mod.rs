@@ -14,24 +14,21 @@ mod parse;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::error_store::Errors;
+use crate::common::expand::proto_name_guard;
+use crate::driver::Family;
+use crate::symbol;
 
-/// Entry point of `#[bia::service]`.
-pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: syn::ItemTrait = match crate::common::parse_item(item, "#[bia::service] goes on a trait") {
-        Ok(t) => t,
-        Err(out) => return out,
-    };
-    let mut errors = Errors::default();
-    let args = parse::parse_args(attr, &mut errors);
-    let out = match model::Service::check(args, &item, &mut errors) {
-        Some(model) => Generator::new(&model).generate(),
-        None => expand_trait::fallback(&item),
-    };
-    let mut out = out;
-    out.extend(errors.into_tokens());
-    out
-}
+/// `#[bia::service]` as the driver runs it.
+pub const MACRO: Family<syn::ItemTrait, parse::RawService, model::Service> = Family {
+    goes_on: "#[bia::service] goes on a trait",
+    inert: &[symbol::RPC],
+    parse: parse::parse,
+    check: model::check,
+    expand: |service, _| Generator::new(service).generate(),
+};
+
+/// `#[rpc]` outside a `#[bia::service]` trait (which removes it).
+pub const RPC_OUTSIDE_A_SERVICE: &str = "#[rpc] only works on a method of a trait annotated with #[bia::service]; add #[bia::service(package = \"..\")] to the trait";
 
 /// One method per generated item, called in the order the expansion reads.
 pub(crate) struct Generator<'a> {
@@ -70,40 +67,32 @@ impl<'a> Generator<'a> {
     }
 
     fn generate(&self) -> TokenStream {
-        let the_trait = self.trait_def();
-        let guard =
-            crate::message::expand_helpers::proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span());
-        let operations = self.operations();
-        let dyn_trait = self.dyn_trait_def();
-        let server = self.server_struct();
-        let grpc_client = self.grpc_client_struct();
-        let http_client = self.http_client_struct();
-        let routes = self.route_statics();
-        let checks = self.field_checks();
-        let grpc = self.grpc_service_impl();
-        let http = self.http_router_impl();
-        let describe = self.describe_impl();
-        let grpc_client_impl = self.grpc_client_impl();
-        let http_client_impl = self.http_client_impl();
-        let dyn_impls = self.dyn_impls();
+        // What users name, in the order the expansion reads...
+        let items = [
+            self.trait_def(),
+            proto_name_guard(&self.s.package, &self.s.name, self.trait_ident.span()),
+            self.operations(),
+            self.dyn_trait_def(),
+            self.server_struct(),
+            self.grpc_client_struct(),
+            self.http_client_struct(),
+        ];
+        // ... then what only the compiler needs, out of the way in one `const _`.
+        let impls = [
+            self.route_statics(),
+            self.field_checks(),
+            self.grpc_service_impl(),
+            self.http_router_impl(),
+            self.describe_impl(),
+            self.grpc_client_impl(),
+            self.http_client_impl(),
+            self.dyn_impls(),
+        ];
         quote! {
-            #the_trait
-            #guard
-            #operations
-            #dyn_trait
-            #server
-            #grpc_client
-            #http_client
+            #(#items)*
 
             const _: () = {
-                #routes
-                #checks
-                #grpc
-                #http
-                #describe
-                #grpc_client_impl
-                #http_client_impl
-                #dyn_impls
+                #(#impls)*
             };
         }
     }

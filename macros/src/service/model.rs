@@ -7,10 +7,10 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 use super::http_rule::Template;
-use super::parse::{self, RawRule, ServiceArgs};
+use super::parse::{RawMethod, RawRule, RawService};
 use crate::case;
-use crate::common::{crate_path, docs, valid_package, valid_proto_ident};
-use crate::error_store::Errors;
+use crate::common::model::{is_generic, valid_proto_ident, ProtoNames};
+use crate::error_store::ErrorSink;
 use crate::symbol;
 
 /// Where the request message comes from.
@@ -153,7 +153,7 @@ const GENERATED_NAMES: [&str; 13] = [
 /// Names a Rust field cannot have, even as a raw identifier.
 const NOT_FIELD_NAMES: [&str; 5] = ["self", "Self", "super", "crate", "_"];
 
-fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<String> {
+fn field_name(lit: &syn::LitStr, errors: &ErrorSink<'_>, what: &str) -> Option<String> {
     let v = lit.value();
     if valid_proto_ident(&v) && !NOT_FIELD_NAMES.contains(&v.as_str()) {
         Some(v)
@@ -166,7 +166,7 @@ fn field_name(lit: &syn::LitStr, errors: &mut Errors, what: &str) -> Option<Stri
 
 fn check_rule(
     rule: &RawRule,
-    errors: &mut Errors,
+    errors: &ErrorSink<'_>,
     routes: &mut BTreeMap<String, String>,
     method_name: &str,
     fallback_span: Span,
@@ -199,7 +199,7 @@ fn check_rule(
     }
     let body = match &rule.body {
         None => Body::None,
-        Some(b) if b.value() == "*" => Body::All,
+        Some(b) if b.value() == symbol::WHOLE_MESSAGE => Body::All,
         Some(b) => Body::Field(field_name(b, errors, symbol::BODY)?, b.span()),
     };
     if !matches!(body, Body::None) && matches!(method.as_str(), "GET" | "HEAD") {
@@ -230,213 +230,182 @@ fn check_rule(
     Some(Binding { method: method.clone(), path_lit: path_lit.clone(), template, body, response_body })
 }
 
-impl Service {
-    pub fn check(args: ServiceArgs, item: &syn::ItemTrait, errors: &mut Errors) -> Option<Service> {
-        let before = errors.len();
-        let krate = crate_path(args.krate.as_ref(), errors);
-        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-            errors.error(
-                &item.generics,
-                "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc",
-            );
-        }
-        let package = args.package.as_ref().map(syn::LitStr::value).unwrap_or_default();
-        if !valid_package(&package) {
-            errors.error(
-                args.package.as_ref().expect("set"),
-                "invalid proto package; use dotted identifiers like `user.v1`",
-            );
-        }
-        let name = match &args.name {
-            Some(n) if valid_proto_ident(&n.value()) => n.value(),
-            Some(n) => {
-                errors.error(n, "invalid proto service name; use an identifier like `User`");
-                n.value()
-            }
-            None => case::unraw(&item.ident),
-        };
-        let snake_case = match &args.json {
-            None => false,
-            Some(j) if j.value() == "snake_case" => true,
-            Some(j) if j.value() == "camelCase" => false,
-            Some(j) => {
-                errors.error(j, "`json` is \"camelCase\" (the proto3 default) or \"snake_case\"");
-                false
-            }
-        };
-        let full_name = if package.is_empty() { name.clone() } else { format!("{package}.{name}") };
-        let mut methods = Vec::new();
-        let mut routes = BTreeMap::new();
-        let mut rpc_names = BTreeMap::new();
-        for it in &item.items {
-            let syn::TraitItem::Fn(f) = it else {
-                errors.error(it, "a #[bia::service] trait holds only rpc methods (`async fn name(&self, req: Req) -> bia::Result<Rep>`)");
-                continue;
-            };
-            if let Some(m) = Self::check_method(f, &package, &name, errors, &mut routes) {
-                if let Some(prev) = rpc_names.insert(m.rpc_name.clone(), m.ident.to_string()) {
-                    errors.error(&m.ident, format!("rpc name `{}` is taken by `{prev}`", m.rpc_name));
-                }
-                methods.push(m);
-            }
-        }
-        if errors.len() > before {
-            return None;
-        }
-        Some(Service {
-            krate,
-            item: item.clone(),
-            package,
-            name,
-            full_name,
-            snake_case,
-            methods,
-            doc: docs(&item.attrs),
-        })
+pub fn check(raw: RawService, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> Option<Service> {
+    if is_generic(&item.generics) {
+        errors.error(
+            &item.generics,
+            "a #[bia::service] trait cannot be generic: each method maps to one concrete proto rpc",
+        );
     }
+    let ProtoNames { krate, package, name, full_name } =
+        ProtoNames::check(&raw.args, &item.ident, "service", "User", errors);
+    let snake_case = match &raw.args.json {
+        None => false,
+        Some(j) if j.value() == symbol::SNAKE_CASE => true,
+        Some(j) if j.value() == symbol::CAMEL_CASE => false,
+        Some(j) => {
+            errors.error(j, "`json` is \"camelCase\" (the proto3 default) or \"snake_case\"");
+            false
+        }
+    };
+    let mut methods = Vec::new();
+    let mut routes = BTreeMap::new();
+    let mut rpc_names = BTreeMap::new();
+    for (it, raw) in item.items.iter().zip(raw.methods) {
+        let syn::TraitItem::Fn(f) = it else {
+            errors.error(
+                it,
+                "a #[bia::service] trait holds only rpc methods (`async fn name(&self, req: Req) -> bia::Result<Rep>`)",
+            );
+            continue;
+        };
+        // The method's own sink: a method that failed is left out.
+        let Some(m) = check_method(f, raw, &full_name, &mut routes, &errors.child()) else { continue };
+        if let Some(prev) = rpc_names.insert(m.rpc_name.clone(), m.ident.to_string()) {
+            errors.error(&m.ident, format!("rpc name `{}` is taken by `{prev}`", m.rpc_name));
+        }
+        methods.push(m);
+    }
+    Some(Service { krate, item: item.clone(), package, name, full_name, snake_case, methods, doc: raw.doc })
+}
 
-    fn check_method(
-        f: &syn::TraitItemFn,
-        package: &str,
-        service: &str,
-        errors: &mut Errors,
-        routes: &mut BTreeMap<String, String>,
-    ) -> Option<Method> {
-        let before = errors.len();
-        let sig = &f.sig;
-        if sig.asyncness.is_none() {
-            errors.error(sig.fn_token, "an rpc method must be `async fn`");
+fn check_method(
+    f: &syn::TraitItemFn,
+    raw: RawMethod,
+    service: &str,
+    routes: &mut BTreeMap<String, String>,
+    errors: &ErrorSink<'_>,
+) -> Option<Method> {
+    let sig = &f.sig;
+    let Signature { req_pat, req_ty, rep_ty, output, bia_error } = check_signature(sig, errors)?;
+    let rust_name = case::unraw(&sig.ident);
+    if GENERATED_NAMES.contains(&rust_name.as_str()) {
+        errors.error(
+            &sig.ident,
+            format!("`{rust_name}` is taken by a generated constructor or constant of this service; rename the method (`#[rpc(name = \"..\")]` keeps the proto rpc name)"),
+        );
+        return None;
+    }
+    let rule = match raw.rpcs.as_slice() {
+        [_, second, ..] => {
+            errors.error(&second.attr, "one #[rpc] per method; put extra routes in `additional_bindings(..)`");
+            return None;
         }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            errors.error(&sig.generics, "an rpc method cannot be generic: it maps to one proto rpc");
+        // A rule that did not parse has its error reported already.
+        [only] => Some(only.rule.as_ref()?),
+        [] => None,
+    };
+    let rpc_name = match rule.and_then(|r| r.name.as_ref()) {
+        Some(n) if valid_proto_ident(&n.value()) => n.value(),
+        Some(n) => {
+            errors.error(n, "invalid rpc name; use an identifier like `GetUser`");
+            return None;
         }
-        if let Some(c) = &sig.constness {
-            errors.error(c, "an rpc method cannot be `const`");
-        }
-        if let Some(u) = &sig.unsafety {
-            errors.error(u, "an rpc method cannot be `unsafe`");
-        }
-        let mut inputs = sig.inputs.iter();
-        match inputs.next() {
-            Some(syn::FnArg::Receiver(r))
-                if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
-            Some(other) => errors.error(other, "an rpc method takes `&self` first"),
-            None => errors.error_at(
-                sig.paren_token.span.join(),
-                "an rpc method takes `&self` and one request: `(&self, req: Req)`",
-            ),
-        }
-        let rest: Vec<&syn::FnArg> = inputs.collect();
-        let (req_pat, req_ty) = match rest.as_slice() {
-            [syn::FnArg::Typed(t)] => {
-                if let Err(e) = message_type(&t.ty, "request") {
-                    errors.push(e);
+        None => case::pascal(&rust_name),
+    };
+    let operation = format!("/{service}/{rpc_name}");
+    let method_name = sig.ident.to_string();
+    let mut check = |rule: &RawRule| check_rule(rule, errors, routes, &method_name, sig.ident.span());
+    let mut bindings = Vec::new();
+    let default_route = match rule {
+        Some(r) if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() => {
+            bindings.extend(check(r));
+            for extra in &r.additional {
+                if !extra.additional.is_empty() {
+                    errors.error_at(extra.span.unwrap_or(sig.ident.span()), "additional_bindings cannot nest");
                 }
-                (t.pat.clone(), (*t.ty).clone())
+                bindings.extend(check(extra));
             }
-            [] => {
-                errors.error_at(
-                    sig.paren_token.span.join(),
-                    "an rpc method takes one request message after `&self`: `(&self, req: Req)`",
-                );
-                return None;
-            }
-            [_, extra, ..] => {
-                errors.error(
-                    extra,
-                    "an rpc method takes exactly one request message; put the extra values in its fields",
-                );
-                return None;
-            }
-            [other] => {
-                errors.error(other, "an rpc method takes `&self` and one request");
-                return None;
-            }
-        };
-        let (rep_ty, output, bia_error) = match reply_type(&sig.output) {
-            Ok(t) => t,
-            Err(e) => {
+            false
+        }
+        _ => {
+            let lit = syn::LitStr::new(&operation, sig.ident.span());
+            let raw = RawRule {
+                pattern: Some(("POST".to_owned(), lit, sig.ident.span())),
+                body: Some(syn::LitStr::new(symbol::WHOLE_MESSAGE, sig.ident.span())),
+                ..Default::default()
+            };
+            bindings.extend(check(&raw));
+            true
+        }
+    };
+    if errors.has_errors() {
+        return None;
+    }
+    let attrs = f.attrs.iter().filter(|a| !a.path().is_ident(symbol::RPC)).cloned().collect();
+    Some(Method {
+        ident: sig.ident.clone(),
+        rpc_name,
+        operation,
+        req_pat,
+        req_ty,
+        rep_ty,
+        output,
+        bia_error,
+        bindings,
+        default_route,
+        doc: raw.doc,
+        idempotent: rule.is_some_and(|r| r.idempotent.is_some()),
+        attrs,
+        default_body: f.default.clone(),
+    })
+}
+
+/// What a method's signature says of its rpc.
+struct Signature {
+    req_pat: Box<syn::Pat>,
+    req_ty: syn::Type,
+    rep_ty: syn::Type,
+    output: syn::Type,
+    bia_error: bool,
+}
+
+/// `async fn name(&self, req: Req) -> bia::Result<Rep>`, and nothing else.
+fn check_signature(sig: &syn::Signature, errors: &ErrorSink<'_>) -> Option<Signature> {
+    if sig.asyncness.is_none() {
+        errors.error(sig.fn_token, "an rpc method must be `async fn`");
+    }
+    if is_generic(&sig.generics) {
+        errors.error(&sig.generics, "an rpc method cannot be generic: it maps to one proto rpc");
+    }
+    if let Some(c) = &sig.constness {
+        errors.error(c, "an rpc method cannot be `const`");
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.error(u, "an rpc method cannot be `unsafe`");
+    }
+    let mut inputs = sig.inputs.iter();
+    match inputs.next() {
+        Some(syn::FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {
+        }
+        Some(other) => errors.error(other, "an rpc method takes `&self` first"),
+        None => errors
+            .error_at(sig.paren_token.span.join(), "an rpc method takes `&self` and one request: `(&self, req: Req)`"),
+    }
+    let rest: Vec<&syn::FnArg> = inputs.collect();
+    let (req_pat, req_ty) = match rest.as_slice() {
+        [syn::FnArg::Typed(t)] => {
+            if let Err(e) = message_type(&t.ty, "request") {
                 errors.push(e);
-                return None;
             }
-        };
-        let rust_name = case::unraw(&sig.ident);
-        if GENERATED_NAMES.contains(&rust_name.as_str()) {
-            errors.error(
-                &sig.ident,
-                format!("`{rust_name}` is taken by a generated constructor or constant of this service; rename the method (`#[rpc(name = \"..\")]` keeps the proto rpc name)"),
+            (t.pat.clone(), (*t.ty).clone())
+        }
+        [] => {
+            errors.error_at(
+                sig.paren_token.span.join(),
+                "an rpc method takes one request message after `&self`: `(&self, req: Req)`",
             );
             return None;
         }
-        let mut rpc_attrs = f.attrs.iter().filter(|a| a.path().is_ident(symbol::RPC));
-        let rule = match (rpc_attrs.next(), rpc_attrs.next()) {
-            (_, Some(second)) => {
-                errors.error(second, "one #[rpc] per method; put extra routes in `additional_bindings(..)`");
-                return None;
-            }
-            (Some(attr), None) => match parse::parse_rpc(attr) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    errors.push(e);
-                    return None;
-                }
-            },
-            (None, None) => None,
-        };
-        let rpc_name = match rule.as_ref().and_then(|r| r.name.as_ref()) {
-            Some(n) if valid_proto_ident(&n.value()) => n.value(),
-            Some(n) => {
-                errors.error(n, "invalid rpc name; use an identifier like `GetUser`");
-                return None;
-            }
-            None => case::pascal(&case::unraw(&sig.ident)),
-        };
-        let full = if package.is_empty() { service.to_owned() } else { format!("{package}.{service}") };
-        let operation = format!("/{full}/{rpc_name}");
-        let mut bindings = Vec::new();
-        let default_route = match &rule {
-            Some(r)
-                if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() =>
-            {
-                bindings.extend(check_rule(r, errors, routes, &sig.ident.to_string(), sig.ident.span()));
-                for extra in &r.additional {
-                    if !extra.additional.is_empty() {
-                        errors.error_at(extra.span.unwrap_or(sig.ident.span()), "additional_bindings cannot nest");
-                    }
-                    bindings.extend(check_rule(extra, errors, routes, &sig.ident.to_string(), sig.ident.span()));
-                }
-                false
-            }
-            _ => {
-                let lit = syn::LitStr::new(&operation, sig.ident.span());
-                let raw = RawRule {
-                    pattern: Some(("POST".to_owned(), lit, sig.ident.span())),
-                    body: Some(syn::LitStr::new("*", sig.ident.span())),
-                    ..Default::default()
-                };
-                bindings.extend(check_rule(&raw, errors, routes, &sig.ident.to_string(), sig.ident.span()));
-                true
-            }
-        };
-        if errors.len() > before {
+        [_, extra, ..] => {
+            errors.error(extra, "an rpc method takes exactly one request message; put the extra values in its fields");
             return None;
         }
-        let attrs = f.attrs.iter().filter(|a| !a.path().is_ident(symbol::RPC)).cloned().collect();
-        Some(Method {
-            ident: sig.ident.clone(),
-            rpc_name,
-            operation,
-            req_pat,
-            req_ty,
-            rep_ty,
-            output,
-            bia_error,
-            bindings,
-            default_route,
-            doc: docs(&f.attrs),
-            idempotent: rule.as_ref().is_some_and(|r| r.idempotent.is_some()),
-            attrs,
-            default_body: f.default.clone(),
-        })
-    }
+        [other] => {
+            errors.error(other, "an rpc method takes `&self` and one request");
+            return None;
+        }
+    };
+    let (rep_ty, output, bia_error) = errors.ok(reply_type(&sig.output))?;
+    Some(Signature { req_pat, req_ty, rep_ty, output, bia_error })
 }

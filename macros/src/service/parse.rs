@@ -1,18 +1,33 @@
 //! Syntax -> raw arguments of `#[bia::service]` and each method's `#[rpc]`.
 
 use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned as _;
 
-use crate::common::lit_str;
-use crate::error_store::Errors;
+use crate::common::parse::{docs, is_flag, lit_str, once, proto_args, ProtoArgs, ProtoExtra};
+use crate::error_store::ErrorSink;
 use crate::symbol;
 
-/// The arguments of `#[bia::service(...)]`.
-#[derive(Default)]
-pub struct ServiceArgs {
-    pub package: Option<syn::LitStr>,
-    pub name: Option<syn::LitStr>,
-    pub krate: Option<syn::LitStr>,
-    pub json: Option<syn::LitStr>,
+/// The trait as written.
+pub struct RawService {
+    pub args: ProtoArgs,
+    /// One per trait item, in the trait's order.
+    pub methods: Vec<RawMethod>,
+    pub doc: String,
+}
+
+/// What the parser reads of one trait item.
+pub struct RawMethod {
+    /// Each `#[rpc(..)]` on it; the model allows one.
+    pub rpcs: Vec<RawRpc>,
+    pub doc: String,
+}
+
+/// One `#[rpc(..)]`.
+pub struct RawRpc {
+    /// The attribute, for errors about it as a whole.
+    pub attr: syn::Attribute,
+    /// `None` when it did not parse (the error is reported already).
+    pub rule: Option<RawRule>,
 }
 
 /// One HTTP rule as written: `get = ".."`, `custom(method = .., path = ..)`,
@@ -30,33 +45,25 @@ pub struct RawRule {
     pub span: Option<Span>,
 }
 
-/// `#[rpc(idempotent)]`: the operation may be sent again (retried).
-const IDEMPOTENT: &str = "idempotent";
+pub fn parse(attr: TokenStream, item: &syn::ItemTrait, errors: &ErrorSink<'_>) -> RawService {
+    let args = proto_args(attr, errors, "service", ProtoExtra::Json);
+    let methods = item
+        .items
+        .iter()
+        .map(|it| match it {
+            syn::TraitItem::Fn(f) => RawMethod { rpcs: rpcs(&f.attrs, errors), doc: docs(&f.attrs) },
+            _ => RawMethod { rpcs: Vec::new(), doc: String::new() },
+        })
+        .collect();
+    RawService { args, methods, doc: docs(&item.attrs) }
+}
 
-pub fn parse_args(attr: TokenStream, errors: &mut Errors) -> ServiceArgs {
-    let mut args = ServiceArgs::default();
-    let parser = syn::meta::parser(|meta| {
-        let once = |slot: &Option<syn::LitStr>, meta: &syn::meta::ParseNestedMeta<'_>| match slot {
-            Some(_) => Err(meta.error("this argument is given twice; keep one")),
-            None => lit_str(meta).map(Some),
-        };
-        if meta.path.is_ident(symbol::PACKAGE) {
-            args.package = once(&args.package, &meta)?;
-        } else if meta.path.is_ident(symbol::NAME) {
-            args.name = once(&args.name, &meta)?;
-        } else if meta.path.is_ident(symbol::CRATE) {
-            args.krate = once(&args.krate, &meta)?;
-        } else if meta.path.is_ident(symbol::JSON) {
-            args.json = once(&args.json, &meta)?;
-        } else {
-            return Err(meta.error(
-                "unknown #[bia::service] argument; expected `package = \"..\"`, `name = \"..\"`, `json = \"snake_case\"` or `crate = \"..\"`",
-            ));
-        }
-        Ok(())
-    });
-    errors.ok(syn::parse::Parser::parse2(parser, attr));
-    args
+fn rpcs(attrs: &[syn::Attribute], errors: &ErrorSink<'_>) -> Vec<RawRpc> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident(symbol::RPC))
+        .map(|attr| RawRpc { attr: attr.clone(), rule: errors.ok(parse_rpc(attr)) })
+        .collect()
 }
 
 fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top: bool) -> syn::Result<()> {
@@ -93,37 +100,21 @@ fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top
         };
         set_pattern(rule, method.value().to_uppercase(), path, method.span())
     } else if meta.path.is_ident(symbol::BODY) {
-        if rule.body.is_some() {
-            return Err(meta.error("`body` is given twice; keep one"));
-        }
-        rule.body = Some(lit_str(&meta)?);
-        Ok(())
+        once(&mut rule.body, &meta, "`body`", lit_str)
     } else if meta.path.is_ident(symbol::RESPONSE_BODY) {
-        if rule.response_body.is_some() {
-            return Err(meta.error("`response_body` is given twice; keep one"));
-        }
-        rule.response_body = Some(lit_str(&meta)?);
-        Ok(())
+        once(&mut rule.response_body, &meta, "`response_body`", lit_str)
     } else if meta.path.is_ident(symbol::NAME) && top {
-        if rule.name.is_some() {
-            return Err(meta.error("`name` is given twice; keep one"));
-        }
-        rule.name = Some(lit_str(&meta)?);
-        Ok(())
-    } else if meta.path.is_ident(IDEMPOTENT) {
+        once(&mut rule.name, &meta, "`name`", lit_str)
+    } else if meta.path.is_ident(symbol::IDEMPOTENT) {
         if !top {
             return Err(meta.error(
                 "`idempotent` marks the whole method; put it in the top-level #[rpc(..)], not in additional_bindings",
             ));
         }
-        if rule.idempotent.is_some() {
-            return Err(meta.error("`idempotent` is given twice; keep one"));
-        }
-        if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
-            return Err(meta.error("`idempotent` is a flag and takes no value: write `#[rpc(idempotent)]`"));
-        }
-        rule.idempotent = Some(meta.path.get_ident().expect("ident").span());
-        Ok(())
+        once(&mut rule.idempotent, &meta, "`idempotent`", |m| match is_flag(m) {
+            true => Ok(m.path.get_ident().expect("ident").span()),
+            false => Err(m.error("`idempotent` is a flag and takes no value: write `#[rpc(idempotent)]`")),
+        })
     } else if meta.path.is_ident(symbol::ADDITIONAL_BINDINGS) && top {
         let mut extra = RawRule { span: Some(meta.path.get_ident().expect("ident").span()), ..Default::default() };
         meta.parse_nested_meta(|inner| parse_rule_meta(inner, &mut extra, false))?;
@@ -138,16 +129,11 @@ fn parse_rule_meta(meta: syn::meta::ParseNestedMeta<'_>, rule: &mut RawRule, top
 }
 
 /// Parses one `#[rpc(...)]`.
-pub fn parse_rpc(attr: &syn::Attribute) -> syn::Result<RawRule> {
-    let mut rule = RawRule { span: Some(attr_span(attr)), ..Default::default() };
+fn parse_rpc(attr: &syn::Attribute) -> syn::Result<RawRule> {
+    let mut rule = RawRule { span: Some(attr.span()), ..Default::default() };
     if let syn::Meta::Path(_) = attr.meta {
         return Ok(rule);
     }
     attr.parse_nested_meta(|meta| parse_rule_meta(meta, &mut rule, true))?;
     Ok(rule)
-}
-
-fn attr_span(attr: &syn::Attribute) -> Span {
-    use syn::spanned::Spanned;
-    attr.span()
 }
