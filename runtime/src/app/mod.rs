@@ -125,6 +125,21 @@ fn random_id() -> String {
     out
 }
 
+/// The four hook methods of [`App`], each adding to the list of its name.
+macro_rules! hooks {
+    ($($(#[$doc:meta])* $stage:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $stage<F, Fut>(mut self, f: F) -> Self
+        where
+            F: FnOnce() -> Fut + Send + 'static,
+            Fut: Future<Output = Result<(), Error>> + Send + 'static,
+        {
+            self.hooks.$stage.push(hook(f));
+            self
+        }
+    )*};
+}
+
 fn hook<F, Fut>(f: F) -> Hook
 where
     F: FnOnce() -> Fut + Send + 'static,
@@ -289,44 +304,15 @@ impl App {
         self
     }
 
-    /// Runs before the servers bind; an error stops the start.
-    pub fn before_start<F, Fut>(mut self, f: F) -> Self
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), Error>> + Send + 'static,
-    {
-        self.hooks.before_start.push(hook(f));
-        self
-    }
-
-    /// Runs once every server serves; an error stops the servers again.
-    pub fn after_start<F, Fut>(mut self, f: F) -> Self
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), Error>> + Send + 'static,
-    {
-        self.hooks.after_start.push(hook(f));
-        self
-    }
-
-    /// Runs when stopping, before the servers drain.
-    pub fn before_stop<F, Fut>(mut self, f: F) -> Self
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), Error>> + Send + 'static,
-    {
-        self.hooks.before_stop.push(hook(f));
-        self
-    }
-
-    /// Runs after the servers stopped.
-    pub fn after_stop<F, Fut>(mut self, f: F) -> Self
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), Error>> + Send + 'static,
-    {
-        self.hooks.after_stop.push(hook(f));
-        self
+    hooks! {
+        /// Runs before the servers bind; an error stops the start.
+        before_start;
+        /// Runs once every server serves; an error stops the servers again.
+        after_start;
+        /// Runs when stopping, before the servers drain.
+        before_stop;
+        /// Runs after the servers stopped.
+        after_stop;
     }
 
     /// Adds an HTTP server.

@@ -156,17 +156,18 @@ mod tests {
         }
     }
 
-    /// A stream the server's GOAWAY leaves out (an HTTP/2 server going away
-    /// before it accepted any stream): the client's error says so, typed.
-    #[tokio::test]
-    async fn stream_left_out_of_a_goaway() {
+    /// What an HTTP/2 client sees of one `GET /` to a server on loopback
+    /// that treats its connection with `serve`.
+    async fn h2_request_error<F, Fut>(serve: F) -> h2::Error
+    where
+        F: FnOnce(h2::server::Connection<tokio::net::TcpStream, bytes::Bytes>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
-            let mut conn = h2::server::handshake(stream).await.unwrap();
-            conn.abrupt_shutdown(h2::Reason::NO_ERROR);
-            while conn.accept().await.is_some() {}
+            serve(h2::server::handshake(stream).await.unwrap()).await;
         });
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (client, conn) = h2::client::handshake(stream).await.unwrap();
@@ -179,6 +180,18 @@ mod tests {
         .await
         .unwrap_err();
         server.abort();
+        err
+    }
+
+    /// A stream the server's GOAWAY leaves out (an HTTP/2 server going away
+    /// before it accepted any stream): the client's error says so, typed.
+    #[tokio::test]
+    async fn stream_left_out_of_a_goaway() {
+        let err = h2_request_error(|mut conn| async move {
+            conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+            while conn.accept().await.is_some() {}
+        })
+        .await;
         assert!(err.is_go_away() && err.is_remote(), "{err:?}");
         assert!(never_sent(&wrapped(err)));
     }
@@ -186,22 +199,12 @@ mod tests {
     /// A stream an HTTP/2 server resets with `REFUSED_STREAM`.
     #[tokio::test]
     async fn stream_refused_by_the_server() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            let mut conn = h2::server::handshake(stream).await.unwrap();
+        let err = h2_request_error(|mut conn| async move {
             while let Some(Ok((_, mut respond))) = conn.accept().await {
                 respond.send_reset(h2::Reason::REFUSED_STREAM);
             }
-        });
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (client, conn) = h2::client::handshake(stream).await.unwrap();
-        tokio::spawn(conn);
-        let mut client = client.ready().await.unwrap();
-        let (response, _) = client.send_request(http::Request::get("http://x/").body(()).unwrap(), true).unwrap();
-        let err = response.await.unwrap_err();
-        server.abort();
+        })
+        .await;
         assert_eq!(err.reason(), Some(h2::Reason::REFUSED_STREAM), "{err:?}");
         assert!(never_sent(&wrapped(err)));
     }

@@ -91,6 +91,9 @@ pub use selector::Selector;
 /// A boxed, `Send` future (what middleware return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// What [`Middleware::handle`] returns, for the impls in this crate.
+pub(crate) type Reply<'a> = BoxFuture<'a, Result<AnyMessage, Error>>;
+
 /// A transport-agnostic middleware (see the [module docs](self)).
 ///
 /// Usually written with [`#[bia::middleware]`](macro@crate::middleware); a hand
@@ -128,12 +131,7 @@ pub trait Middleware: Send + Sync + 'static {
 macro_rules! forward {
     ($($pointer:ident),*) => {$(
         impl<M: Middleware + ?Sized> Middleware for $pointer<M> {
-            fn handle<'a>(
-                &'a self,
-                ctx: &'a mut Context,
-                req: AnyMessage,
-                next: Next<'a>,
-            ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+            fn handle<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage, next: Next<'a>) -> Reply<'a> {
                 (**self).handle(ctx, req, next)
             }
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::{AnyMessage, Context, Middleware, Next, Reply};
 use crate::error::Error;
 
 type Predicate = Arc<dyn Fn(&Context) -> bool + Send + Sync>;
@@ -108,12 +108,7 @@ impl<M: Middleware> Selector<M> {
 }
 
 impl<M: Middleware> Middleware for Selector<M> {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+    fn handle<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage, next: Next<'a>) -> Reply<'a> {
         if self.matches(ctx) {
             self.inner.handle(ctx, req, next)
         } else {

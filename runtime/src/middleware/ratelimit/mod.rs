@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 pub use bbr::{Bbr, BbrPermit};
 pub use token_bucket::TokenBucket;
 
-use super::{AnyMessage, BoxFuture, Context, Middleware, Next};
+use super::{AnyMessage, Context, Middleware, Next, Reply};
 use crate::error::reason::BAD_RATELIMIT as CONFIG_REASON;
 use crate::error::Error;
 
@@ -148,12 +148,7 @@ impl RateLimit<Bbr> {
 }
 
 impl<L: Limiter> Middleware for RateLimit<L> {
-    fn handle<'a>(
-        &'a self,
-        ctx: &'a mut Context,
-        req: AnyMessage,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+    fn handle<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage, next: Next<'a>) -> Reply<'a> {
         let Some(permit) = self.limiter.acquire(ctx) else {
             return Box::pin(std::future::ready(Err(Error::too_many_requests(REASON, MESSAGE))));
         };
