@@ -45,6 +45,7 @@ need() {
     for t in "${missing[@]}"; do
       case $t in
         h2load) pkgs+=(nghttp2-client) ;;
+        taskset) pkgs+=(util-linux) ;;
         *) pkgs+=("$t") ;;
       esac
     done
@@ -326,16 +327,17 @@ footprint() {
     strip -o "$OUT/bench-$server.stripped" "$BIN/bench-$server"
     say "| $server | $idle | $peak | $(( $(stat -c %s "$OUT/bench-$server.stripped") / 1024 )) |"
   done
-  # The user-service with both servers, idle, on its embedded defaults.
+  # The user-service with both servers, idle, on its embedded defaults (built
+  # here from the tree, whatever BIA_BENCH_BIN says).
   cargo build --release -q -p user-service
-  local dir hp gp
+  local dir hp gp us="$PWD/target/release/user-service"
   dir=$(mktemp -d); hp=$(free_port); gp=$(free_port)
   (cd "$dir" && BIA_SERVER__HTTP__ADDR=127.0.0.1:$hp BIA_SERVER__GRPC__ADDR=127.0.0.1:$gp \
-    "$OLDPWD/$BIN/user-service" >/dev/null 2>&1) &
+    "$us" >/dev/null 2>&1) &
   PID=$!
   wait_port "$hp"; sleep 0.5
-  local us_pid; us_pid=$(pgrep -n -f "$BIN/user-service")
-  strip -o "$OUT/user-service.stripped" "$BIN/user-service"
+  local us_pid; us_pid=$(pgrep -n -f "$us")
+  strip -o "$OUT/user-service.stripped" "$us"
   say "| user-service (HTTP + gRPC + SQLite) | $(rss_kib "$us_pid") | - | $(( $(stat -c %s "$OUT/user-service.stripped") / 1024 )) |"
   kill -INT "$us_pid"; wait "$PID" 2>/dev/null || true
   rm -rf "$dir"
