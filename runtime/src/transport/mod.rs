@@ -5,8 +5,8 @@
 //! what generated servers call), and the wire form (`binding.rs` and
 //! `codec.rs` for HTTP, `codec.rs` and `status.rs` for gRPC). What both
 //! servers share lives here: the builder core and the served router
-//! ([`server`]), the accept loop with its drain ([`accept`]) and the
-//! per-request deadline ([`deadline`]).
+//! (`server.rs`), the accept loop with its drain (`accept.rs`) and the
+//! per-request deadline (`deadline.rs`).
 
 pub(crate) mod accept;
 pub(crate) mod deadline;

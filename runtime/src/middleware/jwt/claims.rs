@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::error::Error;
 
 /// The claims of a verified token (a JSON object), as the server middleware
-/// leaves them in the call's extensions; also what a [`Signer`] signs.
+/// leaves them in the call's extensions; also what a [`Signer`](super::Signer) signs.
 ///
 /// ```
 /// use bia::middleware::jwt::Claims;

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::middleware::{AnyMessage, Context};
 
 /// The server middleware: verifies the bearer token of every call and hands
-/// its [`Claims`] to the handler (see the [module docs](self)).
+/// its [`Claims`] to the handler (see the [module docs](super)).
 ///
 /// ```
 /// use bia::middleware::jwt::{self, Signer, SigningKey, VerifyingKey};
