@@ -31,13 +31,13 @@
 //! }
 //! ```
 
+mod current;
+pub(crate) mod deadline;
+
 use std::borrow::Cow;
 
 use http::header::{HeaderName, HeaderValue};
 use http::{Extensions, HeaderMap};
-
-mod current;
-pub(crate) mod deadline;
 
 pub(crate) use current::scope;
 pub use current::{with, with_mut};
