@@ -88,3 +88,10 @@ pub const ENCODINGS: [(&str, &str, &str); 15] = [
     ("string", "String", "Str"),
     ("bytes", "Vec<u8>", "BytesCodec"),
 ];
+
+/// The request type of a client-streaming or bidirectional method
+/// (`bia::Streaming<T>`).
+pub const STREAMING: &str = "Streaming";
+/// The trait of a stream of replies (`impl Stream<Item = ..>`) and its item.
+pub const STREAM: &str = "Stream";
+pub const ITEM: &str = "Item";

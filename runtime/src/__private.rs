@@ -18,9 +18,11 @@ pub use crate::codec::{
     OptionalSeed, OptionalSer, ProtoType, QueryWriter, RepeatedSeed, RepeatedSer, SingularSeed, SingularSer,
 };
 pub use crate::codec::{snake_case_output, tags_overlap, Oneof};
+pub use crate::middleware::stream::Sink;
 pub use crate::schema::{
     DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder, ServiceDef,
 };
+pub use crate::stream::Streaming;
 pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
 pub use crate::transport::http::{
     self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,

@@ -44,6 +44,7 @@ pub mod log;
 pub mod middleware;
 pub mod registry;
 pub mod schema;
+pub mod stream;
 pub mod transport;
 pub mod types;
 pub mod wire;
@@ -54,6 +55,7 @@ pub mod __private;
 pub use app::{App, AppInfo, Running};
 pub use codec::{Enumeration, Message, Oneof};
 pub use error::{Error, Result};
+pub use stream::Streaming;
 
 /// Marks a struct as a protobuf message with proto3 JSON.
 ///

@@ -154,6 +154,14 @@ impl<__T> UserApiServer<__T> {
         ::bia::__private::add_service_middleware(&mut self.grpc, &mut self.http, m);
         self
     }
+    /// How often a server stream sent as server-sent events sends a heartbeat
+    /// comment while it has nothing else to send (default 15 s), so that proxies
+    /// keep the connection open.
+    #[must_use]
+    pub fn sse_heartbeat(mut self, every: ::core::time::Duration) -> Self {
+        self.http.sse_heartbeat = every;
+        self
+    }
     /// JSON replies with proto field names (`user_id`) instead of lowerCamelCase.
     #[must_use]
     pub fn snake_case_json(mut self, on: bool) -> Self {
@@ -508,18 +516,20 @@ const _: () = {
                 methods: ::std::vec![
                     ::bia::__private::MethodDef { name : "CreateUser", input : <
                     CreateUserRequest as ::bia::Message > ::FULL_NAME, output : <
-                    CreateUserReply as ::bia::Message > ::FULL_NAME, http :
+                    CreateUserReply as ::bia::Message > ::FULL_NAME, client_streaming :
+                    false, server_streaming : false, http :
                     ::std::vec![::bia::__private::HttpRule { method : "POST", path :
                     "/v1/user", body : "*", response_body : "" }], doc :
                     " Creates a user.", }, ::bia::__private::MethodDef { name :
                     "GetUser", input : < GetUserRequest as ::bia::Message > ::FULL_NAME,
-                    output : < GetUserReply as ::bia::Message > ::FULL_NAME, http :
+                    output : < GetUserReply as ::bia::Message > ::FULL_NAME,
+                    client_streaming : false, server_streaming : false, http :
                     ::std::vec![::bia::__private::HttpRule { method : "GET", path :
                     "/v1/user/{id}", body : "", response_body : "" }], doc : "", },
                     ::bia::__private::MethodDef { name : "ListUsers", input : <
                     ListUsersRequest as ::bia::Message > ::FULL_NAME, output : <
-                    ListUsersReply as ::bia::Message > ::FULL_NAME, http : ::std::vec![],
-                    doc : "", }
+                    ListUsersReply as ::bia::Message > ::FULL_NAME, client_streaming :
+                    false, server_streaming : false, http : ::std::vec![], doc : "", }
                 ],
                 doc: " The user service.",
             });

@@ -11,6 +11,7 @@ use bia::types::{Duration, Timestamp};
 
 pub mod etcd;
 pub mod raw;
+pub mod streams;
 
 /// A genre (an enum field: JSON by name).
 #[bia::enumeration(package = "test.v1")]

@@ -21,12 +21,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [(&str, u8); 15] = [
+const LAYERS: [(&str, u8); 16] = [
     ("error", 0),
     ("types", 0),
     ("context", 1),
     ("schema", 1),
     ("codec", 2),
+    ("stream", 2),
     ("config", 3),
     ("middleware", 3),
     ("registry", 3),

@@ -2,9 +2,23 @@
 //! remote service stands wherever a local one does.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote, ToTokens as _};
 
+use super::model::Shape;
 use super::Generator;
+
+/// The runtime client's method for a call of this shape.
+fn shape_call(shape: Shape) -> syn::Ident {
+    format_ident!(
+        "{}",
+        match shape {
+            Shape::Unary => "unary",
+            Shape::ServerStreaming => "server_streaming",
+            Shape::ClientStreaming => "client_streaming",
+            Shape::Bidi => "streaming",
+        }
+    )
+}
 
 impl Generator<'_> {
     pub(super) fn grpc_client_struct(&self) -> TokenStream {
@@ -88,7 +102,18 @@ impl Generator<'_> {
     fn client_impls(&self, client: &syn::Ident, call: impl Fn(&super::model::Method) -> TokenStream) -> TokenStream {
         let (t, k) = (self.trait_ident, self.k);
         let inherent = self.s.methods.iter().map(|m| {
-            let (ident, req, rep) = (&m.ident, &m.req_ty, &m.rep_ty);
+            let (ident, rep) = (&m.ident, &m.rep_ty);
+            let req = match m.shape.client_streams() {
+                false => m.req_ty.to_token_stream(),
+                true => {
+                    let each = &m.req_ty;
+                    quote!(#k::Streaming<#each>)
+                }
+            };
+            let rep = match m.shape.server_streams() {
+                false => quote!(#rep),
+                true => quote!(#k::Streaming<#rep>),
+            };
             let attrs = m.attrs.iter().filter(|a| a.path().is_ident(crate::symbol::DOC));
             let body = call(m);
             quote! {
@@ -124,7 +149,8 @@ impl Generator<'_> {
     pub(super) fn grpc_client_impl(&self) -> TokenStream {
         self.client_impls(&self.grpc_client, |m| {
             let (op, req, rep) = (&m.operation, &m.req_ty, &m.rep_ty);
-            quote!(__inner.unary::<#req, #rep>(#op, req).await)
+            let call = shape_call(m.shape);
+            quote!(__inner.#call::<#req, #rep>(#op, req).await)
         })
     }
 
@@ -132,7 +158,12 @@ impl Generator<'_> {
         self.client_impls(&self.http_client, |m| {
             let (req, rep) = (&m.req_ty, &m.rep_ty);
             let routes = (0..m.bindings.len()).map(|i| self.route_static(m, i));
-            quote!(__inner.unary::<#req, #rep>(&[#(&#routes),*], &req).await)
+            let call = shape_call(m.shape);
+            let req_arg = match m.shape {
+                Shape::Unary | Shape::ServerStreaming => quote!(&req),
+                Shape::ClientStreaming | Shape::Bidi => quote!(req),
+            };
+            quote!(__inner.#call::<#req, #rep>(&[#(&#routes),*], #req_arg).await)
         })
     }
 }

@@ -27,6 +27,7 @@ impl Generator<'_> {
         });
         let methods = self.s.methods.iter().map(|m| {
             let (rpc, req, rep, mdoc) = (&m.rpc_name, &m.req_ty, &m.rep_ty, &m.doc);
+            let (cs, ss) = (m.shape.client_streams(), m.shape.server_streams());
             let rules = m.bindings.iter().filter(|_| !m.default_route).map(|b| {
                 let method = &b.method;
                 let path = b.template.google();
@@ -43,6 +44,8 @@ impl Generator<'_> {
                     name: #rpc,
                     input: <#req as #k::Message>::FULL_NAME,
                     output: <#rep as #k::Message>::FULL_NAME,
+                    client_streaming: #cs,
+                    server_streaming: #ss,
                     http: ::std::vec![#(#rules),*],
                     doc: #mdoc,
                 }

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::Method;
+use super::model::{Method, Shape};
 use super::Generator;
 
 impl Generator<'_> {
@@ -95,6 +95,15 @@ impl Generator<'_> {
                     self
                 }
 
+                /// How often a server stream sent as server-sent events sends a heartbeat
+                /// comment while it has nothing else to send (default 15 s), so that proxies
+                /// keep the connection open.
+                #[must_use]
+                pub fn sse_heartbeat(mut self, every: ::core::time::Duration) -> Self {
+                    self.http.sse_heartbeat = every;
+                    self
+                }
+
                 /// JSON replies with proto field names (`user_id`) instead of lowerCamelCase.
                 #[must_use]
                 pub fn snake_case_json(mut self, on: bool) -> Self {
@@ -113,10 +122,28 @@ impl Generator<'_> {
             let op = &m.operation;
             let (req, rep) = (&m.req_ty, &m.rep_ty);
             let call = self.call_handler(m, quote!(__inner), quote!(__msg));
+            let serve = match m.shape {
+                Shape::Unary => quote! {
+                    #p::grpc::unary::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #req| async move { #call })
+                },
+                Shape::ClientStreaming => quote! {
+                    #p::grpc::client_streaming::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #p::Streaming<#req>| async move { #call })
+                },
+                Shape::ServerStreaming => quote! {
+                    #p::grpc::server_streaming::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #req, __sink: #p::Sink<#rep>| async move {
+                        __sink.send_all(#call?).await
+                    })
+                },
+                Shape::Bidi => quote! {
+                    #p::grpc::streaming::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #p::Streaming<#req>, __sink: #p::Sink<#rep>| async move {
+                        __sink.send_all(#call?).await
+                    })
+                },
+            };
             quote! {
                 #op => {
                     let __inner = ::core::clone::Clone::clone(&self.inner);
-                    #p::grpc::unary::<#req, #rep, _, _, _>(&self.grpc, #op, req, move |__msg: #req| async move { #call })
+                    #serve
                 }
             }
         });

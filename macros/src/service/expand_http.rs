@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::http_rule::{PatternSeg, Seg, Template};
-use super::model::{Binding, Body};
+use super::model::{Binding, Body, Shape};
 use super::Generator;
 
 impl Generator<'_> {
@@ -97,6 +97,24 @@ impl Generator<'_> {
                 let (req, rep) = (&m.req_ty, &m.rep_ty);
                 let filter = syn::Ident::new(&b.method, proc_macro2::Span::call_site());
                 let call = self.call_handler(m, quote!(__inner), quote!(__msg));
+                let serve = match m.shape {
+                    Shape::Unary => quote! {
+                        #p::http_transport::unary::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #req| async move { #call })
+                    },
+                    Shape::ServerStreaming => quote! {
+                        #p::http_transport::server_streaming::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #req, __sink: #p::Sink<#rep>| async move {
+                            __sink.send_all(#call?).await
+                        })
+                    },
+                    Shape::ClientStreaming => quote! {
+                        #p::http_transport::client_streaming::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #p::Streaming<#req>| async move { #call })
+                    },
+                    Shape::Bidi => quote! {
+                        #p::http_transport::streaming::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #p::Streaming<#req>, __sink: #p::Sink<#rep>| async move {
+                            __sink.send_all(#call?).await
+                        })
+                    },
+                };
                 let handler = quote! {
                     (#p::axum::routing::MethodFilter::#filter, {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
@@ -104,7 +122,7 @@ impl Generator<'_> {
                         // axum clones this closure per request and calls it
                         // once; its future is the call's whole state.
                         move |__req: #p::axum::extract::Request| {
-                            #p::http_transport::unary::<#req, #rep, _, _>(&#route, __cfg, __req, move |__msg: #req| async move { #call })
+                            #serve
                         }
                     })
                 };

@@ -12,7 +12,7 @@ impl Generator<'_> {
     /// `async fn` in a plain impl block satisfies, with the `Send` that tonic
     /// and axum need.
     pub(super) fn method_sig(&self, m: &Method, with_pat: bool) -> TokenStream {
-        let (ident, req, out) = (&m.ident, &m.req_ty, &m.output);
+        let (ident, req, out) = (&m.ident, &m.req_param, &m.output);
         let pat = if with_pat {
             let p = &m.req_pat;
             quote!(#p)
@@ -94,7 +94,7 @@ impl Generator<'_> {
     pub(super) fn dyn_trait_def(&self) -> TokenStream {
         let (vis, d, t) = (&self.s.item.vis, &self.dyn_trait, self.trait_ident);
         let methods = self.s.methods.iter().map(|m| {
-            let (ident, req, out) = (&m.ident, &m.req_ty, &m.output);
+            let (ident, req, out) = (&m.ident, &m.req_param, boxed_streams(&m.output));
             quote! {
                 #[doc = "See the method of the same name on the service trait."]
                 fn #ident<'a>(&'a self, req: #req) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = #out> + ::core::marker::Send + 'a>>;
@@ -114,10 +114,20 @@ impl Generator<'_> {
     pub(super) fn dyn_impls(&self) -> TokenStream {
         let (d, t) = (&self.dyn_trait, self.trait_ident);
         let forward = self.s.methods.iter().map(|m| {
-            let (ident, req, out) = (&m.ident, &m.req_ty, &m.output);
+            let (ident, req, out) = (&m.ident, &m.req_param, boxed_streams(&m.output));
+            let call = quote!(<__T as #t>::#ident(self, req));
+            // A reply stream is boxed too, behind the same pointer.
+            let call = match m.shape.server_streams() {
+                false => call,
+                true => quote! {
+                    async move {
+                        ::core::result::Result::map(#call.await, |__s| ::std::boxed::Box::pin(__s) as _)
+                    }
+                },
+            };
             quote! {
                 fn #ident<'a>(&'a self, req: #req) -> ::core::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = #out> + ::core::marker::Send + 'a>> {
-                    ::std::boxed::Box::pin(<__T as #t>::#ident(self, req))
+                    ::std::boxed::Box::pin(#call)
                 }
             }
         });
@@ -136,4 +146,23 @@ impl Generator<'_> {
             }
         }
     }
+}
+
+/// A return type with its `impl Stream<..> + Send` made
+/// `Pin<Box<dyn Stream<..> + Send + 'a>>`, for the object-safe twin.
+fn boxed_streams(output: &syn::Type) -> syn::Type {
+    struct Boxed;
+    impl syn::visit_mut::VisitMut for Boxed {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(i) = ty {
+                let bounds = &i.bounds;
+                *ty = syn::parse_quote!(::core::pin::Pin<::std::boxed::Box<dyn #bounds + 'a>>);
+                return;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let mut out = output.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Boxed, &mut out);
+    out
 }

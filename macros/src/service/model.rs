@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut as _;
 
 use super::http_rule::Template;
 use super::parse::{RawMethod, RawRule, RawService};
@@ -30,16 +31,49 @@ pub struct Binding {
     pub response_body: Option<(String, Span)>,
 }
 
+/// How a method's messages flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One request, one reply.
+    Unary,
+    /// One request, a stream of replies.
+    ServerStreaming,
+    /// A stream of requests, one reply.
+    ClientStreaming,
+    /// A stream each way.
+    Bidi,
+}
+
+impl Shape {
+    /// The client sends a stream.
+    pub fn client_streams(self) -> bool {
+        matches!(self, Shape::ClientStreaming | Shape::Bidi)
+    }
+
+    /// The server sends a stream.
+    pub fn server_streams(self) -> bool {
+        matches!(self, Shape::ServerStreaming | Shape::Bidi)
+    }
+}
+
 /// One checked method.
 pub struct Method {
     pub ident: syn::Ident,
     pub rpc_name: String,
     pub operation: String,
+    pub shape: Shape,
     pub req_pat: Box<syn::Pat>,
+    /// The request message (of each message, for a stream).
     pub req_ty: syn::Type,
+    /// The request parameter as written (`Req`, `bia::Streaming<Req>`).
+    pub req_param: syn::Type,
+    /// The reply message (of each message, for a stream).
     pub rep_ty: syn::Type,
+    /// The return type as the trait declares it: as written, with `Send` on
+    /// a reply stream (servers run it on any thread).
     pub output: syn::Type,
-    /// The method returns `bia::Error` (so clients can implement the trait).
+    /// The method returns `bia::Error` (so clients can implement the trait),
+    /// and so do its reply stream's items.
     pub bia_error: bool,
     pub bindings: Vec<Binding>,
     /// Bound from the default rule (`POST /pkg.Svc/Method`), not from `#[rpc]`.
@@ -82,29 +116,28 @@ fn message_type(ty: &syn::Type, what: &str) -> Result<(), syn::Error> {
     Ok(())
 }
 
-/// `bia::Result<T>` or `Result<T, E>` -> `T`, the whole type, and whether
-/// the error is `bia::Error`.
-fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn::Error> {
-    let hint = "an rpc method returns `bia::Result<Reply>` (or `Result<Reply, E>` with `E: Into<bia::Error>`)";
-    let syn::ReturnType::Type(_, ty) = ret else {
-        return Err(syn::Error::new(ret.span(), format!("missing return type: {hint}")));
-    };
-    if let syn::Type::ImplTrait(_) = &**ty {
-        return Err(syn::Error::new_spanned(
-            ty,
-            format!("`impl Trait` return types (streams) are not supported yet: {hint}"),
-        ));
-    }
-    let syn::Type::Path(p) = &**ty else {
-        return Err(syn::Error::new_spanned(ty, hint));
-    };
-    let last = p.path.segments.last().expect("non-empty path");
+/// What a method returns.
+struct Reply {
+    /// The reply message (of each message, for a stream).
+    rep_ty: syn::Type,
+    /// The whole return type, with `Send` added to a reply stream.
+    output: syn::Type,
+    /// Its errors are `bia::Error`.
+    bia_error: bool,
+    /// It is a stream of replies.
+    streams: bool,
+}
+
+const RETURNS: &str = "an rpc method returns `bia::Result<Reply>` (or `Result<Reply, E>` with `E: Into<bia::Error>`), or for a stream of replies `bia::Result<impl Stream<Item = bia::Result<Reply>>>`";
+
+/// `T` and `E` of `Result<T, E>` (`bia::Result<T>`: `E` is `None`).
+fn result_args(ty: &syn::Type) -> Option<(&syn::Type, Option<&syn::Type>)> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
     if last.ident != "Result" {
-        return Err(syn::Error::new_spanned(ty, hint));
+        return None;
     }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return Err(syn::Error::new_spanned(ty, hint));
-    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
     let types: Vec<&syn::Type> = args
         .args
         .iter()
@@ -114,28 +147,80 @@ fn reply_type(ret: &syn::ReturnType) -> Result<(syn::Type, syn::Type, bool), syn
         })
         .collect();
     match types.as_slice() {
-        [rep] | [rep, _] => {
-            if let syn::Type::ImplTrait(_) = rep {
-                return Err(syn::Error::new(
-                    rep.span(),
-                    "server streaming (`impl Stream`) is not supported yet; return a message",
-                ));
-            }
-            message_type(rep, "reply")?;
-            let bia_error = match types.get(1) {
-                None => true,
-                Some(syn::Type::Path(e)) => e.path.segments.last().is_some_and(|s| s.ident == "Error"),
-                Some(_) => false,
-            };
-            Ok(((*rep).clone(), (**ty).clone(), bia_error))
+        [t] => Some((t, None)),
+        [t, e] => Some((t, Some(e))),
+        _ => None,
+    }
+}
+
+/// Whether an error type written in a `Result` is `bia::Error` (or left out).
+fn is_bia_error(e: Option<&syn::Type>) -> bool {
+    match e {
+        None => true,
+        Some(syn::Type::Path(e)) => e.path.segments.last().is_some_and(|s| s.ident == "Error"),
+        Some(_) => false,
+    }
+}
+
+/// The `Item` of `impl Stream<Item = ..>`.
+fn stream_item(bounds: &syn::TypeImplTrait) -> Option<&syn::Type> {
+    bounds.bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else { return None };
+        let last = t.path.segments.last()?;
+        if last.ident != symbol::STREAM {
+            return None;
         }
-        _ => Err(syn::Error::new_spanned(ty, hint)),
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::AssocType(at) if at.ident == symbol::ITEM => Some(&at.ty),
+            _ => None,
+        })
+    })
+}
+
+fn reply_type(ret: &syn::ReturnType) -> Result<Reply, syn::Error> {
+    let syn::ReturnType::Type(_, ty) = ret else {
+        return Err(syn::Error::new(ret.span(), format!("missing return type: {RETURNS}")));
+    };
+    let Some((rep, e)) = result_args(ty) else {
+        return Err(syn::Error::new_spanned(ty, RETURNS));
+    };
+    let syn::Type::ImplTrait(stream) = rep else {
+        message_type(rep, "reply")?;
+        return Ok(Reply { rep_ty: rep.clone(), output: (**ty).clone(), bia_error: is_bia_error(e), streams: false });
+    };
+    let Some(item) = stream_item(stream) else {
+        return Err(syn::Error::new_spanned(
+            stream,
+            "a stream of replies is `impl Stream<Item = bia::Result<Reply>>` (the `Stream` of `bia::stream`, futures or tokio-stream)",
+        ));
+    };
+    let Some((each, item_e)) = result_args(item) else {
+        return Err(syn::Error::new_spanned(
+            item,
+            "each reply of a stream is a `bia::Result<Reply>` (a reply, or the error that ends the stream)",
+        ));
+    };
+    message_type(each, "streamed reply")?;
+    // Servers send the stream from whatever thread runs the call.
+    let mut output = (**ty).clone();
+    AddSend.visit_type_mut(&mut output);
+    Ok(Reply { rep_ty: each.clone(), output, bia_error: is_bia_error(e) && is_bia_error(item_e), streams: true })
+}
+
+/// Adds `+ Send` to the `impl Stream` of a return type.
+struct AddSend;
+
+impl syn::visit_mut::VisitMut for AddSend {
+    fn visit_type_impl_trait_mut(&mut self, i: &mut syn::TypeImplTrait) {
+        i.bounds.push(syn::parse_quote!(::core::marker::Send));
     }
 }
 
 /// Method names the generated server, clients and operation constants use.
-const GENERATED_NAMES: [&str; 13] = [
+const GENERATED_NAMES: [&str; 14] = [
     "new",
+    "sse_heartbeat",
     "connect",
     "connect_lazy",
     "from_arc",
@@ -166,6 +251,7 @@ fn field_name(lit: &syn::LitStr, errors: &ErrorSink<'_>, what: &str) -> Option<S
 
 fn check_rule(
     rule: &RawRule,
+    shape: Shape,
     errors: &ErrorSink<'_>,
     routes: &mut BTreeMap<String, String>,
     method_name: &str,
@@ -195,6 +281,31 @@ fn check_rule(
     if let Some(bad) = template.fields().into_iter().find(|f| f.split('.').any(|seg| NOT_FIELD_NAMES.contains(&seg))) {
         errors
             .error(path_lit, format!("`{bad}` is not a field name; a path variable names a request field like `<id>`"));
+        return None;
+    }
+    if shape.client_streams() {
+        if method != "GET" {
+            errors.error_at(
+                *verb_span,
+                "a client or bidirectional stream is served over a WebSocket, which opens with a GET: use `get = \"..\"`",
+            );
+            return None;
+        }
+        if let Some(b) = &rule.body {
+            errors
+                .error(b, "a client stream's messages come as WebSocket frames, not in a request body: remove `body`");
+            return None;
+        }
+        if !template.fields().is_empty() {
+            errors.error(
+                path_lit,
+                "a client stream's route has no path variables: each message of the stream carries all its fields",
+            );
+            return None;
+        }
+    }
+    if let (true, Some(r)) = (shape.server_streams() || shape.client_streams(), &rule.response_body) {
+        errors.error(r, "a streaming method sends whole messages: remove `response_body`");
         return None;
     }
     let body = match &rule.body {
@@ -277,7 +388,7 @@ fn check_method(
     errors: &ErrorSink<'_>,
 ) -> Option<Method> {
     let sig = &f.sig;
-    let Signature { req_pat, req_ty, rep_ty, output, bia_error } = check_signature(sig, errors)?;
+    let Signature { req_pat, req_ty, req_param, rep_ty, output, bia_error, shape } = check_signature(sig, errors)?;
     let rust_name = case::unraw(&sig.ident);
     if GENERATED_NAMES.contains(&rust_name.as_str()) {
         errors.error(
@@ -305,7 +416,7 @@ fn check_method(
     };
     let operation = format!("/{service}/{rpc_name}");
     let method_name = sig.ident.to_string();
-    let mut check = |rule: &RawRule| check_rule(rule, errors, routes, &method_name, sig.ident.span());
+    let mut check = |rule: &RawRule| check_rule(rule, shape, errors, routes, &method_name, sig.ident.span());
     let mut bindings = Vec::new();
     let default_route = match rule {
         Some(r) if r.pattern.is_some() || r.body.is_some() || r.response_body.is_some() || !r.additional.is_empty() => {
@@ -319,11 +430,17 @@ fn check_method(
             false
         }
         _ => {
-            let lit = syn::LitStr::new(&operation, sig.ident.span());
-            let raw = RawRule {
-                pattern: Some(("POST".to_owned(), lit, sig.ident.span())),
-                body: Some(syn::LitStr::new(symbol::WHOLE_MESSAGE, sig.ident.span())),
-                ..Default::default()
+            // `POST /pkg.Svc/Method` with the whole message as the body; a
+            // client stream opens its WebSocket with a `GET` there.
+            let span = sig.ident.span();
+            let lit = syn::LitStr::new(&operation, span);
+            let raw = match shape.client_streams() {
+                false => RawRule {
+                    pattern: Some(("POST".to_owned(), lit, span)),
+                    body: Some(syn::LitStr::new(symbol::WHOLE_MESSAGE, span)),
+                    ..Default::default()
+                },
+                true => RawRule { pattern: Some(("GET".to_owned(), lit, span)), ..Default::default() },
             };
             bindings.extend(check(&raw));
             true
@@ -337,8 +454,10 @@ fn check_method(
         ident: sig.ident.clone(),
         rpc_name,
         operation,
+        shape,
         req_pat,
         req_ty,
+        req_param,
         rep_ty,
         output,
         bia_error,
@@ -355,9 +474,11 @@ fn check_method(
 struct Signature {
     req_pat: Box<syn::Pat>,
     req_ty: syn::Type,
+    req_param: syn::Type,
     rep_ty: syn::Type,
     output: syn::Type,
     bia_error: bool,
+    shape: Shape,
 }
 
 /// `async fn name(&self, req: Req) -> bia::Result<Rep>`, and nothing else.
@@ -383,13 +504,21 @@ fn check_signature(sig: &syn::Signature, errors: &ErrorSink<'_>) -> Option<Signa
             .error_at(sig.paren_token.span.join(), "an rpc method takes `&self` and one request: `(&self, req: Req)`"),
     }
     let rest: Vec<&syn::FnArg> = inputs.collect();
-    let (req_pat, req_ty) = match rest.as_slice() {
-        [syn::FnArg::Typed(t)] => {
-            if let Err(e) = message_type(&t.ty, "request") {
-                errors.push(e);
+    let (req_pat, req_ty, client_streams) = match rest.as_slice() {
+        [syn::FnArg::Typed(t)] => match streamed(&t.ty) {
+            Some(inner) => {
+                if let Err(e) = message_type(inner, "streamed request") {
+                    errors.push(e);
+                }
+                (t.pat.clone(), inner.clone(), true)
             }
-            (t.pat.clone(), (*t.ty).clone())
-        }
+            None => {
+                if let Err(e) = message_type(&t.ty, "request") {
+                    errors.push(e);
+                }
+                (t.pat.clone(), (*t.ty).clone(), false)
+            }
+        },
         [] => {
             errors.error_at(
                 sig.paren_token.span.join(),
@@ -406,6 +535,32 @@ fn check_signature(sig: &syn::Signature, errors: &ErrorSink<'_>) -> Option<Signa
             return None;
         }
     };
-    let (rep_ty, output, bia_error) = errors.ok(reply_type(&sig.output))?;
-    Some(Signature { req_pat, req_ty, rep_ty, output, bia_error })
+    let req_param = match rest.as_slice() {
+        [syn::FnArg::Typed(t)] => (*t.ty).clone(),
+        _ => return None,
+    };
+    let Reply { rep_ty, output, bia_error, streams } = errors.ok(reply_type(&sig.output))?;
+    let shape = match (client_streams, streams) {
+        (false, false) => Shape::Unary,
+        (false, true) => Shape::ServerStreaming,
+        (true, false) => Shape::ClientStreaming,
+        (true, true) => Shape::Bidi,
+    };
+    Some(Signature { req_pat, req_ty, req_param, rep_ty, output, bia_error, shape })
+}
+
+/// `T` of a request written `Streaming<T>` (`bia::Streaming<T>`).
+fn streamed(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != symbol::STREAMING {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.iter().collect::<Vec<_>>().as_slice() {
+            [syn::GenericArgument::Type(t)] => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }

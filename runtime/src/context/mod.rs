@@ -43,6 +43,40 @@ pub(crate) use current::scope;
 pub use current::{with, with_mut};
 pub(crate) use deadline::Deadline;
 
+/// How many messages a streaming call has received and sent so far
+/// ([`Context::stream`]): counted for middleware, which read the totals
+/// once the stream has ended.
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    received: std::sync::atomic::AtomicU64,
+    sent: std::sync::atomic::AtomicU64,
+}
+
+impl StreamStats {
+    /// Messages received (on a server: from the client).
+    pub fn received(&self) -> u64 {
+        self.received.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Messages sent (on a server: to the client).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_received(&self) {
+        self.received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_sent(&self) {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The counts of `ctx`'s call, made if it has none yet.
+    pub(crate) fn of_or_insert(ctx: &mut Context) -> std::sync::Arc<StreamStats> {
+        std::sync::Arc::clone(ctx.extensions_mut().get_or_insert_default::<std::sync::Arc<StreamStats>>())
+    }
+}
+
 /// Which transport a call is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -266,6 +300,19 @@ impl Context {
     /// Typed values for this call, to change.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
         &mut self.parts.extensions
+    }
+
+    /// The message counts of a streaming call (`None` for a unary call, and
+    /// for a streaming call that runs no middleware).
+    ///
+    /// ```
+    /// use bia::context::{Context, Kind, Side};
+    ///
+    /// let ctx = Context::new("/chat.v1.Chat/Echo", Kind::Grpc, Side::Server);
+    /// assert!(ctx.stream().is_none());
+    /// ```
+    pub fn stream(&self) -> Option<&StreamStats> {
+        self.parts.extensions.get::<std::sync::Arc<StreamStats>>().map(|s| &**s)
     }
 
     /// The method and URI of an HTTP server call (`None` on gRPC and on

@@ -30,6 +30,13 @@ pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 /// A call that ran past its deadline (504 / `DeadlineExceeded`), on the
 /// server or in a client `Timeout`.
 pub const TIMEOUT: &str = "TIMEOUT";
+/// The other side of a stream went away before its end (499 /
+/// `Cancelled`): a WebSocket closed or dropped mid-stream.
+pub const STREAM_CLOSED: &str = "STREAM_CLOSED";
+/// A streaming route asked for without its transport (400): a client or
+/// bidirectional stream opened without a WebSocket upgrade, or a WebSocket
+/// upgrade on a route that is not a client or bidirectional stream.
+pub const NOT_A_WEBSOCKET: &str = "NOT_A_WEBSOCKET";
 
 // What the HTTP server answers by itself.
 

@@ -7,8 +7,11 @@ use std::fmt;
 use crate::codec::Message;
 use crate::error::Error;
 
-/// What an [`AnyMessage`] can hold: every [`Message`], and the request and
-/// response of a hand-written HTTP route.
+/// What looks at each message of a stream (see [`AnyMessage::inspect_messages`]).
+pub(crate) type Inspector = Box<dyn Fn(MessageRef<'_>) -> Result<(), Error> + Send + Sync>;
+
+/// What an [`AnyMessage`] can hold: every [`Message`], the request and
+/// response of a hand-written HTTP route, and the ends of a stream.
 trait Erased: Any + Send + Sync + fmt::Debug {
     fn type_name(&self) -> &'static str;
     fn json(&self) -> String;
@@ -17,6 +20,16 @@ trait Erased: Any + Send + Sync + fmt::Debug {
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// Has `inspect` look at each message of the stream this holds; `false`
+    /// when it holds no stream.
+    fn inspect(&mut self, inspect: Inspector) -> bool {
+        drop(inspect);
+        false
+    }
+    /// Whether this is an end of a stream, not a message.
+    fn is_stream(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Message> Erased for T {
@@ -119,16 +132,98 @@ impl AnyMessage {
     }
 
     /// A copy (what a retrying client sends again); `None` for the body of
-    /// a hand-written route, which can be read once.
+    /// a hand-written route, which can be read once, and for a stream.
     pub fn try_clone(&self) -> Option<AnyMessage> {
         self.0.clone_box().map(AnyMessage)
     }
+
+    /// When this is the request of a client-streaming or bidirectional call
+    /// (its messages come later), has `inspect` look at each of them before
+    /// the handler (on a server) or the transport (on a client) gets it: an
+    /// error ends the stream with it. `false`, and nothing installed, for
+    /// any other request. Middleware installed earlier in the chain look
+    /// first.
+    ///
+    /// ```
+    /// use bia::middleware::{AnyMessage, Context, Next};
+    ///
+    /// /// Refuses empty messages, also inside streams.
+    /// #[bia::middleware]
+    /// async fn no_empty(ctx: &mut Context, mut req: AnyMessage, next: Next<'_>) -> bia::Result<AnyMessage> {
+    ///     fn check(json: String) -> bia::Result<()> {
+    ///         if json == "{}" { Err(bia::Error::bad_request("EMPTY", "empty message")) } else { Ok(()) }
+    ///     }
+    ///     if !req.inspect_messages(|msg| check(msg.to_json())) {
+    ///         check(req.to_json())?;
+    ///     }
+    ///     next.run(ctx, req).await
+    /// }
+    /// # let _ = no_empty();
+    /// ```
+    pub fn inspect_messages(
+        &mut self,
+        inspect: impl Fn(MessageRef<'_>) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> bool {
+        self.0.inspect(Box::new(inspect))
+    }
+
+    /// Whether this is the request of a client-streaming or bidirectional
+    /// call, or the reply of a server-streaming or bidirectional one, not a
+    /// message.
+    pub fn is_stream(&self) -> bool {
+        self.0.is_stream()
+    }
 }
 
-/// The request or response of a hand-written route inside an [`AnyMessage`].
+/// One message of a stream, borrowed, as an [`AnyMessage::inspect_messages`]
+/// hook sees it.
+#[derive(Clone, Copy)]
+pub struct MessageRef<'a>(&'a dyn Erased);
+
+impl fmt::Debug for MessageRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'a> MessageRef<'a> {
+    pub(crate) fn new<T: Message>(msg: &'a T) -> Self {
+        Self(msg)
+    }
+
+    /// The proto full name (`chat.v1.Note`).
+    pub fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+
+    /// The message, if it is a `T`.
+    pub fn downcast_ref<T: 'static>(&self) -> Option<&'a T> {
+        self.0.as_any().downcast_ref()
+    }
+
+    /// Its proto3 JSON.
+    pub fn to_json(&self) -> String {
+        self.0.json()
+    }
+
+    /// Checks its `#[validate]` rules.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.0.validate()
+    }
+}
+
+/// What an [`AnyMessage`] holds that is not a message: the request or
+/// response of a hand-written route, the ends of a stream.
 pub(crate) trait RawPart: Send + Sync + 'static {
     const NAME: &'static str;
+    /// An end of a stream, not a message.
+    const STREAM: bool = false;
     fn describe(&self) -> String;
+    /// See [`Erased::inspect`].
+    fn inspect(&mut self, inspect: Inspector) -> bool {
+        drop(inspect);
+        false
+    }
 }
 
 struct RawBox<T>(T);
@@ -160,5 +255,11 @@ impl<T: RawPart> Erased for RawBox<T> {
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         Box::new(self.0)
+    }
+    fn inspect(&mut self, inspect: Inspector) -> bool {
+        self.0.inspect(inspect)
+    }
+    fn is_stream(&self) -> bool {
+        T::STREAM
     }
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
+use super::stream::CallInput;
 use super::{AnyMessage, BoxFuture, Middleware};
 use crate::codec::Message;
 use crate::context::Context;
@@ -35,6 +36,15 @@ impl fmt::Debug for Next<'_> {
 }
 
 impl<'a> Next<'a> {
+    /// The whole chain (`outer`, then `inner`) before `endpoint`.
+    pub(crate) fn new(
+        outer: &'a [Arc<dyn Middleware>],
+        inner: &'a [Arc<dyn Middleware>],
+        endpoint: &'a (dyn Endpoint + 'a),
+    ) -> Self {
+        Self { outer, inner, endpoint }
+    }
+
     /// Runs the rest of the chain and the handler (server) or the transport
     /// (client).
     pub fn run(self, ctx: &'a mut Context, req: AnyMessage) -> BoxFuture<'a, Result<AnyMessage, Error>> {
@@ -152,17 +162,17 @@ pub(crate) struct ServerChain(pub(crate) Chain);
 /// then `handler` with `ctx` as the current context. With both chains empty,
 /// the handler runs directly (no boxed future, no erased message, no
 /// allocation).
-pub(crate) async fn serve<Req, Rep, F, Fut>(
+pub(crate) async fn serve<I, Rep, F, Fut>(
     outer: Option<Chain>,
     inner: &Chain,
     ctx: &mut Context,
-    req: Req,
+    req: I,
     handler: F,
 ) -> Result<Rep, Error>
 where
-    Req: Message,
+    I: CallInput,
     Rep: Message,
-    F: FnOnce(Req) -> Fut + Send,
+    F: FnOnce(I) -> Fut + Send,
     Fut: Future<Output = Result<Rep, Error>> + Send,
 {
     match outer {
@@ -172,9 +182,9 @@ where
         outer => {
             Box::pin(async move {
                 let outer = outer.unwrap_or_default();
-                let endpoint = Handler { f: Mutex::new(Some(handler)), _types: PhantomData::<fn(Req) -> Rep> };
+                let endpoint = Handler { f: Mutex::new(Some(handler)), _types: PhantomData::<fn(I) -> Rep> };
                 let next = Next { outer: outer.as_slice(), inner: inner.as_slice(), endpoint: &endpoint };
-                let rep = next.run(ctx, AnyMessage::new(req)).await?;
+                let rep = next.run(ctx, req.into_any()).await?;
                 downcast_reply(ctx, rep)
             })
             .await
@@ -196,38 +206,29 @@ fn downcast_reply<Rep: Message>(ctx: &Context, rep: AnyMessage) -> Result<Rep, E
     })
 }
 
-struct Handler<F, Req, Rep> {
+struct Handler<F, I, Rep> {
     f: Mutex<Option<F>>,
-    _types: PhantomData<fn(Req) -> Rep>,
+    _types: PhantomData<fn(I) -> Rep>,
 }
 
-impl<Req, Rep, F, Fut> Endpoint for Handler<F, Req, Rep>
+/// The handler, the one time the chain may run it.
+pub(super) fn take_handler<F>(slot: &Mutex<Option<F>>, ctx: &Context) -> Result<F, Error> {
+    slot.lock().map(|mut g| g.take()).unwrap_or(None).ok_or_else(|| {
+        Error::internal_server(MIDDLEWARE, format!("a middleware called the handler of {} twice", ctx.operation()))
+    })
+}
+
+impl<I, Rep, F, Fut> Endpoint for Handler<F, I, Rep>
 where
-    Req: Message,
+    I: CallInput,
     Rep: Message,
-    F: FnOnce(Req) -> Fut + Send,
+    F: FnOnce(I) -> Fut + Send,
     Fut: Future<Output = Result<Rep, Error>> + Send,
 {
     fn call<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage) -> BoxFuture<'a, Result<AnyMessage, Error>> {
-        let f = self.f.lock().map(|mut g| g.take()).unwrap_or(None);
         Box::pin(async move {
-            let Some(f) = f else {
-                return Err(Error::internal_server(
-                    MIDDLEWARE,
-                    format!("a middleware called the handler of {} twice", ctx.operation()),
-                ));
-            };
-            let req = req.downcast::<Req>().map_err(|other| {
-                Error::internal_server(
-                    MIDDLEWARE,
-                    format!(
-                        "a middleware replaced the request of {} ({}) with a {}",
-                        ctx.operation(),
-                        Req::FULL_NAME,
-                        other.type_name()
-                    ),
-                )
-            })?;
+            let f = take_handler(&self.f, ctx)?;
+            let req = I::from_any(req, ctx.operation())?;
             let rep = crate::context::scope(ctx, f(req)).await?;
             Ok(AnyMessage::new(rep))
         })

@@ -62,6 +62,7 @@ mod any;
 mod chain;
 mod raw;
 mod selector;
+pub(crate) mod stream;
 
 pub mod circuitbreaker;
 pub mod jwt;
@@ -81,12 +82,13 @@ use std::sync::Arc;
 
 pub use crate::context::Context;
 use crate::error::Error;
-pub use any::AnyMessage;
 pub(crate) use any::RawPart;
+pub use any::{AnyMessage, MessageRef};
 pub(crate) use chain::{serve, Endpoint, ServerChain};
 pub use chain::{Chain, Next};
 pub use raw::{RawRequest, RawResponse};
 pub use selector::Selector;
+pub use stream::StreamEnd;
 
 /// A boxed, `Send` future (what middleware return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

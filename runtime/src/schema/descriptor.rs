@@ -109,6 +109,8 @@ impl Schema {
                             name: Some(m.name.to_owned()),
                             input_type: Some(format!(".{}", m.input)),
                             output_type: Some(format!(".{}", m.output)),
+                            client_streaming: m.client_streaming.then_some(true),
+                            server_streaming: m.server_streaming.then_some(true),
                             ..Default::default()
                         })
                         .collect(),

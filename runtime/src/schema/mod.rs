@@ -150,6 +150,10 @@ pub struct MethodDef {
     pub input: &'static str,
     /// `package.Name` of the reply message.
     pub output: &'static str,
+    /// The client sends a stream of requests.
+    pub client_streaming: bool,
+    /// The server sends a stream of replies.
+    pub server_streaming: bool,
     /// HTTP bindings; the first is the main rule.
     pub http: Vec<HttpRule>,
     /// Doc comment.

@@ -172,8 +172,11 @@ impl Schema {
                 let _ = writeln!(out, "service {} {{", s.name);
                 for m in &s.methods {
                     doc(&mut out, "  ", m.doc);
-                    let input = type_text(&TypeRef::message(m.input), package);
-                    let output = type_text(&TypeRef::message(m.output), package);
+                    let stream = |on: bool| if on { "stream " } else { "" };
+                    let input =
+                        format!("{}{}", stream(m.client_streaming), type_text(&TypeRef::message(m.input), package));
+                    let output =
+                        format!("{}{}", stream(m.server_streaming), type_text(&TypeRef::message(m.output), package));
                     let _ = write!(out, "  rpc {}({input}) returns ({output})", m.name);
                     match m.http.split_first() {
                         None => out.push_str(";\n"),

@@ -1,17 +1,27 @@
 //! [`GrpcClient`]: what generated `FooGrpcClient`s wrap.
 
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
 use http::HeaderValue;
+use tokio::sync::oneshot;
+use tonic::metadata::MetadataMap;
 use tonic::Status;
 
-use crate::client::call::{through_chain, Call};
+use crate::client::call::{open_stream, through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
 use crate::client::{chain_builder, Backend, Dial, Dialed};
 use crate::codec::Message;
 use crate::context::deadline::GRPC_TIMEOUT;
-use crate::context::{Context, Deadline, Kind};
+use crate::context::{Context, Deadline, Kind, StreamStats};
 use crate::error::reason::{BAD_ENDPOINT, CONNECT_FAILED, UNAVAILABLE};
 use crate::error::Error;
+use crate::middleware::stream::{counted, CallInput, Sink};
 use crate::middleware::Chain;
+use crate::stream::{Stream, StreamExt as _, Streaming};
 
 /// A client connection (a tonic `Channel`).
 pub type Channel = tonic::transport::Channel;
@@ -79,19 +89,83 @@ impl GrpcClient {
     #[doc(hidden)]
     pub async fn unary<Req: Message, Rep: Message>(&self, path: &'static str, req: Req) -> Result<Rep, Error> {
         if self.chain.is_empty() {
-            return match self.send(path, req, None).await? {
-                Ok(res) => Ok(res.into_inner()),
-                Err(status) => Err(Error::from_status(&status)),
-            };
+            return split(self.send::<Unary, Req, Rep>(path, req, None).await?).1;
         }
-        through_chain(&self.chain, GrpcCall { client: self, path }, req).await
+        through_chain(&self.chain, GrpcCall { client: self, path, _input: PhantomData::<fn(Req)> }, req).await
     }
 
-    /// Sends to the one server, or to a node of the pool, going on to
-    /// another node when one refuses the call before anything was sent.
-    async fn send<Req: Message, Rep: Message>(&self, path: &'static str, req: Req, ctx: Option<&Context>) -> Sent<Rep> {
+    /// One client-streaming call (generated clients call this).
+    #[doc(hidden)]
+    pub async fn client_streaming<Req: Message, Rep: Message>(
+        &self,
+        path: &'static str,
+        req: Streaming<Req>,
+    ) -> Result<Rep, Error> {
+        if self.chain.is_empty() {
+            let (res, _) = self.send_stream::<ClientStreaming, Req, Rep>(path, req, None).await?;
+            return split(res).1;
+        }
+        let call = GrpcCall { client: self, path, _input: PhantomData::<fn(Streaming<Req>)> };
+        through_chain(&self.chain, call, req).await
+    }
+
+    /// One server-streaming call (generated clients call this).
+    #[doc(hidden)]
+    pub async fn server_streaming<Req: Message, Rep: Message>(
+        &self,
+        path: &'static str,
+        req: Req,
+    ) -> Result<Streaming<Rep>, Error> {
+        self.open_stream(path, req, move |client: GrpcClient, req: Req, sink: Sink<Rep>| async move {
+            let outbound = Outbound::current();
+            let res = client.send::<ServerStreaming, Req, Rep>(path, req, outbound.as_ref()).await?;
+            let replies = reply_metadata(res)?;
+            sink.send_all(replies.map(|item| item.map_err(|status| Error::from_status(&status)))).await
+        })
+        .await
+    }
+
+    /// One bidirectional call (generated clients call this).
+    #[doc(hidden)]
+    pub async fn streaming<Req: Message, Rep: Message>(
+        &self,
+        path: &'static str,
+        req: Streaming<Req>,
+    ) -> Result<Streaming<Rep>, Error> {
+        self.open_stream(path, req, move |client: GrpcClient, req: Streaming<Req>, sink: Sink<Rep>| async move {
+            let outbound = Outbound::current();
+            let req = counted(req, outbound.as_ref().and_then(|o| o.stats.clone()), false);
+            let (res, failed) = client.send_stream::<Bidi, Req, Rep>(path, req, outbound.as_ref()).await?;
+            let replies = reply_metadata(res)?;
+            sink.send_all(BidiReplies { replies, failed, done: false }).await
+        })
+        .await
+    }
+
+    /// A call with a stream of replies, through the client's chain (which
+    /// runs until the stream ends).
+    async fn open_stream<I, Rep, F, Fut>(&self, path: &'static str, input: I, send: F) -> Result<Streaming<Rep>, Error>
+    where
+        I: CallInput,
+        Rep: Message,
+        F: FnOnce(GrpcClient, I, Sink<Rep>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let client = self.clone();
+        open_stream(&self.chain, path, Kind::Grpc, input, move |input, sink| send(client, input, sink)).await
+    }
+
+    /// Sends one message to the one server, or to a node of the pool, going
+    /// on to another node when one refuses the call before anything was
+    /// sent.
+    async fn send<S, Req, Rep>(&self, path: &'static str, req: Req, out: Option<&Outbound>) -> Sent<S::Out>
+    where
+        S: Shape<Req, Rep, In = Req>,
+        Req: Message,
+        Rep: Message,
+    {
         let pool = match &self.backend {
-            Backend::One(channel) => return send_on(channel.clone(), path, request(req, ctx)).await,
+            Backend::One(channel) => return send_on::<S, Req, Rep>(channel.clone(), path, request(req, out)).await,
             Backend::Pool(pool) => pool,
         };
         let mut failover = Failover::new(pool);
@@ -100,58 +174,283 @@ impl GrpcClient {
             let attempt = failover.next()?;
             // Keep the request for another node only while there is one.
             let msg = if attempt.more { req.clone() } else { std::mem::take(&mut req) };
-            let res = send_on(attempt.handle().clone(), path, request(msg, ctx)).await;
-            let refused = match &res {
-                Err(e) => e.cause().is_some_and(|c| never_sent(c)),
-                Ok(Err(status)) => std::error::Error::source(status).is_some_and(never_sent),
-                Ok(Ok(_)) => false,
-            };
-            if !failover.again(attempt, refused, path) {
+            let res = send_on::<S, Req, Rep>(attempt.handle().clone(), path, request(msg, out)).await;
+            if !failover.again(attempt, refused(&res), path) {
                 return res;
             }
         }
+    }
+
+    /// Sends a stream of messages (to one node: a stream is sent once); an
+    /// error of the request stream ends the call with it (and later ends a
+    /// bidirectional call's replies, through the returned [`Failed`]).
+    async fn send_stream<S, Req, Rep>(
+        &self,
+        path: &'static str,
+        req: Streaming<Req>,
+        out: Option<&Outbound>,
+    ) -> Result<(Result<tonic::Response<S::Out>, Status>, Failed), Error>
+    where
+        S: Shape<Req, Rep, In = Outgoing<Req>>,
+        Req: Message,
+        Rep: Message,
+    {
+        let (outgoing, mut failed) = Outgoing::new(req);
+        let call = async {
+            match &self.backend {
+                Backend::One(channel) => send_on::<S, Req, Rep>(channel.clone(), path, request(outgoing, out)).await,
+                Backend::Pool(pool) => {
+                    let mut failover = Failover::new(pool);
+                    let attempt = failover.next()?;
+                    let res = send_on::<S, Req, Rep>(attempt.handle().clone(), path, request(outgoing, out)).await;
+                    failover.again(attempt, refused(&res), path);
+                    res
+                }
+            }
+        };
+        let mut call = std::pin::pin!(call);
+        let sent = std::future::poll_fn(|cx| {
+            if let Poll::Ready(e) = failed.poll_error(cx) {
+                return Poll::Ready(Err(e));
+            }
+            call.as_mut().poll(cx)
+        })
+        .await?;
+        Ok((sent, failed))
+    }
+}
+
+/// What came back from the server: its metadata, and the reply or the
+/// error its status says.
+fn split<T>(res: Result<tonic::Response<T>, Status>) -> (http::HeaderMap, Result<T, Error>) {
+    match res {
+        Ok(res) => {
+            let (metadata, out, _) = res.into_parts();
+            (metadata.into_headers(), Ok(out))
+        }
+        Err(status) => (status.metadata().clone().into_headers(), Err(Error::from_status(&status))),
+    }
+}
+
+/// [`split`], with the metadata left as the reply metadata of the client
+/// call being made on this task (a streaming call through middleware).
+fn reply_metadata<T>(res: Result<tonic::Response<T>, Status>) -> Result<T, Error> {
+    let (headers, out) = split(res);
+    crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = headers);
+    out
+}
+
+/// What a client call sends besides its messages: the request metadata the
+/// middleware left in its context, its deadline, and the count of its
+/// messages.
+struct Outbound {
+    headers: http::HeaderMap,
+    deadline: Option<Deadline>,
+    stats: Option<Arc<StreamStats>>,
+}
+
+impl Outbound {
+    fn of(ctx: &Context) -> Self {
+        let stats = ctx.extensions().get::<Arc<StreamStats>>().cloned();
+        Self { headers: ctx.request_headers().clone(), deadline: Deadline::of(ctx), stats }
+    }
+
+    /// The one of the client call being made on this task, if it runs
+    /// through middleware.
+    fn current() -> Option<Self> {
+        crate::context::with(Self::of)
+    }
+}
+
+/// Whether a call was refused before anything was sent.
+fn refused<T>(res: &Sent<T>) -> bool {
+    match res {
+        Err(e) => e.cause().is_some_and(|c| never_sent(c)),
+        Ok(Err(status)) => std::error::Error::source(status).is_some_and(never_sent),
+        Ok(Ok(_)) => false,
     }
 }
 
 /// The tonic request of `msg`: the call's request metadata, and what is left
 /// of its deadline as `grpc-timeout` (so the server gives up when the
 /// client does).
-fn request<Req>(msg: Req, ctx: Option<&Context>) -> tonic::Request<Req> {
+fn request<T>(msg: T, out: Option<&Outbound>) -> tonic::Request<T> {
     let mut request = tonic::Request::new(msg);
-    let Some(ctx) = ctx else { return request };
-    let deadline = Deadline::of(ctx);
-    if ctx.request_headers().is_empty() && deadline.is_none() {
+    let Some(out) = out else { return request };
+    if out.headers.is_empty() && out.deadline.is_none() {
         return request;
     }
-    let mut headers = ctx.request_headers().clone();
-    if let Some(value) = deadline.and_then(|d| HeaderValue::try_from(d.to_grpc_timeout()).ok()) {
+    let mut headers = out.headers.clone();
+    if let Some(value) = out.deadline.and_then(|d| HeaderValue::try_from(d.to_grpc_timeout()).ok()) {
         headers.insert(GRPC_TIMEOUT, value);
     }
-    *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
+    *request.metadata_mut() = MetadataMap::from_headers(headers);
     request
 }
 
-async fn send_on<Req: Message, Rep: Message>(
+async fn send_on<S: Shape<Req, Rep>, Req: Message, Rep: Message>(
     channel: Channel,
     path: &'static str,
-    req: tonic::Request<Req>,
-) -> Sent<Rep> {
+    req: tonic::Request<S::In>,
+) -> Sent<S::Out> {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
         .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("transport not ready: {e}")).with_cause(e))?;
-    let codec = tonic_prost::ProstCodec::<Req, Rep>::default();
-    let path = http::uri::PathAndQuery::from_static(path);
-    Ok(grpc.unary(req, path, codec).await)
+    Ok(S::call(grpc, req, http::uri::PathAndQuery::from_static(path)).await)
 }
 
-/// One operation of a [`GrpcClient`], at the end of its middleware chain.
-struct GrpcCall<'c> {
+/// One of tonic's four call shapes: what goes out, what comes back.
+trait Shape<Req, Rep> {
+    /// One message, or a stream of them.
+    type In: Send + 'static;
+    /// One message, or a stream of them.
+    type Out: Send + 'static;
+
+    fn call(
+        grpc: tonic::client::Grpc<Channel>,
+        req: tonic::Request<Self::In>,
+        path: http::uri::PathAndQuery,
+    ) -> impl Future<Output = Result<tonic::Response<Self::Out>, Status>> + Send;
+}
+
+struct Unary;
+struct ServerStreaming;
+struct ClientStreaming;
+struct Bidi;
+
+impl<Req: Message, Rep: Message> Shape<Req, Rep> for Unary {
+    type In = Req;
+    type Out = Rep;
+    async fn call(
+        mut grpc: tonic::client::Grpc<Channel>,
+        req: tonic::Request<Req>,
+        path: http::uri::PathAndQuery,
+    ) -> Result<tonic::Response<Rep>, Status> {
+        grpc.unary(req, path, tonic_prost::ProstCodec::default()).await
+    }
+}
+
+impl<Req: Message, Rep: Message> Shape<Req, Rep> for ServerStreaming {
+    type In = Req;
+    type Out = tonic::Streaming<Rep>;
+    async fn call(
+        mut grpc: tonic::client::Grpc<Channel>,
+        req: tonic::Request<Req>,
+        path: http::uri::PathAndQuery,
+    ) -> Result<tonic::Response<tonic::Streaming<Rep>>, Status> {
+        grpc.server_streaming(req, path, tonic_prost::ProstCodec::default()).await
+    }
+}
+
+impl<Req: Message, Rep: Message> Shape<Req, Rep> for ClientStreaming {
+    type In = Outgoing<Req>;
+    type Out = Rep;
+    async fn call(
+        mut grpc: tonic::client::Grpc<Channel>,
+        req: tonic::Request<Outgoing<Req>>,
+        path: http::uri::PathAndQuery,
+    ) -> Result<tonic::Response<Rep>, Status> {
+        grpc.client_streaming(req, path, tonic_prost::ProstCodec::default()).await
+    }
+}
+
+impl<Req: Message, Rep: Message> Shape<Req, Rep> for Bidi {
+    type In = Outgoing<Req>;
+    type Out = tonic::Streaming<Rep>;
+    async fn call(
+        mut grpc: tonic::client::Grpc<Channel>,
+        req: tonic::Request<Outgoing<Req>>,
+        path: http::uri::PathAndQuery,
+    ) -> Result<tonic::Response<tonic::Streaming<Rep>>, Status> {
+        grpc.streaming(req, path, tonic_prost::ProstCodec::default()).await
+    }
+}
+
+/// A request stream as tonic sends it: its messages until its first error,
+/// which goes to the call (through [`Failed`]) while the stream stays open,
+/// so that the server never takes a cut stream for a whole one: the call
+/// is dropped (and so cancelled) with that error instead.
+struct Outgoing<Req> {
+    stream: Streaming<Req>,
+    failed: Option<oneshot::Sender<Error>>,
+}
+
+/// The error of an [`Outgoing`] stream, once it fails.
+struct Failed(oneshot::Receiver<Error>);
+
+impl Failed {
+    /// Waits for the error; never ready when the stream does not fail.
+    fn poll_error(&mut self, cx: &mut TaskContext<'_>) -> Poll<Error> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(Ok(e)) => Poll::Ready(e),
+            Poll::Ready(Err(_)) | Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<Req> Outgoing<Req> {
+    fn new(stream: Streaming<Req>) -> (Self, Failed) {
+        let (tx, rx) = oneshot::channel();
+        (Self { stream, failed: Some(tx) }, Failed(rx))
+    }
+}
+
+impl<Req> Stream for Outgoing<Req> {
+    type Item = Req;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Req>> {
+        if self.failed.is_none() {
+            return Poll::Pending;
+        }
+        match self.stream.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(msg))) => Poll::Ready(Some(msg)),
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(tx) = self.failed.take() {
+                    let _ = tx.send(e);
+                }
+                Poll::Pending
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The replies of a bidirectional call, ended by the first error of its
+/// request stream.
+struct BidiReplies<Rep> {
+    replies: tonic::Streaming<Rep>,
+    failed: Failed,
+    done: bool,
+}
+
+impl<Rep> Stream for BidiReplies<Rep> {
+    type Item = Result<Rep, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(e) = self.failed.poll_error(cx) {
+            self.done = true;
+            return Poll::Ready(Some(Err(e)));
+        }
+        self.replies.poll_next_unpin(cx).map(|item| item.map(|r| r.map_err(|status| Error::from_status(&status))))
+    }
+}
+
+/// One operation of a [`GrpcClient`] with a single reply, at the end of its
+/// middleware chain; `I` is what it sends (a message or a stream).
+struct GrpcCall<'c, I> {
     client: &'c GrpcClient,
     path: &'static str,
+    _input: PhantomData<fn(I)>,
 }
 
-impl Call for GrpcCall<'_> {
+impl<Req: Message> Call for GrpcCall<'_, Req> {
+    type Input = Req;
+
     fn operation(&self) -> &'static str {
         self.path
     }
@@ -160,17 +459,31 @@ impl Call for GrpcCall<'_> {
         Kind::Grpc
     }
 
-    async fn send<Req: Message, Rep: Message>(&self, req: Req, ctx: &mut Context) -> Result<Rep, Error> {
-        match self.client.send::<Req, Rep>(self.path, req, Some(ctx)).await? {
-            Ok(res) => {
-                let (metadata, rep, _) = res.into_parts();
-                *ctx.reply_headers_mut() = metadata.into_headers();
-                Ok(rep)
-            }
-            Err(status) => {
-                *ctx.reply_headers_mut() = status.metadata().clone().into_headers();
-                Err(Error::from_status(&status))
-            }
-        }
+    async fn send<Rep: Message>(&self, req: Req, ctx: &mut Context) -> Result<Rep, Error> {
+        let res = self.client.send::<Unary, Req, Rep>(self.path, req, Some(&Outbound::of(ctx))).await?;
+        let (headers, rep) = split(res);
+        *ctx.reply_headers_mut() = headers;
+        rep
+    }
+}
+
+impl<Req: Message> Call for GrpcCall<'_, Streaming<Req>> {
+    type Input = Streaming<Req>;
+
+    fn operation(&self) -> &'static str {
+        self.path
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Grpc
+    }
+
+    async fn send<Rep: Message>(&self, req: Streaming<Req>, ctx: &mut Context) -> Result<Rep, Error> {
+        let req = counted(req, Some(StreamStats::of_or_insert(ctx)), false);
+        let out = Outbound::of(ctx);
+        let (res, _) = self.client.send_stream::<ClientStreaming, Req, Rep>(self.path, req, Some(&out)).await?;
+        let (headers, rep) = split(res);
+        *ctx.reply_headers_mut() = headers;
+        rep
     }
 }

@@ -4,19 +4,29 @@
 use std::convert::Infallible;
 use std::future::Future;
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use futures_util::stream::Map;
+use http::HeaderMap;
 use tonic::body::Body;
 use tonic::codec::EnabledCompressionEncodings;
+use tonic::metadata::MetadataMap;
 use tonic::server::{Grpc, UnaryService};
 use tonic::{Code, Status};
 
 use super::codec::ServerCodec;
 use super::BoxFuture;
 use crate::codec::Message;
-use crate::context::Context;
+use crate::context::{Context, StreamStats};
 use crate::error::reason::PAYLOAD_TOO_LARGE;
 use crate::error::Error;
+use crate::middleware::stream::{counted, serve_stream, CallInput, ReplyStream, Sink};
 use crate::middleware::{self, Chain, ServerChain};
+use crate::stream::{StreamExt as _, Streaming};
 
+/// Per-service settings generated servers apply to every call.
 #[derive(Debug, Clone, Default)]
 #[doc(hidden)]
 pub struct CallConfig {
@@ -58,20 +68,8 @@ where
             let res = middleware::serve(outer, &chain, &mut ctx, msg, f).await;
             let reply = ctx.take_reply();
             match res {
-                Ok(rep) => {
-                    let mut res = tonic::Response::new(rep);
-                    if !reply.is_empty() {
-                        *res.metadata_mut() = tonic::metadata::MetadataMap::from_headers(reply);
-                    }
-                    Ok(res)
-                }
-                Err(e) => {
-                    let mut status = e.to_status();
-                    if !reply.is_empty() {
-                        status.metadata_mut().as_mut().extend(reply);
-                    }
-                    Err(status)
-                }
+                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply)),
+                Err(e) => Err(status(e, reply)),
             }
         })
     }
@@ -102,6 +100,237 @@ where
         let once = Once { handler: Some(handler), operation, chain: cfg.chain };
         let res = grpc.unary(once, req).await;
         Ok(map_size_error(res))
+    })
+}
+
+/// A call's settings as tonic takes them, for `Req` in and `Rep` out.
+fn grpc<Req: Message, Rep: Message>(cfg: &CallConfig) -> Grpc<ServerCodec<Rep, Req>> {
+    Grpc::new(ServerCodec::<Rep, Req>::default())
+        .apply_compression_config(cfg.accept_compression, cfg.send_compression)
+        .apply_max_message_size_config(cfg.max_decoding_message_size, cfg.max_encoding_message_size)
+}
+
+/// What a handler takes, as tonic hands it over: one message, or a stream.
+pub(crate) trait TonicInput: CallInput {
+    type Tonic: Send + 'static;
+    /// The input; a stream's messages counted in `stats` (for middleware).
+    fn convert(tonic: Self::Tonic, stats: Option<Arc<StreamStats>>) -> Self;
+}
+
+impl<M: Message> TonicInput for M {
+    type Tonic = M;
+    fn convert(msg: M, _: Option<Arc<StreamStats>>) -> M {
+        msg
+    }
+}
+
+impl<T: Message> TonicInput for Streaming<T> {
+    type Tonic = tonic::Streaming<T>;
+    fn convert(stream: tonic::Streaming<T>, stats: Option<Arc<StreamStats>>) -> Self {
+        counted(Streaming::new(stream.map(|item| item.map_err(|status| incoming_error(&status)))), stats, true)
+    }
+}
+
+/// A bad message in a request stream: what tonic's decoding said, with an
+/// oversized message as `PAYLOAD_TOO_LARGE` (see [`map_size_error`]).
+fn incoming_error(status: &Status) -> Error {
+    if status.code() == Code::OutOfRange {
+        return Error::payload_too_large(PAYLOAD_TOO_LARGE, status.message().to_owned());
+    }
+    Error::from_status(status)
+}
+
+/// The call's context, the server-wide chain and the input of a tonic
+/// request; the input counted when middleware will look.
+fn open<I: TonicInput>(
+    operation: &'static str,
+    chain: &Chain,
+    request: tonic::Request<I::Tonic>,
+) -> (Context, Option<Chain>, I) {
+    let (metadata, mut extensions, input) = request.into_parts();
+    let outer = extensions.remove::<ServerChain>().map(|c| c.0);
+    let mut ctx = Context::grpc_server(operation, metadata.into_headers(), extensions);
+    let stats = (outer.is_some() || !chain.is_empty()).then(|| StreamStats::of_or_insert(&mut ctx));
+    (ctx, outer, I::convert(input, stats))
+}
+
+/// A client-streaming call: the handler takes the request stream.
+struct OnceClientStream<F, Req> {
+    handler: Option<F>,
+    operation: &'static str,
+    chain: Chain,
+    _req: PhantomData<fn(Req)>,
+}
+
+impl<Req, Rep, F, Fut> tower::Service<tonic::Request<tonic::Streaming<Req>>> for OnceClientStream<F, Req>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Streaming<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
+{
+    type Response = tonic::Response<Rep>;
+    type Error = Status;
+    type Future = BoxFuture<tonic::Response<Rep>, Status>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: tonic::Request<tonic::Streaming<Req>>) -> Self::Future {
+        let Some(f) = self.handler.take() else {
+            return Box::pin(async { Err(Status::internal("handler called twice")) });
+        };
+        let chain = std::mem::take(&mut self.chain);
+        let (mut ctx, outer, input) = open::<Streaming<Req>>(self.operation, &chain, request);
+        Box::pin(async move {
+            let res = middleware::serve(outer, &chain, &mut ctx, input, f).await;
+            let reply = ctx.take_reply();
+            match res {
+                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply)),
+                Err(e) => Err(status(e, reply)),
+            }
+        })
+    }
+}
+
+/// A server-streaming or bidirectional call: the handler sends its replies
+/// to a [`Sink`] (and takes one request, or the request stream).
+struct OnceStream<F, I, Rep> {
+    handler: Option<F>,
+    operation: &'static str,
+    chain: Chain,
+    _types: PhantomData<fn(I) -> Rep>,
+}
+
+/// The replies of a streaming call as tonic sends them.
+type Replies<Rep> = Map<ReplyStream<Rep>, fn(Result<Rep, Error>) -> Result<Rep, Status>>;
+
+impl<I, Rep, F, Fut> tower::Service<tonic::Request<I::Tonic>> for OnceStream<F, I, Rep>
+where
+    I: TonicInput,
+    Rep: Message,
+    F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    type Response = tonic::Response<Replies<Rep>>;
+    type Error = Status;
+    type Future = BoxFuture<tonic::Response<Replies<Rep>>, Status>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: tonic::Request<I::Tonic>) -> Self::Future {
+        let Some(f) = self.handler.take() else {
+            return Box::pin(async { Err(Status::internal("handler called twice")) });
+        };
+        let chain = std::mem::take(&mut self.chain);
+        let (ctx, outer, input) = open::<I>(self.operation, &chain, request);
+        Box::pin(async move {
+            match serve_stream(outer, chain, ctx, input, f).await {
+                Ok(opened) => {
+                    let to_status: fn(Result<Rep, Error>) -> Result<Rep, Status> = |r| r.map_err(|e| e.to_status());
+                    Ok(with_metadata(tonic::Response::new(opened.stream.map(to_status)), opened.reply_headers))
+                }
+                Err((e, reply)) => Err(status(e, reply)),
+            }
+        })
+    }
+}
+
+fn with_metadata<T>(mut res: tonic::Response<T>, reply: HeaderMap) -> tonic::Response<T> {
+    if !reply.is_empty() {
+        *res.metadata_mut() = MetadataMap::from_headers(reply);
+    }
+    res
+}
+
+/// The status of `e`, with the reply metadata.
+fn status(e: Error, reply: HeaderMap) -> Status {
+    let mut status = e.to_status();
+    if !reply.is_empty() {
+        status.metadata_mut().as_mut().extend(reply);
+    }
+    status
+}
+
+/// Serves one server-streaming call (generated code calls this).
+#[doc(hidden)]
+pub fn server_streaming<Req, Rep, F, Fut, B>(
+    cfg: &CallConfig,
+    operation: &'static str,
+    req: http::Request<B>,
+    handler: F,
+) -> BoxFuture<http::Response<Body>, Infallible>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Req, Sink<Rep>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    let cfg = cfg.clone();
+    Box::pin(async move {
+        let svc = OnceStream::<F, Req, Rep> {
+            handler: Some(handler),
+            operation,
+            chain: cfg.chain.clone(),
+            _types: PhantomData,
+        };
+        Ok(map_size_error(grpc::<Req, Rep>(&cfg).server_streaming(svc, req).await))
+    })
+}
+
+/// Serves one client-streaming call (generated code calls this).
+#[doc(hidden)]
+pub fn client_streaming<Req, Rep, F, Fut, B>(
+    cfg: &CallConfig,
+    operation: &'static str,
+    req: http::Request<B>,
+    handler: F,
+) -> BoxFuture<http::Response<Body>, Infallible>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Streaming<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    let cfg = cfg.clone();
+    Box::pin(async move {
+        let svc = OnceClientStream { handler: Some(handler), operation, chain: cfg.chain.clone(), _req: PhantomData };
+        Ok(map_size_error(grpc::<Req, Rep>(&cfg).client_streaming(svc, req).await))
+    })
+}
+
+/// Serves one bidirectional call (generated code calls this).
+#[doc(hidden)]
+pub fn streaming<Req, Rep, F, Fut, B>(
+    cfg: &CallConfig,
+    operation: &'static str,
+    req: http::Request<B>,
+    handler: F,
+) -> BoxFuture<http::Response<Body>, Infallible>
+where
+    Req: Message,
+    Rep: Message,
+    F: FnOnce(Streaming<Req>, Sink<Rep>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    let cfg = cfg.clone();
+    Box::pin(async move {
+        let svc = OnceStream::<F, Streaming<Req>, Rep> {
+            handler: Some(handler),
+            operation,
+            chain: cfg.chain.clone(),
+            _types: PhantomData,
+        };
+        Ok(map_size_error(grpc::<Req, Rep>(&cfg).streaming(svc, req).await))
     })
 }
 

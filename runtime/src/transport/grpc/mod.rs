@@ -39,7 +39,7 @@ use std::pin::Pin;
 pub use client::{Channel, GrpcClient};
 pub use codec::{ServerCodec, ServerDecoder};
 #[doc(hidden)]
-pub use handler::{unary, unimplemented, CallConfig};
+pub use handler::{client_streaming, server_streaming, streaming, unary, unimplemented, CallConfig};
 pub use server::GrpcServer;
 pub(crate) use server::Health;
 

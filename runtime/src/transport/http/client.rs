@@ -2,6 +2,8 @@
 //! path, query and body from the same rules the server binds with, and
 //! rebuilds the server's `bia::Error`s.
 
+use std::marker::PhantomData;
+
 use axum::body::Body;
 use http::header;
 use http_body_util::BodyExt as _;
@@ -24,9 +26,9 @@ type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     /// Base URLs (`http://host:port`).
-    backend: Backend<String>,
-    client: HyperClient,
-    chain: Chain,
+    pub(super) backend: Backend<String>,
+    pub(super) client: HyperClient,
+    pub(super) chain: Chain,
 }
 
 /// A node's base URL.
@@ -75,7 +77,7 @@ impl HttpClient {
         if self.chain.is_empty() {
             return self.send(routes, req, None).await;
         }
-        through_chain(&self.chain, HttpCall { client: self, routes }, req.clone()).await
+        through_chain(&self.chain, HttpCall { client: self, routes, _input: PhantomData::<fn(Req)> }, req.clone()).await
     }
 
     /// Sends to the one server, or to a node of the pool, going on to
@@ -144,12 +146,15 @@ impl HttpClient {
 }
 
 /// One operation of an [`HttpClient`], at the end of its middleware chain.
-struct HttpCall<'c> {
+struct HttpCall<'c, Req> {
     client: &'c HttpClient,
     routes: &'c [&'static Route],
+    _input: PhantomData<fn(Req)>,
 }
 
-impl Call for HttpCall<'_> {
+impl<Req: Message> Call for HttpCall<'_, Req> {
+    type Input = Req;
+
     fn operation(&self) -> &'static str {
         self.routes[0].operation
     }
@@ -158,7 +163,7 @@ impl Call for HttpCall<'_> {
         Kind::Http
     }
 
-    async fn send<Req: Message, Rep: Message>(&self, req: Req, ctx: &mut Context) -> Result<Rep, Error> {
+    async fn send<Rep: Message>(&self, req: Req, ctx: &mut Context) -> Result<Rep, Error> {
         self.client.send(self.routes, &req, Some(ctx)).await
     }
 }

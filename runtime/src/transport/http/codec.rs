@@ -24,9 +24,7 @@ pub fn error_response(err: &Error) -> Response {
         .ok()
         .filter(|s| s.is_client_error() || s.is_server_error())
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = encode_json(|out| serde::Serialize::serialize(err, &mut serde_json::Serializer::new(out)))
-        .expect("serializing strings to JSON cannot fail");
-    let mut res = Response::new(Body::from(body));
+    let mut res = Response::new(Body::from(error_json(err, b"", b"")));
     *res.status_mut() = status;
     res.headers_mut().insert(header::CONTENT_TYPE, JSON);
     res
@@ -134,6 +132,37 @@ pub(super) fn encode_reply<Rep: Message>(
         encode_json(|out| match response_body {
             None => serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(out)),
             Some(field) => rep.serialize_json_field(field, &mut serde_json::Serializer::new(out)),
+        })
+    };
+    let res = if snake_case { crate::codec::with_snake_case_output(write) } else { write() };
+    res.map_err(|e| Error::internal_server(CODEC, format!("cannot encode reply: {e}")))
+}
+
+/// The error body of `err` between `prefix` and `suffix` (the envelope of a
+/// stream's last line or frame).
+pub(super) fn error_json(err: &Error, prefix: &[u8], suffix: &[u8]) -> Bytes {
+    encode_json(|out| {
+        out.extend_from_slice(prefix);
+        serde::Serialize::serialize(err, &mut serde_json::Serializer::new(&mut *out))?;
+        out.extend_from_slice(suffix);
+        Ok::<(), serde_json::Error>(())
+    })
+    .expect("serializing strings to JSON cannot fail")
+}
+
+/// A streamed reply between `prefix` and `suffix` (see [`encode_reply`]).
+pub(super) fn encode_streamed<Rep: Message>(
+    snake_case: bool,
+    rep: &Rep,
+    prefix: &[u8],
+    suffix: &[u8],
+) -> Result<Bytes, Error> {
+    let write = || {
+        encode_json(|out| {
+            out.extend_from_slice(prefix);
+            serde::Serialize::serialize(rep, &mut serde_json::Serializer::new(&mut *out))?;
+            out.extend_from_slice(suffix);
+            Ok::<(), serde_json::Error>(())
         })
     };
     let res = if snake_case { crate::codec::with_snake_case_output(write) } else { write() };

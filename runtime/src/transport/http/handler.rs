@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::binding::{bind, Route};
 use super::codec::{encode_reply, error_response, json_response};
+use super::stream::{is_websocket, not_a_websocket};
 use super::DEFAULT_MAX_BODY;
 use crate::codec::Message;
 use crate::context::Context;
@@ -20,13 +21,20 @@ use crate::middleware::{self, Chain, ServerChain};
 pub struct ServiceConfig {
     pub max_body: usize,
     pub snake_case: bool,
+    /// How often an idle server-sent event stream sends a heartbeat.
+    pub sse_heartbeat: std::time::Duration,
     /// The service's own middleware (inside the server-wide ones).
     pub chain: Chain,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        Self { max_body: DEFAULT_MAX_BODY, snake_case: false, chain: Chain::new() }
+        Self {
+            max_body: DEFAULT_MAX_BODY,
+            snake_case: false,
+            sse_heartbeat: super::stream::DEFAULT_SSE_HEARTBEAT,
+            chain: Chain::new(),
+        }
     }
 }
 
@@ -53,6 +61,11 @@ where
     let mut ctx = Context::http_server(route.operation, parts);
     let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
     async move {
+        // A WebSocket on a unary route is a mistake of the client's; answered
+        // here so it never reads as an ordinary call.
+        if is_websocket(&ctx.parts_mut().headers) {
+            return error_response(&not_a_websocket(route));
+        }
         let msg = match bind::<Req>(route, &cfg, ctx.parts_mut(), body).await {
             Ok(m) => m,
             Err(e) => return error_response(&e),

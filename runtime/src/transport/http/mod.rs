@@ -28,10 +28,12 @@
 
 mod binding;
 mod client;
+mod client_stream;
 mod codec;
 mod handler;
 mod layer;
 mod server;
+mod stream;
 
 #[doc(hidden)]
 pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
@@ -42,6 +44,9 @@ pub use handler::not_found;
 pub use handler::{unary, ServiceConfig};
 pub use layer::{RouteLayer, RouteService};
 pub use server::{HttpServer, IntoRouter};
+pub use stream::DEFAULT_SSE_HEARTBEAT;
+#[doc(hidden)]
+pub use stream::{client_streaming, server_streaming, streaming};
 
 /// Default limit of a request body: 4 MiB (as gRPC's default message size).
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;

@@ -1,0 +1,428 @@
+//! Streaming calls through the chain.
+//!
+//! A streaming call runs the chain once, from its open to its end, so every
+//! middleware sees it as it sees a unary call: `handle` gets the context at
+//! open, before the handler, and what `next.run` returns is the end of the
+//! stream, with its final code, when the last message has gone (or the error
+//! that ended it). What a middleware measures around `next.run` (a log
+//! line, a duration, a span) covers the whole stream.
+//!
+//! * The request is the request message (server streaming), or a stream
+//!   request (client streaming and bidirectional: [`AnyMessage::is_stream`]),
+//!   whose messages a middleware looks at with
+//!   [`AnyMessage::inspect_messages`].
+//! * The reply of a streaming reply is a [`StreamEnd`] (its `type_name` is
+//!   `bia.StreamEnd`), not a message; the messages went to the caller as the
+//!   handler produced them.
+//! * [`Context::stream`](crate::context::Context::stream) counts the
+//!   messages received and sent so far.
+//!
+//! The transport starts sending once the handler has returned its stream:
+//! the reply metadata set until then go with the reply's head.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskContext, Poll};
+
+use http::HeaderMap;
+
+use super::any::Inspector;
+use super::chain::{take_handler, Endpoint, Next};
+use super::{AnyMessage, BoxFuture, Chain, MessageRef, RawPart};
+use crate::codec::Message;
+use crate::context::{Context, Deadline, StreamStats};
+use crate::error::reason::{MIDDLEWARE, TIMEOUT};
+use crate::error::Error;
+use crate::stream::{Stream, StreamExt as _, Streaming};
+
+/// The `type_name` of the request of a client-streaming or bidirectional
+/// call.
+pub(crate) const STREAM_REQUEST: &str = "bia.StreamRequest";
+
+/// The end of a stream of replies, as `next.run` returns it to middleware.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamEnd {
+    messages: u64,
+}
+
+impl StreamEnd {
+    /// How many messages the stream carried.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+}
+
+impl RawPart for StreamEnd {
+    const NAME: &'static str = "bia.StreamEnd";
+    const STREAM: bool = true;
+    fn describe(&self) -> String {
+        format!("<end of a stream of {} messages>", self.messages)
+    }
+}
+
+/// The request of a client-streaming or bidirectional call inside an
+/// [`AnyMessage`]: the stream itself, until the handler takes it.
+struct StreamRequest<T>(Mutex<Option<Streaming<T>>>);
+
+impl<T: Message> RawPart for StreamRequest<T> {
+    const NAME: &'static str = STREAM_REQUEST;
+    const STREAM: bool = true;
+    fn describe(&self) -> String {
+        "<stream>".to_owned()
+    }
+    fn inspect(&mut self, inspect: Inspector) -> bool {
+        let slot = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let Some(stream) = slot.take() else { return false };
+        *slot = Some(Streaming::new(stream.map(move |item| {
+            let msg = item?;
+            inspect(MessageRef::new(&msg))?;
+            Ok(msg)
+        })));
+        true
+    }
+}
+
+/// What a handler takes: one message, or a stream of them. The chain carries
+/// either as an [`AnyMessage`].
+pub(crate) trait CallInput: Send + Sized + 'static {
+    fn into_any(self) -> AnyMessage;
+    fn from_any(any: AnyMessage, operation: &str) -> Result<Self, Error>;
+}
+
+impl<M: Message> CallInput for M {
+    fn into_any(self) -> AnyMessage {
+        AnyMessage::new(self)
+    }
+
+    fn from_any(any: AnyMessage, operation: &str) -> Result<Self, Error> {
+        any.downcast::<M>().map_err(|other| replaced(operation, M::FULL_NAME, other.type_name()))
+    }
+}
+
+impl<T: Message> CallInput for Streaming<T> {
+    fn into_any(self) -> AnyMessage {
+        AnyMessage::raw(StreamRequest(Mutex::new(Some(self))))
+    }
+
+    fn from_any(any: AnyMessage, operation: &str) -> Result<Self, Error> {
+        let request = any
+            .downcast::<StreamRequest<T>>()
+            .map_err(|other| replaced(operation, STREAM_REQUEST, other.type_name()))?;
+        request
+            .0
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ok_or_else(|| Error::internal_server(MIDDLEWARE, format!("the request stream of {operation} was taken")))
+    }
+}
+
+fn replaced(operation: &str, expected: &str, found: &str) -> Error {
+    Error::internal_server(
+        MIDDLEWARE,
+        format!("a middleware replaced the request of {operation} ({expected}) with a {found}"),
+    )
+}
+
+/// The request stream of a call, counted for middleware (received on a
+/// server, sent on a client).
+pub(crate) fn counted<T: Message>(stream: Streaming<T>, stats: Option<Arc<StreamStats>>, server: bool) -> Streaming<T> {
+    match stats {
+        None => stream,
+        Some(stats) => Streaming::new(stream.inspect(move |item| match (item, server) {
+            (Err(_), _) => {}
+            (Ok(_), true) => stats.add_received(),
+            (Ok(_), false) => stats.add_sent(),
+        })),
+    }
+}
+
+/// A streaming reply, open: the reply metadata to send with its head, and
+/// the messages.
+pub(crate) struct Opened<Rep> {
+    pub(crate) reply_headers: HeaderMap,
+    pub(crate) stream: ReplyStream<Rep>,
+}
+
+/// A streaming call that failed before it opened: the error and the reply
+/// metadata set until then.
+pub(crate) type Refused = (Error, HeaderMap);
+
+/// Where a streaming call's handler (or, on a client, the transport) sends
+/// its replies: the transport takes each one as it comes and the handler
+/// waits while one is waiting (a slow reader makes the handler wait, and
+/// nothing buffers more than one message).
+#[doc(hidden)]
+pub struct Sink<Rep> {
+    pipe: Arc<Pipe<Rep>>,
+    /// The counts middleware read, and whether replies count as sent (on a
+    /// server) or received (on a client).
+    stats: Option<(Arc<StreamStats>, bool)>,
+}
+
+impl<Rep> std::fmt::Debug for Sink<Rep> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink").finish_non_exhaustive()
+    }
+}
+
+impl<Rep> Sink<Rep> {
+    /// Opens the reply (its head goes with the reply metadata set so far)
+    /// and sends every message of `stream`; its first error ends the call.
+    pub async fn send_all<S, E>(self, stream: S) -> Result<(), Error>
+    where
+        S: Stream<Item = Result<Rep, E>>,
+        E: Into<Error>,
+    {
+        let headers = crate::context::with(|ctx| ctx.reply_headers().clone()).unwrap_or_default();
+        self.pipe.lock().opened = Some(headers);
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = stream.next().await {
+            self.pipe.put(item.map_err(Into::into)?).await;
+            match &self.stats {
+                Some((stats, true)) => stats.add_sent(),
+                Some((stats, false)) => stats.add_received(),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Serves a call whose reply is a stream: the chains, then `handler`, which
+/// sends the replies to its [`Sink`]. Returns once the replies have opened
+/// (or the call failed before); the returned stream then runs the rest of
+/// the call. On a server, `outer` and `inner` are the server-wide and the
+/// service's chains; on a client, `inner` is the client's and `handler`
+/// its transport.
+pub(crate) async fn serve_stream<I, Rep, F, Fut>(
+    outer: Option<Chain>,
+    inner: Chain,
+    mut ctx: Context,
+    input: I,
+    handler: F,
+) -> Result<Opened<Rep>, Refused>
+where
+    I: CallInput,
+    Rep: Message,
+    F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    let deadline = Deadline::of(&ctx);
+    let pipe = Arc::new(Pipe::<Rep>::default());
+    let mut call: Call = if outer.is_none() && inner.is_empty() {
+        let sink = Sink { pipe: Arc::clone(&pipe), stats: None };
+        Box::pin(async move {
+            let res = crate::context::scope(&mut ctx, handler(input, sink)).await;
+            (res, ctx.take_reply())
+        })
+    } else {
+        let stats = StreamStats::of_or_insert(&mut ctx);
+        let sink = Sink { pipe: Arc::clone(&pipe), stats: Some((stats, ctx.is_server())) };
+        let endpoint = StreamEndpoint { handler: Mutex::new(Some((handler, sink))), _types: PhantomData::<fn(I)> };
+        Box::pin(async move {
+            let outer = outer.unwrap_or_default();
+            let next = Next::new(outer.as_slice(), inner.as_slice(), &endpoint);
+            let res = match next.run(&mut ctx, input.into_any()).await {
+                Ok(end) if end.is::<StreamEnd>() => Ok(()),
+                Ok(other) => Err(Error::internal_server(
+                    MIDDLEWARE,
+                    format!(
+                        "a middleware replaced the end of the stream of {} with a {}",
+                        ctx.operation(),
+                        other.type_name()
+                    ),
+                )),
+                Err(e) => Err(e),
+            };
+            (res, ctx.take_reply())
+        })
+    };
+    // Run the call until the handler starts sending (or the call ends).
+    let mut ended = None;
+    let reply_headers = std::future::poll_fn(|cx| {
+        if let Some(headers) = pipe.take_opened() {
+            return Poll::Ready(Ok(headers));
+        }
+        let Poll::Ready((res, headers)) = call.as_mut().poll(cx) else {
+            return pipe.take_opened().map_or(Poll::Pending, |h| Poll::Ready(Ok(h)));
+        };
+        match (pipe.take_opened(), res) {
+            // It opened and ended in that one poll: what it sent is in the
+            // pipe, then its end.
+            (Some(opened), res) => {
+                ended = Some(res);
+                Poll::Ready(Ok(opened))
+            }
+            (None, Err(e)) => Poll::Ready(Err((e, headers))),
+            // The handler returned without sending: an empty stream.
+            (None, Ok(())) => {
+                ended = Some(Ok(()));
+                Poll::Ready(Ok(headers))
+            }
+        }
+    })
+    .await?;
+    let body = match ended {
+        None => Body::Piped { call, pipe },
+        Some(res) => Body::Ending { pipe, error: res.err() },
+    };
+    Ok(Opened { reply_headers, stream: ReplyStream::new(body, deadline) })
+}
+
+/// The rest of a streaming call after it opened.
+type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, HeaderMap)> + Send>>;
+
+/// Where the end of the chain leaves each reply for the transport: one
+/// message at most (the chain waits until it is taken), and the opening.
+struct Pipe<Rep> {
+    state: Mutex<PipeState<Rep>>,
+}
+
+struct PipeState<Rep> {
+    opened: Option<HeaderMap>,
+    item: Option<Rep>,
+}
+
+impl<Rep> Default for Pipe<Rep> {
+    fn default() -> Self {
+        Self { state: Mutex::new(PipeState { opened: None, item: None }) }
+    }
+}
+
+impl<Rep> Pipe<Rep> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PipeState<Rep>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take_opened(&self) -> Option<HeaderMap> {
+        self.lock().opened.take()
+    }
+
+    fn take(&self) -> Option<Rep> {
+        self.lock().item.take()
+    }
+
+    /// Leaves `item` once the previous one was taken. The transport polls
+    /// the call only when it has taken the item, so waiting here needs no
+    /// waker: the next poll comes from the same task.
+    async fn put(&self, item: Rep) {
+        let mut item = Some(item);
+        std::future::poll_fn(|_| {
+            let mut state = self.lock();
+            if state.item.is_some() {
+                return Poll::Pending;
+            }
+            state.item = item.take();
+            Poll::Ready(())
+        })
+        .await;
+    }
+}
+
+/// The end of a streaming reply's chain: the handler (the transport, on a
+/// client), which sends the replies to its sink; its end is the call's.
+struct StreamEndpoint<F, I, Rep> {
+    handler: Mutex<Option<(F, Sink<Rep>)>>,
+    _types: PhantomData<fn(I)>,
+}
+
+impl<I, Rep, F, Fut> Endpoint for StreamEndpoint<F, I, Rep>
+where
+    I: CallInput,
+    Rep: Message,
+    F: FnOnce(I, Sink<Rep>) -> Fut + Send,
+    Fut: Future<Output = Result<(), Error>> + Send,
+{
+    fn call<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+        Box::pin(async move {
+            let (f, sink) = take_handler(&self.handler, ctx)?;
+            let input = I::from_any(req, ctx.operation())?;
+            crate::context::scope(ctx, f(input, sink)).await?;
+            let messages = ctx.stream().map_or(0, |s| if ctx.is_server() { s.sent() } else { s.received() });
+            Ok(AnyMessage::raw(StreamEnd { messages }))
+        })
+    }
+}
+
+enum Body<Rep> {
+    /// The rest of the call (through the chain, when there is one), and
+    /// where it leaves each message.
+    Piped {
+        call: Call,
+        pipe: Arc<Pipe<Rep>>,
+    },
+    /// The call is over: what is left is its last message (still in the
+    /// pipe), then its error, if any.
+    Ending {
+        pipe: Arc<Pipe<Rep>>,
+        error: Option<Error>,
+    },
+    Done,
+}
+
+/// The messages of an open streaming reply, ending early with `TIMEOUT`
+/// when the call's deadline passes. Dropping it drops the handler's stream
+/// (and, through middleware, the rest of the call).
+pub(crate) struct ReplyStream<Rep> {
+    body: Body<Rep>,
+    deadline: Option<(Deadline, Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl<Rep> ReplyStream<Rep> {
+    fn new(body: Body<Rep>, deadline: Option<Deadline>) -> Self {
+        let deadline = deadline.map(|d| (d, Box::pin(tokio::time::sleep_until(d.0))));
+        Self { body, deadline }
+    }
+
+    /// The next message, or `Pending` with the body as it was.
+    fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+        loop {
+            match std::mem::replace(&mut self.body, Body::Done) {
+                Body::Done => return Poll::Ready(None),
+                Body::Piped { mut call, pipe } => {
+                    if let Some(item) = pipe.take() {
+                        self.body = Body::Piped { call, pipe };
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                    match call.as_mut().poll(cx) {
+                        Poll::Ready((res, _)) => self.body = Body::Ending { pipe, error: res.err() },
+                        Poll::Pending => {
+                            let item = pipe.take();
+                            self.body = Body::Piped { call, pipe };
+                            return item.map_or(Poll::Pending, |item| Poll::Ready(Some(Ok(item))));
+                        }
+                    }
+                }
+                Body::Ending { pipe, error } => {
+                    if let Some(item) = pipe.take() {
+                        self.body = Body::Ending { pipe, error };
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                    return Poll::Ready(error.map(Err));
+                }
+            }
+        }
+    }
+}
+
+impl<Rep> Stream for ReplyStream<Rep> {
+    type Item = Result<Rep, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Poll::Ready(next) = this.poll_body(cx) {
+            return Poll::Ready(next);
+        }
+        if let Some((deadline, sleep)) = &mut this.deadline {
+            if sleep.as_mut().poll(cx).is_ready() {
+                this.body = Body::Done;
+                let late = tokio::time::Instant::now().saturating_duration_since(deadline.0);
+                let err = Error::gateway_timeout(TIMEOUT, format!("the stream ran past its deadline ({late:?} ago)"));
+                return Poll::Ready(Some(Err(err)));
+            }
+        }
+        Poll::Pending
+    }
+}

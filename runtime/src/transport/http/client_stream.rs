@@ -1,0 +1,369 @@
+//! The streaming calls of [`HttpClient`]: server streams read as
+//! server-sent events (parsed by `eventsource-stream`), client and
+//! bidirectional streams over a WebSocket (`tokio-tungstenite`), in the wire
+//! format the server side documents (see `stream.rs`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use eventsource_stream::Eventsource as _;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::SinkExt as _;
+use http::header;
+use http_body_util::BodyExt as _;
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::binding::{BodyRule, Route};
+use super::client::HttpClient;
+use super::codec::{decode_reply, encode_request, JSON};
+use super::DEFAULT_MAX_BODY;
+use crate::client::call::{open_stream, through_chain, Call};
+use crate::client::failover::{never_sent, Failover};
+use crate::client::Backend;
+use crate::codec::Message;
+use crate::context::{Context, Kind, StreamStats};
+use crate::error::reason::{BAD_REQUEST, CODEC, STREAM_CLOSED, UNAVAILABLE};
+use crate::error::Error;
+use crate::middleware::stream::{counted, Sink};
+use crate::stream::{Stream, StreamExt as _, Streaming};
+
+/// What an SSE client accepts.
+const EVENT_STREAM: &str = "text/event-stream";
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+impl HttpClient {
+    /// One server-streaming call, read as server-sent events (generated
+    /// clients call this).
+    #[doc(hidden)]
+    pub async fn server_streaming<Req: Message, Rep: Message>(
+        &self,
+        routes: &[&'static Route],
+        req: &Req,
+    ) -> Result<Streaming<Rep>, Error> {
+        let routes = routes.to_vec();
+        let client = self.clone();
+        open_stream(
+            &self.chain,
+            routes[0].operation,
+            Kind::Http,
+            req.clone(),
+            move |req: Req, sink: Sink<Rep>| async move {
+                let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
+                let (url, res) = client
+                    .on_node(routes[0].operation, |base| client.open_events(base, &routes, &req, &headers))
+                    .await?;
+                let (head, body) = res.into_parts();
+                crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = head.headers);
+                let events = body.into_data_stream().eventsource().map(move |event| match event {
+                    Ok(event) if event.event == "error" => Err(Error::from_http(500, event.data.as_bytes())),
+                    Ok(event) => decode_reply::<Rep>(None, event.data.as_bytes(), &url),
+                    Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("reading events of {url}: {e}"))),
+                });
+                sink.send_all(events).await
+            },
+        )
+        .await
+    }
+
+    /// Sends the request of a server stream to `base`: its URL, and the
+    /// response once it is a stream of events.
+    async fn open_events<Req: Message>(
+        &self,
+        base: String,
+        routes: &[&'static Route],
+        req: &Req,
+        headers: &http::HeaderMap,
+    ) -> Result<(String, http::Response<hyper::body::Incoming>), Error> {
+        let route = Route::pick(routes, req)?;
+        let url = route.url(&base, req)?;
+        let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, EVENT_STREAM);
+        if route.body != BodyRule::None {
+            request = request.header(header::CONTENT_TYPE, JSON);
+        }
+        let mut request = request
+            .body(encode_request(route.body, req)?)
+            .map_err(|e| Error::bad_request(BAD_REQUEST, format!("cannot build request to {url}: {e}")))?;
+        for (k, v) in headers {
+            request.headers_mut().append(k, v.clone());
+        }
+        let res = self.client.request(request).await.map_err(|e| {
+            Error::service_unavailable(UNAVAILABLE, format!("{} {url} failed: {e}", route.method)).with_cause(e)
+        })?;
+        if !res.status().is_success() {
+            let status = res.status().as_u16();
+            let bytes = res.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            return Err(Error::from_http(status, &bytes));
+        }
+        Ok((url, res))
+    }
+
+    /// Runs `open` on the one server, or on a node of the pool, going on to
+    /// another node when one refuses before anything was sent.
+    async fn on_node<T, F, Fut>(&self, operation: &'static str, mut open: F) -> Result<T, Error>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let pool = match &self.backend {
+            Backend::One(base) => return open(base.clone()).await,
+            Backend::Pool(pool) => pool,
+        };
+        let mut failover = Failover::new(pool);
+        loop {
+            let attempt = failover.next()?;
+            let res = open(attempt.handle().clone()).await;
+            let refused = matches!(&res, Err(e) if e.cause().is_some_and(|c| never_sent(c)));
+            if !failover.again(attempt, refused, operation) {
+                return res;
+            }
+        }
+    }
+
+    /// One client-streaming call over a WebSocket (generated clients call
+    /// this).
+    #[doc(hidden)]
+    pub async fn client_streaming<Req: Message, Rep: Message>(
+        &self,
+        routes: &[&'static Route],
+        req: Streaming<Req>,
+    ) -> Result<Rep, Error> {
+        let call = WsCall { client: self, route: routes[0], _req: std::marker::PhantomData };
+        if self.chain.is_empty() {
+            return call.client_stream(req, None).await;
+        }
+        through_chain(&self.chain, call, req).await
+    }
+
+    /// One bidirectional call over a WebSocket (generated clients call this).
+    #[doc(hidden)]
+    pub async fn streaming<Req: Message, Rep: Message>(
+        &self,
+        routes: &[&'static Route],
+        req: Streaming<Req>,
+    ) -> Result<Streaming<Rep>, Error> {
+        let route = routes[0];
+        let client = self.clone();
+        open_stream(
+            &self.chain,
+            route.operation,
+            Kind::Http,
+            req,
+            move |req: Streaming<Req>, sink: Sink<Rep>| async move {
+                let stats = crate::context::with(|ctx| ctx.extensions().get::<Arc<StreamStats>>().cloned()).flatten();
+                let req = counted(req, stats, false);
+                let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
+                let socket = client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
+                let (tx, rx) = socket.split();
+                let replies = Replies { rx, done: false, _rep: std::marker::PhantomData };
+                sink.send_all(Duplex { send: Some(Box::pin(send_all(tx, req))), replies }).await
+            },
+        )
+        .await
+    }
+}
+
+/// A client-streaming call of an [`HttpClient`], at the end of its chain.
+struct WsCall<'c, Req> {
+    client: &'c HttpClient,
+    route: &'static Route,
+    _req: std::marker::PhantomData<fn(Req)>,
+}
+
+impl<Req: Message> WsCall<'_, Req> {
+    async fn client_stream<Rep: Message>(&self, req: Streaming<Req>, ctx: Option<&mut Context>) -> Result<Rep, Error> {
+        let headers = ctx.as_deref().map(|c| c.request_headers().clone()).unwrap_or_default();
+        let route = self.route;
+        let socket = self.client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
+        let (tx, rx) = socket.split();
+        let replies = Replies::<Rep> { rx, done: false, _rep: std::marker::PhantomData };
+        let mut duplex = std::pin::pin!(Duplex { send: Some(Box::pin(send_all(tx, req))), replies });
+        match duplex.next().await {
+            Some(rep) => rep,
+            None => Err(Error::client_closed(STREAM_CLOSED, format!("{} ended without a reply", route.operation))),
+        }
+    }
+}
+
+impl<Req: Message> Call for WsCall<'_, Req> {
+    type Input = Streaming<Req>;
+
+    fn operation(&self) -> &'static str {
+        self.route.operation
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Http
+    }
+
+    async fn send<Rep: Message>(&self, req: Streaming<Req>, ctx: &mut Context) -> Result<Rep, Error> {
+        let req = counted(req, Some(StreamStats::of_or_insert(ctx)), false);
+        self.client_stream(req, Some(ctx)).await
+    }
+}
+
+/// Opens the WebSocket of `route` on `base`, with the call's request
+/// metadata.
+async fn connect(base: String, route: &'static Route, headers: &http::HeaderMap) -> Result<Socket, Error> {
+    let mut url = String::with_capacity(base.len() + 32);
+    url.push_str("ws");
+    url.push_str(base.strip_prefix("http").unwrap_or(&base));
+    for seg in route.template {
+        if let super::binding::PathSeg::Lit(l) = seg {
+            url.push_str(l);
+        }
+    }
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::bad_request(BAD_REQUEST, format!("cannot build request to {url}: {e}")))?;
+    for (k, v) in headers {
+        request.headers_mut().append(k, v.clone());
+    }
+    let config =
+        WebSocketConfig::default().max_message_size(Some(DEFAULT_MAX_BODY)).max_frame_size(Some(DEFAULT_MAX_BODY));
+    match tokio_tungstenite::connect_async_with_config(request, Some(config), false).await {
+        Ok((socket, res)) => {
+            crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = res.headers().clone());
+            Ok(socket)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            let status = res.status().as_u16();
+            Err(Error::from_http(status, res.body().as_deref().unwrap_or_default()))
+        }
+        Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("WebSocket {url} failed: {e}")).with_cause(e)),
+    }
+}
+
+/// Sends every message of `req` as a text frame, then the empty frame that
+/// ends it. An error of the stream ends the call with it: the socket is
+/// closed (so the server sees a cancelled call, never a whole stream).
+async fn send_all<Req: Message>(mut tx: SplitSink<Socket, Frame>, mut req: Streaming<Req>) -> Result<(), Error> {
+    let broke = |e: tokio_tungstenite::tungstenite::Error| {
+        Error::client_closed(STREAM_CLOSED, format!("the WebSocket broke: {e}")).with_cause(e)
+    };
+    while let Some(item) = req.next().await {
+        let msg = match item {
+            Ok(msg) => msg,
+            Err(e) => {
+                let _ = tx.close().await;
+                return Err(e);
+            }
+        };
+        let json = serde_json::to_string(&msg)
+            .map_err(|e| Error::bad_request(CODEC, format!("cannot encode request: {e}")))?;
+        tx.send(Frame::text(json)).await.map_err(broke)?;
+    }
+    tx.send(Frame::text("")).await.map_err(broke)
+}
+
+/// The server's frames as replies: `{"result":..}` per reply, a last
+/// `{"error":..}`, then the close.
+struct Replies<Rep> {
+    rx: SplitStream<Socket>,
+    done: bool,
+    _rep: std::marker::PhantomData<fn() -> Rep>,
+}
+
+/// One frame of the server's.
+#[derive(Deserialize)]
+#[serde(bound = "Rep: Message")]
+struct Envelope<Rep> {
+    #[serde(default = "Option::default")]
+    result: Option<Rep>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+impl<Rep: Message> Stream for Replies<Rep> {
+    type Item = Result<Rep, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let frame = match std::task::ready!(self.rx.poll_next_unpin(cx)) {
+                Some(Ok(frame)) => frame,
+                Some(Err(e)) => {
+                    self.done = true;
+                    let err = Error::service_unavailable(UNAVAILABLE, format!("the WebSocket broke: {e}"));
+                    return Poll::Ready(Some(Err(err.with_cause(e))));
+                }
+                None => {
+                    self.done = true;
+                    let err =
+                        Error::service_unavailable(UNAVAILABLE, "the server dropped the WebSocket before its end");
+                    return Poll::Ready(Some(Err(err)));
+                }
+            };
+            let text = match frame {
+                Frame::Text(text) => text,
+                Frame::Close(close) => {
+                    self.done = true;
+                    return Poll::Ready(match close {
+                        Some(c) if u16::from(c.code) >= 4000 => {
+                            Some(Err(Error::new(u16::from(c.code) - 4000, c.reason.to_string(), "")))
+                        }
+                        _ => None,
+                    });
+                }
+                _ => continue,
+            };
+            let env: Envelope<Rep> = match serde_json::from_str(text.as_str()) {
+                Ok(env) => env,
+                Err(e) => {
+                    self.done = true;
+                    return Poll::Ready(Some(Err(Error::internal_server(CODEC, format!("invalid reply frame: {e}")))));
+                }
+            };
+            return Poll::Ready(Some(match (env.result, env.error) {
+                (_, Some(error)) => {
+                    self.done = true;
+                    Err(Error::from_http(500, error.to_string().as_bytes()))
+                }
+                (Some(rep), None) => Ok(rep),
+                (None, None) => {
+                    self.done = true;
+                    Err(Error::internal_server(CODEC, "a reply frame holds neither `result` nor `error`"))
+                }
+            }));
+        }
+    }
+}
+
+/// The replies of a call, with its request stream sent alongside: its
+/// error ends the replies with it.
+struct Duplex<S, R> {
+    send: Option<Pin<Box<S>>>,
+    replies: R,
+}
+
+impl<S, R, Rep> Stream for Duplex<S, R>
+where
+    S: Future<Output = Result<(), Error>>,
+    R: Stream<Item = Result<Rep, Error>> + Unpin,
+{
+    type Item = Result<Rep, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(send) = &mut self.send {
+            match send.as_mut().poll(cx) {
+                Poll::Ready(Ok(())) => self.send = None,
+                Poll::Ready(Err(e)) => {
+                    self.send = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Pending => {}
+            }
+        }
+        self.replies.poll_next_unpin(cx)
+    }
+}

@@ -1,0 +1,14 @@
+use bia::stream::Stream;
+
+#[bia::message(package = "ui.v1")]
+pub struct Tick {
+    pub n: i64,
+}
+
+#[bia::service(package = "ui.v1")]
+pub trait Ticks: Send + Sync + 'static {
+    #[rpc(get = "/v1/watch", response_body = "n")]
+    async fn watch(&self, req: Tick) -> bia::Result<impl Stream<Item = bia::Result<Tick>>>;
+}
+
+fn main() {}

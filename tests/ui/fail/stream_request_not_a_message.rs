@@ -1,0 +1,13 @@
+use bia::stream::Streaming;
+
+#[bia::message(package = "ui.v1")]
+pub struct Tick {
+    pub n: i64,
+}
+
+#[bia::service(package = "ui.v1")]
+pub trait Ticks: Send + Sync + 'static {
+    async fn sum(&self, req: Streaming<i64>) -> bia::Result<Tick>;
+}
+
+fn main() {}
