@@ -3,9 +3,11 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
+use futures_util::task::AtomicWaker;
 use http::HeaderValue;
 use tokio::sync::oneshot;
 use tonic::metadata::MetadataMap;
@@ -371,28 +373,62 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for Bidi {
 /// which goes to the call (through [`Failed`]) while the stream stays open,
 /// so that the server never takes a cut stream for a whole one: the call
 /// is dropped (and so cancelled) with that error instead.
+///
+/// When the caller is gone ([`Failed`] dropped, with the replies), the
+/// stream ends, so that the HTTP/2 stream is dropped on both sides and the
+/// server cancels the call, even while the caller's request stream is
+/// still open.
 struct Outgoing<Req> {
     stream: Streaming<Req>,
     failed: Option<oneshot::Sender<Error>>,
+    gone: Arc<Gone>,
 }
 
-/// The error of an [`Outgoing`] stream, once it fails.
-struct Failed(oneshot::Receiver<Error>);
+/// Whether the caller of a streaming call is gone, and the task to wake
+/// when it goes.
+#[derive(Default)]
+struct Gone {
+    flag: AtomicBool,
+    waker: AtomicWaker,
+}
+
+/// The error of an [`Outgoing`] stream, once it fails; dropping it ends the
+/// stream.
+struct Failed {
+    rx: Option<oneshot::Receiver<Error>>,
+    gone: Arc<Gone>,
+}
 
 impl Failed {
     /// Waits for the error; never ready when the stream does not fail.
     fn poll_error(&mut self, cx: &mut TaskContext<'_>) -> Poll<Error> {
-        match Pin::new(&mut self.0).poll(cx) {
-            Poll::Ready(Ok(e)) => Poll::Ready(e),
-            Poll::Ready(Err(_)) | Poll::Pending => Poll::Pending,
+        let Some(rx) = &mut self.rx else { return Poll::Pending };
+        match Pin::new(rx).poll(cx) {
+            Poll::Ready(Ok(e)) => {
+                self.rx = None;
+                Poll::Ready(e)
+            }
+            Poll::Ready(Err(_)) => {
+                self.rx = None;
+                Poll::Pending
+            }
+            Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl Drop for Failed {
+    fn drop(&mut self) {
+        self.gone.flag.store(true, Ordering::Release);
+        self.gone.waker.wake();
     }
 }
 
 impl<Req> Outgoing<Req> {
     fn new(stream: Streaming<Req>) -> (Self, Failed) {
         let (tx, rx) = oneshot::channel();
-        (Self { stream, failed: Some(tx) }, Failed(rx))
+        let gone = Arc::new(Gone::default());
+        (Self { stream, failed: Some(tx), gone: Arc::clone(&gone) }, Failed { rx: Some(rx), gone })
     }
 }
 
@@ -400,6 +436,10 @@ impl<Req> Stream for Outgoing<Req> {
     type Item = Req;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Req>> {
+        self.gone.waker.register(cx.waker());
+        if self.gone.flag.load(Ordering::Acquire) {
+            return Poll::Ready(None);
+        }
         if self.failed.is_none() {
             return Poll::Pending;
         }

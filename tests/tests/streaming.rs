@@ -1,0 +1,337 @@
+//! Streaming calls of every kind on both transports, through Bia's clients,
+//! raw clients and a WebSocket client that is not Bia's: messages, errors
+//! before and in the middle of a stream, cancellation, deadlines, panics and
+//! bad input.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bia::stream::{StreamExt as _, Streaming};
+use bia_tests::raw;
+use bia_tests::streams::*;
+use futures_util::SinkExt as _;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+fn ticks(ns: &[i32]) -> Vec<Tick> {
+    ns.iter().map(|&n| Tick { n, text: format!("t{n}") }).collect()
+}
+
+async fn start() -> (bia_tests::TestApp, MemoryCounter) {
+    let counter = MemoryCounter::default();
+    (start_counter_with(counter.clone(), |s| s).await, counter)
+}
+
+#[tokio::test]
+async fn server_stream_on_both_clients_and_raw_sse_and_ndjson() {
+    let (app, _) = start().await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    let req = CountRequest { count: 5, ..Default::default() };
+    let (a, end_a) = collect(grpc.count(req.clone()).await.unwrap()).await;
+    let (b, end_b) = collect(http.count(req.clone()).await.unwrap()).await;
+    assert!(end_a.is_none() && end_b.is_none(), "{end_a:?} {end_b:?}");
+    assert_eq!(a.iter().map(|t| t.n).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(a, b);
+
+    let r = raw::http("GET", &format!("{}/v1/count/2", app.http_url()), "").await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, "text/event-stream"));
+    assert_eq!(r.text(), "data: {\"n\":1,\"text\":\"tick 1\"}\n\ndata: {\"n\":2,\"text\":\"tick 2\"}\n\n");
+    let r = raw::http_with("GET", &format!("{}/v1/count/2", app.http_url()), &[("accept", "application/x-ndjson")], "")
+        .await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, "application/x-ndjson"));
+    assert_eq!(r.text(), "{\"result\":{\"n\":1,\"text\":\"tick 1\"}}\n{\"result\":{\"n\":2,\"text\":\"tick 2\"}}\n");
+    // An empty stream is an empty body.
+    let r = raw::http("GET", &format!("{}/v1/count/0", app.http_url()), "").await;
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn errors_before_and_in_the_middle_of_a_server_stream() {
+    let (app, _) = start().await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+
+    // Before the stream opens: the call itself fails, with a status code on HTTP.
+    let bad = CountRequest { count: -1, ..Default::default() };
+    let e1 = grpc.count(bad.clone()).await.err().expect("refused");
+    let e2 = http.count(bad).await.err().expect("refused");
+    assert_eq!((e1.code(), e1.reason()), (400, "NEGATIVE_COUNT"));
+    assert_eq!(e1, e2);
+    let r = raw::http("GET", &format!("{}/v1/count/-1", app.http_url()), "").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["reason"], "NEGATIVE_COUNT");
+
+    // In the middle: the messages before it, then the error with its metadata.
+    let req = CountRequest { count: 5, fail_at: 3, ..Default::default() };
+    let (a, e1) = collect(grpc.count(req.clone()).await.unwrap()).await;
+    let (b, e2) = collect(http.count(req).await.unwrap()).await;
+    assert_eq!(a.len(), 2);
+    assert_eq!(a, b);
+    let e1 = e1.expect("error");
+    assert_eq!((e1.code(), e1.reason(), e1.metadata().get("at").map(String::as_str)), (409, "TOO_FAR", Some("3")));
+    assert_eq!(Some(e1), e2);
+
+    let url = format!("{}/v1/count/5?failAt=2", app.http_url());
+    let r = raw::http("GET", &url, "").await;
+    assert_eq!(
+        r.text(),
+        "data: {\"n\":1,\"text\":\"tick 1\"}\n\nevent: error\ndata: {\"code\":409,\"reason\":\"TOO_FAR\",\"message\":\"tick 2 is too far\",\"metadata\":{\"at\":\"2\"}}\n\n"
+    );
+    let r = raw::http_with("GET", &url, &[("accept", "application/x-ndjson")], "").await;
+    assert_eq!(
+        r.text(),
+        "{\"result\":{\"n\":1,\"text\":\"tick 1\"}}\n{\"error\":{\"code\":409,\"reason\":\"TOO_FAR\",\"message\":\"tick 2 is too far\",\"metadata\":{\"at\":\"2\"}}}\n"
+    );
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn client_and_bidi_streams_on_both_clients() {
+    let (app, _) = start().await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+
+    let a = grpc.sum(Streaming::iter(ticks(&[1, 2, 3]))).await.unwrap();
+    let b = http.sum(Streaming::iter(ticks(&[1, 2, 3]))).await.unwrap();
+    assert_eq!((a.total, a.count), (6, 3));
+    assert_eq!(a, b);
+    // An empty stream.
+    assert_eq!(http.sum(Streaming::iter(Vec::new())).await.unwrap(), Sum::default());
+    assert_eq!(grpc.sum(Streaming::iter(Vec::new())).await.unwrap(), Sum::default());
+    // The handler's error.
+    let e1 = grpc.sum(Streaming::iter(ticks(&[1, -2, 3]))).await.unwrap_err();
+    let e2 = http.sum(Streaming::iter(ticks(&[1, -2, 3]))).await.unwrap_err();
+    assert_eq!((e1.code(), e1.reason()), (400, "NEGATIVE_TICK"));
+    assert_eq!(e1, e2);
+
+    let (a, end_a) = collect(grpc.echo(Streaming::iter(ticks(&[1, 2]))).await.unwrap()).await;
+    let (b, end_b) = collect(http.echo(Streaming::iter(ticks(&[1, 2]))).await.unwrap()).await;
+    assert!(end_a.is_none() && end_b.is_none(), "{end_a:?} {end_b:?}");
+    assert_eq!(a.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["T1", "T2"]);
+    assert_eq!(a, b);
+    let (a, e1) = collect(grpc.echo(Streaming::iter(ticks(&[1, -1, 2]))).await.unwrap()).await;
+    let (b, e2) = collect(http.echo(Streaming::iter(ticks(&[1, -1, 2]))).await.unwrap()).await;
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert_eq!(e1.as_ref().map(|e| e.reason()), Some("NEGATIVE_TICK"));
+    assert_eq!(e1, e2);
+
+    // The request stream's own error ends the call with it, on both transports.
+    let failing = || {
+        Streaming::from_results(bia::stream::iter(vec![
+            Ok(Tick { n: 1, text: String::new() }),
+            Err(bia::Error::conflict("LOCAL", "the caller's stream failed")),
+        ]))
+    };
+    assert_eq!(grpc.sum(failing()).await.unwrap_err().reason(), "LOCAL");
+    assert_eq!(http.sum(failing()).await.unwrap_err().reason(), "LOCAL");
+
+    // Bidirectional, interleaved: each reply comes before the next request is made.
+    let (tx, rx) = Streaming::channel(1);
+    let mut replies = http.echo(rx).await.unwrap();
+    for n in 1..=3 {
+        tx.send(Ok(Tick { n, text: "x".into() })).await.unwrap();
+        let reply = tokio::time::timeout(Duration::from_secs(5), replies.message()).await.unwrap().unwrap();
+        assert_eq!(reply.map(|t| t.n), Some(n));
+    }
+    drop(tx);
+    assert_eq!(replies.message().await.unwrap(), None);
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_clients_implement_the_trait_and_stand_behind_one_pointer() {
+    let (app, _) = start().await;
+    async fn total(c: &impl Counter) -> i32 {
+        let s = c.count(CountRequest { count: 3, ..Default::default() }).await.unwrap();
+        // The stream may borrow the implementation: collect it before the next call.
+        let ticks: Vec<Tick> = s.map(|t| t.unwrap()).collect().await;
+        let sum = c.sum(Streaming::iter(ticks)).await.unwrap();
+        sum.total
+    }
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    assert_eq!(total(&grpc).await, 6);
+    assert_eq!(total(&http).await, 6);
+    for svc in [
+        std::sync::Arc::new(grpc) as std::sync::Arc<dyn DynCounter>,
+        std::sync::Arc::new(http),
+        std::sync::Arc::new(MemoryCounter::default()),
+    ] {
+        assert_eq!(total(&svc).await, 6);
+    }
+    app.running.stop().await.unwrap();
+}
+
+/// Waits until `counter` has dropped `n` handler states.
+async fn dropped(counter: &MemoryCounter, n: usize) {
+    let wait = async {
+        while counter.dropped.load(Ordering::SeqCst) < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .unwrap_or_else(|_| panic!("the handler's stream was not dropped ({n} expected)"));
+}
+
+#[tokio::test]
+async fn a_client_that_drops_its_stream_cancels_the_handler() {
+    let (app, counter) = start().await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    let slow = CountRequest { count: 1000, delay_ms: 20, ..Default::default() };
+    for (i, mut s) in
+        [grpc.count(slow.clone()).await.unwrap(), http.count(slow.clone()).await.unwrap()].into_iter().enumerate()
+    {
+        assert_eq!(s.message().await.unwrap().map(|t| t.n), Some(1));
+        drop(s);
+        dropped(&counter, i + 1).await;
+    }
+    // A bidirectional call dropped with its request stream still open.
+    let (tx, rx) = Streaming::channel(1);
+    let mut replies = http.echo(rx).await.unwrap();
+    tx.send(Ok(Tick { n: 1, text: String::new() })).await.unwrap();
+    assert!(replies.message().await.unwrap().is_some());
+    drop(replies);
+    dropped(&counter, 3).await;
+    let (tx2, rx) = Streaming::channel(1);
+    let mut replies = grpc.echo(rx).await.unwrap();
+    tx2.send(Ok(Tick { n: 1, text: String::new() })).await.unwrap();
+    assert!(replies.message().await.unwrap().is_some());
+    drop(replies);
+    dropped(&counter, 4).await;
+    drop((tx, tx2));
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deadline_ends_the_stream_with_timeout() {
+    let (app, _) = start().await;
+    let timeout = || bia::middleware::timeout::Timeout::new(Duration::from_millis(300));
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap().middleware(timeout());
+    let http = CounterHttpClient::new(app.http_url()).unwrap().middleware(timeout());
+    let slow = CountRequest { count: 100, delay_ms: 50, ..Default::default() };
+    for s in [grpc.count(slow.clone()).await.unwrap(), http.count(slow.clone()).await.unwrap()] {
+        let (got, end) = collect(s).await;
+        assert!(got.len() < 10, "{}", got.len());
+        let end = end.expect("the deadline ends the stream");
+        assert_eq!((end.code(), end.reason()), (504, "TIMEOUT"), "{end:?}");
+    }
+    // The server's own deadline, from a raw grpc-timeout: DeadlineExceeded.
+    let channel = tonic::transport::Endpoint::from_shared(app.grpc_url()).unwrap().connect().await.unwrap();
+    let mut raw = tonic::client::Grpc::new(channel);
+    raw.ready().await.unwrap();
+    let mut req = tonic::Request::new(slow);
+    req.metadata_mut().insert("grpc-timeout", "200m".parse().unwrap());
+    let codec = tonic_prost::ProstCodec::<CountRequest, Tick>::default();
+    let path = http::uri::PathAndQuery::from_static("/stream.v1.Counter/Count");
+    let mut s = raw.server_streaming(req, path, codec).await.unwrap().into_inner();
+    let status = loop {
+        match s.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("ended without the deadline"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panic_mid_stream_is_internal_and_the_server_keeps_serving() {
+    let counter = MemoryCounter::default();
+    let app = start_counter_with(counter, |s| s.middleware(bia::middleware::recovery::Recovery::new())).await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    let req = CountRequest { count: 5, panic_at: 2, ..Default::default() };
+    for s in [grpc.count(req.clone()).await.unwrap(), http.count(req.clone()).await.unwrap()] {
+        let (got, end) = collect(s).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(end.map(|e| e.code()), Some(500));
+    }
+    let (got, end) = collect(grpc.count(CountRequest { count: 2, ..Default::default() }).await.unwrap()).await;
+    assert_eq!((got.len(), end), (2, None));
+    app.running.stop().await.unwrap();
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws(app: &bia_tests::TestApp, path: &str) -> Ws {
+    let url = format!("ws://{}{path}", app.http);
+    tokio_tungstenite::connect_async(url).await.expect("WebSocket").0
+}
+
+/// The frames the server sends until it closes: texts, then the close code
+/// and reason.
+async fn frames(ws: &mut Ws) -> (Vec<String>, Option<(u16, String)>) {
+    let mut texts = Vec::new();
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
+        match frame {
+            Some(Ok(Frame::Text(t))) => texts.push(t.to_string()),
+            Some(Ok(Frame::Close(c))) => return (texts, c.map(|c| (u16::from(c.code), c.reason.to_string()))),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (texts, None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn websocket_frames_close_codes_and_bad_input() {
+    let (app, _) = start().await;
+    // A plain exchange: messages, the empty frame that ends them, the reply.
+    let mut s = ws(&app, "/v1/sum").await;
+    s.send(Frame::text(r#"{"n":2}"#)).await.unwrap();
+    s.send(Frame::text(r#"{"n":3,"text":"x"}"#)).await.unwrap();
+    s.send(Frame::text("")).await.unwrap();
+    let (texts, close) = frames(&mut s).await;
+    assert_eq!(texts, [r#"{"result":{"total":5,"count":2}}"#]);
+    assert_eq!(close, Some((1000, String::new())));
+
+    // A frame that is not the message: 400 naming the field, close 4400.
+    let mut s = ws(&app, "/v1/echo").await;
+    s.send(Frame::text(r#"{"n":1}"#)).await.unwrap();
+    s.send(Frame::text(r#"{"n":"seven"}"#)).await.unwrap();
+    let (texts, close) = frames(&mut s).await;
+    assert_eq!(texts[0], r#"{"result":{"n":1,"text":""}}"#);
+    let err: serde_json::Value = serde_json::from_str(&texts[1]).unwrap();
+    assert_eq!(err["error"]["code"], 400);
+    assert_eq!(err["error"]["reason"], "CODEC");
+    assert_eq!(err["error"]["metadata"]["field"], "n");
+    assert_eq!(close, Some((4400, "CODEC".to_owned())));
+
+    // Not JSON at all, and a binary frame.
+    for bad in [Frame::text("{not json"), Frame::binary(vec![1u8, 2, 3])] {
+        let mut s = ws(&app, "/v1/sum").await;
+        s.send(bad).await.unwrap();
+        let (texts, close) = frames(&mut s).await;
+        assert!(texts[0].starts_with(r#"{"error":{"code":400,"reason":"CODEC""#), "{texts:?}");
+        assert_eq!(close.map(|c| c.0), Some(4400));
+    }
+
+    // A message over the limit: PAYLOAD_TOO_LARGE.
+    let app2 = start_counter_with(MemoryCounter::default(), |s| s.max_body_size(1024)).await;
+    let mut s = ws(&app2, "/v1/sum").await;
+    let big = format!(r#"{{"n":1,"text":"{}"}}"#, "x".repeat(4096));
+    let _ = s.send(Frame::text(big)).await;
+    let (texts, close) = frames(&mut s).await;
+    assert!(texts.first().is_some_and(|t| t.contains("PAYLOAD_TOO_LARGE")), "{texts:?} {close:?}");
+    assert_eq!(close.map(|c| c.0), Some(4413));
+    app2.running.stop().await.unwrap();
+
+    // The streaming routes without a WebSocket, and a WebSocket on a route that takes none.
+    let r = raw::http("GET", &format!("{}/v1/sum", app.http_url()), "").await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (400, Some("NOT_A_WEBSOCKET")));
+    let upgrade = [
+        ("connection", "upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let r = raw::http_with("GET", &format!("{}/v1/count/2", app.http_url()), &upgrade, "").await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (400, Some("NOT_A_WEBSOCKET")));
+    let r = raw::http_with("GET", &format!("{}/v1/sum", app.http_url()), &upgrade, "").await;
+    assert_eq!(r.status, 101);
+    app.running.stop().await.unwrap();
+}
