@@ -148,3 +148,21 @@ async fn reflection_v1_and_v1alpha_and_health_are_served() {
     assert_eq!(r.status, 200);
     app.running.stop().await.unwrap();
 }
+
+#[test]
+fn streaming_methods_say_stream_on_the_right_side() {
+    let schema = bia_tests::streams::CounterServer::<()>::schema();
+    check_same(&schema);
+    let text = &schema.proto_files()[0].1;
+    assert!(text.contains("rpc Count(CountRequest) returns (stream Tick)"), "{text}");
+    assert!(text.contains("rpc Sum(stream Tick) returns (Sum)"), "{text}");
+    assert!(text.contains("rpc Echo(stream Tick) returns (stream Tick)"), "{text}");
+    let (_, pool) = compile(&schema);
+    let service = pool.get_service_by_name("stream.v1.Counter").unwrap();
+    let shapes: Vec<(String, bool, bool)> =
+        service.methods().map(|m| (m.name().to_owned(), m.is_client_streaming(), m.is_server_streaming())).collect();
+    assert_eq!(
+        shapes,
+        [("Count".to_owned(), false, true), ("Sum".to_owned(), true, false), ("Echo".to_owned(), true, true)]
+    );
+}

@@ -1,5 +1,3 @@
-use bia::stream::Stream;
-
 #[bia::message(package = "ui.v1")]
 pub struct Tick {
     pub n: i64,
