@@ -16,6 +16,7 @@ use crate::TestApp;
 #[bia::message(package = "stream.v1")]
 pub struct Tick {
     pub n: i32,
+    #[validate(length(max = 16))]
     pub text: String,
 }
 
@@ -30,6 +31,9 @@ pub struct CountRequest {
     pub panic_at: i32,
     /// Waits this long before each tick.
     pub delay_ms: i32,
+    /// The error at `fail_at` is a 503 `UNAVAILABLE` (which a client's
+    /// retry takes for retryable) instead of `TOO_FAR`.
+    pub fail_unavailable: bool,
 }
 
 /// What `sum` answers.
@@ -93,8 +97,11 @@ impl Counter for MemoryCounter {
             }
             assert!(n != req.panic_at, "tick {n} panics");
             if n == req.fail_at {
-                let err =
-                    bia::Error::conflict("TOO_FAR", format!("tick {n} is too far")).with_metadata("at", n.to_string());
+                let err = if req.fail_unavailable {
+                    bia::Error::service_unavailable("UNAVAILABLE", format!("tick {n} is unavailable"))
+                } else {
+                    bia::Error::conflict("TOO_FAR", format!("tick {n} is too far")).with_metadata("at", n.to_string())
+                };
                 return Some((Err(err), (req.count + 1, req, guard)));
             }
             Some((Ok(Tick { n, text: format!("tick {n}") }), (n + 1, req, guard)))

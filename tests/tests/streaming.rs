@@ -335,3 +335,62 @@ async fn websocket_frames_close_codes_and_bad_input() {
     assert_eq!(r.status, 101);
     app.running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn middleware_see_streams_whole_validate_each_message_and_never_retry_them() {
+    use bia::middleware::metrics::Metrics;
+    use bia::middleware::retry::Retry;
+    use bia::middleware::validate::Validate;
+    let metrics = Metrics::new();
+    let counter = MemoryCounter::default();
+    let app = start_counter_with(counter, |s| s.middleware(metrics.server()).middleware(Validate::new())).await;
+    let client_metrics = Metrics::new();
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap().middleware(client_metrics.client());
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+
+    let (got, _) = collect(grpc.count(CountRequest { count: 3, ..Default::default() }).await.unwrap()).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(grpc.sum(Streaming::iter(ticks(&[1, 2]))).await.unwrap().count, 2);
+    let text = metrics.encode();
+    for line in [
+        r#"server_requests_code_total{kind="grpc",operation="/stream.v1.Counter/Count",code="200",reason=""} 1"#,
+        r#"server_stream_messages_sent_total{kind="grpc",operation="/stream.v1.Counter/Count"} 3"#,
+        r#"server_stream_messages_received_total{kind="grpc",operation="/stream.v1.Counter/Sum"} 2"#,
+        r#"server_stream_messages_sent_total{kind="grpc",operation="/stream.v1.Counter/Sum"} 0"#,
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    let text = client_metrics.encode();
+    for line in [
+        r#"client_stream_messages_received_total{kind="grpc",operation="/stream.v1.Counter/Count"} 3"#,
+        r#"client_stream_messages_sent_total{kind="grpc",operation="/stream.v1.Counter/Sum"} 2"#,
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+
+    // Validate checks each incoming message: the second breaks a rule.
+    let long = Tick { n: 2, text: "x".repeat(17) };
+    let mk = || Streaming::iter(vec![Tick { n: 1, text: String::new() }, long.clone()]);
+    let e1 = grpc.sum(mk()).await.unwrap_err();
+    let e2 = http.sum(mk()).await.unwrap_err();
+    assert_eq!((e1.code(), e1.reason()), (400, "VALIDATOR"), "{e1:?}");
+    assert_eq!(e1, e2);
+    let (got, end) = collect(http.echo(mk()).await.unwrap()).await;
+    assert_eq!((got.len(), end.map(|e| e.reason().to_owned())), (1, Some("VALIDATOR".to_owned())));
+
+    // A retrying client never sends a stream again: the messages before the
+    // (retryable) error come once, then the error.
+    let retry =
+        || Retry::new().idempotent(CounterOperation::ALL).backoff(Duration::from_millis(1), Duration::from_millis(2));
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap().middleware(retry());
+    let http = CounterHttpClient::new(app.http_url()).unwrap().middleware(retry());
+    let req = CountRequest { count: 5, fail_at: 3, fail_unavailable: true, ..Default::default() };
+    for (i, s) in
+        [grpc.count(req.clone()).await.unwrap(), http.count(req.clone()).await.unwrap()].into_iter().enumerate()
+    {
+        let (got, end) = collect(s).await;
+        assert_eq!(got.iter().map(|t| t.n).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(end.as_ref().map(|e| e.code()), Some(503), "{i} {end:?}");
+    }
+    app.running.stop().await.unwrap();
+}

@@ -350,14 +350,49 @@ impl Logging {
         let kind = ctx.kind().as_str();
         let component = ctx.side().as_str();
         let operation = ctx.operation();
+        // A stream's line also counts its messages each way (absent on unary calls).
+        let stats = ctx.stream();
+        let (messages_in, messages_out) = (stats.map(|s| s.received()), stats.map(|s| s.sent()));
         match &res {
-            Ok(_) => tracing::info!(kind, component, operation, args, code = 200u16, reason = "", latency),
+            Ok(_) => tracing::info!(
+                kind,
+                component,
+                operation,
+                args,
+                code = 200u16,
+                reason = "",
+                latency,
+                messages_in,
+                messages_out
+            ),
             Err(e) => {
                 let (code, reason, error) = (e.code(), e.reason(), e.message());
                 if self.warn_client_errors && (400..500).contains(&code) {
-                    tracing::warn!(kind, component, operation, args, code, reason, latency, error);
+                    tracing::warn!(
+                        kind,
+                        component,
+                        operation,
+                        args,
+                        code,
+                        reason,
+                        latency,
+                        error,
+                        messages_in,
+                        messages_out
+                    );
                 } else {
-                    tracing::error!(kind, component, operation, args, code, reason, latency, error);
+                    tracing::error!(
+                        kind,
+                        component,
+                        operation,
+                        args,
+                        code,
+                        reason,
+                        latency,
+                        error,
+                        messages_in,
+                        messages_out
+                    );
                 }
             }
         }

@@ -10,6 +10,13 @@
 //! | `server_requests_seconds` | histogram | `kind`, `operation` |
 //! | `client_requests_code_total` | counter | `kind`, `operation`, `code`, `reason` |
 //! | `client_requests_seconds` | histogram | `kind`, `operation` |
+//! | `server_stream_messages_received_total`, `server_stream_messages_sent_total` | counter | `kind`, `operation` |
+//! | `client_stream_messages_received_total`, `client_stream_messages_sent_total` | counter | `kind`, `operation` |
+//!
+//! A streaming call counts as one request when it ends (with the code it
+//! ends with), its duration is the whole stream's, and the message counters
+//! add the messages it carried each way (Bia's own: Kratos has no streams
+//! in its metrics).
 //!
 //! * `kind` is the transport, `http` or `grpc`;
 //! * `operation` is `/package.Service/Method` (the route template of a
@@ -250,6 +257,9 @@ impl MetricsMiddleware {
         let res = next.run(ctx, req).await;
         let seconds = start.elapsed().as_secs_f64();
         self.recorder.record(ctx.kind(), ctx.operation(), res.as_ref().err(), seconds);
+        if let Some(stats) = ctx.stream() {
+            self.recorder.record_messages(ctx.kind(), ctx.operation(), stats.received(), stats.sent());
+        }
         res
     }
 }
@@ -259,6 +269,8 @@ impl MetricsMiddleware {
 struct Recorder {
     requests: Family<CodeLabels, Counter>,
     seconds: Family<OpLabels, Histogram, Buckets>,
+    received: Family<OpLabels, Counter>,
+    sent: Family<OpLabels, Counter>,
     ops: RwLock<HashMap<Label, OpHandles>>,
 }
 
@@ -286,6 +298,8 @@ impl Recorder {
         Self {
             requests: Family::default(),
             seconds: Family::new_with_constructor(buckets),
+            received: Family::default(),
+            sent: Family::default(),
             ops: RwLock::new(HashMap::new()),
         }
     }
@@ -302,6 +316,23 @@ impl Recorder {
             format!("{side} requests duration (sec)"),
             self.seconds.clone(),
         );
+        registry.register(
+            format!("{side}_stream_messages_received"),
+            format!("Messages received in streams ({side} side)"),
+            self.received.clone(),
+        );
+        registry.register(
+            format!("{side}_stream_messages_sent"),
+            format!("Messages sent in streams ({side} side)"),
+            self.sent.clone(),
+        );
+    }
+
+    /// Adds the messages of a stream that ended.
+    fn record_messages(&self, kind: Kind, operation: &str, received: u64, sent: u64) {
+        let labels = OpLabels { kind: kind.as_str(), operation: Label::from(operation) };
+        self.received.get_or_create(&labels).inc_by(received);
+        self.sent.get_or_create(&labels).inc_by(sent);
     }
 
     fn operations(&self) -> usize {

@@ -47,7 +47,8 @@ macro_rules! guard {
                 req: $crate::middleware::AnyMessage,
                 next: $crate::middleware::Next<'a>,
             ) -> $crate::middleware::BoxFuture<'a, $crate::Result<$crate::middleware::AnyMessage>> {
-                match self.check(ctx, &req) {
+                let mut req = req;
+                match self.check(ctx, &mut req) {
                     ::core::result::Result::Ok(()) => next.run(ctx, req),
                     ::core::result::Result::Err(e) => {
                         ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(e)))

@@ -331,7 +331,9 @@ impl Retry {
             b.deposit();
         }
         // A server's handler can run once only: there is nothing to retry.
-        if ctx.is_server() || self.max_attempts <= 1 || !self.covers(ctx.operation()) {
+        // Nor a streaming call: its messages may have reached the caller
+        // already, and its transport runs once.
+        if ctx.is_server() || self.max_attempts <= 1 || ctx.stream().is_some() || !self.covers(ctx.operation()) {
             return next.run(ctx, req).await;
         }
         let mut req = req;

@@ -61,7 +61,12 @@ impl Validate {
 }
 
 impl Validate {
-    fn check(&self, _ctx: &mut Context, req: &AnyMessage) -> Result<(), Error> {
+    fn check(&self, _ctx: &mut Context, req: &mut AnyMessage) -> Result<(), Error> {
+        // A stream's messages come later: each is checked as it arrives, and
+        // the first that breaks a rule ends the stream with the error.
+        if req.inspect_messages(|m| m.validate()) {
+            return Ok(());
+        }
         req.validate()
     }
 }
