@@ -27,6 +27,7 @@ pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
 pub use crate::transport::http::{
     self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
 };
+pub use crate::transport::server::{EndStreams, StreamsEnd};
 pub use crate::wire::scope as wire;
 
 /// Adds a service-level middleware to both transports' configs (generated

@@ -302,6 +302,12 @@ const _: () = {
     impl<__T> UserApiServer<__T> {
         const SNAKE_CASE_JSON: bool = false;
     }
+    impl<__T> ::bia::__private::EndStreams for UserApiServer<__T> {
+        fn end_streams_with(&mut self, end: &::bia::__private::StreamsEnd) {
+            self.grpc.streams_end = ::core::clone::Clone::clone(end);
+            self.http.streams_end = ::core::clone::Clone::clone(end);
+        }
+    }
     impl<__T> ::bia::__private::tonic::server::NamedService for UserApiServer<__T> {
         const NAME: &'static str = "user.v1.User";
     }

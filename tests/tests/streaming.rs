@@ -394,3 +394,58 @@ async fn middleware_see_streams_whole_validate_each_message_and_never_retry_them
     }
     app.running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn app_stop_lets_streams_finish_then_ends_the_rest_with_unavailable() {
+    use bia::prelude::{App, GrpcServer, HttpServer};
+    let server = CounterServer::new(MemoryCounter::default());
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = App::new("counter")
+        .stop_timeout(Duration::from_millis(600))
+        .http(HttpServer::new(any).service(server.clone()))
+        .grpc(GrpcServer::new(any).service(server))
+        .start()
+        .await
+        .unwrap();
+    let (http_url, grpc_url) =
+        (format!("http://{}", running.http_addrs()[0]), format!("http://{}", running.grpc_addrs()[0]));
+    let grpc = CounterGrpcClient::connect(grpc_url.clone()).await.unwrap();
+    let http = CounterHttpClient::new(http_url.clone()).unwrap();
+    let endless = CountRequest { count: 100_000, delay_ms: 20, ..Default::default() };
+    let short = CountRequest { count: 5, delay_ms: 40, ..Default::default() };
+    let mut open = vec![grpc.count(endless.clone()).await.unwrap(), http.count(endless).await.unwrap()];
+    for s in &mut open {
+        assert!(s.message().await.unwrap().is_some());
+    }
+    // A WebSocket, open with nothing to send.
+    let (tx, rx) = Streaming::channel(1);
+    let mut chat = http.echo(rx).await.unwrap();
+    tx.send(Ok(Tick { n: 1, text: String::new() })).await.unwrap();
+    assert!(chat.message().await.unwrap().is_some());
+    open.push(chat);
+    let finishing = [grpc.count(short.clone()).await.unwrap(), http.count(short).await.unwrap()];
+
+    let started = std::time::Instant::now();
+    let stop = tokio::spawn(running.stop());
+    // Streams that end within the stop timeout end as usual.
+    for s in finishing {
+        let (got, end) = tokio::time::timeout(Duration::from_secs(5), collect(s)).await.expect("the short stream ends");
+        assert_eq!((got.len(), end), (5, None));
+    }
+    // New calls are refused while draining.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let late = CounterHttpClient::new(http_url).unwrap();
+    let refused = late.count(CountRequest::default());
+    assert!(tokio::time::timeout(Duration::from_secs(5), refused).await.expect("refused in time").is_err());
+    // The rest end with 503 STOPPING once the stop timeout has passed.
+    for (i, s) in open.into_iter().enumerate() {
+        let (_, end) = tokio::time::timeout(Duration::from_secs(5), collect(s))
+            .await
+            .unwrap_or_else(|_| panic!("stream {i} ends"));
+        let end = end.expect("the stop ends the stream");
+        assert_eq!((end.code(), end.reason()), (503, "STOPPING"), "{end:?}");
+    }
+    stop.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    drop(tx);
+}

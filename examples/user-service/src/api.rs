@@ -52,6 +52,26 @@ pub struct ListUsersReply {
     pub total: i64,
 }
 
+/// What a user event says happened.
+#[bia::enumeration(package = "user.v1")]
+pub enum UserEventKind {
+    Unspecified = 0,
+    /// The user was created.
+    Created = 1,
+}
+
+/// Which events `WatchUsers` streams (all of them, for now: the message
+/// leaves room for filters).
+#[bia::message(package = "user.v1")]
+pub struct WatchUsersRequest {}
+
+/// One change to the users, as it happens.
+#[bia::message(package = "user.v1")]
+pub struct UserEvent {
+    pub kind: UserEventKind,
+    pub user: Option<UserInfo>,
+}
+
 /// The default page size.
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
 /// The largest page size; larger requests get this many.
@@ -75,6 +95,9 @@ pub enum UserError {
     /// The id is not a UUID.
     #[error(code = 400)]
     InvalidId,
+    /// A watcher read too slowly and missed events; it watches again from now.
+    #[error(code = 503)]
+    WatchLagged,
 }
 
 /// The user service.
@@ -91,4 +114,12 @@ pub trait UserApi: Send + Sync + 'static {
     /// Lists users, oldest first: `GET /v1/users?page=1&page_size=10`.
     #[rpc(get = "/v1/users")]
     async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
+
+    /// Streams user events as they happen, from now on: over gRPC, or as
+    /// server-sent events with `curl -N localhost:8000/v1/users/watch`.
+    #[rpc(get = "/v1/users/watch")]
+    async fn watch_users(
+        &self,
+        req: WatchUsersRequest,
+    ) -> bia::Result<impl bia::stream::Stream<Item = bia::Result<UserEvent>>>;
 }

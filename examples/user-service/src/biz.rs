@@ -30,7 +30,12 @@ pub trait UserRepo: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct UserUseCase {
     repo: Arc<dyn UserRepo>,
+    /// Every user created, to whoever watches.
+    created: tokio::sync::broadcast::Sender<User>,
 }
+
+/// How many events a watcher may fall behind before it misses some.
+pub const WATCH_BUFFER: usize = 256;
 
 /// Provides the use cases over whichever `UserRepo` is bound (`data`'s).
 #[bia::provider]
@@ -41,7 +46,13 @@ pub fn new_user_use_case(repo: Arc<dyn UserRepo>) -> UserUseCase {
 impl UserUseCase {
     /// Use cases over `repo`.
     pub fn new(repo: Arc<dyn UserRepo>) -> Self {
-        Self { repo }
+        Self { repo, created: tokio::sync::broadcast::channel(WATCH_BUFFER).0 }
+    }
+
+    /// The users created from now on. A watcher more than [`WATCH_BUFFER`]
+    /// events behind gets `Lagged` and goes on from the oldest it still has.
+    pub fn watch(&self) -> tokio::sync::broadcast::Receiver<User> {
+        self.created.subscribe()
     }
 
     /// Creates a user: the name must not be empty, the email must be
@@ -65,6 +76,8 @@ impl UserUseCase {
         };
         self.repo.create(&user).await?;
         tracing::info!(user.id = %user.id, "user created");
+        // Nobody watching is fine.
+        let _ = self.created.send(user.clone());
         Ok(user)
     }
 

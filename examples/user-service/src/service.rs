@@ -1,8 +1,11 @@
 //! `service`: implements the API trait by mapping messages to the use cases.
 
+use bia::stream::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
 use crate::api::{
     CreateUserReply, CreateUserRequest, GetUserReply, GetUserRequest, ListUsersReply, ListUsersRequest, UserApi,
-    UserInfo,
+    UserError, UserEvent, UserEventKind, UserInfo, WatchUsersRequest,
 };
 use crate::biz::{User, UserUseCase};
 
@@ -43,5 +46,23 @@ impl UserApi for UserService {
     async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply> {
         let (users, total) = self.uc.list(req.page, req.page_size).await?;
         Ok(ListUsersReply { users: users.into_iter().map(info).collect(), total })
+    }
+
+    async fn watch_users(&self, _req: WatchUsersRequest) -> bia::Result<impl Stream<Item = bia::Result<UserEvent>>> {
+        let events = self.uc.watch();
+        Ok(bia::stream::unfold(Some(events), |events| async move {
+            let mut events = events?;
+            let item = match events.recv().await {
+                Ok(user) => Ok(UserEvent { kind: UserEventKind::Created, user: Some(info(user)) }),
+                // The stream ends with the error: the watcher missed events.
+                Err(RecvError::Lagged(missed)) => {
+                    Err(UserError::watch_lagged(format_args!("the watcher fell {missed} events behind; watch again"))
+                        .with_metadata("missed", missed.to_string()))
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            let next = item.is_ok().then_some(events);
+            Some((item, next))
+        }))
     }
 }

@@ -86,6 +86,63 @@ async fn tutorial_calls_errors_and_data_surviving_a_restart() {
 }
 
 #[tokio::test]
+async fn watch_users_streams_each_user_created_on_grpc_sse_and_curl() {
+    use bia::stream::StreamExt as _;
+    let dir = temp_dir("watch");
+    let svc = Service::start(&dir).await;
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+    let mut over_grpc = grpc.watch_users(WatchUsersRequest {}).await.unwrap();
+    let mut over_sse = http.watch_users(WatchUsersRequest {}).await.unwrap();
+    // `curl -N`, as the README shows it: a reader that is not ours.
+    let curl = Command::new("curl")
+        .args(["-sN", "--max-time", "20", &format!("{}/v1/users/watch", svc.http_url())])
+        .stdout(Stdio::piped())
+        .spawn();
+    let curl = match curl {
+        Ok(c) => Some(c),
+        Err(e) if std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() == Ok("1") => panic!("curl is required: {e}"),
+        Err(_) => None,
+    };
+    // The watchers subscribe when their call opens; curl's opens on its own time.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut names = Vec::new();
+    for name in ["ada", "grace"] {
+        let email = format!("{name}@example.com");
+        http.create_user(CreateUserRequest { name: name.into(), email }).await.unwrap();
+        names.push(name);
+    }
+    for stream in [&mut over_grpc, &mut over_sse] {
+        for name in &names {
+            let event = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
+            assert_eq!(event.kind, UserEventKind::Created);
+            assert_eq!(event.user.unwrap().name, *name);
+        }
+    }
+    if let Some(mut curl) = curl {
+        let mut out = curl.stdout.take().unwrap();
+        let mut text = String::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while text.matches("data: ").count() < 2 && Instant::now() < deadline {
+            let mut buf = [0u8; 1024];
+            let n = std::io::Read::read(&mut out, &mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        let _ = curl.kill();
+        let _ = curl.wait();
+        assert!(text.contains(r#"data: {"kind":"USER_EVENT_KIND_CREATED","user":{"id":"#), "{text}");
+        assert!(text.contains(r#""name":"grace","email":"grace@example.com"}}"#), "{text}");
+    }
+    drop((over_grpc, over_sse));
+    svc.sigterm();
+    let (status, _) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_on_both_transports_and_exits_zero() {
     let dir = temp_dir("drain");
     let svc = Service::start(&dir).await;

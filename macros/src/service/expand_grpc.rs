@@ -153,6 +153,13 @@ impl Generator<'_> {
                 const SNAKE_CASE_JSON: bool = #snake;
             }
 
+            impl<__T> #p::EndStreams for #server<__T> {
+                fn end_streams_with(&mut self, end: &#p::StreamsEnd) {
+                    self.grpc.streams_end = ::core::clone::Clone::clone(end);
+                    self.http.streams_end = ::core::clone::Clone::clone(end);
+                }
+            }
+
             impl<__T> #p::tonic::server::NamedService for #server<__T> {
                 const NAME: &'static str = #full;
             }

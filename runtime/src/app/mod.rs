@@ -375,7 +375,7 @@ impl App {
         }
         let (tx, rx) = watch::channel(false);
         let (force_tx, force_rx) = watch::channel(false);
-        let stop = Stop { drain: rx, force: force_rx };
+        let stop = Stop { drain: rx, force: force_rx, streams_end: None };
         let mut tasks = JoinSet::new();
         let http_addrs: Vec<SocketAddr> = http.iter().map(|h| h.local).collect();
         let grpc_addrs: Vec<SocketAddr> = grpc.iter().map(|g| g.local).collect();

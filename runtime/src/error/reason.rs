@@ -33,6 +33,9 @@ pub const TIMEOUT: &str = "TIMEOUT";
 /// The other side of a stream went away before its end (499 /
 /// `Cancelled`): a WebSocket closed or dropped mid-stream.
 pub const STREAM_CLOSED: &str = "STREAM_CLOSED";
+/// A stream still open when its server's stop timeout passed (503 /
+/// `Unavailable`): the server is going away; open it again elsewhere.
+pub const STOPPING: &str = "STOPPING";
 /// A streaming route asked for without its transport (400): a client or
 /// bidirectional stream opened without a WebSocket upgrade, or a WebSocket
 /// upgrade on a route that is not a client or bidirectional stream.

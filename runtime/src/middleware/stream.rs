@@ -27,13 +27,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
 use http::HeaderMap;
+use tokio::sync::watch;
 
 use super::any::Inspector;
 use super::chain::{take_handler, Endpoint, Next};
 use super::{AnyMessage, BoxFuture, Chain, MessageRef, RawPart};
 use crate::codec::Message;
 use crate::context::{Context, Deadline, StreamStats};
-use crate::error::reason::{MIDDLEWARE, TIMEOUT};
+use crate::error::reason::{MIDDLEWARE, STOPPING, TIMEOUT};
 use crate::error::Error;
 use crate::stream::{Stream, StreamExt as _, Streaming};
 
@@ -202,6 +203,7 @@ pub(crate) async fn serve_stream<I, Rep, F, Fut>(
     mut ctx: Context,
     input: I,
     handler: F,
+    end: Option<watch::Receiver<bool>>,
 ) -> Result<Opened<Rep>, Refused>
 where
     I: CallInput,
@@ -268,7 +270,7 @@ where
         None => Body::Piped { call, pipe },
         Some(res) => Body::Ending { pipe, error: res.err() },
     };
-    Ok(Opened { reply_headers, stream: ReplyStream::new(body, deadline) })
+    Ok(Opened { reply_headers, stream: ReplyStream::new(body, deadline, end) })
 }
 
 /// The rest of a streaming call after it opened.
@@ -368,12 +370,22 @@ enum Body<Rep> {
 pub(crate) struct ReplyStream<Rep> {
     body: Body<Rep>,
     deadline: Option<(Deadline, Pin<Box<tokio::time::Sleep>>)>,
+    /// Ready when the server's stop timeout has passed.
+    stopping: Option<BoxFuture<'static, ()>>,
 }
 
 impl<Rep> ReplyStream<Rep> {
-    fn new(body: Body<Rep>, deadline: Option<Deadline>) -> Self {
+    fn new(body: Body<Rep>, deadline: Option<Deadline>, end: Option<watch::Receiver<bool>>) -> Self {
         let deadline = deadline.map(|d| (d, Box::pin(tokio::time::sleep_until(d.0))));
-        Self { body, deadline }
+        let stopping = end.map(|mut rx| -> BoxFuture<'static, ()> {
+            Box::pin(async move {
+                // A dropped sender (the server gone) ends nothing by itself.
+                if rx.wait_for(|v| *v).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
+        });
+        Self { body, deadline, stopping }
     }
 
     /// The next message, or `Pending` with the body as it was.
@@ -420,6 +432,14 @@ impl<Rep> Stream for ReplyStream<Rep> {
                 this.body = Body::Done;
                 let late = tokio::time::Instant::now().saturating_duration_since(deadline.0);
                 let err = Error::gateway_timeout(TIMEOUT, format!("the stream ran past its deadline ({late:?} ago)"));
+                return Poll::Ready(Some(Err(err)));
+            }
+        }
+        if let Some(stopping) = &mut this.stopping {
+            if stopping.as_mut().poll(cx).is_ready() {
+                this.body = Body::Done;
+                this.stopping = None;
+                let err = Error::service_unavailable(STOPPING, "the server is stopping: open the stream again");
                 return Poll::Ready(Some(Err(err)));
             }
         }

@@ -21,7 +21,14 @@ use tower::ServiceExt as _;
 pub(crate) struct Stop {
     pub(crate) drain: watch::Receiver<bool>,
     pub(crate) force: watch::Receiver<bool>,
+    /// Raised with `force`, before connections close: the streams in
+    /// flight end with their `Unavailable` first.
+    pub(crate) streams_end: Option<super::server::StreamsEnd>,
 }
+
+/// How long streams that were told to end get to send that end before
+/// their connections close.
+const STREAMS_END_GRACE: Duration = Duration::from_secs(1);
 
 async fn raised(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
@@ -68,11 +75,18 @@ where
     }
     // New connections are refused from here on.
     drop(listener);
+    let shutdown = graceful.shutdown();
+    tokio::pin!(shutdown);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = &mut shutdown => {}
         _ = raised(stop.force.clone()) => {
-            tracing::warn!(connections = conns.len(), "closing connections that outlived the stop timeout");
-            conns.abort_all();
+            if let Some(end) = &stop.streams_end {
+                end.raise();
+            }
+            if tokio::time::timeout(STREAMS_END_GRACE, &mut shutdown).await.is_err() {
+                tracing::warn!(connections = conns.len(), "closing connections that outlived the stop timeout");
+                conns.abort_all();
+            }
         }
     }
     while conns.join_next().await.is_some() {}

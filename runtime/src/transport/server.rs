@@ -54,6 +54,44 @@ pub(crate) struct ServerCore {
     timeout: Option<Duration>,
     chain: Chain,
     layers: Vec<BoxedLayer>,
+    /// Ends the streams of this server's services when its stop timeout
+    /// passes.
+    pub(crate) streams_end: StreamsEnd,
+}
+
+/// What ends a server's streams in flight once its stop timeout has passed:
+/// each streaming call of the services added to the server watches it, and
+/// ends with 503 / `Unavailable` (reason `STOPPING`) when it is raised.
+/// Generated servers hold one (see [`EndStreams`]); unset, nothing ends
+/// streams but their own end.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default)]
+pub struct StreamsEnd(Option<std::sync::Arc<tokio::sync::watch::Sender<bool>>>);
+
+impl StreamsEnd {
+    fn new() -> Self {
+        Self(Some(std::sync::Arc::new(tokio::sync::watch::channel(false).0)))
+    }
+
+    /// A receiver for one stream; `None` when unset.
+    pub(crate) fn subscribe(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.0.as_ref().map(|tx| tx.subscribe())
+    }
+
+    /// Ends every stream watching.
+    pub(crate) fn raise(&self) {
+        if let Some(tx) = &self.0 {
+            tx.send_replace(true);
+        }
+    }
+}
+
+/// Implemented by generated servers: the server a service is added to
+/// hands it the signal that ends its streams at stop.
+#[doc(hidden)]
+pub trait EndStreams {
+    /// Sets the signal on both transports' settings.
+    fn end_streams_with(&mut self, end: &StreamsEnd);
 }
 
 impl std::fmt::Debug for ServerCore {
@@ -73,6 +111,7 @@ impl ServerCore {
             timeout: None,
             chain: Chain::new(),
             layers: Vec::new(),
+            streams_end: StreamsEnd::new(),
         }
     }
 
@@ -164,6 +203,7 @@ impl ServerCore {
             timeout: self.timeout,
             error_response: self.error_response,
             chain: self.chain,
+            streams_end: self.streams_end,
         })
     }
 }
@@ -240,6 +280,7 @@ pub(crate) struct Bound {
     timeout: Option<Duration>,
     error_response: ErrorResponse,
     chain: Chain,
+    streams_end: StreamsEnd,
 }
 
 impl Bound {
@@ -248,7 +289,8 @@ impl Bound {
     /// when a timeout is set), each one wrapper around the whole router
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
-        let Bound { listener, router, kind, timeout, error_response, chain, .. } = self;
+        let Bound { listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
+        let stop = Stop { streams_end: Some(streams_end), ..stop };
         // Turns every handler into a `Route` once, as `Router::into_make_service`
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());

@@ -36,6 +36,8 @@ pub struct CallConfig {
     pub max_encoding_message_size: Option<usize>,
     /// The service's own middleware (inside the server-wide ones).
     pub chain: Chain,
+    /// Ends the service's streams at stop (set by the server).
+    pub streams_end: crate::transport::server::StreamsEnd,
 }
 
 struct Once<F> {
@@ -200,6 +202,7 @@ struct OnceStream<F, I, Rep> {
     handler: Option<F>,
     operation: &'static str,
     chain: Chain,
+    end: Option<tokio::sync::watch::Receiver<bool>>,
     _types: PhantomData<fn(I) -> Rep>,
 }
 
@@ -227,8 +230,9 @@ where
         };
         let chain = std::mem::take(&mut self.chain);
         let (ctx, outer, input) = open::<I>(self.operation, &chain, request);
+        let end = self.end.take();
         Box::pin(async move {
-            match serve_stream(outer, chain, ctx, input, f).await {
+            match serve_stream(outer, chain, ctx, input, f, end).await {
                 Ok(opened) => {
                     let to_status: fn(Result<Rep, Error>) -> Result<Rep, Status> = |r| r.map_err(|e| e.to_status());
                     Ok(with_metadata(tonic::Response::new(opened.stream.map(to_status)), opened.reply_headers))
@@ -277,6 +281,7 @@ where
             handler: Some(handler),
             operation,
             chain: cfg.chain.clone(),
+            end: cfg.streams_end.subscribe(),
             _types: PhantomData,
         };
         Ok(map_size_error(grpc::<Req, Rep>(&cfg).server_streaming(svc, req).await))
@@ -328,6 +333,7 @@ where
             handler: Some(handler),
             operation,
             chain: cfg.chain.clone(),
+            end: cfg.streams_end.subscribe(),
             _types: PhantomData,
         };
         Ok(map_size_error(grpc::<Req, Rep>(&cfg).streaming(svc, req).await))

@@ -11,7 +11,7 @@ use tonic_health::ServingStatus;
 
 use crate::context::Kind;
 use crate::schema::DescribeService;
-use crate::transport::server::{core_builder, Bound, ServerCore};
+use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 
 /// A gRPC server: generated services plus `grpc.health.v1` and server
 /// reflection (v1 and v1alpha) built from the services' schemas.
@@ -49,11 +49,12 @@ impl GrpcServer {
     }
 
     /// Adds a generated service.
-    pub fn service<S>(mut self, svc: S) -> Self
+    pub fn service<S>(mut self, mut svc: S) -> Self
     where
         S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
             + NamedService
             + DescribeService
+            + EndStreams
             + Clone
             + Send
             + Sync
@@ -64,6 +65,7 @@ impl GrpcServer {
             self.core.conflict(format!("the gRPC service {} is added twice", S::NAME));
             return self;
         }
+        svc.end_streams_with(&self.core.streams_end);
         self.core.describe(S::describe);
         self.names.push(S::NAME);
         let what = format!("gRPC service {}", S::NAME);

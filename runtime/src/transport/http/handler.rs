@@ -25,6 +25,8 @@ pub struct ServiceConfig {
     pub sse_heartbeat: std::time::Duration,
     /// The service's own middleware (inside the server-wide ones).
     pub chain: Chain,
+    /// Ends the service's streams at stop (set by the server).
+    pub streams_end: crate::transport::server::StreamsEnd,
 }
 
 impl Default for ServiceConfig {
@@ -34,6 +36,7 @@ impl Default for ServiceConfig {
             snake_case: false,
             sse_heartbeat: super::stream::DEFAULT_SSE_HEARTBEAT,
             chain: Chain::new(),
+            streams_end: Default::default(),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
 use crate::schema::DescribeService;
-use crate::transport::server::{core_builder, Bound, ServerCore};
+use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 
 /// A service that can be served over HTTP (implemented by generated servers).
 pub trait IntoRouter {
@@ -55,7 +55,8 @@ impl HttpServer {
 
     /// Adds a generated service. A route that another service or hand-written
     /// route already serves makes the start fail, naming the route.
-    pub fn service<S: IntoRouter + DescribeService>(mut self, svc: S) -> Self {
+    pub fn service<S: IntoRouter + DescribeService + EndStreams>(mut self, mut svc: S) -> Self {
+        svc.end_streams_with(&self.core.streams_end);
         self.core.describe(S::describe);
         self.merge(S::SERVICE_NAME, svc.into_router())
     }

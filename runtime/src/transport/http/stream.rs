@@ -105,7 +105,8 @@ where
             Ok(m) => m,
             Err(e) => return error_response(&e),
         };
-        match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler).await {
+        let end = cfg.streams_end.subscribe();
+        match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler, end).await {
             Ok(opened) => {
                 let res = if ndjson {
                     ndjson_response(opened.stream, cfg.snake_case)
@@ -265,7 +266,8 @@ where
             let (mut tx, rx) = futures_util::StreamExt::split(socket);
             let stats = stats(&mut ctx, outer.as_ref(), &cfg.chain);
             let input = counted(incoming::<Req>(rx), stats, true);
-            let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler).await {
+            let end = cfg.streams_end.subscribe();
+            let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end).await {
                 Ok(opened) => opened.stream,
                 Err((e, _)) => return close(&mut tx, Some(&e)).await,
             };
