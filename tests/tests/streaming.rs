@@ -54,8 +54,8 @@ async fn errors_before_and_in_the_middle_of_a_server_stream() {
 
     // Before the stream opens: the call itself fails, with a status code on HTTP.
     let bad = CountRequest { count: -1, ..Default::default() };
-    let e1 = grpc.count(bad.clone()).await.err().expect("refused");
-    let e2 = http.count(bad).await.err().expect("refused");
+    let e1 = grpc.count(bad.clone()).await.expect_err("refused");
+    let e2 = http.count(bad).await.expect_err("refused");
     assert_eq!((e1.code(), e1.reason()), (400, "NEGATIVE_COUNT"));
     assert_eq!(e1, e2);
     let r = raw::http("GET", &format!("{}/v1/count/-1", app.http_url()), "").await;
