@@ -408,7 +408,9 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = ::core::clone::Clone::clone(&self.http);
+                        let __cfg = ::std::sync::Arc::new(
+                            ::core::clone::Clone::clone(&self.http),
+                        );
                         move |__req: ::bia::__private::axum::extract::Request| {
                             ::bia::__private::http_transport::unary::<
                                 CreateUserRequest,
@@ -439,7 +441,9 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::GET,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = ::core::clone::Clone::clone(&self.http);
+                        let __cfg = ::std::sync::Arc::new(
+                            ::core::clone::Clone::clone(&self.http),
+                        );
                         move |__req: ::bia::__private::axum::extract::Request| {
                             ::bia::__private::http_transport::unary::<
                                 GetUserRequest,
@@ -470,7 +474,9 @@ const _: () = {
                     ::bia::__private::axum::routing::MethodFilter::POST,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = ::core::clone::Clone::clone(&self.http);
+                        let __cfg = ::std::sync::Arc::new(
+                            ::core::clone::Clone::clone(&self.http),
+                        );
                         move |__req: ::bia::__private::axum::extract::Request| {
                             ::bia::__private::http_transport::unary::<
                                 ListUsersRequest,

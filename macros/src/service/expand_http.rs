@@ -118,7 +118,7 @@ impl Generator<'_> {
                 let handler = quote! {
                     (#p::axum::routing::MethodFilter::#filter, {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
-                        let __cfg = ::core::clone::Clone::clone(&self.http);
+                        let __cfg = ::std::sync::Arc::new(::core::clone::Clone::clone(&self.http));
                         // axum clones this closure per request and calls it
                         // once; its future is the call's whole state.
                         move |__req: #p::axum::extract::Request| {

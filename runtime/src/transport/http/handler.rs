@@ -50,7 +50,7 @@ impl Default for ServiceConfig {
 #[doc(hidden)]
 pub fn unary<Req, Rep, F, Fut>(
     route: &'static Route,
-    cfg: ServiceConfig,
+    cfg: std::sync::Arc<ServiceConfig>,
     req: axum::extract::Request,
     handler: F,
 ) -> impl Future<Output = Response> + Send + 'static

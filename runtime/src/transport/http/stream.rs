@@ -82,7 +82,7 @@ const HEARTBEAT: &str = "heartbeat";
 #[doc(hidden)]
 pub fn server_streaming<Req, Rep, F, Fut>(
     route: &'static Route,
-    cfg: ServiceConfig,
+    cfg: std::sync::Arc<ServiceConfig>,
     req: axum::extract::Request,
     handler: F,
 ) -> impl Future<Output = Response> + Send + 'static
@@ -207,7 +207,7 @@ pub(super) const ERROR: &[u8] = b"{\"error\":";
 #[doc(hidden)]
 pub fn client_streaming<Req, Rep, F, Fut>(
     route: &'static Route,
-    cfg: ServiceConfig,
+    cfg: std::sync::Arc<ServiceConfig>,
     req: axum::extract::Request,
     handler: F,
 ) -> impl Future<Output = Response> + Send + 'static
@@ -246,7 +246,7 @@ where
 #[doc(hidden)]
 pub fn streaming<Req, Rep, F, Fut>(
     route: &'static Route,
-    cfg: ServiceConfig,
+    cfg: std::sync::Arc<ServiceConfig>,
     req: axum::extract::Request,
     handler: F,
 ) -> impl Future<Output = Response> + Send + 'static
