@@ -20,22 +20,27 @@ fn python_with_grpc() -> Option<&'static str> {
     ok.then_some("python3")
 }
 
-#[tokio::test]
-async fn python_grpcio_calls_through_reflection() {
-    let Some(python) = python_with_grpc() else {
+/// `python3` with grpcio, or `None` (a skip) when it is missing and not
+/// required.
+fn python_or_skip() -> Option<&'static str> {
+    let python = python_with_grpc();
+    if python.is_none() {
         let msg = "python3 with grpcio, grpcio-reflection and protobuf is not installed \
                    (pip install grpcio grpcio-reflection protobuf)";
         if std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
             panic!("BIA_REQUIRE_EXTERNAL=1: {msg}");
         }
         eprintln!("skipping the Python interop test: {msg}");
-        return;
-    };
-    let app = bia_tests::start_library().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/reflection_client.py");
+    }
+    python
+}
+
+/// Runs one of the Python clients against `addr` and returns its JSON.
+async fn run_client(python: &str, script: &str, addr: std::net::SocketAddr) -> Value {
+    let script = format!("{}/interop/{script}", env!("CARGO_MANIFEST_DIR"));
     let child = tokio::process::Command::new(python)
         .arg(script)
-        .arg(app.grpc.to_string())
+        .arg(addr.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -46,7 +51,14 @@ async fn python_grpcio_calls_through_reflection() {
         .expect("the Python client did not finish in 60 s")
         .expect("python3 failed to run");
     assert!(out.status.success(), "python client failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON from the Python client");
+    serde_json::from_slice(&out.stdout).expect("JSON from the Python client")
+}
+
+#[tokio::test]
+async fn python_grpcio_calls_through_reflection() {
+    let Some(python) = python_or_skip() else { return };
+    let app = bia_tests::start_library().await;
+    let v = run_client(python, "reflection_client.py", app.grpc).await;
 
     let services: Vec<&str> = v["services"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     for want in ["helloworld.v1.Greeter", "test.v1.Library", "grpc.health.v1.Health"] {
@@ -66,5 +78,38 @@ async fn python_grpcio_calls_through_reflection() {
     assert_eq!(echo["scalars"]["s64"], "-5");
     assert_eq!(echo["scalars"]["bytesValue"], "AAH/");
     assert_eq!(v["not_found"]["code"], "NOT_FOUND");
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn python_grpcio_streams_every_kind_with_errors_deadlines_and_cancellation() {
+    use bia_tests::streams::{start_counter_with, MemoryCounter};
+    let Some(python) = python_or_skip() else { return };
+    let counter = MemoryCounter::default();
+    let app = start_counter_with(counter.clone(), |s| s).await;
+    let v = run_client(python, "stream_client.py", app.grpc).await;
+    assert_eq!(v["shapes"], serde_json::json!({"Count": [false, true], "Sum": [true, false], "Echo": [true, true]}));
+    assert_eq!(v["count"], serde_json::json!([1, 2, 3]));
+    assert_eq!(v["sum"], serde_json::json!({"total": 6, "count": 3}));
+    assert_eq!(v["echo"], serde_json::json!(["T1", "T2"]));
+    let mid = &v["mid_error"];
+    assert_eq!(mid["got"], serde_json::json!([1]), "{v}");
+    assert_eq!(mid["code"], "ABORTED");
+    assert_eq!(mid["details"], "tick 2 is too far");
+    assert_eq!(mid["has_status_details"], true);
+    assert_eq!(v["deadline"]["code"], "DEADLINE_EXCEEDED", "{v}");
+    assert!(v["deadline"]["got"].as_u64().unwrap() < 10);
+    assert_eq!(v["cancel"], serde_json::json!({"first": 1, "cancelled": true}));
+    assert_eq!(v["refused"]["code"], "INVALID_ARGUMENT");
+    // Every handler stream was dropped, the cancelled one included: six calls
+    // made one (count, sum, echo, the error, the deadline, the cancel; the
+    // refused call never did).
+    let dropped = || counter.dropped.load(std::sync::atomic::Ordering::SeqCst);
+    let wait = async {
+        while dropped() < 6 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait).await.unwrap_or_else(|_| panic!("{} dropped of 6", dropped()));
     app.running.stop().await.unwrap();
 }
