@@ -449,3 +449,37 @@ async fn app_stop_lets_streams_finish_then_ends_the_rest_with_unavailable() {
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     drop(tx);
 }
+
+/// Sends `messages` as the request stream of `Sum` through a plain tonic
+/// client, bytes as given.
+async fn raw_sum(url: &str, messages: Vec<bia_tests::raw::RawBytes>) -> tonic::Status {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned()).unwrap().connect().await.unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<bia_tests::raw::RawBytes, Sum>::default();
+    let path = http::uri::PathAndQuery::from_static("/stream.v1.Counter/Sum");
+    let req = tonic::Request::new(bia::stream::iter(messages));
+    grpc.client_streaming(req, path, codec).await.expect_err("the bad message fails the call")
+}
+
+#[tokio::test]
+async fn bad_and_oversized_grpc_messages_mid_stream_end_the_call_and_the_server_serves_on() {
+    use bia_tests::raw::RawBytes;
+    let app = start_counter_with(MemoryCounter::default(), |s| s.max_decoding_message_size(64)).await;
+    let good = RawBytes(prost::Message::encode_to_vec(&Tick { n: 1, text: "a".into() }));
+    // Field 1 (n, varint) announced as a length-delimited field that runs past the end.
+    let bad = RawBytes(vec![0x0a, 0x05, 0x01]);
+    let status = raw_sum(&app.grpc_url(), vec![good.clone(), bad]).await;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert_eq!(bia::Error::from_status(&status).reason(), "CODEC");
+
+    let big = RawBytes(prost::Message::encode_to_vec(&Tick { n: 2, text: "x".repeat(200) }));
+    let status = raw_sum(&app.grpc_url(), vec![good.clone(), big]).await;
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert_eq!(bia::Error::from_status(&status).reason(), "PAYLOAD_TOO_LARGE");
+
+    // And the server goes on serving.
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    assert_eq!(grpc.sum(Streaming::iter(ticks(&[4, 5]))).await.unwrap().total, 9);
+    app.running.stop().await.unwrap();
+}
