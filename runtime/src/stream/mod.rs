@@ -44,7 +44,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Builders of streams for handlers to return (from futures-util).
-pub use futures_util::stream::{empty, iter, once, repeat_with, unfold};
+pub use futures_util::stream::{empty, iter, once, repeat_with, select, unfold};
 pub use futures_util::stream::{Stream, StreamExt};
 
 use crate::error::Error;

@@ -163,7 +163,7 @@ impl HttpClient {
                 let socket = client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
                 let (tx, rx) = socket.split();
                 let replies = Replies { rx, done: false, _rep: std::marker::PhantomData };
-                sink.send_all(Duplex { send: Some(Box::pin(send_all(tx, req))), replies }).await
+                sink.send_all(Duplex::new(tx, req, replies)).await
             },
         )
         .await
@@ -184,7 +184,7 @@ impl<Req: Message> WsCall<'_, Req> {
         let socket = self.client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
         let (tx, rx) = socket.split();
         let replies = Replies::<Rep> { rx, done: false, _rep: std::marker::PhantomData };
-        let mut duplex = std::pin::pin!(Duplex { send: Some(Box::pin(send_all(tx, req))), replies });
+        let mut duplex = Duplex::new(tx, req, replies);
         match duplex.next().await {
             Some(rep) => rep,
             None => Err(Error::client_closed(STREAM_CLOSED, format!("{} ended without a reply", route.operation))),
@@ -339,29 +339,47 @@ impl<Rep: Message> Stream for Replies<Rep> {
     }
 }
 
-/// The replies of a call, with its request stream sent alongside: its
-/// error ends the replies with it.
-struct Duplex<S, R> {
-    send: Option<Pin<Box<S>>>,
+/// The replies of a call, with its request stream sent alongside by a task
+/// of its own (so the caller's messages go out whether or not it reads the
+/// replies, as a gRPC request body does); an error of the sending ends the
+/// replies with it, and dropping the replies stops the sending.
+struct Duplex<R> {
+    send: Option<tokio::task::JoinHandle<Result<(), Error>>>,
     replies: R,
 }
 
-impl<S, R, Rep> Stream for Duplex<S, R>
+impl<R> Duplex<R> {
+    fn new<Req: Message>(tx: SplitSink<Socket, Frame>, req: Streaming<Req>, replies: R) -> Self {
+        Self { send: Some(tokio::spawn(send_all(tx, req))), replies }
+    }
+}
+
+impl<R> Drop for Duplex<R> {
+    fn drop(&mut self) {
+        if let Some(send) = &self.send {
+            send.abort();
+        }
+    }
+}
+
+impl<R, Rep> Stream for Duplex<R>
 where
-    S: Future<Output = Result<(), Error>>,
     R: Stream<Item = Result<Rep, Error>> + Unpin,
 {
     type Item = Result<Rep, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         if let Some(send) = &mut self.send {
-            match send.as_mut().poll(cx) {
-                Poll::Ready(Ok(())) => self.send = None,
-                Poll::Ready(Err(e)) => {
-                    self.send = None;
+            if let Poll::Ready(res) = Pin::new(send).poll(cx) {
+                self.send = None;
+                let failed = match res {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e),
+                    Err(e) => Some(Error::client_closed(STREAM_CLOSED, format!("sending the stream stopped: {e}"))),
+                };
+                if let Some(e) = failed {
                     return Poll::Ready(Some(Err(e)));
                 }
-                Poll::Pending => {}
             }
         }
         self.replies.poll_next_unpin(cx)
