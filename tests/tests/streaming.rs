@@ -483,3 +483,27 @@ async fn bad_and_oversized_grpc_messages_mid_stream_end_the_call_and_the_server_
     assert_eq!(grpc.sum(Streaming::iter(ticks(&[4, 5]))).await.unwrap().total, 9);
     app.running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_rate_limit_acts_at_open_and_never_cuts_an_open_stream() {
+    use bia::middleware::ratelimit::RateLimit;
+    // Two streams may open (burst 2, refilling every 100 s): the third is refused at open,
+    // on both transports, while the two open ones run to their end.
+    let limit = RateLimit::token_bucket(0.01, 2).unwrap();
+    let app = start_counter_with(MemoryCounter::default(), |s| s.middleware(limit)).await;
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    let slow = CountRequest { count: 3, delay_ms: 30, ..Default::default() };
+    let a = grpc.count(slow.clone()).await.unwrap();
+    let b = http.count(slow.clone()).await.unwrap();
+    let refused = grpc.count(slow.clone()).await.expect_err("over the limit");
+    assert_eq!((refused.code(), refused.reason()), (429, "RATELIMIT"));
+    assert_eq!(http.count(slow).await.expect_err("over the limit"), refused);
+    let e = http.sum(Streaming::iter(ticks(&[1]))).await.unwrap_err();
+    assert_eq!(e, refused);
+    for s in [a, b] {
+        let (got, end) = collect(s).await;
+        assert_eq!((got.len(), end), (3, None));
+    }
+    app.running.stop().await.unwrap();
+}
