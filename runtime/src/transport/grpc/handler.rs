@@ -96,9 +96,7 @@ where
 {
     let cfg = cfg.clone();
     Box::pin(async move {
-        let mut grpc = Grpc::new(ServerCodec::<Rep, Req>::default())
-            .apply_compression_config(cfg.accept_compression, cfg.send_compression)
-            .apply_max_message_size_config(cfg.max_decoding_message_size, cfg.max_encoding_message_size);
+        let mut grpc = grpc::<Req, Rep>(&cfg);
         let once = Once { handler: Some(handler), operation, chain: cfg.chain };
         let res = grpc.unary(once, req).await;
         Ok(map_size_error(res))
@@ -206,6 +204,13 @@ struct OnceStream<F, I, Rep> {
     _types: PhantomData<fn(I) -> Rep>,
 }
 
+impl<F, I, Rep> OnceStream<F, I, Rep> {
+    fn new(handler: F, operation: &'static str, cfg: &CallConfig) -> Self {
+        let end = cfg.streams_end.subscribe();
+        Self { handler: Some(handler), operation, chain: cfg.chain.clone(), end, _types: PhantomData }
+    }
+}
+
 /// The replies of a streaming call as tonic sends them.
 type Replies<Rep> = Map<ReplyStream<Rep>, fn(Result<Rep, Error>) -> Result<Rep, Status>>;
 
@@ -277,13 +282,7 @@ where
 {
     let cfg = cfg.clone();
     Box::pin(async move {
-        let svc = OnceStream::<F, Req, Rep> {
-            handler: Some(handler),
-            operation,
-            chain: cfg.chain.clone(),
-            end: cfg.streams_end.subscribe(),
-            _types: PhantomData,
-        };
+        let svc = OnceStream::<F, Req, Rep>::new(handler, operation, &cfg);
         Ok(map_size_error(grpc::<Req, Rep>(&cfg).server_streaming(svc, req).await))
     })
 }
@@ -329,13 +328,7 @@ where
 {
     let cfg = cfg.clone();
     Box::pin(async move {
-        let svc = OnceStream::<F, Streaming<Req>, Rep> {
-            handler: Some(handler),
-            operation,
-            chain: cfg.chain.clone(),
-            end: cfg.streams_end.subscribe(),
-            _types: PhantomData,
-        };
+        let svc = OnceStream::<F, Streaming<Req>, Rep>::new(handler, operation, &cfg);
         Ok(map_size_error(grpc::<Req, Rep>(&cfg).streaming(svc, req).await))
     })
 }

@@ -61,8 +61,7 @@ where
     Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
 {
     let (parts, body) = req.into_parts();
-    let mut ctx = Context::http_server(route.operation, parts);
-    let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
+    let (mut ctx, outer) = open(route, parts);
     async move {
         // A WebSocket on a unary route is a mistake of the client's; answered
         // here so it never reads as an ordinary call.
@@ -87,6 +86,15 @@ where
         }
         res
     }
+}
+
+/// The context of a call to `route`, and the server-wide chain the server
+/// left in the request (every generated route starts here).
+#[inline]
+pub(super) fn open(route: &Route, parts: http::request::Parts) -> (Context, Option<Chain>) {
+    let mut ctx = Context::http_server(route.operation, parts);
+    let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
+    (ctx, outer)
 }
 
 /// The 404 of unknown routes, with the Bia error body.

@@ -57,13 +57,13 @@ use http::{header, HeaderMap, HeaderValue};
 
 use super::binding::{bind, Route};
 use super::codec::{encode_streamed, error_json, error_response, json_error};
-use super::handler::ServiceConfig;
+use super::handler::{open, ServiceConfig};
 use crate::codec::Message;
 use crate::context::{Context, StreamStats};
 use crate::error::reason::{CODEC, NOT_A_WEBSOCKET, PAYLOAD_TOO_LARGE, STREAM_CLOSED};
 use crate::error::Error;
 use crate::middleware::stream::{counted, serve_stream, ReplyStream, Sink};
-use crate::middleware::{self, Chain, ServerChain};
+use crate::middleware::{self, Chain};
 use crate::stream::{StreamExt as _, Streaming};
 
 /// How often an idle server-sent event stream sends a heartbeat comment
@@ -95,8 +95,7 @@ where
     let (parts, body) = req.into_parts();
     let ndjson = accepts_ndjson(&parts.headers);
     let upgrade = is_websocket(&parts.headers);
-    let mut ctx = Context::http_server(route.operation, parts);
-    let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
+    let (mut ctx, outer) = open(route, parts);
     async move {
         if upgrade {
             return error_response(&not_a_websocket(route));
@@ -217,28 +216,19 @@ where
     F: FnOnce(Streaming<Req>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
 {
-    let (parts, _) = req.into_parts();
-    async move {
-        let Upgrade { ws, mut ctx, outer } = match upgrade(route, &cfg, parts).await {
-            Ok(u) => u,
-            Err(res) => return res,
-        };
-        ws.on_upgrade(move |socket| async move {
-            let (mut tx, rx) = futures_util::StreamExt::split(socket);
-            let stats = stats(&mut ctx, outer.as_ref(), &cfg.chain);
-            let input = counted(incoming::<Req>(rx), stats, true);
-            let res = middleware::serve(outer, &cfg.chain, &mut ctx, input, handler).await;
-            let res = res.and_then(|rep| encode_streamed(cfg.snake_case, &rep, RESULT, b"}"));
-            match res {
-                Ok(frame) => {
-                    if send_frame(&mut tx, frame).await {
-                        close(&mut tx, None).await;
-                    }
+    websocket(route, cfg, req, move |call: WsCall<Req>| async move {
+        let WsCall { mut tx, input, mut ctx, outer, cfg } = call;
+        let res = middleware::serve(outer, &cfg.chain, &mut ctx, input, handler).await;
+        let res = res.and_then(|rep| encode_streamed(cfg.snake_case, &rep, RESULT, b"}"));
+        match res {
+            Ok(frame) => {
+                if send_frame(&mut tx, frame).await {
+                    close(&mut tx, None).await;
                 }
-                Err(e) => close(&mut tx, Some(&e)).await,
             }
-        })
-    }
+            Err(e) => close(&mut tx, Some(&e)).await,
+        }
+    })
 }
 
 /// Serves one bidirectional call over a WebSocket (generated routers call
@@ -256,35 +246,65 @@ where
     F: FnOnce(Streaming<Req>, Sink<Rep>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
+    websocket(route, cfg, req, move |call: WsCall<Req>| async move {
+        let WsCall { mut tx, input, ctx, outer, cfg } = call;
+        let end = cfg.streams_end.subscribe();
+        let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end).await {
+            Ok(opened) => opened.stream,
+            Err((e, _)) => return close(&mut tx, Some(&e)).await,
+        };
+        while let Some(item) = replies.next().await {
+            let frame = item.and_then(|rep| encode_streamed(cfg.snake_case, &rep, RESULT, b"}"));
+            match frame {
+                // A client that is gone: dropping the replies cancels the
+                // handler.
+                Ok(frame) => {
+                    if !send_frame(&mut tx, frame).await {
+                        return;
+                    }
+                }
+                Err(e) => return close(&mut tx, Some(&e)).await,
+            }
+        }
+        close(&mut tx, None).await;
+    })
+}
+
+/// A WebSocket call once upgraded: the socket's sending half, the client's
+/// messages (counted for middleware), the call's context, the server-wide
+/// chain and the service's settings.
+struct WsCall<Req> {
+    tx: Tx,
+    input: Streaming<Req>,
+    ctx: Context,
+    outer: Option<Chain>,
+    cfg: std::sync::Arc<ServiceConfig>,
+}
+
+/// Answers the upgrade of a client or bidirectional stream, then runs
+/// `serve` on the upgraded socket (what both shapes share).
+fn websocket<Req, S, Fut>(
+    route: &'static Route,
+    cfg: std::sync::Arc<ServiceConfig>,
+    req: axum::extract::Request,
+    serve: S,
+) -> impl Future<Output = Response> + Send + 'static
+where
+    Req: Message,
+    S: FnOnce(WsCall<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let (parts, _) = req.into_parts();
     async move {
         let Upgrade { ws, mut ctx, outer } = match upgrade(route, &cfg, parts).await {
             Ok(u) => u,
             Err(res) => return res,
         };
-        ws.on_upgrade(move |socket| async move {
-            let (mut tx, rx) = futures_util::StreamExt::split(socket);
+        ws.on_upgrade(move |socket| {
+            let (tx, rx) = futures_util::StreamExt::split(socket);
             let stats = stats(&mut ctx, outer.as_ref(), &cfg.chain);
             let input = counted(incoming::<Req>(rx), stats, true);
-            let end = cfg.streams_end.subscribe();
-            let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end).await {
-                Ok(opened) => opened.stream,
-                Err((e, _)) => return close(&mut tx, Some(&e)).await,
-            };
-            while let Some(item) = replies.next().await {
-                let frame = item.and_then(|rep| encode_streamed(cfg.snake_case, &rep, RESULT, b"}"));
-                match frame {
-                    // A client that is gone: dropping the replies cancels
-                    // the handler.
-                    Ok(frame) => {
-                        if !send_frame(&mut tx, frame).await {
-                            return;
-                        }
-                    }
-                    Err(e) => return close(&mut tx, Some(&e)).await,
-                }
-            }
-            close(&mut tx, None).await;
+            serve(WsCall { tx, input, ctx, outer, cfg })
         })
     }
 }
@@ -309,8 +329,7 @@ async fn upgrade(
         ))
     })?;
     let ws = ws.max_message_size(cfg.max_body).max_frame_size(cfg.max_body);
-    let mut ctx = Context::http_server(route.operation, parts);
-    let outer = ctx.extensions_mut().remove::<ServerChain>().map(|c| c.0);
+    let (ctx, outer) = open(route, parts);
     Ok(Upgrade { ws, ctx, outer })
 }
 
