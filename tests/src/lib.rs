@@ -10,6 +10,7 @@ use bia::prelude::*;
 use bia::types::{Duration, Timestamp};
 
 pub mod etcd;
+pub mod interop;
 pub mod raw;
 pub mod streams;
 

@@ -113,3 +113,55 @@ async fn python_grpcio_streams_every_kind_with_errors_deadlines_and_cancellation
     tokio::time::timeout(Duration::from_secs(5), wait).await.unwrap_or_else(|_| panic!("{} dropped of 6", dropped()));
     app.running.stop().await.unwrap();
 }
+
+/// The gRPC project's standard interop cases, from a stock grpcio client that
+/// declares the published `grpc.testing` messages itself, against
+/// `grpc.testing.TestService` written as a Bia service.
+#[tokio::test]
+async fn python_grpcio_passes_the_standard_interop_cases() {
+    let Some(python) = python_or_skip() else { return };
+    let app = bia_tests::interop::start_interop().await;
+    let v = run_client(python, "grpc_testing_client.py", app.grpc).await;
+
+    assert_eq!(v["schema"], serde_json::json!([]), "the served descriptors differ from the published ones");
+    let cases = v["cases"].as_object().expect("cases");
+    let want = [
+        "empty_unary",
+        "large_unary",
+        "client_streaming",
+        "server_streaming",
+        "ping_pong",
+        "empty_stream",
+        "timeout_on_sleeping_server",
+        "cancel_after_begin",
+        "cancel_after_first_response",
+        "status_code_and_message",
+        "special_status_message",
+        "custom_metadata",
+        "unimplemented_method",
+        "unimplemented_service",
+    ];
+    assert_eq!(cases.len(), want.len(), "{v}");
+    let failed: Vec<String> = want
+        .iter()
+        .filter(|c| cases[**c]["ok"] != true)
+        .map(|c| format!("{c}:\n{}", cases[*c]["error"].as_str().unwrap_or("missing")))
+        .collect();
+    assert!(failed.is_empty(), "failed interop cases:\n{}", failed.join("\n"));
+    app.running.stop().await;
+}
+
+/// On HTTP a reply has no trailers: what a middleware sets as a trailer comes
+/// back as a header, beside the reply headers.
+#[tokio::test]
+async fn reply_trailers_travel_as_headers_on_http() {
+    let app = bia_tests::interop::start_interop().await;
+    let url = format!("{}/grpc.testing.TestService/UnaryCall", app.http_url());
+    let headers = [("x-grpc-test-echo-initial", "hello"), ("x-grpc-test-echo-trailing-bin", "q6ur")];
+    let reply = bia_tests::raw::http_with("POST", &url, &headers, r#"{"responseSize":3}"#).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["payload"]["body"], "AAAA");
+    assert_eq!(reply.header("x-grpc-test-echo-initial"), Some("hello"));
+    assert_eq!(reply.header("x-grpc-test-echo-trailing-bin"), Some("q6ur"));
+    app.running.stop().await;
+}

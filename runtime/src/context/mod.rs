@@ -149,6 +149,11 @@ pub struct Context {
     http_request: bool,
 }
 
+/// The reply trailers of a call, kept with the extensions: few calls set
+/// any, and the context stays as small as it was.
+#[derive(Debug, Clone, Default)]
+struct ReplyTrailers(HeaderMap);
+
 /// What [`Context::reply_headers`] gives when none were set.
 static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
 
@@ -279,6 +284,60 @@ impl Context {
         }
     }
 
+    /// Reply trailers (on a gRPC server: trailing metadata, sent after the
+    /// last reply message, with the status). On HTTP they travel as headers
+    /// of the reply. On a stream, what is set before the first reply message
+    /// goes out (at open, in a middleware or the handler) is sent.
+    pub fn reply_trailers(&self) -> &HeaderMap {
+        self.parts.extensions.get::<ReplyTrailers>().map_or(&NO_HEADERS, |t| &t.0)
+    }
+
+    /// Reply trailers, to change.
+    ///
+    /// ```
+    /// use bia::context::{Context, Kind, Side};
+    ///
+    /// let mut ctx = Context::new("/echo.v1.Echo/Say", Kind::Grpc, Side::Server);
+    /// ctx.reply_trailers_mut().insert("x-checksum-bin", "q6ur".parse().unwrap());
+    /// assert_eq!(ctx.reply_trailers().len(), 1);
+    /// assert!(ctx.reply_headers().is_empty());
+    /// ```
+    pub fn reply_trailers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.parts.extensions.get_or_insert_default::<ReplyTrailers>().0
+    }
+
+    /// Sets a reply trailer; a name or value that HTTP cannot carry is
+    /// ignored and reported as `false`.
+    pub fn set_reply_trailer(&mut self, name: &str, value: &str) -> bool {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(n), Ok(v)) => {
+                self.reply_trailers_mut().insert(n, v);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the reply trailers out (the transport sends them).
+    pub(crate) fn take_reply_trailers(&mut self) -> Option<HeaderMap> {
+        self.parts.extensions.remove::<ReplyTrailers>().map(|t| t.0).filter(|t| !t.is_empty())
+    }
+
+    /// The reply metadata a stream opens with: the headers, and the trailers
+    /// to send at its end (on HTTP, the trailers join the headers).
+    pub(crate) fn opening_reply(&self) -> (HeaderMap, Option<HeaderMap>) {
+        let mut headers = self.reply_headers().clone();
+        let trailers = self.reply_trailers();
+        if trailers.is_empty() {
+            return (headers, None);
+        }
+        if self.kind == Some(Kind::Http) {
+            headers.extend(trailers.clone());
+            return (headers, None);
+        }
+        (headers, Some(trailers.clone()))
+    }
+
     /// Sets a request header (a client's outgoing metadata); `false` when the
     /// name or value cannot be carried.
     pub fn set_request_header(&mut self, name: &str, value: &str) -> bool {
@@ -321,7 +380,17 @@ impl Context {
         self.http_request.then_some(HttpInfo { method: &self.parts.method, uri: &self.parts.uri })
     }
 
+    /// Takes the reply headers out (the transport sends them).
+    ///
+    /// On HTTP the reply trailers join them (a JSON reply has no trailers);
+    /// on gRPC they stay for [`Context::take_reply_trailers`].
     pub(crate) fn take_reply(&mut self) -> HeaderMap {
-        self.reply.take().map(|b| *b).unwrap_or_default()
+        let mut reply = self.reply.take().map(|b| *b).unwrap_or_default();
+        if self.kind == Some(Kind::Http) {
+            if let Some(trailers) = self.take_reply_trailers() {
+                reply.extend(trailers);
+            }
+        }
+        reply
     }
 }

@@ -34,6 +34,10 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use tonic::Code;
 
+/// A gRPC status code (tonic's), for [`Error::grpc`] and
+/// [`Error::with_grpc_code`] without a dependency on tonic.
+pub use tonic::Code as GrpcCode;
+
 /// The result type of every Bia operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -47,7 +51,7 @@ pub use reason::UNKNOWN as UNKNOWN_REASON;
 
 /// A Bia error: HTTP code, reason, message, metadata and an optional cause.
 ///
-/// Two errors are equal when code, reason, message and metadata are equal; the
+/// Two errors are equal when code, reason, message, metadata and gRPC code are equal; the
 /// domain and the cause are not compared (neither travels over HTTP).
 pub struct Error {
     code: u16,
@@ -56,6 +60,8 @@ pub struct Error {
     metadata: BTreeMap<String, String>,
     domain: Cow<'static, str>,
     cause: Option<Cause>,
+    /// The gRPC code when it is not the one the Kratos table gives `code`.
+    grpc: Option<Code>,
 }
 
 macro_rules! constructors {
@@ -87,7 +93,39 @@ impl Error {
             metadata: BTreeMap::new(),
             domain: Cow::Borrowed(""),
             cause: None,
+            grpc: None,
         }
+    }
+
+    /// An error with a gRPC status code, for the codes the Kratos table
+    /// (HTTP status -> gRPC code) cannot give: `UNKNOWN`, `FAILED_PRECONDITION`,
+    /// `OUT_OF_RANGE`, `DATA_LOSS`, `ALREADY_EXISTS`. Its HTTP status is the
+    /// table's for that code (`UNKNOWN` is 500, `FAILED_PRECONDITION` 400).
+    ///
+    /// ```
+    /// use bia::error::GrpcCode;
+    ///
+    /// let err = bia::Error::grpc(GrpcCode::FailedPrecondition, "NOT_EMPTY", "the folder is not empty");
+    /// assert_eq!(err.grpc_code(), GrpcCode::FailedPrecondition);
+    /// assert_eq!(err.code(), 400);
+    /// ```
+    pub fn grpc(code: Code, reason: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(http_code_of(code), reason, message).with_grpc_code(code)
+    }
+
+    /// Sets the gRPC status code this error travels with on gRPC, where the
+    /// Kratos table's code for its HTTP status is not the one meant.
+    ///
+    /// ```
+    /// use bia::error::GrpcCode;
+    ///
+    /// let err = bia::Error::internal_server("LOST", "the page was lost").with_grpc_code(GrpcCode::DataLoss);
+    /// assert_eq!(err.code(), 500);
+    /// assert_eq!(err.grpc_code(), GrpcCode::DataLoss);
+    /// ```
+    pub fn with_grpc_code(mut self, code: Code) -> Self {
+        self.grpc = (grpc_code_of(self.code) != code).then_some(code);
+        self
     }
 
     constructors! {
@@ -177,9 +215,10 @@ impl Error {
         self.code == code && self.reason == reason
     }
 
-    /// The gRPC status code this error maps to (the Kratos table).
+    /// The gRPC status code of this error: the one [`Error::with_grpc_code`]
+    /// set, else the Kratos table's for its HTTP status.
     pub fn grpc_code(&self) -> Code {
-        grpc_code_of(self.code)
+        self.grpc.unwrap_or_else(|| grpc_code_of(self.code))
     }
 
     /// The Kratos JSON body: `{"code":..,"reason":..,"message":..,"metadata":{..}}`.
@@ -247,6 +286,7 @@ impl PartialEq for Error {
             && self.reason == other.reason
             && self.message == other.message
             && self.metadata == other.metadata
+            && self.grpc_code() == other.grpc_code()
     }
 }
 impl Eq for Error {}
@@ -298,6 +338,7 @@ impl Clone for Error {
             metadata: self.metadata.clone(),
             domain: self.domain.clone(),
             cause: self.cause.as_ref().map(|c| c.to_string().into()),
+            grpc: self.grpc,
         }
     }
 }

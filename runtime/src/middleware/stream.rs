@@ -143,6 +143,8 @@ pub(crate) fn counted<T: Message>(stream: Streaming<T>, stats: Option<Arc<Stream
 /// the messages.
 pub(crate) struct Opened<Rep> {
     pub(crate) reply_headers: HeaderMap,
+    /// gRPC trailing metadata to send at the end (set before it opened).
+    pub(crate) reply_trailers: Option<HeaderMap>,
     pub(crate) stream: ReplyStream<Rep>,
 }
 
@@ -176,8 +178,8 @@ impl<Rep> Sink<Rep> {
         S: Stream<Item = Result<Rep, E>>,
         E: Into<Error>,
     {
-        let headers = crate::context::with(|ctx| ctx.reply_headers().clone()).unwrap_or_default();
-        self.pipe.lock().opened = Some(headers);
+        let head = crate::context::with(Context::opening_reply).unwrap_or_default();
+        self.pipe.lock().opened = Some(head);
         let mut stream = std::pin::pin!(stream);
         while let Some(item) = stream.next().await {
             self.pipe.put(item.map_err(Into::into)?).await;
@@ -217,7 +219,7 @@ where
         let sink = Sink { pipe: Arc::clone(&pipe), stats: None };
         Box::pin(async move {
             let res = crate::context::scope(&mut ctx, handler(input, sink)).await;
-            (res, ctx.take_reply())
+            (res, ctx.take_reply(), ctx.take_reply_trailers())
         })
     } else {
         let stats = StreamStats::of_or_insert(&mut ctx);
@@ -238,16 +240,16 @@ where
                 )),
                 Err(e) => Err(e),
             };
-            (res, ctx.take_reply())
+            (res, ctx.take_reply(), ctx.take_reply_trailers())
         })
     };
     // Run the call until the handler starts sending (or the call ends).
     let mut ended = None;
-    let reply_headers = std::future::poll_fn(|cx| {
-        if let Some(headers) = pipe.take_opened() {
-            return Poll::Ready(Ok(headers));
+    let (reply_headers, reply_trailers) = std::future::poll_fn(|cx| {
+        if let Some(head) = pipe.take_opened() {
+            return Poll::Ready(Ok(head));
         }
-        let Poll::Ready((res, headers)) = call.as_mut().poll(cx) else {
+        let Poll::Ready((res, mut headers, trailers)) = call.as_mut().poll(cx) else {
             return pipe.take_opened().map_or(Poll::Pending, |h| Poll::Ready(Ok(h)));
         };
         match (pipe.take_opened(), res) {
@@ -257,11 +259,15 @@ where
                 ended = Some(res);
                 Poll::Ready(Ok(opened))
             }
-            (None, Err(e)) => Poll::Ready(Err((e, headers))),
+            // A reply that is all trailers: headers and trailers go together.
+            (None, Err(e)) => {
+                headers.extend(trailers.unwrap_or_default());
+                Poll::Ready(Err((e, headers)))
+            }
             // The handler returned without sending: an empty stream.
             (None, Ok(())) => {
                 ended = Some(Ok(()));
-                Poll::Ready(Ok(headers))
+                Poll::Ready(Ok((headers, trailers)))
             }
         }
     })
@@ -270,11 +276,11 @@ where
         None => Body::Piped { call, pipe },
         Some(res) => Body::Ending { pipe, error: res.err() },
     };
-    Ok(Opened { reply_headers, stream: ReplyStream::new(body, deadline, end) })
+    Ok(Opened { reply_headers, reply_trailers, stream: ReplyStream::new(body, deadline, end) })
 }
 
 /// The rest of a streaming call after it opened.
-type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, HeaderMap)> + Send>>;
+type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, HeaderMap, Option<HeaderMap>)> + Send>>;
 
 /// Where the end of the chain leaves each reply for the transport: one
 /// message at most (the chain waits until it is taken), and the opening.
@@ -283,7 +289,8 @@ struct Pipe<Rep> {
 }
 
 struct PipeState<Rep> {
-    opened: Option<HeaderMap>,
+    /// The reply headers and trailers, once the handler starts sending.
+    opened: Option<(HeaderMap, Option<HeaderMap>)>,
     item: Option<Rep>,
 }
 
@@ -298,7 +305,7 @@ impl<Rep> Pipe<Rep> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn take_opened(&self) -> Option<HeaderMap> {
+    fn take_opened(&self) -> Option<(HeaderMap, Option<HeaderMap>)> {
         self.lock().opened.take()
     }
 
@@ -399,7 +406,7 @@ impl<Rep> ReplyStream<Rep> {
                         return Poll::Ready(Some(Ok(item)));
                     }
                     match call.as_mut().poll(cx) {
-                        Poll::Ready((res, _)) => self.body = Body::Ending { pipe, error: res.err() },
+                        Poll::Ready((res, _, _)) => self.body = Body::Ending { pipe, error: res.err() },
                         Poll::Pending => {
                             let item = pipe.take();
                             self.body = Body::Piped { call, pipe };

@@ -68,10 +68,10 @@ where
         let mut ctx = Context::grpc_server(self.operation, metadata.into_headers(), extensions);
         Box::pin(async move {
             let res = middleware::serve(outer, &chain, &mut ctx, msg, f).await;
-            let reply = ctx.take_reply();
+            let (reply, trailers) = (ctx.take_reply(), ctx.take_reply_trailers());
             match res {
-                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply)),
-                Err(e) => Err(status(e, reply)),
+                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply, trailers)),
+                Err(e) => Err(status(e, reply, trailers)),
             }
         })
     }
@@ -99,7 +99,7 @@ where
         let mut grpc = grpc::<Req, Rep>(&cfg);
         let once = Once { handler: Some(handler), operation, chain: cfg.chain };
         let res = grpc.unary(once, req).await;
-        Ok(map_size_error(res))
+        Ok(finish(res))
     })
 }
 
@@ -185,10 +185,10 @@ where
         let (mut ctx, outer, input) = open::<Streaming<Req>>(self.operation, &chain, request);
         Box::pin(async move {
             let res = middleware::serve(outer, &chain, &mut ctx, input, f).await;
-            let reply = ctx.take_reply();
+            let (reply, trailers) = (ctx.take_reply(), ctx.take_reply_trailers());
             match res {
-                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply)),
-                Err(e) => Err(status(e, reply)),
+                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply, trailers)),
+                Err(e) => Err(status(e, reply, trailers)),
             }
         })
     }
@@ -240,28 +240,95 @@ where
             match serve_stream(outer, chain, ctx, input, f, end).await {
                 Ok(opened) => {
                     let to_status: fn(Result<Rep, Error>) -> Result<Rep, Status> = |r| r.map_err(|e| e.to_status());
-                    Ok(with_metadata(tonic::Response::new(opened.stream.map(to_status)), opened.reply_headers))
+                    let res = tonic::Response::new(opened.stream.map(to_status));
+                    Ok(with_metadata(res, opened.reply_headers, opened.reply_trailers))
                 }
-                Err((e, reply)) => Err(status(e, reply)),
+                Err((e, reply)) => Err(status(e, reply, None)),
             }
         })
     }
 }
 
-fn with_metadata<T>(mut res: tonic::Response<T>, reply: HeaderMap) -> tonic::Response<T> {
+fn with_metadata<T>(mut res: tonic::Response<T>, reply: HeaderMap, trailers: Option<HeaderMap>) -> tonic::Response<T> {
     if !reply.is_empty() {
         *res.metadata_mut() = MetadataMap::from_headers(reply);
+    }
+    if let Some(trailers) = trailers {
+        res.extensions_mut().insert(SendTrailers(trailers));
     }
     res
 }
 
-/// The status of `e`, with the reply metadata.
-fn status(e: Error, reply: HeaderMap) -> Status {
+/// The status of `e`, with the reply metadata (an error before any message
+/// is a reply of trailers only: headers and trailers go together).
+fn status(e: Error, reply: HeaderMap, trailers: Option<HeaderMap>) -> Status {
     let mut status = e.to_status();
     if !reply.is_empty() {
         status.metadata_mut().as_mut().extend(reply);
     }
+    if let Some(trailers) = trailers {
+        status.metadata_mut().as_mut().extend(trailers);
+    }
     status
+}
+
+/// Reply trailers a handler or middleware set, carried from the tonic
+/// response to the HTTP body that sends them.
+#[derive(Clone)]
+struct SendTrailers(HeaderMap);
+
+/// The finished reply: tonic's size error in Bia's terms, and the reply
+/// trailers added to the body's last frame.
+fn finish(res: http::Response<Body>) -> http::Response<Body> {
+    let mut res = map_size_error(res);
+    match res.extensions_mut().remove::<SendTrailers>() {
+        None => res,
+        Some(SendTrailers(extra)) => res.map(|inner| Body::new(WithTrailers { inner, extra: Some(extra) })),
+    }
+}
+
+/// A gRPC reply body with more trailing metadata. tonic has no API for a
+/// server's own trailers on a successful reply (they are sent with its
+/// `grpc-status`), so the body's trailers frame is extended on its way out.
+struct WithTrailers {
+    inner: Body,
+    extra: Option<HeaderMap>,
+}
+
+impl http_body::Body for WithTrailers {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        match std::task::ready!(std::pin::Pin::new(&mut this.inner).poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_trailers() {
+                Ok(mut trailers) => {
+                    for (name, value) in this.extra.take().into_iter().flatten() {
+                        if let Some(name) = name {
+                            trailers.append(name, value);
+                        }
+                    }
+                    Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))))
+                }
+                Err(data) => Poll::Ready(Some(Ok(data))),
+            },
+            // A body that ends without trailers gets ours alone.
+            None => Poll::Ready(this.extra.take().map(|t| Ok(http_body::Frame::trailers(t)))),
+            other => Poll::Ready(other),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.extra.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Serves one server-streaming call (generated code calls this).
@@ -283,7 +350,7 @@ where
     let cfg = cfg.clone();
     Box::pin(async move {
         let svc = OnceStream::<F, Req, Rep>::new(handler, operation, &cfg);
-        Ok(map_size_error(grpc::<Req, Rep>(&cfg).server_streaming(svc, req).await))
+        Ok(finish(grpc::<Req, Rep>(&cfg).server_streaming(svc, req).await))
     })
 }
 
@@ -306,7 +373,7 @@ where
     let cfg = cfg.clone();
     Box::pin(async move {
         let svc = OnceClientStream { handler: Some(handler), operation, chain: cfg.chain.clone(), _req: PhantomData };
-        Ok(map_size_error(grpc::<Req, Rep>(&cfg).client_streaming(svc, req).await))
+        Ok(finish(grpc::<Req, Rep>(&cfg).client_streaming(svc, req).await))
     })
 }
 
@@ -329,18 +396,19 @@ where
     let cfg = cfg.clone();
     Box::pin(async move {
         let svc = OnceStream::<F, Streaming<Req>, Rep>::new(handler, operation, &cfg);
-        Ok(map_size_error(grpc::<Req, Rep>(&cfg).streaming(svc, req).await))
+        Ok(finish(grpc::<Req, Rep>(&cfg).streaming(svc, req).await))
     })
 }
 
 /// tonic reports a request over the size limit as `OutOfRange` (in a
 /// trailers-only response, before the handler runs); Bia's error model says
-/// 413 / `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`. Nothing else
-/// answers `OutOfRange` here: no Bia error maps to it (see
-/// [`grpc_code_of`](crate::error::grpc_code_of)), so the code alone tells.
+/// 413 / `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`. A Bia error that
+/// chose `OutOfRange` (see [`Error::grpc`]) carries its details; tonic's own
+/// does not, so the two are told apart.
 fn map_size_error(res: http::Response<Body>) -> http::Response<Body> {
     let out_of_range =
-        res.headers().get("grpc-status").is_some_and(|v| Code::from_bytes(v.as_bytes()) == Code::OutOfRange);
+        res.headers().get("grpc-status").is_some_and(|v| Code::from_bytes(v.as_bytes()) == Code::OutOfRange)
+            && !res.headers().contains_key("grpc-status-details-bin");
     if !out_of_range {
         return res;
     }

@@ -37,12 +37,13 @@ impl Error {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| http_code_of(status.code()));
         let message = status.message().to_owned();
-        match status.get_error_details().error_info() {
+        let err = match status.get_error_details().error_info() {
             Some(info) => Error::new(code, info.reason.clone(), message)
                 .with_domain(info.domain.clone())
                 .with_metadata_map(info.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             None => Error::new(code, UNKNOWN, message),
-        }
+        };
+        err.with_grpc_code(status.code())
     }
 }
 
@@ -75,5 +76,22 @@ mod tests {
             assert_eq!(back, err);
             assert_eq!(back.domain(), "user.v1");
         }
+    }
+
+    #[test]
+    fn codes_outside_the_kratos_table_survive_a_round_trip() {
+        for code in
+            [tonic::Code::Unknown, tonic::Code::FailedPrecondition, tonic::Code::DataLoss, tonic::Code::OutOfRange]
+        {
+            let err = Error::grpc(code, "R", "m");
+            let status = err.to_status();
+            assert_eq!(status.code(), code);
+            let back = Error::from_status(&status);
+            assert_eq!(back.grpc_code(), code);
+            assert_eq!(back, err);
+        }
+        // A plain status keeps its code too.
+        let back = Error::from_status(&tonic::Status::new(tonic::Code::Unknown, "boom"));
+        assert_eq!((back.code(), back.grpc_code(), back.reason()), (500, tonic::Code::Unknown, UNKNOWN));
     }
 }
