@@ -2,10 +2,13 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|throughput|footprint|build|expand|all]
+#   examples/bench/run.sh [instructions|streams|throughput|footprint|build|expand|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
+# streams       instructions per message of the streaming cases under callgrind (one
+#               stream of N1S and of N2S messages), and the server's RSS while one stream
+#               of STREAM_LONG messages goes to a slow reader
 # throughput    server pinned to CPU 0, load generator to CPU 1, raw and Bia
 #               alternately, RUNS runs of DURATION each; wrk (HTTP/1.1), h2load (gRPC)
 # footprint     idle and under-load RSS, stripped binary sizes
@@ -13,6 +16,7 @@
 # expand        time the macros take on a 50-method service
 #
 # Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s STEAL_MAX=5 CASES="http-get ..."
+#   N1S=20000 N2S=100000 STREAM_LONG=1000000 STREAM_CASES="grpc-stream grpc-echo http-sse"
 #   BIA_BENCH_BIN=DIR         take the bench-* binaries from DIR (no build): compare commits
 #   OUT=DIR                   where results go (default target/bench)
 #   BIA_BENCH_STACK=default   the Bia server runs the user-service's default middleware
@@ -30,6 +34,10 @@ RUNS=${RUNS:-5}
 STEAL_MAX=${STEAL_MAX:-5}
 DURATION=${DURATION:-10s}
 CASES=${CASES:-"http-get http-post http-404 grpc-get grpc-create grpc-404"}
+N1S=${N1S:-20000}
+N2S=${N2S:-100000}
+STREAM_LONG=${STREAM_LONG:-1000000}
+STREAM_CASES=${STREAM_CASES:-"grpc-stream grpc-echo http-sse"}
 OUT=${OUT:-target/bench}
 BIN=${BIA_BENCH_BIN:-target/release}
 mkdir -p "$OUT"
@@ -138,6 +146,56 @@ instructions() {
       per[$server]=$(( (irs[1] - irs[0]) / (N2 - N1) ))
     done
     say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
+  done
+}
+
+# Streaming: instructions per message (one stream of N1S and of N2S messages),
+# then the server's RSS while a slow reader takes STREAM_LONG messages.
+streams() {
+  need valgrind
+  say ""
+  say "### Instructions per message (callgrind; one stream of N1S=$N1S and of N2S=$N2S messages)"
+  say ""
+  say "| case | hand-written | Bia | Bia / hand-written |"
+  say "| --- | ---: | ---: | ---: |"
+  for case in $STREAM_CASES; do
+    local raw; raw=$(raw_of "$case")
+    declare -A per=()
+    for server in "$raw" bia; do
+      local irs=()
+      for n in "$N1S" "$N2S"; do
+        local file="$OUT/callgrind.$server.$case.$n"
+        start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
+        "$BIN/bench-load" "$case" "$BASE" "$n" 1 >/dev/null
+        stop_server
+        irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
+      done
+      per[$server]=$(( (irs[1] - irs[0]) / (N2S - N1S) ))
+    done
+    say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
+  done
+  say ""
+  say "### Server memory during one stream of $STREAM_LONG messages to a slow reader (RSS, KiB)"
+  say ""
+  say "The reader sleeps 1 ms every 100 messages, so the server waits on it (HTTP/2 flow control"
+  say "for gRPC, the TCP window for server-sent events); RSS is read after the first 10,000"
+  say "messages and every 50,000 after."
+  say ""
+  say "| case | server | after 10k | highest after | last | growth |"
+  say "| --- | --- | ---: | ---: | ---: | ---: |"
+  for case in grpc-stream http-sse; do
+    local raw; raw=$(raw_of "$case")
+    for server in "$raw" bia; do
+      start_server "$server" "$case"
+      local line
+      line=$(BENCH_SLOW_READER=$PID "$BIN/bench-load" "$case" "$BASE" "$STREAM_LONG" 1 | awk '/^rss_kib/')
+      stop_server
+      local at max last
+      at=$(echo "$line" | sed -E 's/.*at_10k=([0-9]+).*/\1/')
+      max=$(echo "$line" | sed -E 's/.*max=([0-9]+).*/\1/')
+      last=$(echo "$line" | sed -E 's/.*last=([0-9]+).*/\1/')
+      say "| $case | $server | $at | $max | $last | $((max - at)) |"
+    done
   done
 }
 
@@ -401,11 +459,12 @@ EOF
 build
 case $WHAT in
   instructions) instructions ;;
+  streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
   build) build_time ;;
   expand) expand_time ;;
-  all) instructions; throughput; footprint; expand_time; build_time ;;
-  *) echo "usage: $0 [instructions|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
+  all) instructions; streams; throughput; footprint; expand_time; build_time ;;
+  *) echo "usage: $0 [instructions|streams|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

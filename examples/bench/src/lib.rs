@@ -10,6 +10,7 @@
 //! and `google.rpc.ErrorInfo` as Bia's.
 
 pub mod load;
+pub mod load_stream;
 pub mod raw_axum;
 pub mod raw_tonic;
 pub mod with_bia;

@@ -26,12 +26,21 @@ pub enum Case {
     GrpcCreate,
     /// `GetUser` of an unknown id: NOT_FOUND.
     Grpc404,
+    /// `bench.v1.Ticks/Stream`: one server stream of N ticks.
+    GrpcStream,
+    /// `bench.v1.Ticks/Echo`: N ticks echoed over one bidirectional stream.
+    GrpcEcho,
+    /// `GET /v1/ticks/{N}`: N ticks as server-sent events.
+    HttpSse,
 }
 
 impl Case {
     /// Every case.
     pub const ALL: [Case; 6] =
         [Case::HttpGet, Case::HttpPost, Case::Http404, Case::GrpcGet, Case::GrpcCreate, Case::Grpc404];
+
+    /// The streaming cases (N counts messages, C streams).
+    pub const STREAMS: [Case; 3] = [Case::GrpcStream, Case::GrpcEcho, Case::HttpSse];
 
     /// The case's name on the command line.
     pub fn name(self) -> &'static str {
@@ -42,17 +51,25 @@ impl Case {
             Case::GrpcGet => "grpc-get",
             Case::GrpcCreate => "grpc-create",
             Case::Grpc404 => "grpc-404",
+            Case::GrpcStream => "grpc-stream",
+            Case::GrpcEcho => "grpc-echo",
+            Case::HttpSse => "http-sse",
         }
     }
 
     /// The case of a name.
     pub fn parse(s: &str) -> Option<Case> {
-        Case::ALL.into_iter().find(|c| c.name() == s)
+        Case::ALL.into_iter().chain(Case::STREAMS).find(|c| c.name() == s)
     }
 
     /// Whether the case is gRPC.
     pub fn is_grpc(self) -> bool {
-        matches!(self, Case::GrpcGet | Case::GrpcCreate | Case::Grpc404)
+        matches!(self, Case::GrpcGet | Case::GrpcCreate | Case::Grpc404 | Case::GrpcStream | Case::GrpcEcho)
+    }
+
+    /// Whether the case streams (N counts messages rather than requests).
+    pub fn is_stream(self) -> bool {
+        Case::STREAMS.contains(&self)
     }
 }
 
@@ -74,6 +91,9 @@ fn id_of(i: u64) -> String {
 /// Sends `n` requests of `case` to `base` (`http://127.0.0.1:port`) with `c`
 /// concurrent callers; fails on the first unexpected reply.
 pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, String> {
+    if case.is_stream() {
+        return crate::load_stream::run(case, base, n, c, None).await;
+    }
     let counter = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let sample = Arc::new(std::sync::Mutex::new(String::new()));

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
 use crate::Store;
@@ -61,9 +64,27 @@ async fn create_user(State(store): State<Arc<Store>>, Json(req): Json<CreateUser
     Json(UserReply { user: UserInfo { id, name: req.name, email: req.email } })
 }
 
+#[derive(Serialize)]
+struct Tick {
+    n: u32,
+    text: &'static str,
+}
+
+/// `count` ticks as server-sent events, one JSON `data:` line each, with a
+/// keep-alive comment every 15 s as Bia's (axum's SSE example, with the
+/// stream written out directly).
+async fn ticks(Path(count): Path<u32>) -> Sse<impl Stream<Item = Result<Event, axum::Error>>> {
+    let events = futures_util::stream::iter((1..=count).map(|n| Event::default().json_data(Tick { n, text: "tick" })));
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
 /// The router.
 pub fn router(store: Arc<Store>) -> Router {
-    Router::new().route("/v1/user/{id}", get(get_user)).route("/v1/user", post(create_user)).with_state(store)
+    Router::new()
+        .route("/v1/user/{id}", get(get_user))
+        .route("/v1/user", post(create_user))
+        .route("/v1/ticks/{count}", get(ticks))
+        .with_state(store)
 }
 
 /// Serves until `shutdown`.

@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
-use tonic::server::{Grpc, NamedService, UnaryService};
+use futures_util::Stream;
+use tonic::server::{Grpc, NamedService, ServerStreamingService, StreamingService, UnaryService};
 use tonic::{Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -132,6 +134,89 @@ where
     }
 }
 
+/// How many ticks to stream.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TickRequest {
+    #[prost(uint32, tag = "1")]
+    pub count: u32,
+}
+
+/// One small message of a stream.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Tick {
+    #[prost(uint32, tag = "1")]
+    pub n: u32,
+    #[prost(string, tag = "2")]
+    pub text: String,
+}
+
+/// The reply stream of both streaming methods, boxed as tonic's streaming
+/// example does.
+type TickStream = Pin<Box<dyn Stream<Item = Result<Tick, Status>> + Send>>;
+
+/// `bench.v1.Ticks`: a server stream of `count` ticks and a bidirectional
+/// echo, shaped like tonic-build's output.
+#[derive(Clone, Default)]
+pub struct TicksServer;
+
+impl NamedService for TicksServer {
+    const NAME: &'static str = "bench.v1.Ticks";
+}
+
+struct StreamSvc;
+
+impl ServerStreamingService<TickRequest> for StreamSvc {
+    type Response = Tick;
+    type ResponseStream = TickStream;
+    type Future = BoxFuture<Response<TickStream>, Status>;
+    fn call(&mut self, request: Request<TickRequest>) -> Self::Future {
+        Box::pin(async move {
+            let count = request.into_inner().count;
+            let ticks = futures_util::stream::iter((1..=count).map(|n| Ok(Tick { n, text: "tick".to_owned() })));
+            Ok(Response::new(Box::pin(ticks) as TickStream))
+        })
+    }
+}
+
+struct EchoSvc;
+
+impl StreamingService<Tick> for EchoSvc {
+    type Response = Tick;
+    type ResponseStream = TickStream;
+    type Future = BoxFuture<Response<TickStream>, Status>;
+    fn call(&mut self, request: Request<tonic::Streaming<Tick>>) -> Self::Future {
+        Box::pin(async move { Ok(Response::new(Box::pin(request.into_inner()) as TickStream)) })
+    }
+}
+
+impl<B> Service<http::Request<B>> for TicksServer
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        match req.uri().path() {
+            "/bench.v1.Ticks/Stream" => Box::pin(async move {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.server_streaming(StreamSvc, req).await)
+            }),
+            "/bench.v1.Ticks/Echo" => Box::pin(async move {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.streaming(EchoSvc, req).await)
+            }),
+            _ => Box::pin(async move { Ok(Status::unimplemented("unknown method").into_http()) }),
+        }
+    }
+}
+
 /// Serves until `shutdown`.
 pub async fn serve(
     addr: SocketAddr,
@@ -141,6 +226,7 @@ pub async fn serve(
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(UserServer::new())
+        .add_service(TicksServer)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
 }

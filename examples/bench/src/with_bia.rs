@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use bia::stream::{Stream, Streaming};
+
 use crate::Store;
 
 #[bia::message(package = "user.v1")]
@@ -45,6 +47,44 @@ pub trait UserApi: Send + Sync + 'static {
     async fn create_user(&self, req: CreateUserRequest) -> bia::Result<UserReply>;
 }
 
+/// How many ticks to stream.
+#[bia::message(package = "bench.v1")]
+pub struct TickRequest {
+    pub count: u32,
+}
+
+/// One small message of a stream.
+#[bia::message(package = "bench.v1")]
+pub struct Tick {
+    pub n: u32,
+    pub text: String,
+}
+
+/// The streaming cases: a server stream of `count` ticks (gRPC, and
+/// server-sent events on HTTP) and a bidirectional echo.
+#[bia::service(package = "bench.v1")]
+pub trait Ticks: Send + Sync + 'static {
+    #[rpc(get = "/v1/ticks/<count>")]
+    async fn stream(&self, req: TickRequest) -> bia::Result<impl Stream<Item = bia::Result<Tick>>>;
+
+    #[rpc(get = "/v1/echo")]
+    async fn echo(&self, req: Streaming<Tick>) -> bia::Result<impl Stream<Item = bia::Result<Tick>>>;
+}
+
+/// The ticks implementation.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TickSource;
+
+impl Ticks for TickSource {
+    async fn stream(&self, req: TickRequest) -> bia::Result<impl Stream<Item = bia::Result<Tick>>> {
+        Ok(bia::stream::iter((1..=req.count).map(|n| Ok(Tick { n, text: "tick".to_owned() }))))
+    }
+
+    async fn echo(&self, req: Streaming<Tick>) -> bia::Result<impl Stream<Item = bia::Result<Tick>>> {
+        Ok(req)
+    }
+}
+
 /// The implementation.
 #[derive(Debug, Default)]
 pub struct Users {
@@ -68,9 +108,10 @@ impl UserApi for Users {
 /// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware.
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
+    let ticks = TicksServer::new(TickSource);
     bia::App::new("bench")
-        .http(bia::transport::http::HttpServer::new(http).service(server.clone()))
-        .grpc(bia::transport::grpc::GrpcServer::new(grpc).service(server))
+        .http(bia::transport::http::HttpServer::new(http).service(server.clone()).service(ticks.clone()))
+        .grpc(bia::transport::grpc::GrpcServer::new(grpc).service(server).service(ticks))
 }
 
 /// The same app with the user-service's default middleware on both

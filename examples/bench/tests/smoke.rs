@@ -36,7 +36,7 @@ async fn same_replies(stack: bool) {
     let running = app.start().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
-    for case in Case::ALL {
+    for case in Case::ALL.into_iter().chain(Case::STREAMS) {
         let (raw, bia) = if case.is_grpc() {
             (format!("http://{tonic_addr}"), format!("http://{bia_grpc}"))
         } else {
@@ -67,7 +67,8 @@ async fn same_replies(stack: bool) {
         } else {
             assert_eq!(a.sample, b.sample, "{}", case.name());
         }
-        // Then a few hundred concurrent ones, every reply checked.
+        // Then a few hundred concurrent ones (messages over streams), every
+        // reply checked.
         run(case, &raw, 300, 8).await.unwrap_or_else(|e| panic!("hand-written: {e}"));
         run(case, &bia, 300, 8).await.unwrap_or_else(|e| panic!("bia: {e}"));
     }
