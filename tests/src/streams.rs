@@ -66,6 +66,11 @@ pub trait Counter: Send + Sync + 'static {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryCounter {
     pub dropped: Arc<AtomicUsize>,
+    /// Ticks `count` has made, over every call.
+    pub produced: Arc<AtomicUsize>,
+    /// While above 0, `count` refuses to open (503 `UNAVAILABLE`, which a
+    /// client's retry takes for retryable) and counts down.
+    pub refuse: Arc<AtomicUsize>,
 }
 
 /// Counts its drop.
@@ -87,24 +92,32 @@ impl Counter for MemoryCounter {
         if req.count < 0 {
             return Err(bia::Error::bad_request("NEGATIVE_COUNT", "count is not negative"));
         }
+        if self.refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(bia::Error::service_unavailable("UNAVAILABLE", "not now"));
+        }
         let guard = DropGuard(Arc::clone(&self.dropped));
-        Ok(bia::stream::unfold((1, req, guard), |(n, req, guard)| async move {
-            if n > req.count {
-                return None;
+        let produced = Arc::clone(&self.produced);
+        Ok(bia::stream::unfold((1, req, guard), move |(n, req, guard)| {
+            produced.fetch_add(usize::from(n <= req.count), Ordering::Relaxed);
+            async move {
+                if n > req.count {
+                    return None;
+                }
+                if req.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(req.delay_ms as u64)).await;
+                }
+                assert!(n != req.panic_at, "tick {n} panics");
+                if n == req.fail_at {
+                    let err = if req.fail_unavailable {
+                        bia::Error::service_unavailable("UNAVAILABLE", format!("tick {n} is unavailable"))
+                    } else {
+                        bia::Error::conflict("TOO_FAR", format!("tick {n} is too far"))
+                            .with_metadata("at", n.to_string())
+                    };
+                    return Some((Err(err), (req.count + 1, req, guard)));
+                }
+                Some((Ok(Tick { n, text: format!("tick {n}") }), (n + 1, req, guard)))
             }
-            if req.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(req.delay_ms as u64)).await;
-            }
-            assert!(n != req.panic_at, "tick {n} panics");
-            if n == req.fail_at {
-                let err = if req.fail_unavailable {
-                    bia::Error::service_unavailable("UNAVAILABLE", format!("tick {n} is unavailable"))
-                } else {
-                    bia::Error::conflict("TOO_FAR", format!("tick {n} is too far")).with_metadata("at", n.to_string())
-                };
-                return Some((Err(err), (req.count + 1, req, guard)));
-            }
-            Some((Ok(Tick { n, text: format!("tick {n}") }), (n + 1, req, guard)))
         }))
     }
 

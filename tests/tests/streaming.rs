@@ -395,6 +395,41 @@ async fn middleware_see_streams_whole_validate_each_message_and_never_retry_them
     app.running.stop().await.unwrap();
 }
 
+/// A retrying client retries a server stream that fails at open, on both
+/// transports, and gets the whole stream once; without retry the refusal
+/// is the caller's.
+#[tokio::test]
+async fn a_server_stream_refused_at_open_is_retried() {
+    use bia::middleware::retry::Retry;
+    let (app, counter) = start().await;
+    let retry =
+        || Retry::new().idempotent(CounterOperation::ALL).backoff(Duration::from_millis(1), Duration::from_millis(2));
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = CounterHttpClient::new(app.http_url()).unwrap();
+    let req = CountRequest { count: 3, ..Default::default() };
+    for retrying in [false, true] {
+        for transport in ["grpc", "http"] {
+            counter.refuse.store(2, Ordering::SeqCst);
+            let s = match (transport, retrying) {
+                ("grpc", false) => grpc.count(req.clone()).await,
+                ("grpc", true) => grpc.clone().middleware(retry()).count(req.clone()).await,
+                (_, false) => http.count(req.clone()).await,
+                (_, true) => http.clone().middleware(retry()).count(req.clone()).await,
+            };
+            if !retrying {
+                let Err(e) = s else { panic!("{transport}: not refused") };
+                assert_eq!((e.code(), e.reason()), (503, "UNAVAILABLE"), "{transport}");
+                continue;
+            }
+            let (got, end) = collect(s.unwrap_or_else(|e| panic!("{transport}: {e:?}"))).await;
+            assert_eq!(got.iter().map(|t| t.n).collect::<Vec<_>>(), [1, 2, 3], "{transport}");
+            assert!(end.is_none(), "{transport}: {end:?}");
+            assert_eq!(counter.refuse.load(Ordering::SeqCst), 0, "{transport}: both refusals were retried");
+        }
+    }
+    app.running.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn app_stop_lets_streams_finish_then_ends_the_rest_with_unavailable() {
     use bia::prelude::{App, GrpcServer, HttpServer};
@@ -505,5 +540,55 @@ async fn a_rate_limit_acts_at_open_and_never_cuts_an_open_stream() {
         let (got, end) = collect(s).await;
         assert_eq!((got.len(), end), (3, None));
     }
+    app.running.stop().await.unwrap();
+}
+
+/// Resident memory of this process, KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap()
+}
+
+/// A client that opens 1,000 endless server streams (five connections of
+/// 200, the per-connection limit) and never reads: HTTP/2 flow control and the
+/// one-message pipe stop every handler once the client's windows are full,
+/// so the server makes no more ticks and memory stays where it is. Dropping
+/// the streams then cancels all 1,000 handlers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_streams_never_read_hold_the_server_still() {
+    let (app, counter) = start().await;
+    let endless = CountRequest { count: i32::MAX, ..Default::default() };
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        // One client, one connection.
+        let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap();
+        let calls = (0..200).map(|_| grpc.count(endless.clone()));
+        for s in futures_util::future::join_all(calls).await {
+            open.push(s.expect("a stream opens"));
+        }
+    }
+    assert_eq!(open.len(), 1000);
+    // Let every window fill, then watch: nothing more is made.
+    let mut before = counter.produced.load(Ordering::Relaxed);
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = counter.produced.load(Ordering::Relaxed);
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    let rss_before = rss_kib();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = counter.produced.load(Ordering::Relaxed);
+    let rss_after = rss_kib();
+    assert_eq!(after, before, "handlers kept making ticks nobody reads");
+    // What was made fits the client's stream windows (64 KiB each, every
+    // tick at least 12 bytes framed) plus the one waiting in each pipe.
+    let bound = 1000 * (65_536 / 12 + 2);
+    assert!(after <= bound, "{after} ticks made for 1,000 unread streams (bound {bound})");
+    assert!(rss_after <= rss_before + 2048, "memory grew from {rss_before} KiB to {rss_after} KiB");
+    drop(open);
+    dropped(&counter, 1000).await;
     app.running.stop().await.unwrap();
 }

@@ -42,10 +42,10 @@ impl SlowReader {
     }
 
     async fn on_message(&mut self, i: u64) {
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        if i == 10_000 || (i > 10_000 && i % 50_000 == 0) {
+        if i == 10_000 || (i > 10_000 && i.is_multiple_of(50_000)) {
             let rss = self.rss_kib();
             self.last = rss;
             if i == 10_000 {

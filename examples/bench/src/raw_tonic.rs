@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
 use futures_util::Stream;
+use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
 use tonic::server::{Grpc, NamedService, ServerStreamingService, StreamingService, UnaryService};
 use tonic::{Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use crate::codec::Message;
 use crate::context::{Context, Kind, Side};
 use crate::error::Error;
-use crate::middleware::stream::{serve_stream, CallInput, Sink};
+use crate::middleware::stream::{serve_stream_with, Again, CallInput, Sink};
 use crate::middleware::{AnyMessage, BoxFuture, Chain, Endpoint};
 use crate::stream::Streaming;
 
@@ -57,7 +57,7 @@ impl<C: Call, Rep: Message> Endpoint for ClientEndpoint<C, Rep> {
 
 /// A client call with a stream of replies through `chain` (which runs until
 /// the stream ends); `send` is the transport, which sends the replies it
-/// reads to its sink.
+/// reads to its sink, and runs again for each attempt a retry makes at open.
 pub(crate) async fn open_stream<I, Rep, F, Fut>(
     chain: &Chain,
     operation: &'static str,
@@ -68,11 +68,11 @@ pub(crate) async fn open_stream<I, Rep, F, Fut>(
 where
     I: CallInput,
     Rep: Message,
-    F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
+    F: Fn(I, Sink<Rep>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
     let ctx = Context::new(operation, kind, Side::Client);
-    match serve_stream(None, chain.clone(), ctx, input, send, None).await {
+    match serve_stream_with(None, chain.clone(), ctx, input, Again(send), None).await {
         Ok(opened) => Ok(Streaming::new(opened.stream)),
         Err((e, _)) => Err(e),
     }

@@ -24,6 +24,11 @@
 //! 10 per second, 10 s). On gRPC a retried attempt carries
 //! `grpc-previous-rpc-attempts`.
 //!
+//! Streams: a server-streaming call is retried at open only, while no reply
+//! has reached the caller (a failure after the first message is the
+//! caller's to handle); a client-streaming or bidirectional call is never
+//! retried, since its request stream cannot be sent twice.
+//!
 //! Order: a [`Timeout`](super::timeout::Timeout) outside `Retry` bounds the whole
 //! call, inside it each attempt; put the circuit breaker inside `Retry` so that
 //! each attempt is counted.
@@ -331,21 +336,23 @@ impl Retry {
             b.deposit();
         }
         // A server's handler can run once only: there is nothing to retry.
-        // Nor a streaming call: its messages may have reached the caller
-        // already, and its transport runs once.
-        if ctx.is_server() || self.max_attempts <= 1 || ctx.stream().is_some() || !self.covers(ctx.operation()) {
+        if ctx.is_server() || self.max_attempts <= 1 || !self.covers(ctx.operation()) {
             return next.run(ctx, req).await;
         }
         let mut req = req;
         let mut attempt = 1;
         loop {
+            // A request stream cannot be sent twice: no copy, no retry.
             let copy = req.try_clone();
             let err = match next.run(&mut *ctx, req).await {
                 Ok(reply) => return Ok(reply),
                 Err(e) => e,
             };
             let Some(again) = copy else { return Err(err) };
-            if attempt >= self.max_attempts || !self.retryable(&err) {
+            // A stream of replies is retried at open only: once a message
+            // reached the caller, the error is the caller's.
+            let delivered = ctx.stream().is_some_and(|s| s.received() > 0);
+            if delivered || attempt >= self.max_attempts || !self.retryable(&err) {
                 return Err(err);
             }
             let delay = self.delay(attempt);

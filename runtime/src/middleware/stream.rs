@@ -30,7 +30,7 @@ use http::HeaderMap;
 use tokio::sync::watch;
 
 use super::any::Inspector;
-use super::chain::{take_handler, Endpoint, Next};
+use super::chain::{Endpoint, Next};
 use super::{AnyMessage, BoxFuture, Chain, MessageRef, RawPart};
 use crate::codec::Message;
 use crate::context::{Context, Deadline, StreamStats};
@@ -197,12 +197,11 @@ impl<Rep> Sink<Rep> {
 /// sends the replies to its [`Sink`]. Returns once the replies have opened
 /// (or the call failed before); the returned stream then runs the rest of
 /// the call. On a server, `outer` and `inner` are the server-wide and the
-/// service's chains; on a client, `inner` is the client's and `handler`
-/// its transport.
+/// service's chains, and the handler runs once.
 pub(crate) async fn serve_stream<I, Rep, F, Fut>(
     outer: Option<Chain>,
     inner: Chain,
-    mut ctx: Context,
+    ctx: Context,
     input: I,
     handler: F,
     end: Option<watch::Receiver<bool>>,
@@ -213,18 +212,78 @@ where
     F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
+    serve_stream_with(outer, inner, ctx, input, Once(Mutex::new(Some(handler))), end).await
+}
+
+/// What runs a streaming call at the end of its chain: the handler on a
+/// server (once), the transport on a client (again for each attempt a
+/// retry makes at open).
+pub(crate) trait Opener<I, Rep>: Send + Sync + 'static {
+    type Fut: Future<Output = Result<(), Error>> + Send + 'static;
+    /// Starts one run; `None` when it cannot run again.
+    fn open(&self, input: I, sink: Sink<Rep>) -> Option<Self::Fut>;
+}
+
+/// A handler that runs once.
+pub(crate) struct Once<F>(Mutex<Option<F>>);
+
+impl<I, Rep, F, Fut> Opener<I, Rep> for Once<F>
+where
+    F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    type Fut = Fut;
+    fn open(&self, input: I, sink: Sink<Rep>) -> Option<Fut> {
+        let f = self.0.lock().unwrap_or_else(PoisonError::into_inner).take()?;
+        Some(f(input, sink))
+    }
+}
+
+/// A transport that can run again.
+pub(crate) struct Again<F>(pub(crate) F);
+
+impl<I, Rep, F, Fut> Opener<I, Rep> for Again<F>
+where
+    F: Fn(I, Sink<Rep>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Error>> + Send + 'static,
+{
+    type Fut = Fut;
+    fn open(&self, input: I, sink: Sink<Rep>) -> Option<Fut> {
+        Some((self.0)(input, sink))
+    }
+}
+
+/// [`serve_stream`] with any [`Opener`]; on a client, `inner` is the
+/// client's chain and `opener` its transport.
+pub(crate) async fn serve_stream_with<I, Rep, O>(
+    outer: Option<Chain>,
+    inner: Chain,
+    mut ctx: Context,
+    input: I,
+    opener: O,
+    end: Option<watch::Receiver<bool>>,
+) -> Result<Opened<Rep>, Refused>
+where
+    I: CallInput,
+    Rep: Message,
+    O: Opener<I, Rep>,
+{
     let deadline = Deadline::of(&ctx);
     let pipe = Arc::new(Pipe::<Rep>::default());
     let mut call: Call = if outer.is_none() && inner.is_empty() {
         let sink = Sink { pipe: Arc::clone(&pipe), stats: None };
+        let run = opener.open(input, sink);
         Box::pin(async move {
-            let res = crate::context::scope(&mut ctx, handler(input, sink)).await;
+            let res = match run {
+                Some(run) => crate::context::scope(&mut ctx, run).await,
+                None => Err(Error::internal_server(MIDDLEWARE, format!("{} ran twice", ctx.operation()))),
+            };
             (res, ctx.take_reply(), ctx.take_reply_trailers())
         })
     } else {
         let stats = StreamStats::of_or_insert(&mut ctx);
-        let sink = Sink { pipe: Arc::clone(&pipe), stats: Some((stats, ctx.is_server())) };
-        let endpoint = StreamEndpoint { handler: Mutex::new(Some((handler, sink))), _types: PhantomData::<fn(I)> };
+        let side = ctx.is_server();
+        let endpoint = StreamEndpoint { opener, pipe: Arc::clone(&pipe), stats: (stats, side), _types: PhantomData };
         Box::pin(async move {
             let outer = outer.unwrap_or_default();
             let next = Next::new(outer.as_slice(), inner.as_slice(), &endpoint);
@@ -332,23 +391,31 @@ impl<Rep> Pipe<Rep> {
 
 /// The end of a streaming reply's chain: the handler (the transport, on a
 /// client), which sends the replies to its sink; its end is the call's.
-struct StreamEndpoint<F, I, Rep> {
-    handler: Mutex<Option<(F, Sink<Rep>)>>,
+/// Each run gets a sink of its own on the same pipe.
+struct StreamEndpoint<O, I, Rep> {
+    opener: O,
+    pipe: Arc<Pipe<Rep>>,
+    stats: (Arc<StreamStats>, bool),
     _types: PhantomData<fn(I)>,
 }
 
-impl<I, Rep, F, Fut> Endpoint for StreamEndpoint<F, I, Rep>
+impl<I, Rep, O> Endpoint for StreamEndpoint<O, I, Rep>
 where
     I: CallInput,
     Rep: Message,
-    F: FnOnce(I, Sink<Rep>) -> Fut + Send,
-    Fut: Future<Output = Result<(), Error>> + Send,
+    O: Opener<I, Rep>,
 {
     fn call<'a>(&'a self, ctx: &'a mut Context, req: AnyMessage) -> BoxFuture<'a, Result<AnyMessage, Error>> {
         Box::pin(async move {
-            let (f, sink) = take_handler(&self.handler, ctx)?;
             let input = I::from_any(req, ctx.operation())?;
-            crate::context::scope(ctx, f(input, sink)).await?;
+            let sink = Sink { pipe: Arc::clone(&self.pipe), stats: Some((Arc::clone(&self.stats.0), self.stats.1)) };
+            let Some(run) = self.opener.open(input, sink) else {
+                return Err(Error::internal_server(
+                    MIDDLEWARE,
+                    format!("a middleware called the handler of {} twice", ctx.operation()),
+                ));
+            };
+            crate::context::scope(ctx, run).await?;
             let messages = ctx.stream().map_or(0, |s| if ctx.is_server() { s.sent() } else { s.received() });
             Ok(AnyMessage::raw(StreamEnd { messages }))
         })

@@ -150,11 +150,11 @@ impl GrpcClient {
     where
         I: CallInput,
         Rep: Message,
-        F: FnOnce(GrpcClient, I, Sink<Rep>) -> Fut + Send + 'static,
+        F: Fn(GrpcClient, I, Sink<Rep>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Error>> + Send + 'static,
     {
         let client = self.clone();
-        open_stream(&self.chain, path, Kind::Grpc, input, move |input, sink| send(client, input, sink)).await
+        open_stream(&self.chain, path, Kind::Grpc, input, move |input, sink| send(client.clone(), input, sink)).await
     }
 
     /// Sends one message to the one server, or to a node of the pool, going

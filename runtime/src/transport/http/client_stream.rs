@@ -50,12 +50,9 @@ impl HttpClient {
     ) -> Result<Streaming<Rep>, Error> {
         let routes = routes.to_vec();
         let client = self.clone();
-        open_stream(
-            &self.chain,
-            routes[0].operation,
-            Kind::Http,
-            req.clone(),
-            move |req: Req, sink: Sink<Rep>| async move {
+        open_stream(&self.chain, routes[0].operation, Kind::Http, req.clone(), move |req: Req, sink: Sink<Rep>| {
+            let (client, routes) = (client.clone(), routes.clone());
+            async move {
                 let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
                 let (url, res) = client
                     .on_node(routes[0].operation, |base| client.open_events(base, &routes, &req, &headers))
@@ -68,8 +65,8 @@ impl HttpClient {
                     Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("reading events of {url}: {e}"))),
                 });
                 sink.send_all(events).await
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -151,12 +148,9 @@ impl HttpClient {
     ) -> Result<Streaming<Rep>, Error> {
         let route = routes[0];
         let client = self.clone();
-        open_stream(
-            &self.chain,
-            route.operation,
-            Kind::Http,
-            req,
-            move |req: Streaming<Req>, sink: Sink<Rep>| async move {
+        open_stream(&self.chain, route.operation, Kind::Http, req, move |req: Streaming<Req>, sink: Sink<Rep>| {
+            let client = client.clone();
+            async move {
                 let stats = crate::context::with(|ctx| ctx.extensions().get::<Arc<StreamStats>>().cloned()).flatten();
                 let req = counted(req, stats, false);
                 let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
@@ -164,8 +158,8 @@ impl HttpClient {
                 let (tx, rx) = socket.split();
                 let replies = Replies { rx, done: false, _rep: std::marker::PhantomData };
                 sink.send_all(Duplex::new(tx, req, replies)).await
-            },
-        )
+            }
+        })
         .await
     }
 }
