@@ -154,7 +154,7 @@ async fn python_grpcio_passes_the_standard_interop_cases() {
         .map(|c| format!("{c}:\n{}", cases[*c]["error"].as_str().unwrap_or("missing")))
         .collect();
     assert!(failed.is_empty(), "failed interop cases:\n{}", failed.join("\n"));
-    app.running.stop().await;
+    app.running.stop().await.unwrap();
 }
 
 /// On HTTP a reply has no trailers: what a middleware sets as a trailer comes
@@ -169,7 +169,7 @@ async fn reply_trailers_travel_as_headers_on_http() {
     assert_eq!(reply.json()["payload"]["body"], "AAAA");
     assert_eq!(reply.header("x-grpc-test-echo-initial"), Some("hello"));
     assert_eq!(reply.header("x-grpc-test-echo-trailing-bin"), Some("q6ur"));
-    app.running.stop().await;
+    app.running.stop().await.unwrap();
 }
 
 /// Client and bidirectional streams over WebSocket from Python's
@@ -211,5 +211,5 @@ async fn python_websockets_streams_both_ways() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), want);
-    app.running.stop().await;
+    app.running.stop().await.unwrap();
 }
