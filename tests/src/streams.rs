@@ -116,7 +116,9 @@ impl Counter for MemoryCounter {
                     };
                     return Some((Err(err), (req.count + 1, req, guard)));
                 }
-                Some((Ok(Tick { n, text: format!("tick {n}") }), (n + 1, req, guard)))
+                // Read as the stream is polled: the call's context is there.
+                let prefix = bia::context::with(|ctx| ctx.request_header("x-tick-prefix").unwrap_or("").to_owned());
+                Some((Ok(Tick { n, text: format!("{}tick {n}", prefix.unwrap_or_default()) }), (n + 1, req, guard)))
             }
         }))
     }

@@ -40,6 +40,10 @@ async fn server_stream_on_both_clients_and_raw_sse_and_ndjson() {
         .await;
     assert_eq!((r.status, r.content_type.as_str()), (200, "application/x-ndjson"));
     assert_eq!(r.text(), "{\"result\":{\"n\":1,\"text\":\"tick 1\"}}\n{\"result\":{\"n\":2,\"text\":\"tick 2\"}}\n");
+    // The handler's stream, polled by the transport, still sees its call's
+    // context (a request header here).
+    let r = raw::http_with("GET", &format!("{}/v1/count/1", app.http_url()), &[("x-tick-prefix", "my-")], "").await;
+    assert_eq!(r.text(), "data: {\"n\":1,\"text\":\"my-tick 1\"}\n\n");
     // An empty stream is an empty body.
     let r = raw::http("GET", &format!("{}/v1/count/0", app.http_url()), "").await;
     assert_eq!((r.status, r.text().as_str()), (200, ""));

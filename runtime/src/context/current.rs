@@ -119,6 +119,34 @@ pub fn with_mut<R>(f: impl FnOnce(&mut Context) -> R) -> Option<R> {
     })
 }
 
+/// Where the context of the handler being polled on this thread lives (its
+/// `Scoped` future), to make it current again later: see [`reenter`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handle(*const Current);
+
+// SAFETY: the pointer is dereferenced only by `with`/`with_mut` inside
+// `reenter`, on whichever thread polls; see `reenter`.
+unsafe impl Send for Handle {}
+
+/// The handle of the context current on this thread, if any.
+pub(crate) fn handle() -> Option<Handle> {
+    let ptr = CURRENT.try_with(std::cell::Cell::get).ok()?;
+    (!ptr.is_null()).then_some(Handle(ptr))
+}
+
+/// Runs `f` with the context of `handle` current again.
+///
+/// # Safety
+///
+/// The `Scoped` future `handle` was taken in must still exist (pinned,
+/// so its `Current` has not moved) and must not be being polled: its
+/// context is then borrowed by nothing else, as during its own polls.
+pub(crate) unsafe fn reenter<R>(handle: Handle, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.try_with(|c| c.replace(handle.0)).unwrap_or(std::ptr::null());
+    let _restore = Restore(previous);
+    f()
+}
+
 /// Runs `fut` with `ctx` as the current context (what the handler changes
 /// through [`with_mut`] lands in `ctx`). No allocation and no copy of the
 /// context; a panic in `fut` leaves `ctx` in place.

@@ -39,7 +39,7 @@ use std::borrow::Cow;
 use http::header::{HeaderName, HeaderValue};
 use http::{Extensions, HeaderMap};
 
-pub(crate) use current::scope;
+pub(crate) use current::{handle, reenter, scope, Handle};
 pub use current::{with, with_mut};
 pub(crate) use deadline::Deadline;
 

@@ -170,15 +170,37 @@ impl<Rep> std::fmt::Debug for Sink<Rep> {
     }
 }
 
-impl<Rep> Sink<Rep> {
+impl<Rep: Send + 'static> Sink<Rep> {
     /// Opens the reply (its head goes with the reply metadata set so far)
     /// and sends every message of `stream`; its first error ends the call.
+    ///
+    /// Without middleware nothing needs to see the messages go by: the
+    /// stream itself is handed to the transport, which polls it directly
+    /// (no pipe, no second task), and this returns at once.
     pub async fn send_all<S, E>(self, stream: S) -> Result<(), Error>
     where
-        S: Stream<Item = Result<Rep, E>>,
+        S: Stream<Item = Result<Rep, E>> + Send,
         E: Into<Error>,
     {
         let head = crate::context::with(Context::opening_reply).unwrap_or_default();
+        if self.stats.is_none() {
+            let stream = std::pin::pin!(stream.map(|item| item.map_err(Into::into)));
+            let stream: Pin<&mut (dyn Stream<Item = Result<Rep, Error>> + Send + '_)> = stream;
+            // SAFETY: only the pointer leaves; it is made `'static` to be
+            // stored, and `Handed` says when it may be used: while this
+            // future is parked below, never after.
+            let stream: *mut (dyn Stream<Item = Result<Rep, Error>> + Send + 'static) =
+                unsafe { std::mem::transmute(Pin::into_inner_unchecked(stream)) };
+            let handed = Handed { stream, context: crate::context::handle() };
+            {
+                let mut state = self.pipe.lock();
+                state.opened = Some(head);
+                state.handed = Some(handed);
+            }
+            // Parked until the transport is done with the stream.
+            std::future::poll_fn(|_| if self.pipe.lock().released { Poll::Ready(()) } else { Poll::Pending }).await;
+            return Ok(());
+        }
         self.pipe.lock().opened = Some(head);
         let mut stream = std::pin::pin!(stream);
         while let Some(item) = stream.next().await {
@@ -278,7 +300,7 @@ where
                 Some(run) => crate::context::scope(&mut ctx, run).await,
                 None => Err(Error::internal_server(MIDDLEWARE, format!("{} ran twice", ctx.operation()))),
             };
-            (res, ctx.take_reply(), ctx.take_reply_trailers())
+            (res, ctx)
         })
     } else {
         let stats = StreamStats::of_or_insert(&mut ctx);
@@ -299,7 +321,7 @@ where
                 )),
                 Err(e) => Err(e),
             };
-            (res, ctx.take_reply(), ctx.take_reply_trailers())
+            (res, ctx)
         })
     };
     // Run the call until the handler starts sending (or the call ends).
@@ -308,38 +330,77 @@ where
         if let Some(head) = pipe.take_opened() {
             return Poll::Ready(Ok(head));
         }
-        let Poll::Ready((res, mut headers, trailers)) = call.as_mut().poll(cx) else {
+        let Poll::Ready((res, mut ctx)) = call.as_mut().poll(cx) else {
             return pipe.take_opened().map_or(Poll::Pending, |h| Poll::Ready(Ok(h)));
         };
         match (pipe.take_opened(), res) {
             // It opened and ended in that one poll: what it sent is in the
-            // pipe, then its end.
+            // pipe (or the stream itself, handed over), then its end.
             (Some(opened), res) => {
-                ended = Some(res);
+                ended = Some((res, ctx));
                 Poll::Ready(Ok(opened))
             }
             // A reply that is all trailers: headers and trailers go together.
             (None, Err(e)) => {
-                headers.extend(trailers.unwrap_or_default());
+                let mut headers = ctx.take_reply();
+                headers.extend(ctx.take_reply_trailers().unwrap_or_default());
                 Poll::Ready(Err((e, headers)))
             }
             // The handler returned without sending: an empty stream.
             (None, Ok(())) => {
-                ended = Some(Ok(()));
-                Poll::Ready(Ok((headers, trailers)))
+                let head = (ctx.take_reply(), ctx.take_reply_trailers());
+                ended = Some((Ok(()), ctx));
+                Poll::Ready(Ok(head))
             }
         }
     })
     .await?;
     let body = match ended {
-        None => Body::Piped { call, pipe },
-        Some(res) => Body::Ending { pipe, error: res.err() },
+        None => match pipe.take_handed() {
+            Some(handed) => Body::Parked { handed, call, pipe },
+            None => Body::Piped { call, pipe },
+        },
+        Some((res, _)) => Body::Ending { pipe, error: res.err() },
     };
     Ok(Opened { reply_headers, reply_trailers, stream: ReplyStream::new(body, deadline, end) })
 }
 
 /// The rest of a streaming call after it opened.
-type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, HeaderMap, Option<HeaderMap>)> + Send>>;
+/// (Its output gives the context back: its reply metadata, and the context
+/// a handed-over stream is polled in.)
+type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, Context)> + Send>>;
+
+/// A handler's reply stream, handed to the transport to poll directly while
+/// the handler's future (which owns the stream, pinned) is parked in
+/// [`Sink::send_all`], with where its context lives.
+///
+/// Why by pointer: the stream may borrow the service (`&self`), so it
+/// cannot be moved out as a `'static` box; the future that owns it stays
+/// alive in the [`ReplyStream`] instead, and is not polled until the
+/// transport releases the stream.
+struct Handed<Rep> {
+    stream: *mut (dyn Stream<Item = Result<Rep, Error>> + Send + 'static),
+    context: Option<crate::context::Handle>,
+}
+
+// SAFETY: the stream is `Send` (a bound of `send_all`) and lives in the
+// call's future, which is `Send`; the pointer is used by one poller at a
+// time, as the future would be.
+unsafe impl<Rep> Send for Handed<Rep> {}
+
+impl<Rep> Handed<Rep> {
+    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+        // SAFETY: the pointee is pinned in the call's future, which the
+        // `Body::Parked` holding this keeps alive and does not poll while
+        // the stream is in use (see `Sink::send_all`); the same goes for the
+        // context's `Scoped` future, which is that call's.
+        let stream = unsafe { Pin::new_unchecked(&mut *self.stream) };
+        match self.context {
+            Some(handle) => unsafe { crate::context::reenter(handle, || stream.poll_next(cx)) },
+            None => stream.poll_next(cx),
+        }
+    }
+}
 
 /// Where the end of the chain leaves each reply for the transport: one
 /// message at most (the chain waits until it is taken), and the opening.
@@ -351,11 +412,15 @@ struct PipeState<Rep> {
     /// The reply headers and trailers, once the handler starts sending.
     opened: Option<(HeaderMap, Option<HeaderMap>)>,
     item: Option<Rep>,
+    /// The handler's stream itself, when nothing else needs the messages.
+    handed: Option<Handed<Rep>>,
+    /// The transport is done with the handed stream: its owner may go on.
+    released: bool,
 }
 
 impl<Rep> Default for Pipe<Rep> {
     fn default() -> Self {
-        Self { state: Mutex::new(PipeState { opened: None, item: None }) }
+        Self { state: Mutex::new(PipeState { opened: None, item: None, handed: None, released: false }) }
     }
 }
 
@@ -366,6 +431,11 @@ impl<Rep> Pipe<Rep> {
 
     fn take_opened(&self) -> Option<(HeaderMap, Option<HeaderMap>)> {
         self.lock().opened.take()
+    }
+
+    fn take_handed(&self) -> Option<Handed<Rep>> {
+        // (Taken once, right after the call opened.)
+        self.lock().handed.take()
     }
 
     fn take(&self) -> Option<Rep> {
@@ -435,6 +505,19 @@ enum Body<Rep> {
         pipe: Arc<Pipe<Rep>>,
         error: Option<Error>,
     },
+    /// The handler's stream, polled directly while its future is parked.
+    /// (`handed` first: it must not outlive `call`, which owns the stream.)
+    Parked {
+        handed: Handed<Rep>,
+        call: Call,
+        pipe: Arc<Pipe<Rep>>,
+    },
+    /// The handed stream has ended: the handler's future finishes, then
+    /// the error the stream ended with, if any.
+    Finishing {
+        call: Call,
+        error: Option<Error>,
+    },
     Done,
 }
 
@@ -464,16 +547,47 @@ impl<Rep> ReplyStream<Rep> {
 
     /// The next message, or `Pending` with the body as it was.
     fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+        if let Body::Parked { handed, .. } = &mut self.body {
+            match handed.poll_next(cx) {
+                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
+                Poll::Pending => return Poll::Pending,
+                // Its end (or its first error, which ends the call): release
+                // the stream, and let the handler's future finish.
+                end => {
+                    let Body::Parked { call, pipe, .. } = std::mem::replace(&mut self.body, Body::Done) else {
+                        unreachable!("matched above")
+                    };
+                    pipe.lock().released = true;
+                    let error = match end {
+                        Poll::Ready(Some(Err(e))) => Some(e),
+                        _ => None,
+                    };
+                    self.body = Body::Finishing { call, error };
+                }
+            }
+        }
         loop {
             match std::mem::replace(&mut self.body, Body::Done) {
                 Body::Done => return Poll::Ready(None),
+                // Handled above, before the loop.
+                parked @ Body::Parked { .. } => {
+                    self.body = parked;
+                    return self.poll_body(cx);
+                }
+                Body::Finishing { mut call, error } => {
+                    if call.as_mut().poll(cx).is_pending() {
+                        self.body = Body::Finishing { call, error };
+                        return Poll::Pending;
+                    }
+                    return Poll::Ready(error.map(Err));
+                }
                 Body::Piped { mut call, pipe } => {
                     if let Some(item) = pipe.take() {
                         self.body = Body::Piped { call, pipe };
                         return Poll::Ready(Some(Ok(item)));
                     }
                     match call.as_mut().poll(cx) {
-                        Poll::Ready((res, _, _)) => self.body = Body::Ending { pipe, error: res.err() },
+                        Poll::Ready((res, _)) => self.body = Body::Ending { pipe, error: res.err() },
                         Poll::Pending => {
                             let item = pipe.take();
                             self.body = Body::Piped { call, pipe };
