@@ -462,6 +462,13 @@ async fn app_stop_lets_streams_finish_then_ends_the_rest_with_unavailable() {
     tx.send(Ok(Tick { n: 1, text: String::new() })).await.unwrap();
     assert!(chat.message().await.unwrap().is_some());
     open.push(chat);
+    // A client stream over a WebSocket, its handler waiting for more.
+    let (tx_sum, rx) = Streaming::channel(1);
+    tx_sum.send(Ok(Tick { n: 1, text: String::new() })).await.unwrap();
+    let upload = tokio::spawn({
+        let http = http.clone();
+        async move { http.sum(rx).await }
+    });
     let finishing = [grpc.count(short.clone()).await.unwrap(), http.count(short).await.unwrap()];
 
     let started = std::time::Instant::now();
@@ -484,9 +491,12 @@ async fn app_stop_lets_streams_finish_then_ends_the_rest_with_unavailable() {
         let end = end.expect("the stop ends the stream");
         assert_eq!((end.code(), end.reason()), (503, "STOPPING"), "{end:?}");
     }
+    let end = tokio::time::timeout(Duration::from_secs(5), upload).await.expect("the upload ends").unwrap();
+    let end = end.expect_err("the stop ends the upload");
+    assert_eq!((end.code(), end.reason()), (503, "STOPPING"), "{end:?}");
     stop.await.unwrap().unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-    drop(tx);
+    drop((tx, tx_sum));
 }
 
 /// Sends `messages` as the request stream of `Sum` through a plain tonic

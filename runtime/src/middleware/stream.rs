@@ -365,6 +365,23 @@ where
     Ok(Opened { reply_headers, reply_trailers, stream: ReplyStream::new(body, deadline, end) })
 }
 
+/// Ready once the server's stop timeout has passed and its streams must end
+/// (never without `end`, nor when the server is gone: a dropped sender ends
+/// nothing by itself).
+pub(crate) async fn stopped(end: Option<watch::Receiver<bool>>) {
+    if let Some(mut rx) = end {
+        if rx.wait_for(|v| *v).await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
+}
+
+/// What a stream the stop ended ends with.
+pub(crate) fn stopping_error() -> Error {
+    Error::service_unavailable(STOPPING, "the server is stopping: open the stream again")
+}
+
 /// The rest of a streaming call after it opened.
 /// (Its output gives the context back: its reply metadata, and the context
 /// a handed-over stream is polled in.)
@@ -534,14 +551,7 @@ pub(crate) struct ReplyStream<Rep> {
 impl<Rep> ReplyStream<Rep> {
     fn new(body: Body<Rep>, deadline: Option<Deadline>, end: Option<watch::Receiver<bool>>) -> Self {
         let deadline = deadline.map(|d| (d, Box::pin(tokio::time::sleep_until(d.0))));
-        let stopping = end.map(|mut rx| -> BoxFuture<'static, ()> {
-            Box::pin(async move {
-                // A dropped sender (the server gone) ends nothing by itself.
-                if rx.wait_for(|v| *v).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            })
-        });
+        let stopping = end.map(|rx| -> BoxFuture<'static, ()> { Box::pin(stopped(Some(rx))) });
         Self { body, deadline, stopping }
     }
 
@@ -627,8 +637,7 @@ impl<Rep> Stream for ReplyStream<Rep> {
             if stopping.as_mut().poll(cx).is_ready() {
                 this.body = Body::Done;
                 this.stopping = None;
-                let err = Error::service_unavailable(STOPPING, "the server is stopping: open the stream again");
-                return Poll::Ready(Some(Err(err)));
+                return Poll::Ready(Some(Err(stopping_error())));
             }
         }
         Poll::Pending

@@ -62,7 +62,7 @@ use crate::codec::Message;
 use crate::context::{Context, StreamStats};
 use crate::error::reason::{CODEC, NOT_A_WEBSOCKET, PAYLOAD_TOO_LARGE, STREAM_CLOSED};
 use crate::error::Error;
-use crate::middleware::stream::{counted, serve_stream, ReplyStream, Sink};
+use crate::middleware::stream::{counted, serve_stream, stopped, stopping_error, ReplyStream, Sink};
 use crate::middleware::{self, Chain};
 use crate::stream::{StreamExt as _, Streaming};
 
@@ -218,7 +218,13 @@ where
 {
     websocket(route, cfg, req, move |call: WsCall<Req>| async move {
         let WsCall { mut tx, input, mut ctx, outer, cfg } = call;
-        let res = middleware::serve(outer, &cfg.chain, &mut ctx, input, handler).await;
+        // An upgraded connection is out of the server's graceful shutdown:
+        // the stop ends the call here, once its timeout has passed.
+        let stop = stopped(cfg.streams_end.subscribe());
+        let res = tokio::select! {
+            res = middleware::serve(outer, &cfg.chain, &mut ctx, input, handler) => res,
+            () = stop => Err(stopping_error()),
+        };
         let res = res.and_then(|rep| encode_streamed(cfg.snake_case, &rep, RESULT, b"}"));
         match res {
             Ok(frame) => {
