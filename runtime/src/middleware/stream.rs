@@ -406,6 +406,7 @@ struct Handed<Rep> {
 unsafe impl<Rep> Send for Handed<Rep> {}
 
 impl<Rep> Handed<Rep> {
+    #[inline]
     fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
         // SAFETY: the pointee is pinned in the call's future, which the
         // `Body::Parked` holding this keeps alive and does not poll while
@@ -556,30 +557,40 @@ impl<Rep> ReplyStream<Rep> {
     }
 
     /// The next message, or `Pending` with the body as it was.
+    #[inline]
     fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+        // The common case first, kept small: a message of a handed stream.
         if let Body::Parked { handed, .. } = &mut self.body {
             match handed.poll_next(cx) {
                 Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
                 Poll::Pending => return Poll::Pending,
-                // Its end (or its first error, which ends the call): release
-                // the stream, and let the handler's future finish.
-                end => {
-                    let Body::Parked { call, pipe, .. } = std::mem::replace(&mut self.body, Body::Done) else {
-                        unreachable!("matched above")
-                    };
-                    pipe.lock().released = true;
-                    let error = match end {
-                        Poll::Ready(Some(Err(e))) => Some(e),
-                        _ => None,
-                    };
-                    self.body = Body::Finishing { call, error };
-                }
+                end => self.release(end),
             }
         }
+        self.poll_rest(cx)
+    }
+
+    /// The handed stream has ended (or failed): release it, and let the
+    /// handler's future finish.
+    #[cold]
+    fn release(&mut self, end: Poll<Option<Result<Rep, Error>>>) {
+        let Body::Parked { call, pipe, .. } = std::mem::replace(&mut self.body, Body::Done) else {
+            unreachable!("called on a parked body")
+        };
+        pipe.lock().released = true;
+        let error = match end {
+            Poll::Ready(Some(Err(e))) => Some(e),
+            _ => None,
+        };
+        self.body = Body::Finishing { call, error };
+    }
+
+    /// Every body but a parked one.
+    fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
         loop {
             match std::mem::replace(&mut self.body, Body::Done) {
                 Body::Done => return Poll::Ready(None),
-                // Handled above, before the loop.
+                // Handled by `poll_body`.
                 parked @ Body::Parked { .. } => {
                     self.body = parked;
                     return self.poll_body(cx);
@@ -620,11 +631,20 @@ impl<Rep> ReplyStream<Rep> {
 impl<Rep> Stream for ReplyStream<Rep> {
     type Item = Result<Rep, Error>;
 
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if let Poll::Ready(next) = this.poll_body(cx) {
             return Poll::Ready(next);
         }
+        this.poll_ends(cx)
+    }
+}
+
+impl<Rep> ReplyStream<Rep> {
+    /// Nothing to send yet: has the deadline passed, or the stop timeout?
+    fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+        let this = self;
         if let Some((deadline, sleep)) = &mut this.deadline {
             if sleep.as_mut().poll(cx).is_ready() {
                 this.body = Body::Done;

@@ -8,7 +8,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use futures_util::stream::Map;
 use http::HeaderMap;
 use tonic::body::Body;
 use tonic::codec::EnabledCompressionEncodings;
@@ -211,8 +210,24 @@ impl<F, I, Rep> OnceStream<F, I, Rep> {
     }
 }
 
-/// The replies of a streaming call as tonic sends them.
-type Replies<Rep> = Map<ReplyStream<Rep>, fn(Result<Rep, Error>) -> Result<Rep, Status>>;
+/// The replies of a streaming call as tonic sends them: each error as its
+/// status (a direct call, inlined, where a `map` would call through a
+/// function pointer per message).
+pub(crate) struct Replies<Rep>(ReplyStream<Rep>);
+
+impl<Rep> futures_util::Stream for Replies<Rep> {
+    type Item = Result<Rep, Status>;
+
+    #[inline]
+    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        match std::pin::Pin::new(&mut self.0).poll_next(cx) {
+            Poll::Ready(Some(Ok(rep))) => Poll::Ready(Some(Ok(rep))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.to_status()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
 
 impl<I, Rep, F, Fut> tower::Service<tonic::Request<I::Tonic>> for OnceStream<F, I, Rep>
 where
@@ -239,8 +254,7 @@ where
         Box::pin(async move {
             match serve_stream(outer, chain, ctx, input, f, end).await {
                 Ok(opened) => {
-                    let to_status: fn(Result<Rep, Error>) -> Result<Rep, Status> = |r| r.map_err(|e| e.to_status());
-                    let res = tonic::Response::new(opened.stream.map(to_status));
+                    let res = tonic::Response::new(Replies(opened.stream));
                     Ok(with_metadata(res, opened.reply_headers, opened.reply_trailers))
                 }
                 Err((e, reply)) => Err(status(e, reply, None)),
