@@ -184,12 +184,14 @@ impl<Rep: Send + 'static> Sink<Rep> {
     {
         let head = crate::context::with(Context::opening_reply).unwrap_or_default();
         if self.stats.is_none() {
-            let stream = std::pin::pin!(stream.map(|item| item.map_err(Into::into)));
-            let stream: Pin<&mut (dyn Stream<Item = Result<Rep, Error>> + Send + '_)> = stream;
+            // (Errors boxed: a message moves through each layer at the size
+            // of the `Result`, and `Error` is many times a small message.)
+            let stream = std::pin::pin!(stream.map(|item| item.map_err(|e| Box::new(e.into()))));
+            let stream: Pin<&mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + '_)> = stream;
             // SAFETY: only the pointer leaves; it is made `'static` to be
             // stored, and `Handed` says when it may be used: while this
             // future is parked below, never after.
-            let stream: *mut (dyn Stream<Item = Result<Rep, Error>> + Send + 'static) =
+            let stream: *mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + 'static) =
                 unsafe { std::mem::transmute(Pin::into_inner_unchecked(stream)) };
             let handed = Handed { stream, context: crate::context::handle() };
             {
@@ -387,6 +389,10 @@ pub(crate) fn stopping_error() -> Error {
 /// a handed-over stream is polled in.)
 type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, Context)> + Send>>;
 
+/// A poll of a reply stream with its error boxed: a message then moves
+/// through each layer at the size of the message, not of `Error`.
+pub(crate) type Lean<Rep> = Poll<Option<Result<Rep, Box<Error>>>>;
+
 /// A handler's reply stream, handed to the transport to poll directly while
 /// the handler's future (which owns the stream, pinned) is parked in
 /// [`Sink::send_all`], with where its context lives.
@@ -396,7 +402,7 @@ type Call = Pin<Box<dyn Future<Output = (Result<(), Error>, Context)> + Send>>;
 /// alive in the [`ReplyStream`] instead, and is not polled until the
 /// transport releases the stream.
 struct Handed<Rep> {
-    stream: *mut (dyn Stream<Item = Result<Rep, Error>> + Send + 'static),
+    stream: *mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + 'static),
     context: Option<crate::context::Handle>,
 }
 
@@ -407,7 +413,7 @@ unsafe impl<Rep> Send for Handed<Rep> {}
 
 impl<Rep> Handed<Rep> {
     #[inline]
-    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         // SAFETY: the pointee is pinned in the call's future, which the
         // `Body::Parked` holding this keeps alive and does not poll while
         // the stream is in use (see `Sink::send_all`); the same goes for the
@@ -534,7 +540,7 @@ enum Body<Rep> {
     /// the error the stream ended with, if any.
     Finishing {
         call: Call,
-        error: Option<Error>,
+        error: Option<Box<Error>>,
     },
     Done,
 }
@@ -558,7 +564,7 @@ impl<Rep> ReplyStream<Rep> {
 
     /// The next message, or `Pending` with the body as it was.
     #[inline]
-    fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+    fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         // The common case first, kept small: a message of a handed stream.
         if let Body::Parked { handed, .. } = &mut self.body {
             match handed.poll_next(cx) {
@@ -573,7 +579,7 @@ impl<Rep> ReplyStream<Rep> {
     /// The handed stream has ended (or failed): release it, and let the
     /// handler's future finish.
     #[cold]
-    fn release(&mut self, end: Poll<Option<Result<Rep, Error>>>) {
+    fn release(&mut self, end: Lean<Rep>) {
         let Body::Parked { call, pipe, .. } = std::mem::replace(&mut self.body, Body::Done) else {
             unreachable!("called on a parked body")
         };
@@ -586,7 +592,7 @@ impl<Rep> ReplyStream<Rep> {
     }
 
     /// Every body but a parked one.
-    fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+    fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         loop {
             match std::mem::replace(&mut self.body, Body::Done) {
                 Body::Done => return Poll::Ready(None),
@@ -621,7 +627,7 @@ impl<Rep> ReplyStream<Rep> {
                         self.body = Body::Ending { pipe, error };
                         return Poll::Ready(Some(Ok(item)));
                     }
-                    return Poll::Ready(error.map(Err));
+                    return Poll::Ready(error.map(|e| Err(Box::new(e))));
                 }
             }
         }
@@ -631,33 +637,38 @@ impl<Rep> ReplyStream<Rep> {
 impl<Rep> Stream for ReplyStream<Rep> {
     type Item = Result<Rep, Error>;
 
-    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if let Poll::Ready(next) = this.poll_body(cx) {
-            return Poll::Ready(next);
-        }
-        this.poll_ends(cx)
+        self.poll_lean(cx).map(|next| next.map(|item| item.map_err(|e| *e)))
     }
 }
 
 impl<Rep> ReplyStream<Rep> {
+    /// The next message, an error boxed (what a transport that maps errors
+    /// anyway polls: see [`Lean`]).
+    #[inline]
+    pub(crate) fn poll_lean(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+        if let Poll::Ready(next) = self.poll_body(cx) {
+            return Poll::Ready(next);
+        }
+        self.poll_ends(cx)
+    }
+
     /// Nothing to send yet: has the deadline passed, or the stop timeout?
-    fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Error>>> {
+    fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         let this = self;
         if let Some((deadline, sleep)) = &mut this.deadline {
             if sleep.as_mut().poll(cx).is_ready() {
                 this.body = Body::Done;
                 let late = tokio::time::Instant::now().saturating_duration_since(deadline.0);
                 let err = Error::gateway_timeout(TIMEOUT, format!("the stream ran past its deadline ({late:?} ago)"));
-                return Poll::Ready(Some(Err(err)));
+                return Poll::Ready(Some(Err(Box::new(err))));
             }
         }
         if let Some(stopping) = &mut this.stopping {
             if stopping.as_mut().poll(cx).is_ready() {
                 this.body = Body::Done;
                 this.stopping = None;
-                return Poll::Ready(Some(Err(stopping_error())));
+                return Poll::Ready(Some(Err(Box::new(stopping_error()))));
             }
         }
         Poll::Pending

@@ -220,7 +220,7 @@ impl<Rep> futures_util::Stream for Replies<Rep> {
 
     #[inline]
     fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        match std::pin::Pin::new(&mut self.0).poll_next(cx) {
+        match self.0.poll_lean(cx) {
             Poll::Ready(Some(Ok(rep))) => Poll::Ready(Some(Ok(rep))),
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.to_status()))),
             Poll::Ready(None) => Poll::Ready(None),
