@@ -16,7 +16,7 @@ use std::time::Duration;
 use bia::context::Context;
 use bia::middleware::{AnyMessage, Next};
 use bia::prelude::{App, GrpcServer, HttpServer};
-use bia::stream::{Stream, Streaming};
+use bia::stream::{Stream, StreamExt as _, Streaming};
 
 use crate::TestApp;
 
@@ -175,7 +175,6 @@ pub trait TestService: Send + Sync + 'static {
         req: Streaming<StreamingOutputCallRequest>,
     ) -> bia::Result<impl Stream<Item = bia::Result<StreamingOutputCallResponse>>>;
 
-    /// Not implemented: always `UNIMPLEMENTED`.
     async fn unimplemented_call(&self, req: Empty) -> bia::Result<Empty>;
 }
 
@@ -255,6 +254,13 @@ async fn next_reply(mut st: Replies) -> Option<(bia::Result<StreamingOutputCallR
     }
 }
 
+/// The replies to a stream of requests.
+fn replies(
+    requests: Streaming<StreamingOutputCallRequest>,
+) -> impl Stream<Item = bia::Result<StreamingOutputCallResponse>> + Send {
+    bia::stream::unfold(Replies { requests, pending: VecDeque::new(), done: false }, next_reply)
+}
+
 impl TestService for InteropServer {
     async fn empty_call(&self, _req: Empty) -> bia::Result<Empty> {
         Ok(Empty {})
@@ -302,21 +308,26 @@ impl TestService for InteropServer {
         &self,
         req: Streaming<StreamingOutputCallRequest>,
     ) -> bia::Result<impl Stream<Item = bia::Result<StreamingOutputCallResponse>>> {
-        let state = Replies { requests: req, pending: VecDeque::new(), done: false };
-        Ok(bia::stream::unfold(state, next_reply))
+        Ok(replies(req))
     }
 
     async fn half_duplex_call(
         &self,
         mut req: Streaming<StreamingOutputCallRequest>,
     ) -> bia::Result<impl Stream<Item = bia::Result<StreamingOutputCallResponse>>> {
-        // Every request first; then their replies, as a duplex call would
-        // send them.
-        let mut all = Vec::new();
-        while let Some(msg) = req.message().await? {
-            all.push(msg);
-        }
-        TestService::full_duplex_call(self, Streaming::iter(all)).await
+        // The reply opens at once; its first poll takes every request, then
+        // the replies go as a duplex call would send them.
+        let all = async move {
+            let mut all = Vec::new();
+            while let Some(msg) = req.message().await? {
+                all.push(msg);
+            }
+            Ok::<_, bia::Error>(all)
+        };
+        Ok(bia::stream::once(all).flat_map(|all| match all {
+            Ok(all) => replies(Streaming::iter(all)).left_stream(),
+            Err(e) => bia::stream::once(async { Err(e) }).right_stream(),
+        }))
     }
 
     async fn unimplemented_call(&self, _req: Empty) -> bia::Result<Empty> {

@@ -213,3 +213,36 @@ async fn python_websockets_streams_both_ways() {
     assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), want);
     app.running.stop().await.unwrap();
 }
+
+/// The two methods the standard cases leave out: HalfDuplexCall answers
+/// only once the client has sent everything (here, on both transports), and
+/// CacheableUnaryCall says a cache may keep its reply.
+#[tokio::test]
+async fn half_duplex_waits_for_every_request_and_cacheable_says_so() {
+    use bia::stream::{StreamExt as _, Streaming};
+    use bia_tests::interop::*;
+    let app = bia_tests::interop::start_interop().await;
+    let grpc = TestServiceGrpcClient::connect(app.grpc_url()).await.unwrap();
+    let http = TestServiceHttpClient::new(app.http_url()).unwrap();
+    let request = |size: i32| StreamingOutputCallRequest {
+        response_parameters: vec![ResponseParameters { size, ..Default::default() }],
+        ..Default::default()
+    };
+    for client in [&grpc as &dyn DynTestService, &http] {
+        let (tx, rx) = Streaming::channel(4);
+        let mut replies = client.half_duplex_call(rx).await.unwrap();
+        tx.send(Ok(request(3))).await.unwrap();
+        tx.send(Ok(request(1))).await.unwrap();
+        // Nothing comes back while the client may still send.
+        let early = tokio::time::timeout(Duration::from_millis(200), replies.next()).await;
+        assert!(early.is_err(), "a reply before the client finished: {early:?}");
+        drop(tx);
+        let sizes: Vec<usize> = replies.map(|r| r.unwrap().payload.unwrap().body.len()).collect().await;
+        assert_eq!(sizes, [3, 1]);
+    }
+    let url = format!("{}/grpc.testing.TestService/CacheableUnaryCall", app.http_url());
+    let reply = bia_tests::raw::http("POST", &url, "{}").await;
+    assert_eq!(reply.header("cache-control"), Some("max-age=60, public"));
+    assert!(!reply.json()["payload"]["body"].as_str().unwrap().is_empty());
+    app.running.stop().await.unwrap();
+}
