@@ -141,6 +141,7 @@ pub(crate) fn handle() -> Option<Handle> {
 /// The `Scoped` future `handle` was taken in must still exist (pinned,
 /// so its `Current` has not moved) and must not be being polled: its
 /// context is then borrowed by nothing else, as during its own polls.
+#[inline(always)]
 pub(crate) unsafe fn reenter<R>(handle: Handle, f: impl FnOnce() -> R) -> R {
     let previous = CURRENT.try_with(|c| c.replace(handle.0)).unwrap_or(std::ptr::null());
     let _restore = Restore(previous);

@@ -412,7 +412,7 @@ struct Handed<Rep> {
 unsafe impl<Rep> Send for Handed<Rep> {}
 
 impl<Rep> Handed<Rep> {
-    #[inline]
+    #[inline(always)]
     fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         // SAFETY: the pointee is pinned in the call's future, which the
         // `Body::Parked` holding this keeps alive and does not poll while
@@ -563,7 +563,7 @@ impl<Rep> ReplyStream<Rep> {
     }
 
     /// The next message, or `Pending` with the body as it was.
-    #[inline]
+    #[inline(always)]
     fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         // The common case first, kept small: a message of a handed stream.
         if let Body::Parked { handed, .. } = &mut self.body {
@@ -592,6 +592,7 @@ impl<Rep> ReplyStream<Rep> {
     }
 
     /// Every body but a parked one.
+    #[inline(never)]
     fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         loop {
             match std::mem::replace(&mut self.body, Body::Done) {
@@ -645,7 +646,7 @@ impl<Rep> Stream for ReplyStream<Rep> {
 impl<Rep> ReplyStream<Rep> {
     /// The next message, an error boxed (what a transport that maps errors
     /// anyway polls: see [`Lean`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_lean(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         if let Poll::Ready(next) = self.poll_body(cx) {
             return Poll::Ready(next);
@@ -654,6 +655,7 @@ impl<Rep> ReplyStream<Rep> {
     }
 
     /// Nothing to send yet: has the deadline passed, or the stop timeout?
+    #[inline(never)]
     fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
         let this = self;
         if let Some((deadline, sleep)) = &mut this.deadline {
