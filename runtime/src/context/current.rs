@@ -128,13 +128,14 @@ pub(crate) struct Handle(*const Current);
 // `reenter`, on whichever thread polls; see `reenter`.
 unsafe impl Send for Handle {}
 
-/// The handle of the context current on this thread, if any.
-pub(crate) fn handle() -> Option<Handle> {
-    let ptr = CURRENT.try_with(std::cell::Cell::get).ok()?;
-    (!ptr.is_null()).then_some(Handle(ptr))
+/// The handle of the context current on this thread (one of no context
+/// when there is none).
+pub(crate) fn handle() -> Handle {
+    Handle(CURRENT.try_with(std::cell::Cell::get).unwrap_or(std::ptr::null()))
 }
 
-/// Runs `f` with the context of `handle` current again.
+/// Runs `f` with the context of `handle` current again (or none, for a
+/// handle of none).
 ///
 /// # Safety
 ///

@@ -403,7 +403,7 @@ pub(crate) type Lean<Rep> = Poll<Option<Result<Rep, Box<Error>>>>;
 /// transport releases the stream.
 struct Handed<Rep> {
     stream: *mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + 'static),
-    context: Option<crate::context::Handle>,
+    context: crate::context::Handle,
 }
 
 // SAFETY: the stream is `Send` (a bound of `send_all`) and lives in the
@@ -419,10 +419,7 @@ impl<Rep> Handed<Rep> {
         // the stream is in use (see `Sink::send_all`); the same goes for the
         // context's `Scoped` future, which is that call's.
         let stream = unsafe { Pin::new_unchecked(&mut *self.stream) };
-        match self.context {
-            Some(handle) => unsafe { crate::context::reenter(handle, || stream.poll_next(cx)) },
-            None => stream.poll_next(cx),
-        }
+        unsafe { crate::context::reenter(self.context, || stream.poll_next(cx)) }
     }
 }
 
