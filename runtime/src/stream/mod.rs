@@ -67,9 +67,7 @@ use crate::error::Error;
 /// # Ok(()) }
 /// ```
 pub struct Streaming<T> {
-    /// Errors boxed inside: a message moves through the layers at its own
-    /// size, not at the size of `Error`.
-    inner: Pin<Box<dyn Stream<Item = Result<T, Box<Error>>> + Send>>,
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
     done: bool,
 }
 
@@ -84,14 +82,6 @@ impl<T: 'static> Streaming<T> {
     pub fn new<S>(stream: S) -> Self
     where
         S: Stream<Item = Result<T, Error>> + Send + 'static,
-    {
-        Self::lean(stream.map(|r| r.map_err(Box::new)))
-    }
-
-    /// A stream whose errors are boxed already (what transports make).
-    pub(crate) fn lean<S>(stream: S) -> Self
-    where
-        S: Stream<Item = Result<T, Box<Error>>> + Send + 'static,
     {
         Self { inner: Box::pin(stream), done: false }
     }
@@ -157,10 +147,10 @@ impl<T> Streaming<T> {
     }
 }
 
-impl<T> Streaming<T> {
-    /// The next message, its error boxed.
-    #[inline]
-    pub(crate) fn poll_lean(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, Box<Error>>>> {
+impl<T> Stream for Streaming<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.done {
             return Poll::Ready(None);
         }
@@ -169,15 +159,6 @@ impl<T> Streaming<T> {
             self.done = true;
         }
         item
-    }
-}
-
-impl<T> Stream for Streaming<T> {
-    type Item = Result<T, Error>;
-
-    #[inline]
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.poll_lean(cx).map(|item| item.map(|r| r.map_err(|e| *e)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

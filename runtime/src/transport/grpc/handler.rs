@@ -126,8 +126,7 @@ impl<M: Message> TonicInput for M {
 impl<T: Message> TonicInput for Streaming<T> {
     type Tonic = tonic::Streaming<T>;
     fn convert(stream: tonic::Streaming<T>, stats: Option<Arc<StreamStats>>) -> Self {
-        let stream = Streaming::lean(stream.map(|item| item.map_err(|status| Box::new(incoming_error(&status)))));
-        counted(stream, stats, true)
+        counted(Streaming::new(stream.map(|item| item.map_err(|status| incoming_error(&status)))), stats, true)
     }
 }
 
