@@ -145,14 +145,16 @@ pub struct Context {
     parts: http::request::Parts,
     /// Boxed when first set: most calls set none, and the context lives in
     /// every call's future.
-    reply: Option<Box<HeaderMap>>,
+    reply: Option<Box<Reply>>,
     http_request: bool,
 }
 
-/// The reply trailers of a call, kept with the extensions: few calls set
-/// any, and the context stays as small as it was.
-#[derive(Debug, Clone, Default)]
-struct ReplyTrailers(HeaderMap);
+/// The reply metadata a call has set: headers, and trailers (gRPC).
+#[derive(Debug, Default)]
+struct Reply {
+    headers: HeaderMap,
+    trailers: HeaderMap,
+}
 
 /// What [`Context::reply_headers`] gives when none were set.
 static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
@@ -259,12 +261,12 @@ impl Context {
 
     /// Reply metadata (on a server: what will be sent back).
     pub fn reply_headers(&self) -> &HeaderMap {
-        self.reply.as_deref().unwrap_or(&NO_HEADERS)
+        self.reply.as_deref().map_or(&NO_HEADERS, |r| &r.headers)
     }
 
     /// Reply metadata, to change.
     pub fn reply_headers_mut(&mut self) -> &mut HeaderMap {
-        self.reply.get_or_insert_default()
+        &mut self.reply.get_or_insert_default().headers
     }
 
     /// One reply metadata value as text.
@@ -289,7 +291,7 @@ impl Context {
     /// of the reply. On a stream, what is set before the first reply message
     /// goes out (at open, in a middleware or the handler) is sent.
     pub fn reply_trailers(&self) -> &HeaderMap {
-        self.parts.extensions.get::<ReplyTrailers>().map_or(&NO_HEADERS, |t| &t.0)
+        self.reply.as_deref().map_or(&NO_HEADERS, |r| &r.trailers)
     }
 
     /// Reply trailers, to change.
@@ -303,7 +305,7 @@ impl Context {
     /// assert!(ctx.reply_headers().is_empty());
     /// ```
     pub fn reply_trailers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.parts.extensions.get_or_insert_default::<ReplyTrailers>().0
+        &mut self.reply.get_or_insert_default().trailers
     }
 
     /// Sets a reply trailer; a name or value that HTTP cannot carry is
@@ -320,7 +322,8 @@ impl Context {
 
     /// Takes the reply trailers out (the transport sends them).
     pub(crate) fn take_reply_trailers(&mut self) -> Option<HeaderMap> {
-        self.parts.extensions.remove::<ReplyTrailers>().map(|t| t.0).filter(|t| !t.is_empty())
+        let reply = self.reply.as_deref_mut()?;
+        (!reply.trailers.is_empty()).then(|| std::mem::take(&mut reply.trailers))
     }
 
     /// The reply metadata a stream opens with: the headers, and the trailers
@@ -385,12 +388,11 @@ impl Context {
     /// On HTTP the reply trailers join them (a JSON reply has no trailers);
     /// on gRPC they stay for [`Context::take_reply_trailers`].
     pub(crate) fn take_reply(&mut self) -> HeaderMap {
-        let mut reply = self.reply.take().map(|b| *b).unwrap_or_default();
-        if self.kind == Some(Kind::Http) {
-            if let Some(trailers) = self.take_reply_trailers() {
-                reply.extend(trailers);
-            }
+        let Some(reply) = self.reply.as_deref_mut() else { return HeaderMap::new() };
+        let mut headers = std::mem::take(&mut reply.headers);
+        if self.kind == Some(Kind::Http) && !reply.trailers.is_empty() {
+            headers.extend(std::mem::take(&mut reply.trailers));
         }
-        reply
+        headers
     }
 }
