@@ -1,7 +1,9 @@
-//! JWT and tracing on streams, on both transports: a token is checked once,
-//! at open (a refused stream never reaches its handler, a WebSocket
-//! included), and a stream is one server span from its open to its end,
-//! continuing the W3C `traceparent` of the opening request.
+//! JWT, tracing and the circuit breaker on streams, on both transports: a
+//! token is checked once, at open (a refused stream never reaches its
+//! handler, a WebSocket included); a stream is one server span from its open
+//! to its end, continuing the W3C `traceparent` of the opening request; and a
+//! client's breaker counts streams refused at open and, once open, refuses
+//! new ones without calling the server.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -135,4 +137,33 @@ async fn a_stream_is_one_server_span_from_open_to_end_under_the_callers_trace() 
     }
     app.running.stop().await.unwrap();
     provider.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn a_client_breaker_counts_streams_refused_at_open_and_then_refuses_them_itself() {
+    use bia::middleware::circuitbreaker::{CircuitBreaker, CIRCUITBREAKER_REASON};
+    let counter = MemoryCounter::default();
+    let refuse = std::sync::Arc::clone(&counter.refuse);
+    let app = start_counter_with(counter, |s| s).await;
+    let breaker = || CircuitBreaker::new().request(3).random(|| 0.0);
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap().middleware(breaker());
+    let http = CounterHttpClient::new(app.http_url()).unwrap().middleware(breaker());
+    let req = CountRequest { count: 1, ..Default::default() };
+    for transport in ["grpc", "http"] {
+        refuse.store(1000, Ordering::SeqCst);
+        let open = |r: CountRequest| async {
+            match transport {
+                "grpc" => grpc.count(r).await.map(drop),
+                _ => http.count(r).await.map(drop),
+            }
+        };
+        for i in 0..3 {
+            let e = open(req.clone()).await.expect_err("refused at open");
+            assert_eq!((e.code(), e.reason()), (503, "UNAVAILABLE"), "{transport} call {i}");
+        }
+        let e = open(req.clone()).await.expect_err("the breaker is open");
+        assert_eq!((e.code(), e.reason()), (503, CIRCUITBREAKER_REASON), "{transport}: {e}");
+        assert_eq!(refuse.load(Ordering::SeqCst), 997, "{transport}: an open breaker does not call the server");
+    }
+    app.running.stop().await.unwrap();
 }
