@@ -118,7 +118,10 @@ impl Counter for MemoryCounter {
                 }
                 // Read as the stream is polled: the call's context is there.
                 let prefix = bia::context::with(|ctx| ctx.request_header("x-tick-prefix").unwrap_or("").to_owned());
-                Some((Ok(Tick { n, text: format!("{}tick {n}", prefix.unwrap_or_default()) }), (n + 1, req, guard)))
+                // And the metadata middleware's view of the call (with `Metadata::server()`).
+                let global = bia::middleware::metadata::get("x-md-global-tick").unwrap_or_default();
+                let text = format!("{}{global}tick {n}", prefix.unwrap_or_default());
+                Some((Ok(Tick { n, text }), (n + 1, req, guard)))
             }
         }))
     }

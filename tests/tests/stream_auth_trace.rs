@@ -1,4 +1,5 @@
-//! JWT, tracing and the circuit breaker on streams, on both transports: a
+//! JWT, tracing, metadata and the circuit breaker on streams, on both
+//! transports: a
 //! token is checked once, at open (a refused stream never reaches its
 //! handler, a WebSocket included); a stream is one server span from its open
 //! to its end, continuing the W3C `traceparent` of the opening request; and a
@@ -164,6 +165,23 @@ async fn a_client_breaker_counts_streams_refused_at_open_and_then_refuses_them_i
         let e = open(req.clone()).await.expect_err("the breaker is open");
         assert_eq!((e.code(), e.reason()), (503, CIRCUITBREAKER_REASON), "{transport}: {e}");
         assert_eq!(refuse.load(Ordering::SeqCst), 997, "{transport}: an open breaker does not call the server");
+    }
+    app.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn metadata_from_the_client_reaches_the_handlers_stream() {
+    use bia::middleware::metadata::Metadata;
+    let app = start_counter_with(MemoryCounter::default(), |s| s.middleware(Metadata::server())).await;
+    let outgoing = || Metadata::client().constant("x-md-global-tick", "g-").unwrap();
+    let grpc = CounterGrpcClient::connect(app.grpc_url()).await.unwrap().middleware(outgoing());
+    let http = CounterHttpClient::new(app.http_url()).unwrap().middleware(outgoing());
+    let req = CountRequest { count: 2, ..Default::default() };
+    for (transport, s) in [("grpc", grpc.count(req.clone()).await), ("http", http.count(req.clone()).await)] {
+        let (got, end) = collect(s.unwrap()).await;
+        assert!(end.is_none(), "{transport}: {end:?}");
+        let texts: Vec<&str> = got.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["g-tick 1", "g-tick 2"], "{transport}");
     }
     app.running.stop().await.unwrap();
 }
