@@ -64,6 +64,8 @@ mod chain;
 mod raw;
 mod selector;
 pub(crate) mod stream;
+mod stream_input;
+mod stream_reply;
 
 pub mod circuitbreaker;
 pub mod jwt;
