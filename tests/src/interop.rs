@@ -356,12 +356,8 @@ pub async fn echo_metadata(ctx: &mut Context, req: AnyMessage, next: Next<'_>) -
 pub async fn start_interop() -> TestApp {
     let server = TestServiceServer::new(InteropServer).middleware(echo_metadata());
     let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let running = App::new("interop")
+    let app = App::new("interop")
         .http(HttpServer::new(any).service(server.clone()))
-        .grpc(GrpcServer::new(any).service(server))
-        .start()
-        .await
-        .expect("start");
-    let (http, grpc) = (running.http_addrs()[0], running.grpc_addrs()[0]);
-    TestApp { running, http, grpc }
+        .grpc(GrpcServer::new(any).service(server));
+    crate::start(app).await
 }

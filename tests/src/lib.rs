@@ -338,12 +338,15 @@ pub async fn start_library_with(
     let library = f(LibraryServer::new(MemoryLibrary::default()));
     let greeter = helloworld::GreeterServer::new(helloworld::GreeterService);
     let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let running = App::new("library")
+    let app = App::new("library")
         .http(HttpServer::new(any).service(library.clone()).service(greeter.clone()))
-        .grpc(GrpcServer::new(any).service(library).service(greeter))
-        .start()
-        .await
-        .expect("start");
+        .grpc(GrpcServer::new(any).service(library).service(greeter));
+    start(app).await
+}
+
+/// Starts `app` (an HTTP and a gRPC server on free loopback ports).
+pub async fn start(app: App) -> TestApp {
+    let running = app.start().await.expect("start");
     let (http, grpc) = (running.http_addrs()[0], running.grpc_addrs()[0]);
     TestApp { running, http, grpc }
 }

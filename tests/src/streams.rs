@@ -160,14 +160,10 @@ pub async fn start_counter_with(
 ) -> TestApp {
     let server = f(CounterServer::new(counter));
     let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let running = App::new("counter")
+    let app = App::new("counter")
         .http(HttpServer::new(any).service(server.clone()))
-        .grpc(GrpcServer::new(any).service(server))
-        .start()
-        .await
-        .expect("start");
-    let (http, grpc) = (running.http_addrs()[0], running.grpc_addrs()[0]);
-    TestApp { running, http, grpc }
+        .grpc(GrpcServer::new(any).service(server));
+    crate::start(app).await
 }
 
 /// Every message of a stream, stopping at its error.

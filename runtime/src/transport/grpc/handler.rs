@@ -67,11 +67,7 @@ where
         let mut ctx = Context::grpc_server(self.operation, metadata.into_headers(), extensions);
         Box::pin(async move {
             let res = middleware::serve(outer, &chain, &mut ctx, msg, f).await;
-            let (reply, trailers) = (ctx.take_reply(), ctx.take_reply_trailers());
-            match res {
-                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply, trailers)),
-                Err(e) => Err(status(e, reply, trailers)),
-            }
+            answer(res, &mut ctx)
         })
     }
 }
@@ -184,11 +180,7 @@ where
         let (mut ctx, outer, input) = open::<Streaming<Req>>(self.operation, &chain, request);
         Box::pin(async move {
             let res = middleware::serve(outer, &chain, &mut ctx, input, f).await;
-            let (reply, trailers) = (ctx.take_reply(), ctx.take_reply_trailers());
-            match res {
-                Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply, trailers)),
-                Err(e) => Err(status(e, reply, trailers)),
-            }
+            answer(res, &mut ctx)
         })
     }
 }
@@ -260,6 +252,16 @@ where
                 Err((e, reply)) => Err(status(e, reply, None)),
             }
         })
+    }
+}
+
+/// The answer of a call with one reply: the reply or the error's status,
+/// with the reply metadata the call set.
+fn answer<Rep>(res: Result<Rep, Error>, ctx: &mut Context) -> Result<tonic::Response<Rep>, Status> {
+    let (reply, trailers) = (ctx.take_reply(), ctx.take_reply_trailers());
+    match res {
+        Ok(rep) => Ok(with_metadata(tonic::Response::new(rep), reply, trailers)),
+        Err(e) => Err(status(e, reply, trailers)),
     }
 }
 
