@@ -124,6 +124,27 @@ stop_server() {
   wait "$PID" 2>/dev/null || true
 }
 
+# One table row for CASE: the instructions the hand-written server and Bia
+# spend per unit (request or message) between a load of N1 and of N2 units at
+# concurrency C, each server under callgrind.
+callgrind_row() {
+  local case=$1 n1=$2 n2=$3 conc=$4 raw
+  raw=$(raw_of "$case")
+  declare -A per=()
+  for server in "$raw" bia; do
+    local irs=()
+    for n in "$n1" "$n2"; do
+      local file="$OUT/callgrind.$server.$case.$n"
+      start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
+      "$BIN/bench-load" "$case" "$BASE" "$n" "$conc" >/dev/null
+      stop_server
+      irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
+    done
+    per[$server]=$(( (irs[1] - irs[0]) / (n2 - n1) ))
+  done
+  say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
+}
+
 instructions() {
   need valgrind
   say ""
@@ -131,22 +152,7 @@ instructions() {
   say ""
   say "| case | hand-written | Bia | Bia / hand-written |"
   say "| --- | ---: | ---: | ---: |"
-  for case in $CASES; do
-    local raw; raw=$(raw_of "$case")
-    declare -A per=()
-    for server in "$raw" bia; do
-      local irs=()
-      for n in "$N1" "$N2"; do
-        local file="$OUT/callgrind.$server.$case.$n"
-        start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
-        "$BIN/bench-load" "$case" "$BASE" "$n" "$CONC" >/dev/null
-        stop_server
-        irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
-      done
-      per[$server]=$(( (irs[1] - irs[0]) / (N2 - N1) ))
-    done
-    say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
-  done
+  for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
 }
 
 # Streaming: instructions per message (one stream of N1S and of N2S messages),
@@ -158,22 +164,7 @@ streams() {
   say ""
   say "| case | hand-written | Bia | Bia / hand-written |"
   say "| --- | ---: | ---: | ---: |"
-  for case in $STREAM_CASES; do
-    local raw; raw=$(raw_of "$case")
-    declare -A per=()
-    for server in "$raw" bia; do
-      local irs=()
-      for n in "$N1S" "$N2S"; do
-        local file="$OUT/callgrind.$server.$case.$n"
-        start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
-        "$BIN/bench-load" "$case" "$BASE" "$n" 1 >/dev/null
-        stop_server
-        irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
-      done
-      per[$server]=$(( (irs[1] - irs[0]) / (N2S - N1S) ))
-    done
-    say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
-  done
+  for case in $STREAM_CASES; do callgrind_row "$case" "$N1S" "$N2S" 1; done
   say ""
   say "### Server memory during one stream of $STREAM_LONG messages to a slow reader (RSS, KiB)"
   say ""
