@@ -72,7 +72,7 @@ where
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
     let ctx = Context::new(operation, kind, Side::Client);
-    match serve_stream_with(None, chain.clone(), ctx, input, Again(send), None).await {
+    match serve_stream_with(None, chain.clone(), ctx, input, Again(send), None, None).await {
         Ok(opened) => Ok(Streaming::new(opened.stream)),
         Err((e, _)) => Err(e),
     }

@@ -37,9 +37,9 @@ use crate::error::reason::{MIDDLEWARE, STOPPING};
 use crate::error::Error;
 
 pub(crate) use super::stream_input::{counted, CallInput};
-pub(crate) use super::stream_reply::ReplyStream;
 pub use super::stream_reply::Sink;
 use super::stream_reply::{Body, Pipe};
+pub(crate) use super::stream_reply::{ReplyStream, StatusForm};
 
 /// The end of a stream of replies, as `next.run` returns it to middleware.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +87,7 @@ pub(crate) async fn serve_stream<I, Rep, F, Fut>(
     input: I,
     handler: F,
     end: Option<watch::Receiver<bool>>,
+    status: Option<StatusForm>,
 ) -> Result<Opened<Rep>, Refused>
 where
     I: CallInput,
@@ -94,7 +95,7 @@ where
     F: FnOnce(I, Sink<Rep>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
-    serve_stream_with(outer, inner, ctx, input, Once(Mutex::new(Some(handler))), end).await
+    serve_stream_with(outer, inner, ctx, input, Once(Mutex::new(Some(handler))), end, status).await
 }
 
 /// What runs a streaming call at the end of its chain: the handler on a
@@ -144,6 +145,7 @@ pub(crate) async fn serve_stream_with<I, Rep, O>(
     input: I,
     opener: O,
     end: Option<watch::Receiver<bool>>,
+    status: Option<StatusForm>,
 ) -> Result<Opened<Rep>, Refused>
 where
     I: CallInput,
@@ -151,7 +153,7 @@ where
     O: Opener<I, Rep>,
 {
     let deadline = Deadline::of(&ctx);
-    let pipe = Arc::new(Pipe::<Rep>::default());
+    let pipe = Arc::new(Pipe::<Rep>::new(status));
     let mut call: Call = if outer.is_none() && inner.is_empty() {
         let sink = Sink { pipe: Arc::clone(&pipe), stats: None };
         let run = opener.open(input, sink);
@@ -216,13 +218,10 @@ where
     })
     .await?;
     let body = match ended {
-        None => match pipe.take_handed() {
-            Some(handed) => Body::Parked { handed, call, pipe },
-            None => Body::Piped { call, pipe },
-        },
+        None => Body::running(call, pipe),
         Some((res, _)) => Body::Ending { pipe, error: res.err() },
     };
-    Ok(Opened { reply_headers, reply_trailers, stream: ReplyStream::new(body, deadline, end) })
+    Ok(Opened { reply_headers, reply_trailers, stream: ReplyStream::new(body, deadline, end, status) })
 }
 
 /// Ready once the server's stop timeout has passed and its streams must end

@@ -9,11 +9,12 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::HeaderMap;
 use tokio::sync::watch;
+use tonic::Status;
 
 use super::stream::{stopped, stopping_error, Call};
 use super::BoxFuture;
 use crate::context::{Context, Deadline, StreamStats};
-use crate::error::reason::TIMEOUT;
+use crate::error::reason::{TIMEOUT, UNKNOWN};
 use crate::error::Error;
 use crate::stream::{Stream, StreamExt as _};
 
@@ -49,24 +50,22 @@ impl<Rep: Send + 'static> Sink<Rep> {
     {
         let head = crate::context::with(Context::opening_reply).unwrap_or_default();
         if self.stats.is_none() {
-            // (Errors boxed: a message moves through each layer at the size
-            // of the `Result`, and `Error` is many times a small message.)
-            let stream = std::pin::pin!(stream.map(|item| item.map_err(|e| Box::new(e.into()))));
-            let stream: Pin<&mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + '_)> = stream;
-            // SAFETY: only the pointer leaves; it is made `'static` to be
-            // stored, and `Handed` says when it may be used: while this
-            // future is parked below, never after.
-            let stream: *mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + 'static) =
-                unsafe { std::mem::transmute(Pin::into_inner_unchecked(stream)) };
-            let handed = Handed { stream, context: crate::context::handle() };
-            {
-                let mut state = self.pipe.lock();
-                state.opened = Some(head);
-                state.handed = Some(handed);
-            }
-            // Parked until the transport is done with the stream.
-            std::future::poll_fn(|_| if self.pipe.lock().released { Poll::Ready(()) } else { Poll::Pending }).await;
-            return Ok(());
+            // Errors take the transport's form here, once, where the
+            // handler's stream makes them: a message then reaches the
+            // transport in the very type it polls (gRPC: a `Status`), or at
+            // the size of the message (an `Error` boxed), with no conversion
+            // per message on the way.
+            return match self.pipe.status {
+                Some(form) => {
+                    let to = form.to;
+                    let stream = std::pin::pin!(stream.map(move |item| item.map_err(|e| to(e.into()))));
+                    self.park(head, stream, Handing::Status).await
+                }
+                None => {
+                    let stream = std::pin::pin!(stream.map(|item| item.map_err(|e| Box::new(e.into()))));
+                    self.park(head, stream, Handing::Lean).await
+                }
+            };
         }
         self.pipe.lock().opened = Some(head);
         let mut stream = std::pin::pin!(stream);
@@ -80,11 +79,48 @@ impl<Rep: Send + 'static> Sink<Rep> {
         }
         Ok(())
     }
+
+    /// Hands `stream` to the transport (with the reply's head) and waits,
+    /// parked, until the transport is done with it.
+    async fn park<E: 'static>(
+        &self,
+        head: (HeaderMap, Option<HeaderMap>),
+        stream: Pin<&mut (dyn Stream<Item = Result<Rep, E>> + Send + '_)>,
+        handing: fn(Handed<Rep, E>) -> Handing<Rep>,
+    ) -> Result<(), Error> {
+        // SAFETY: only the pointer leaves; it is made `'static` to be
+        // stored, and `Handed` says when it may be used: while this
+        // future is parked below, never after.
+        let stream: *mut (dyn Stream<Item = Result<Rep, E>> + Send + 'static) =
+            unsafe { std::mem::transmute(Pin::into_inner_unchecked(stream)) };
+        let handed = Handed { stream, context: crate::context::handle() };
+        {
+            let mut state = self.pipe.lock();
+            state.opened = Some(head);
+            state.handed = Some(handing(handed));
+        }
+        // Parked until the transport is done with the stream.
+        std::future::poll_fn(|_| if self.pipe.lock().released { Poll::Ready(()) } else { Poll::Pending }).await;
+        Ok(())
+    }
 }
 
 /// A poll of a reply stream with its error boxed: a message then moves
 /// through each layer at the size of the message, not of `Error`.
 pub(crate) type Lean<Rep> = Poll<Option<Result<Rep, Box<Error>>>>;
+
+/// A poll of a reply stream with its error as a gRPC status: what tonic's
+/// encoder polls.
+pub(crate) type Statused<Rep> = Poll<Option<Result<Rep, Status>>>;
+
+/// How a gRPC server wants the errors of a handler's stream: as statuses,
+/// made where the handler's stream makes the error (see [`Sink::send_all`]).
+/// The transport gives both ways, so that this layer needs nothing of its.
+#[derive(Clone, Copy)]
+pub(crate) struct StatusForm {
+    pub(crate) to: fn(Error) -> Status,
+    pub(crate) from: fn(&Status) -> Error,
+}
 
 /// A handler's reply stream, handed to the transport to poll directly while
 /// the handler's future (which owns the stream, pinned) is parked in
@@ -94,19 +130,19 @@ pub(crate) type Lean<Rep> = Poll<Option<Result<Rep, Box<Error>>>>;
 /// cannot be moved out as a `'static` box; the future that owns it stays
 /// alive in the [`ReplyStream`] instead, and is not polled until the
 /// transport releases the stream.
-pub(in crate::middleware) struct Handed<Rep> {
-    stream: *mut (dyn Stream<Item = Result<Rep, Box<Error>>> + Send + 'static),
+pub(in crate::middleware) struct Handed<Rep, E = Box<Error>> {
+    stream: *mut (dyn Stream<Item = Result<Rep, E>> + Send + 'static),
     context: crate::context::Handle,
 }
 
 // SAFETY: the stream is `Send` (a bound of `send_all`) and lives in the
 // call's future, which is `Send`; the pointer is used by one poller at a
 // time, as the future would be.
-unsafe impl<Rep> Send for Handed<Rep> {}
+unsafe impl<Rep, E> Send for Handed<Rep, E> {}
 
-impl<Rep> Handed<Rep> {
+impl<Rep, E> Handed<Rep, E> {
     #[inline(always)]
-    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+    fn poll_next(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, E>>> {
         // SAFETY: the pointee is pinned in the call's future, which the
         // `Body::Parked` holding this keeps alive and does not poll while
         // the stream is in use (see `Sink::send_all`); the same goes for the
@@ -116,10 +152,18 @@ impl<Rep> Handed<Rep> {
     }
 }
 
+/// A handed stream, its errors in the form the transport asked for.
+pub(in crate::middleware) enum Handing<Rep> {
+    Lean(Handed<Rep>),
+    Status(Handed<Rep, Status>),
+}
+
 /// Where the end of the chain leaves each reply for the transport: one
 /// message at most (the chain waits until it is taken), and the opening.
 pub(in crate::middleware) struct Pipe<Rep> {
     state: Mutex<PipeState<Rep>>,
+    /// Errors as gRPC statuses in a handed stream (a gRPC server).
+    status: Option<StatusForm>,
 }
 
 struct PipeState<Rep> {
@@ -127,18 +171,17 @@ struct PipeState<Rep> {
     opened: Option<(HeaderMap, Option<HeaderMap>)>,
     item: Option<Rep>,
     /// The handler's stream itself, when nothing else needs the messages.
-    handed: Option<Handed<Rep>>,
+    handed: Option<Handing<Rep>>,
     /// The transport is done with the handed stream: its owner may go on.
     released: bool,
 }
 
-impl<Rep> Default for Pipe<Rep> {
-    fn default() -> Self {
-        Self { state: Mutex::new(PipeState { opened: None, item: None, handed: None, released: false }) }
-    }
-}
-
 impl<Rep> Pipe<Rep> {
+    pub(in crate::middleware) fn new(status: Option<StatusForm>) -> Self {
+        let state = PipeState { opened: None, item: None, handed: None, released: false };
+        Self { state: Mutex::new(state), status }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, PipeState<Rep>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -147,7 +190,7 @@ impl<Rep> Pipe<Rep> {
         self.lock().opened.take()
     }
 
-    pub(in crate::middleware) fn take_handed(&self) -> Option<Handed<Rep>> {
+    pub(in crate::middleware) fn take_handed(&self) -> Option<Handing<Rep>> {
         // (Taken once, right after the call opened.)
         self.lock().handed.take()
     }
@@ -173,6 +216,12 @@ impl<Rep> Pipe<Rep> {
     }
 }
 
+/// The error a call ended with, in the form it was made in.
+pub(in crate::middleware) enum Ended {
+    Error(Box<Error>),
+    Status(Box<Status>),
+}
+
 pub(in crate::middleware) enum Body<Rep> {
     /// The rest of the call (through the chain, when there is one), and
     /// where it leaves each message.
@@ -193,13 +242,30 @@ pub(in crate::middleware) enum Body<Rep> {
         call: Call,
         pipe: Arc<Pipe<Rep>>,
     },
+    /// The same, its errors already gRPC statuses.
+    ParkedStatus {
+        handed: Handed<Rep, Status>,
+        call: Call,
+        pipe: Arc<Pipe<Rep>>,
+    },
     /// The handed stream has ended: the handler's future finishes, then
     /// the error the stream ended with, if any.
     Finishing {
         call: Call,
-        error: Option<Box<Error>>,
+        error: Option<Ended>,
     },
     Done,
+}
+
+impl<Rep> Body<Rep> {
+    /// The body of a call that opened and is still running.
+    pub(in crate::middleware) fn running(call: Call, pipe: Arc<Pipe<Rep>>) -> Self {
+        match pipe.take_handed() {
+            Some(Handing::Lean(handed)) => Body::Parked { handed, call, pipe },
+            Some(Handing::Status(handed)) => Body::ParkedStatus { handed, call, pipe },
+            None => Body::Piped { call, pipe },
+        }
+    }
 }
 
 /// The messages of an open streaming reply, ending early with `TIMEOUT`
@@ -210,6 +276,8 @@ pub(crate) struct ReplyStream<Rep> {
     deadline: Option<(Deadline, Pin<Box<tokio::time::Sleep>>)>,
     /// Ready when the server's stop timeout has passed.
     stopping: Option<BoxFuture<'static, ()>>,
+    /// How errors become statuses and back (a gRPC server).
+    status: Option<StatusForm>,
 }
 
 impl<Rep> ReplyStream<Rep> {
@@ -217,52 +285,60 @@ impl<Rep> ReplyStream<Rep> {
         body: Body<Rep>,
         deadline: Option<Deadline>,
         end: Option<watch::Receiver<bool>>,
+        status: Option<StatusForm>,
     ) -> Self {
         let deadline = deadline.map(|d| (d, Box::pin(tokio::time::sleep_until(d.0))));
         let stopping = end.map(|rx| -> BoxFuture<'static, ()> { Box::pin(stopped(Some(rx))) });
-        Self { body, deadline, stopping }
-    }
-
-    /// The next message, or `Pending` with the body as it was.
-    #[inline(always)]
-    fn poll_body(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
-        // The common case first, kept small: a message of a handed stream.
-        if let Body::Parked { handed, .. } = &mut self.body {
-            match handed.poll_next(cx) {
-                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
-                Poll::Pending => return Poll::Pending,
-                end => self.release(end),
-            }
-        }
-        self.poll_rest(cx)
+        Self { body, deadline, stopping, status }
     }
 
     /// The handed stream has ended (or failed): release it, and let the
     /// handler's future finish.
     #[cold]
-    fn release(&mut self, end: Lean<Rep>) {
-        let Body::Parked { call, pipe, .. } = std::mem::replace(&mut self.body, Body::Done) else {
-            unreachable!("called on a parked body")
+    fn release(&mut self, error: Option<Ended>) {
+        let (call, pipe) = match std::mem::replace(&mut self.body, Body::Done) {
+            Body::Parked { call, pipe, .. } | Body::ParkedStatus { call, pipe, .. } => (call, pipe),
+            _ => unreachable!("called on a parked body"),
         };
         pipe.lock().released = true;
-        let error = match end {
-            Poll::Ready(Some(Err(e))) => Some(e),
-            _ => None,
-        };
         self.body = Body::Finishing { call, error };
     }
 
-    /// Every body but a parked one.
+    /// Every body but a parked one, or a parked one polled in the other
+    /// form; errors in the form they were made in.
     #[inline(never)]
-    fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+    fn poll_rest(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Ended>>> {
         loop {
             match std::mem::replace(&mut self.body, Body::Done) {
                 Body::Done => return Poll::Ready(None),
-                // Handled by `poll_body`.
-                parked @ Body::Parked { .. } => {
-                    self.body = parked;
-                    return self.poll_body(cx);
-                }
+                Body::Parked { mut handed, call, pipe } => match handed.poll_next(cx) {
+                    Poll::Ready(Some(Ok(item))) => {
+                        self.body = Body::Parked { handed, call, pipe };
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                    Poll::Pending => {
+                        self.body = Body::Parked { handed, call, pipe };
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(end) => {
+                        self.body = Body::Parked { handed, call, pipe };
+                        self.release(end.and_then(Result::err).map(Ended::Error));
+                    }
+                },
+                Body::ParkedStatus { mut handed, call, pipe } => match handed.poll_next(cx) {
+                    Poll::Ready(Some(Ok(item))) => {
+                        self.body = Body::ParkedStatus { handed, call, pipe };
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                    Poll::Pending => {
+                        self.body = Body::ParkedStatus { handed, call, pipe };
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(end) => {
+                        self.body = Body::ParkedStatus { handed, call, pipe };
+                        self.release(end.and_then(Result::err).map(|s| Ended::Status(Box::new(s))));
+                    }
+                },
                 Body::Finishing { mut call, error } => {
                     if call.as_mut().poll(cx).is_pending() {
                         self.body = Body::Finishing { call, error };
@@ -289,10 +365,41 @@ impl<Rep> ReplyStream<Rep> {
                         self.body = Body::Ending { pipe, error };
                         return Poll::Ready(Some(Ok(item)));
                     }
-                    return Poll::Ready(error.map(|e| Err(Box::new(e))));
+                    return Poll::Ready(error.map(|e| Err(Ended::Error(Box::new(e)))));
                 }
             }
         }
+    }
+
+    /// Nothing to send yet: has the deadline passed, or the stop timeout?
+    #[inline(never)]
+    fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Ended>>> {
+        let this = self;
+        if let Some((deadline, sleep)) = &mut this.deadline {
+            if sleep.as_mut().poll(cx).is_ready() {
+                this.body = Body::Done;
+                let late = tokio::time::Instant::now().saturating_duration_since(deadline.0);
+                let err = Error::gateway_timeout(TIMEOUT, format!("the stream ran past its deadline ({late:?} ago)"));
+                return Poll::Ready(Some(Err(Ended::Error(Box::new(err)))));
+            }
+        }
+        if let Some(stopping) = &mut this.stopping {
+            if stopping.as_mut().poll(cx).is_ready() {
+                this.body = Body::Done;
+                this.stopping = None;
+                return Poll::Ready(Some(Err(Ended::Error(Box::new(stopping_error())))));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// The rest of a poll, past the common case of a parked body.
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Result<Rep, Ended>>> {
+        if let Poll::Ready(next) = self.poll_rest(cx) {
+            return Poll::Ready(next);
+        }
+        self.poll_ends(cx)
     }
 }
 
@@ -309,31 +416,62 @@ impl<Rep> ReplyStream<Rep> {
     /// anyway polls: see [`Lean`]).
     #[inline(always)]
     pub(crate) fn poll_lean(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
-        if let Poll::Ready(next) = self.poll_body(cx) {
-            return Poll::Ready(next);
+        // The common case first, kept small: a message of a handed stream.
+        if let Body::Parked { handed, .. } = &mut self.body {
+            match handed.poll_next(cx) {
+                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
+                Poll::Pending => {}
+                Poll::Ready(end) => self.release(end.and_then(Result::err).map(Ended::Error)),
+            }
         }
-        self.poll_ends(cx)
+        self.poll_lean_slow(cx)
     }
 
-    /// Nothing to send yet: has the deadline passed, or the stop timeout?
     #[inline(never)]
-    fn poll_ends(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
-        let this = self;
-        if let Some((deadline, sleep)) = &mut this.deadline {
-            if sleep.as_mut().poll(cx).is_ready() {
-                this.body = Body::Done;
-                let late = tokio::time::Instant::now().saturating_duration_since(deadline.0);
-                let err = Error::gateway_timeout(TIMEOUT, format!("the stream ran past its deadline ({late:?} ago)"));
-                return Poll::Ready(Some(Err(Box::new(err))));
+    fn poll_lean_slow(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+        let status = self.status;
+        self.poll_slow(cx).map(|next| {
+            next.map(|item| {
+                item.map_err(|end| match end {
+                    Ended::Error(e) => e,
+                    Ended::Status(s) => Box::new(
+                        status
+                            .map_or_else(|| Error::internal_server(UNKNOWN, s.message().to_owned()), |f| (f.from)(&s)),
+                    ),
+                })
+            })
+        })
+    }
+
+    /// The next message, an error as a gRPC status (what tonic's encoder
+    /// polls: a handed stream's message passes through as it came).
+    #[inline(always)]
+    pub(crate) fn poll_status(&mut self, cx: &mut TaskContext<'_>) -> Statused<Rep> {
+        if let Body::ParkedStatus { handed, .. } = &mut self.body {
+            match handed.poll_next(cx) {
+                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
+                Poll::Pending => {}
+                Poll::Ready(end) => {
+                    self.release(end.and_then(Result::err).map(|s| Ended::Status(Box::new(s))));
+                }
             }
         }
-        if let Some(stopping) = &mut this.stopping {
-            if stopping.as_mut().poll(cx).is_ready() {
-                this.body = Body::Done;
-                this.stopping = None;
-                return Poll::Ready(Some(Err(Box::new(stopping_error()))));
-            }
-        }
-        Poll::Pending
+        self.poll_status_slow(cx)
+    }
+
+    #[inline(never)]
+    fn poll_status_slow(&mut self, cx: &mut TaskContext<'_>) -> Statused<Rep> {
+        let to: fn(Error) -> Status = match self.status {
+            Some(form) => form.to,
+            None => |e| Status::unknown(e.message().to_owned()),
+        };
+        self.poll_slow(cx).map(|next| {
+            next.map(|item| {
+                item.map_err(|end| match end {
+                    Ended::Error(e) => to(*e),
+                    Ended::Status(s) => *s,
+                })
+            })
+        })
     }
 }

@@ -21,7 +21,7 @@ use crate::codec::Message;
 use crate::context::{Context, StreamStats};
 use crate::error::reason::PAYLOAD_TOO_LARGE;
 use crate::error::Error;
-use crate::middleware::stream::{counted, serve_stream, CallInput, ReplyStream, Sink};
+use crate::middleware::stream::{counted, serve_stream, CallInput, ReplyStream, Sink, StatusForm};
 use crate::middleware::{self, Chain, ServerChain};
 use crate::stream::{StreamExt as _, Streaming};
 
@@ -202,9 +202,12 @@ impl<F, I, Rep> OnceStream<F, I, Rep> {
     }
 }
 
+/// How a handler's reply stream makes its errors statuses, and back.
+const STATUS_FORM: StatusForm = StatusForm { to: |e| e.to_status(), from: Error::from_status };
+
 /// The replies of a streaming call as tonic sends them: each error as its
-/// status (a direct call, inlined, where a `map` would call through a
-/// function pointer per message).
+/// status (a handler's stream makes its errors statuses itself, so each
+/// message passes through as it came: see [`StatusForm`]).
 pub(crate) struct Replies<Rep>(ReplyStream<Rep>);
 
 impl<Rep> futures_util::Stream for Replies<Rep> {
@@ -212,12 +215,7 @@ impl<Rep> futures_util::Stream for Replies<Rep> {
 
     #[inline]
     fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        match self.0.poll_lean(cx) {
-            Poll::Ready(Some(Ok(rep))) => Poll::Ready(Some(Ok(rep))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.to_status()))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        self.0.poll_status(cx)
     }
 }
 
@@ -244,7 +242,7 @@ where
         let (ctx, outer, input) = open::<I>(self.operation, &chain, request);
         let end = self.end.take();
         Box::pin(async move {
-            match serve_stream(outer, chain, ctx, input, f, end).await {
+            match serve_stream(outer, chain, ctx, input, f, end, Some(STATUS_FORM)).await {
                 Ok(opened) => {
                     let res = tonic::Response::new(Replies(opened.stream));
                     Ok(with_metadata(res, opened.reply_headers, opened.reply_trailers))

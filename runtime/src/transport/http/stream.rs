@@ -105,7 +105,7 @@ where
             Err(e) => return error_response(&e),
         };
         let end = cfg.streams_end.subscribe();
-        match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler, end).await {
+        match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler, end, None).await {
             Ok(opened) => {
                 let res = if ndjson {
                     ndjson_response(opened.stream, cfg.snake_case)
@@ -255,7 +255,7 @@ where
     websocket(route, cfg, req, move |call: WsCall<Req>| async move {
         let WsCall { mut tx, input, ctx, outer, cfg } = call;
         let end = cfg.streams_end.subscribe();
-        let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end).await {
+        let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end, None).await {
             Ok(opened) => opened.stream,
             Err((e, _)) => return close(&mut tx, Some(&e)).await,
         };
