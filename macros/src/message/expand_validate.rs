@@ -60,9 +60,12 @@ fn respan(ts: TokenStream, sp: Span) -> TokenStream {
 fn field(f: &Field, p: &TokenStream) -> TokenStream {
     let (fi, fname) = (&f.ident, &f.name);
     let mut body = Vec::new();
+    // A boxed value is checked as the value it holds.
+    let boxed = matches!(super::model::last_segment(&f.elem), Some((id, a)) if id == "Box" && a.len() == 1);
+    let unbox = if boxed { quote!(let __v = &**__v;) } else { TokenStream::new() };
     match &f.kind {
         Kind::Singular => {
-            body.push(quote!(let __v = &self.#fi;));
+            body.push(quote!(let __v = &self.#fi; #unbox));
             body.extend(f.rules.iter().map(|r| value(r, p, &quote!(__v), &quote!(&__at))));
         }
         Kind::Optional | Kind::Oneof => {
@@ -78,6 +81,7 @@ fn field(f: &Field, p: &TokenStream) -> TokenStream {
             if !inner.is_empty() {
                 body.push(quote! {
                     if let ::core::option::Option::Some(__v) = &self.#fi {
+                        #unbox
                         #(#inner)*
                     }
                 });
@@ -96,13 +100,13 @@ fn field(f: &Field, p: &TokenStream) -> TokenStream {
                     }
                     RuleKind::Required => quote!(#p::validate::not_empty(self.#fi.len(), &__at)?;),
                     RuleKind::Nested => quote! {
-                        #p::validate::#each(&self.#fi, &__at, |__v, __at| #p::validate::nested(__v, __at))?;
+                        #p::validate::#each(&self.#fi, &__at, |__v, __at| { #unbox #p::validate::nested(__v, __at) })?;
                     },
                     RuleKind::Each(rules) => {
                         // Each inner rule keeps its own span: only the loop is at `each`.
                         let sp = span(r);
-                        let mut checks: TokenStream =
-                            rules.iter().map(|r| value(r, p, &quote!(__v), &quote!(__at))).collect();
+                        let mut checks: TokenStream = unbox.clone();
+                        checks.extend(rules.iter().map(|r| value(r, p, &quote!(__v), &quote!(__at))));
                         checks.extend(respan(quote!(::core::result::Result::Ok(())), sp));
                         let mut closure = Group::new(Delimiter::Brace, checks);
                         closure.set_span(sp);

@@ -55,13 +55,13 @@ pub struct Message {
 }
 
 pub const SUPPORTED: &str = "supported field types: i32, i64, u32, u64, f32, f64, bool, String, \
-    Vec<u8>, bytes::Bytes, bia::types::Timestamp, bia::types::Duration, a #[bia::message] struct, \
-    a #[bia::enumeration] enum, Option<T>, Vec<T>, HashMap<K, V> and BTreeMap<K, V> of those \
-    (map keys: integers, bool or String)";
+    Vec<u8>, bytes::Bytes, the well-known types of bia::types, a #[bia::message] struct, \
+    a #[bia::enumeration] enum, Box<T> of those, and Option<T>, Vec<T>, HashMap<K, V> and \
+    BTreeMap<K, V> of those (map keys: integers, bool or String)";
 
-const UNSUPPORTED: [&str; 19] = [
+const UNSUPPORTED: [&str; 18] = [
     "i8", "i16", "i128", "u8", "u16", "u128", "isize", "usize", "char", "str", "f16", "f128", "HashSet", "BTreeSet",
-    "VecDeque", "Box", "Rc", "Arc", "Cow",
+    "VecDeque", "Rc", "Arc", "Cow",
 ];
 
 /// The last segment of a path type with its generic arguments.
@@ -103,6 +103,13 @@ fn check_value(ty: &syn::Type) -> Result<(), syn::Error> {
             let name = id.to_string();
             if UNSUPPORTED.contains(&name.as_str()) {
                 return Err(unsupported(&format!("`{}`", quote!(#ty).to_string().replace(' ', ""))));
+            }
+            if name == "Box" && args.len() == 1 {
+                // A box holds one value as the field itself would.
+                if matches!(last_segment(args[0]), Some((inner, _)) if inner == "Box") {
+                    return Err(syn::Error::new_spanned(ty, "`Box<Box<T>>` boxes twice; one `Box<T>` is enough"));
+                }
+                return check_value(args[0]);
             }
             if matches!(name.as_str(), "Option" | "Vec" | "HashMap" | "BTreeMap") {
                 return Err(syn::Error::new_spanned(ty,
@@ -172,8 +179,14 @@ pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &ErrorSink<'_>) ->
             _ => errors.error(lit, format!("a reserved tag must be between 1 and {MAX_TAG}")),
         }
     }
-    let mut fields =
-        Fields { krate: &krate, reserved: &reserved, used: BTreeMap::new(), json_names: BTreeMap::new(), next_tag: 1 };
+    let mut fields = Fields {
+        krate: &krate,
+        message: &item.ident,
+        reserved: &reserved,
+        used: BTreeMap::new(),
+        json_names: BTreeMap::new(),
+        next_tag: 1,
+    };
     let fields: Vec<Field> = raw.fields.into_iter().filter_map(|f| fields.check(f, errors)).collect();
     Some(Message { krate, ident: item.ident.clone(), package, name, full_name, fields, reserved, doc: raw.doc })
 }
@@ -181,6 +194,8 @@ pub fn check(raw: RawMessage, item: &syn::ItemStruct, errors: &ErrorSink<'_>) ->
 /// What checking one field needs to know of the fields before it.
 struct Fields<'a> {
     krate: &'a syn::Path,
+    /// The message's own name (a field of `Box<Self>` never ends).
+    message: &'a syn::Ident,
     reserved: &'a [u32],
     /// Tag -> the field that has it.
     used: BTreeMap<u32, String>,
@@ -230,6 +245,14 @@ impl Fields<'_> {
             errors.error(&f.ident, format!("JSON name `{json_name}` of `{name}` is already used by `{other}`; rename one with `#[field(json_name = \"..\")]`"));
         }
         let (mut kind, elem) = errors.ok(classify(&f.ty))?;
+        if let (Kind::Singular, Some((id, args))) = (&kind, last_segment(&elem)) {
+            let own = |t: &syn::Type| matches!(last_segment(t), Some((i, a)) if a.is_empty() && (i == self.message || i == "Self"));
+            if id == "Box" && args.len() == 1 && own(args[0]) {
+                let me = self.message;
+                errors.error(&f.ty, format!("a `{me}` that always holds a `{me}` never ends; make the field `Option<Box<{me}>>` (absent ends the chain) or `Vec<{me}>`"));
+                return None;
+            }
+        }
         if let Some(enc) = &f.encoding {
             let (_, rust, _) = encoding(enc);
             let elem_text = quote!(#elem).to_string().replace(' ', "");

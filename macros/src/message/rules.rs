@@ -53,6 +53,8 @@ enum Class {
 
 fn class(ty: &syn::Type) -> Class {
     match last_segment(ty) {
+        // Rules see through a box.
+        Some((id, args)) if id == "Box" && args.len() == 1 => class(args[0]),
         Some((id, args)) if args.is_empty() => match id.to_string().as_str() {
             "i32" | "i64" => Class::Int { unsigned: false },
             "u32" | "u64" => Class::Int { unsigned: true },

@@ -7,6 +7,7 @@
 //! (`singular`, `optional`, `repeated`, `map`), so a message costs what the same
 //! message costs when prost derives it.
 
+mod boxed;
 mod json;
 pub(crate) mod message;
 mod oneof;
@@ -15,6 +16,7 @@ mod scalar;
 pub mod validate;
 mod wkt;
 
+pub use boxed::Boxed;
 pub use json::{snake_case_output, with_snake_case_output};
 pub use message::{EnumCodec, Enumeration, FieldMeta, Message, MessageCodec};
 pub use oneof::{tags_overlap, Oneof};

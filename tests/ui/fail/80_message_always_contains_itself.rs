@@ -1,0 +1,7 @@
+#[bia::message(package = "tree.v1")]
+pub struct Node {
+    pub name: String,
+    pub next: Box<Node>,
+}
+
+fn main() {}
