@@ -19,6 +19,10 @@ pub struct UserInfo {
 #[allow(dead_code, non_upper_case_globals)]
 const __bia_proto_name_user_v1_UserInfo_is_defined_twice_in_this_module__rename_one_of_them: () = ();
 const _: () = {
+    #[unsafe(export_name = "__bia_proto_type_defined_twice.user.v1.UserInfo")]
+    static __BIA_PROTO_NAME: u8 = 0;
+};
+const _: () = {
     impl ::bia::__private::prost::Message for UserInfo {
         fn encode_raw(&self, buf: &mut impl ::bia::__private::bytes::BufMut) {
             ::bia::__private::singular::encode::<
@@ -882,5 +886,15 @@ const _: () = {
     }
     impl ::bia::__private::ProtoType for UserInfo {
         type Codec = ::bia::__private::MessageCodec;
+    }
+    impl ::bia::__private::prost::Name for UserInfo {
+        const NAME: &'static str = "UserInfo";
+        const PACKAGE: &'static str = "user.v1";
+        fn type_url() -> ::std::string::String {
+            ::std::format!("type.googleapis.com/{}", "user.v1.UserInfo")
+        }
+    }
+    ::bia::__private::inventory::submit! {
+        ::bia::__private::codec::AnyType::message:: < UserInfo > ()
     }
 };

@@ -17,6 +17,10 @@ pub struct CreateUserRequest {
 #[allow(dead_code, non_upper_case_globals)]
 const __bia_proto_name_user_v1_CreateUserRequest_is_defined_twice_in_this_module__rename_one_of_them: () = ();
 const _: () = {
+    #[unsafe(export_name = "__bia_proto_type_defined_twice.user.v1.CreateUserRequest")]
+    static __BIA_PROTO_NAME: u8 = 0;
+};
+const _: () = {
     impl ::bia::__private::prost::Message for CreateUserRequest {
         fn encode_raw(&self, buf: &mut impl ::bia::__private::bytes::BufMut) {
             ::bia::__private::optional::encode::<
@@ -888,5 +892,15 @@ const _: () = {
     }
     impl ::bia::__private::ProtoType for CreateUserRequest {
         type Codec = ::bia::__private::MessageCodec;
+    }
+    impl ::bia::__private::prost::Name for CreateUserRequest {
+        const NAME: &'static str = "CreateUserRequest";
+        const PACKAGE: &'static str = "user.v1";
+        fn type_url() -> ::std::string::String {
+            ::std::format!("type.googleapis.com/{}", "user.v1.CreateUserRequest")
+        }
+    }
+    ::bia::__private::inventory::submit! {
+        ::bia::__private::codec::AnyType::message:: < CreateUserRequest > ()
     }
 };

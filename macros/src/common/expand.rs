@@ -29,9 +29,11 @@ pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream
     }
 }
 
-/// The hidden item that makes two proto types (messages, enums, services)
-/// with one proto name in one module a compile error, as protoc rejects
-/// them too.
+/// The hidden items that make two proto types (messages, enums, services)
+/// with one proto name a compile error, as protoc rejects them too: in one
+/// module a second definition of one constant, anywhere in one crate a
+/// second definition of one symbol, and across crates the same symbol
+/// defined twice at link time.
 pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
     let ident = format_ident!(
         "__bia_proto_name_{}_{}_is_defined_twice_in_this_module__rename_one_of_them",
@@ -39,10 +41,15 @@ pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
         name,
         span = span
     );
+    let symbol = format!("__bia_proto_type_defined_twice.{package}.{name}");
     quote_spanned! {span=>
         #[doc(hidden)]
         #[allow(dead_code, non_upper_case_globals)]
         const #ident: () = ();
+        const _: () = {
+            #[unsafe(export_name = #symbol)]
+            static __BIA_PROTO_NAME: u8 = 0;
+        };
     }
 }
 

@@ -395,6 +395,16 @@ impl Gen<'_> {
                 type Codec = #p::MessageCodec;
             }
 
+            impl #p::prost::Name for #ident {
+                const NAME: &'static str = #name;
+                const PACKAGE: &'static str = #package;
+                fn type_url() -> ::std::string::String {
+                    ::std::format!("type.googleapis.com/{}", #full)
+                }
+            }
+
+            #p::inventory::submit! { #p::codec::AnyType::message::<#ident>() }
+
             #(#tag_checks)*
         }
     }

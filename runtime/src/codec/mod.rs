@@ -7,6 +7,7 @@
 //! (`singular`, `optional`, `repeated`, `map`), so a message costs what the same
 //! message costs when prost derives it.
 
+mod any;
 mod boxed;
 mod json;
 pub(crate) mod message;
@@ -16,6 +17,11 @@ mod scalar;
 pub mod validate;
 mod wkt;
 
+pub use wkt::{value_from_json, value_to_json, WellKnown};
+
+pub use any::{any_type_known, pack, type_url_of, unpack};
+#[doc(hidden)]
+pub use any::AnyType;
 pub use boxed::Boxed;
 pub use json::{snake_case_output, with_snake_case_output};
 pub use message::{EnumCodec, Enumeration, FieldMeta, Message, MessageCodec};
@@ -36,15 +42,15 @@ use crate::schema::{SchemaBuilder, TypeRef};
 ///
 /// Implemented for the proto scalars (`i32` int32, `i64` int64, `u32` uint32,
 /// `u64` uint64, `f32` float, `f64` double, `bool`, `String`, `Vec<u8>` and
-/// [`bytes::Bytes`] bytes), the well-known [`Timestamp`](crate::types::Timestamp)
-/// and [`Duration`](crate::types::Duration), and by `#[bia::message]` and
-/// `#[bia::enumeration]` for the types they annotate.
+/// [`bytes::Bytes`] bytes), the well-known types of [`crate::types`], `Box<T>`
+/// of any of these (a message that contains itself), and by `#[bia::message]`
+/// and `#[bia::enumeration]` for the types they annotate.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a field of a Bia message",
     label = "not a proto field type",
     note = "supported: i32, i64, u32, u64, f32, f64, bool, String, Vec<u8>, bytes::Bytes, \
-            bia::types::Timestamp, bia::types::Duration, a #[bia::message] struct or a \
-            #[bia::enumeration] enum, and Option<_>, Vec<_>, HashMap<_, _>, BTreeMap<_, _> of those"
+            the well-known types of bia::types, a #[bia::message] struct or a #[bia::enumeration] \
+            enum, Box<_> of those, and Option<_>, Vec<_>, HashMap<_, _>, BTreeMap<_, _> of those"
 )]
 pub trait ProtoType: Sized {
     /// The codec used when the field names no other encoding.

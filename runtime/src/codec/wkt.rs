@@ -1,20 +1,26 @@
-//! The well-known `google.protobuf.Timestamp` and `google.protobuf.Duration`:
-//! messages on the wire, RFC 3339 text and `"1.5s"` in JSON, paths and queries.
+//! The well-known `google.protobuf` types of [`crate::types`]: messages on
+//! the wire (through prost), each in its own proto3 JSON form, paths and
+//! queries where one value can hold them.
 
+use std::fmt;
 use std::str::FromStr;
 
 use bytes::{Buf, BufMut};
 use prost::encoding::{self as pe, DecodeContext, WireType};
 use prost::DecodeError;
-use serde::de::Error as _;
-use serde::{Deserializer, Serializer};
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap as _, SerializeSeq as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json::deserialize_string;
-use super::{Codec, ProtoType, QueryWriter};
+use super::{Codec, FieldMeta, Message, ProtoType, QueryWriter};
 use crate::schema::{SchemaBuilder, TypeRef};
-use crate::types::{Duration, Timestamp};
+use crate::types::{
+    BoolValue, BytesValue, DoubleValue, Duration, Empty, FieldMask, FloatValue, Int32Value, Int64Value, ListValue,
+    NullValue, StringValue, Struct, Timestamp, UInt32Value, UInt64Value, Value, ValueKind,
+};
 
-/// The codec of `Timestamp` and `Duration` fields.
+/// The codec of the well-known types' fields.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WellKnown;
 
@@ -69,3 +75,454 @@ macro_rules! wkt {
 
 wkt!(Timestamp, "google.protobuf.Timestamp", "google/protobuf/timestamp.proto", "timestamp (RFC 3339)");
 wkt!(Duration, "google.protobuf.Duration", "google/protobuf/duration.proto", "duration (like \"1.5s\")");
+
+/// What every well-known message shares: protobuf through prost, presence
+/// like any message, and its schema entry.
+macro_rules! wkt_message {
+    ($ty:ty, $full:expr, $file:literal) => {
+        const IS_MESSAGE: bool = true;
+        fn describe(_: &mut SchemaBuilder) -> TypeRef {
+            TypeRef::well_known($full, $file)
+        }
+        #[inline]
+        fn encode(tag: u32, v: &$ty, buf: &mut impl BufMut) {
+            pe::message::encode(tag, v, buf)
+        }
+        #[inline]
+        fn encoded_len(tag: u32, v: &$ty) -> usize {
+            pe::message::encoded_len(tag, v)
+        }
+        #[inline]
+        fn merge(wt: WireType, v: &mut $ty, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
+            pe::message::merge(wt, v, buf, ctx)
+        }
+        fn is_default(_: &$ty) -> bool {
+            false
+        }
+    };
+}
+
+/// Well-known types that no single path or query value can hold.
+macro_rules! not_a_param {
+    ($ty:ty, $full:literal) => {
+        const PATH_VALUE: bool = false;
+        fn parse_param(_: &str) -> Result<$ty, String> {
+            Err(format!("a {} cannot be read from a single value", $full))
+        }
+        fn format_param(_: &$ty, _: &mut String) {}
+    };
+}
+
+// --- Empty -----------------------------------------------------------------
+
+impl ProtoType for Empty {
+    type Codec = WellKnown;
+}
+
+impl Codec<Empty> for WellKnown {
+    wkt_message!(Empty, "google.protobuf.Empty", "google/protobuf/empty.proto");
+    not_a_param!(Empty, "google.protobuf.Empty");
+    fn serialize<S: Serializer>(v: &Empty, s: S) -> Result<S::Ok, S::Error> {
+        v.serialize(s)
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Empty, D::Error> {
+        Option::<Empty>::deserialize(d).map(Option::unwrap_or_default)
+    }
+}
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Empty;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object for google.protobuf.Empty")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Empty, A::Error> {
+                // Unknown fields are ignored, as in every message.
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Empty {})
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `google.protobuf.Empty` as a method's request or reply: a message with no
+/// fields, defined by `google/protobuf/empty.proto`.
+impl Message for Empty {
+    const PACKAGE: &'static str = "google.protobuf";
+    const NAME: &'static str = "Empty";
+    const FULL_NAME: &'static str = "google.protobuf.Empty";
+    const FIELDS: &'static [FieldMeta] = &[];
+
+    fn describe(b: &mut SchemaBuilder) {
+        b.add_well_known(Self::FULL_NAME, "google/protobuf/empty.proto");
+    }
+    fn bind_param(&mut self, _: &str, _: &str) -> Result<bool, String> {
+        Ok(false)
+    }
+    fn param(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn write_query(&self, _: &str, _: &[&str], _: &mut QueryWriter) {}
+    fn merge_json_field<'de, D: Deserializer<'de>>(&mut self, field: &str, _: D) -> Result<(), D::Error> {
+        Err(D::Error::custom(format!("google.protobuf.Empty has no field `{field}`")))
+    }
+    fn serialize_json_field<S: Serializer>(&self, field: &str, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(format!("google.protobuf.Empty has no field `{field}`")))
+    }
+}
+
+// --- the wrappers --------------------------------------------------------
+
+macro_rules! wrapper {
+    ($($ty:ident($inner:ty));* $(;)?) => {$(
+        impl ProtoType for $ty {
+            type Codec = WellKnown;
+        }
+
+        impl Codec<$ty> for WellKnown {
+            wkt_message!($ty, concat!("google.protobuf.", stringify!($ty)), "google/protobuf/wrappers.proto");
+            fn serialize<S: Serializer>(v: &$ty, s: S) -> Result<S::Ok, S::Error> {
+                <<$inner as ProtoType>::Codec as Codec<$inner>>::serialize(&v.value, s)
+            }
+            fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                <<$inner as ProtoType>::Codec as Codec<$inner>>::deserialize(d).map(<$ty>::from)
+            }
+            fn parse_param(s: &str) -> Result<$ty, String> {
+                <<$inner as ProtoType>::Codec as Codec<$inner>>::parse_param(s).map(<$ty>::from)
+            }
+            fn format_param(v: &$ty, out: &mut String) {
+                <<$inner as ProtoType>::Codec as Codec<$inner>>::format_param(&v.value, out)
+            }
+            fn query_nested(v: &$ty, prefix: &str, _skip: &[&str], q: &mut QueryWriter) {
+                let mut s = String::new();
+                Self::format_param(v, &mut s);
+                q.pair(prefix, &s)
+            }
+        }
+    )*};
+}
+
+wrapper! {
+    DoubleValue(f64); FloatValue(f32); Int64Value(i64); UInt64Value(u64); Int32Value(i32);
+    UInt32Value(u32); BoolValue(bool); StringValue(String); BytesValue(Vec<u8>);
+}
+
+// --- FieldMask -------------------------------------------------------------
+
+impl ProtoType for FieldMask {
+    type Codec = WellKnown;
+}
+
+impl Codec<FieldMask> for WellKnown {
+    wkt_message!(FieldMask, "google.protobuf.FieldMask", "google/protobuf/field_mask.proto");
+    fn serialize<S: Serializer>(v: &FieldMask, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&field_mask_to_json(v).map_err(serde::ser::Error::custom)?)
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FieldMask, D::Error> {
+        let s = deserialize_string(d)?;
+        Self::parse_param(&s).map_err(D::Error::custom)
+    }
+    /// Paths separated by commas, in lowerCamelCase (the JSON form) or as
+    /// the proto names: `displayName,address.zip_code`.
+    fn parse_param(s: &str) -> Result<FieldMask, String> {
+        let paths = s.split(',').filter(|p| !p.is_empty()).map(camel_to_snake).collect();
+        Ok(FieldMask { paths })
+    }
+    fn format_param(v: &FieldMask, out: &mut String) {
+        // A path with no JSON form (upper case) goes as it is.
+        out.push_str(&field_mask_to_json(v).unwrap_or_else(|_| v.paths.join(",")))
+    }
+    fn query_nested(v: &FieldMask, prefix: &str, _skip: &[&str], q: &mut QueryWriter) {
+        if !v.paths.is_empty() {
+            let mut s = String::new();
+            Self::format_param(v, &mut s);
+            q.pair(prefix, &s)
+        }
+    }
+}
+
+/// The JSON form of a field mask: each path's segments in lowerCamelCase,
+/// joined by commas. A path that has no such form (an upper-case letter, or
+/// `_` not before a lower-case letter) is an error, as in protobuf's own
+/// JSON printers.
+fn field_mask_to_json(m: &FieldMask) -> Result<String, String> {
+    let mut out = String::new();
+    for (i, path) in m.paths.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut upper = false;
+        for c in path.chars() {
+            if c.is_ascii_uppercase() {
+                return Err(format!("field mask path `{path}` has no JSON form: it has an upper-case letter"));
+            }
+            if upper {
+                if !c.is_ascii_lowercase() {
+                    return Err(format!(
+                        "field mask path `{path}` has no JSON form: `_` must come before a lower-case letter"
+                    ));
+                }
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            } else if c == '_' {
+                upper = true;
+            } else {
+                out.push(c);
+            }
+        }
+        if upper {
+            return Err(format!("field mask path `{path}` has no JSON form: it ends with `_`"));
+        }
+    }
+    Ok(out)
+}
+
+/// `zipCode` -> `zip_code`, segment by segment (proto names pass unchanged).
+fn camel_to_snake(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 4);
+    for c in path.trim().chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// --- Struct, Value, ListValue, NullValue -----------------------------------
+
+impl ProtoType for Struct {
+    type Codec = WellKnown;
+}
+
+impl Codec<Struct> for WellKnown {
+    wkt_message!(Struct, "google.protobuf.Struct", "google/protobuf/struct.proto");
+    not_a_param!(Struct, "google.protobuf.Struct");
+    fn serialize<S: Serializer>(v: &Struct, s: S) -> Result<S::Ok, S::Error> {
+        JsonStruct(v).serialize(s)
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Struct, D::Error> {
+        match d.deserialize_any(ValueVisitor)?.kind {
+            Some(ValueKind::StructValue(s)) => Ok(s),
+            Some(ValueKind::NullValue(_)) | None => Ok(Struct::default()),
+            Some(_) => Err(D::Error::custom("a google.protobuf.Struct is a JSON object")),
+        }
+    }
+}
+
+impl ProtoType for Value {
+    type Codec = WellKnown;
+}
+
+impl Codec<Value> for WellKnown {
+    wkt_message!(Value, "google.protobuf.Value", "google/protobuf/struct.proto");
+    not_a_param!(Value, "google.protobuf.Value");
+    fn serialize<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
+        JsonValue(v).serialize(s)
+    }
+    /// Any JSON value; `null` is a `Value` holding `NullValue` (in a
+    /// singular field: an `Option<Value>` reads `null` as absent).
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+impl ProtoType for ListValue {
+    type Codec = WellKnown;
+}
+
+impl Codec<ListValue> for WellKnown {
+    wkt_message!(ListValue, "google.protobuf.ListValue", "google/protobuf/struct.proto");
+    not_a_param!(ListValue, "google.protobuf.ListValue");
+    fn serialize<S: Serializer>(v: &ListValue, s: S) -> Result<S::Ok, S::Error> {
+        JsonList(v).serialize(s)
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ListValue, D::Error> {
+        match d.deserialize_any(ValueVisitor)?.kind {
+            Some(ValueKind::ListValue(l)) => Ok(l),
+            Some(ValueKind::NullValue(_)) | None => Ok(ListValue::default()),
+            Some(_) => Err(D::Error::custom("a google.protobuf.ListValue is a JSON array")),
+        }
+    }
+}
+
+impl ProtoType for NullValue {
+    type Codec = WellKnown;
+}
+
+/// `google.protobuf.NullValue`: an enum of one value, `null` in JSON.
+impl Codec<NullValue> for WellKnown {
+    const PACKED: bool = true;
+    fn describe(_: &mut SchemaBuilder) -> TypeRef {
+        TypeRef::well_known_enum("google.protobuf.NullValue", "google/protobuf/struct.proto")
+    }
+    fn encode(tag: u32, v: &NullValue, buf: &mut impl BufMut) {
+        pe::int32::encode(tag, &(*v as i32), buf)
+    }
+    fn encoded_len(tag: u32, v: &NullValue) -> usize {
+        pe::int32::encoded_len(tag, &(*v as i32))
+    }
+    fn merge(wt: WireType, v: &mut NullValue, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
+        // Its only value is 0; any other number reads as it too (an open enum).
+        let mut n = 0i32;
+        pe::int32::merge(wt, &mut n, buf, ctx)?;
+        *v = NullValue::NullValue;
+        Ok(())
+    }
+    fn is_default(_: &NullValue) -> bool {
+        true
+    }
+    fn serialize<S: Serializer>(_: &NullValue, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+    fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NullValue, D::Error> {
+        let v = Option::<serde_json::Value>::deserialize(d)?;
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(NullValue::NullValue),
+            Some(serde_json::Value::String(s)) if s == "NULL_VALUE" => Ok(NullValue::NullValue),
+            Some(serde_json::Value::Number(n)) if n.as_i64() == Some(0) => Ok(NullValue::NullValue),
+            Some(other) => Err(D::Error::custom(format!("`{other}` is not a google.protobuf.NullValue (null)"))),
+        }
+    }
+    fn parse_param(s: &str) -> Result<NullValue, String> {
+        match s {
+            "NULL_VALUE" | "0" | "null" => Ok(NullValue::NullValue),
+            _ => Err(format!("`{s}` is not a google.protobuf.NullValue")),
+        }
+    }
+    fn format_param(_: &NullValue, out: &mut String) {
+        out.push_str("NULL_VALUE")
+    }
+}
+
+/// A `Value` written as the JSON it holds.
+struct JsonValue<'a>(&'a Value);
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0.kind {
+            None | Some(ValueKind::NullValue(_)) => s.serialize_unit(),
+            Some(ValueKind::NumberValue(n)) if n.is_finite() => s.serialize_f64(*n),
+            Some(ValueKind::NumberValue(n)) => {
+                Err(serde::ser::Error::custom(format!("a google.protobuf.Value cannot hold {n} in JSON")))
+            }
+            Some(ValueKind::StringValue(v)) => s.serialize_str(v),
+            Some(ValueKind::BoolValue(b)) => s.serialize_bool(*b),
+            Some(ValueKind::StructValue(v)) => JsonStruct(v).serialize(s),
+            Some(ValueKind::ListValue(v)) => JsonList(v).serialize(s),
+        }
+    }
+}
+
+struct JsonStruct<'a>(&'a Struct);
+
+impl Serialize for JsonStruct<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.fields.len()))?;
+        for (k, v) in &self.0.fields {
+            map.serialize_entry(k, &JsonValue(v))?;
+        }
+        map.end()
+    }
+}
+
+struct JsonList<'a>(&'a ListValue);
+
+impl Serialize for JsonList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.values.len()))?;
+        for v in &self.0.values {
+            seq.serialize_element(&JsonValue(v))?;
+        }
+        seq.end()
+    }
+}
+
+/// Reads any JSON value into a `Value`.
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value { kind: Some(ValueKind::NullValue(NullValue::NullValue as i32)) })
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v as f64))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v as f64))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(v) = seq.next_element_seed(ValueSeed)? {
+            values.push(v);
+        }
+        Ok(Value { kind: Some(ValueKind::ListValue(ListValue { values })) })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = std::collections::BTreeMap::new();
+        while let Some(k) = map.next_key::<String>()? {
+            fields.insert(k, map.next_value_seed(ValueSeed)?);
+        }
+        Ok(Value { kind: Some(ValueKind::StructValue(Struct { fields })) })
+    }
+}
+
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+/// A `serde_json::Value` as a `google.protobuf.Value` (numbers become
+/// doubles).
+///
+/// ```
+/// let v = bia::codec::value_from_json(serde_json::json!({"tier": "gold", "n": [1, true, null]}));
+/// assert_eq!(bia::codec::value_to_json(&v).unwrap(), serde_json::json!({"tier": "gold", "n": [1.0, true, null]}));
+/// ```
+pub fn value_from_json(v: serde_json::Value) -> Value {
+    // serde_json::Value reads infallibly into any visitor of its kinds.
+    v.deserialize_any(ValueVisitor).unwrap_or_default()
+}
+
+/// A `google.protobuf.Value` as a `serde_json::Value`; an error for a number
+/// JSON cannot hold (NaN, infinity).
+pub fn value_to_json(v: &Value) -> Result<serde_json::Value, String> {
+    serde_json::to_value(JsonValue(v)).map_err(|e| e.to_string())
+}

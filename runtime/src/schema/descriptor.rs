@@ -7,7 +7,7 @@ use prost_types::{
     FileDescriptorSet, MessageOptions, MethodDescriptorProto, OneofDescriptorProto, ServiceDescriptorProto,
 };
 
-use super::{map_entry_name, split_full_name, FieldDef, Label, MessageDef, Schema, TypeRef};
+use super::{map_entry_name, FieldDef, Label, MessageDef, Schema, TypeRef};
 
 fn type_name(t: &TypeRef) -> Option<String> {
     t.type_name.map(|n| format!(".{n}"))
@@ -168,31 +168,26 @@ fn order_by_dependency(mut files: Vec<FileDescriptorProto>) -> Vec<FileDescripto
     out
 }
 
-/// The descriptors of `google/protobuf/timestamp.proto` and `duration.proto`.
+/// The descriptors of the well-known `google/protobuf/*.proto` files a
+/// schema may import (Timestamp, Duration, Empty, FieldMask, Struct, Value,
+/// ListValue, NullValue, Any and the wrappers), as protoc builds them.
 pub fn well_known_files() -> Vec<FileDescriptorProto> {
-    let wkt = |file: &str, name: &str| {
-        let (package, name) = split_full_name(name);
-        FileDescriptorProto {
-            name: Some(file.to_owned()),
-            package: Some(package.to_owned()),
-            message_type: vec![DescriptorProto {
-                name: Some(name.to_owned()),
-                field: vec![
-                    scalar_field("seconds", "seconds", 1, &TypeRef::scalar(Type::Int64)),
-                    scalar_field("nanos", "nanos", 2, &TypeRef::scalar(Type::Int32)),
-                ],
-                ..Default::default()
-            }],
-            options: Some(prost_types::FileOptions {
-                go_package: Some(format!("google.golang.org/protobuf/types/known/{}pb", name.to_lowercase())),
-                ..Default::default()
-            }),
-            syntax: Some("proto3".to_owned()),
-            ..Default::default()
-        }
-    };
-    vec![
-        wkt("google/protobuf/duration.proto", "google.protobuf.Duration"),
-        wkt("google/protobuf/timestamp.proto", "google.protobuf.Timestamp"),
-    ]
+    // prost-reflect carries the official descriptors of every well-known file.
+    let pool = prost_reflect::DescriptorPool::global();
+    WELL_KNOWN_FILES
+        .iter()
+        .filter_map(|name| pool.get_file_by_name(name))
+        .map(|f| f.file_descriptor_proto().clone())
+        .collect()
 }
+
+/// The well-known files Bia's types come from.
+const WELL_KNOWN_FILES: [&str; 7] = [
+    "google/protobuf/any.proto",
+    "google/protobuf/duration.proto",
+    "google/protobuf/empty.proto",
+    "google/protobuf/field_mask.proto",
+    "google/protobuf/struct.proto",
+    "google/protobuf/timestamp.proto",
+    "google/protobuf/wrappers.proto",
+];

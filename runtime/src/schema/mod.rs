@@ -66,6 +66,10 @@ impl TypeRef {
     pub fn well_known(full_name: &'static str, file: &'static str) -> Self {
         Self { ty: Type::Message, type_name: Some(full_name), well_known_file: Some(file) }
     }
+    /// A well-known enum (`google.protobuf.NullValue`).
+    pub fn well_known_enum(full_name: &'static str, file: &'static str) -> Self {
+        Self { ty: Type::Enum, type_name: Some(full_name), well_known_file: Some(file) }
+    }
 }
 
 /// How a field repeats or is present.
@@ -180,6 +184,7 @@ pub struct SchemaBuilder {
     in_progress: BTreeSet<&'static str>,
     enums: BTreeMap<String, EnumDef>,
     services: BTreeMap<String, ServiceDef>,
+    well_known: BTreeMap<&'static str, &'static str>,
 }
 
 impl SchemaBuilder {
@@ -200,9 +205,14 @@ impl SchemaBuilder {
     pub fn add_service(&mut self, def: ServiceDef) {
         self.services.insert(format!("{}.{}", def.package, def.name), def);
     }
+    /// Notes a well-known type used whole (a method's request or reply, such
+    /// as `google.protobuf.Empty`): its file is imported, nothing is defined.
+    pub fn add_well_known(&mut self, full_name: &'static str, file: &'static str) {
+        self.well_known.insert(full_name, file);
+    }
     /// The finished schema.
     pub fn build(self) -> Schema {
-        Schema { messages: self.messages, enums: self.enums, services: self.services }
+        Schema { messages: self.messages, enums: self.enums, services: self.services, well_known: self.well_known }
     }
 }
 
@@ -212,6 +222,8 @@ pub struct Schema {
     messages: BTreeMap<&'static str, MessageDef>,
     enums: BTreeMap<String, EnumDef>,
     services: BTreeMap<String, ServiceDef>,
+    /// Well-known messages used whole, and the files that define them.
+    well_known: BTreeMap<&'static str, &'static str>,
 }
 
 impl Schema {
@@ -272,7 +284,7 @@ impl Schema {
         let mut deps = BTreeSet::new();
         let mut http = false;
         let add = |t: &TypeRef, deps: &mut BTreeSet<String>| {
-            if let Some(f) = t.well_known_file {
+            if let Some(f) = t.well_known_file.or_else(|| t.type_name.and_then(|n| self.well_known.get(n).copied())) {
                 deps.insert(f.to_owned());
             } else if let Some(name) = t.type_name {
                 if let Some(p) = self.package_of(name) {
@@ -298,14 +310,6 @@ impl Schema {
             }
         }
         (deps, http)
-    }
-}
-
-/// Splits `package.Name` into its package and name.
-pub(crate) fn split_full_name(full: &str) -> (&str, &str) {
-    match full.rfind('.') {
-        Some(i) => (&full[..i], &full[i + 1..]),
-        None => ("", full),
     }
 }
 
