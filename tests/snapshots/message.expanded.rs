@@ -16,8 +16,10 @@ pub struct UserInfo {
     pub address: Option<Address>,
 }
 #[doc(hidden)]
-#[allow(dead_code, non_upper_case_globals)]
-const __bia_proto_name_user_v1_UserInfo_is_defined_twice_in_this_module__rename_one_of_them: () = ();
+#[macro_export]
+macro_rules! __bia_proto_type_user_v1_UserInfo_is_defined_twice__rename_one_of_them {
+    () => {};
+}
 const _: () = {
     #[unsafe(export_name = "__bia_proto_type_defined_twice.user.v1.UserInfo")]
     static __BIA_PROTO_NAME: u8 = 0;

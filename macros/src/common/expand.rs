@@ -30,13 +30,13 @@ pub fn missing_derives(attrs: &[syn::Attribute], wanted: &[&str]) -> TokenStream
 }
 
 /// The hidden items that make two proto types (messages, enums, services)
-/// with one proto name a compile error, as protoc rejects them too: in one
-/// module a second definition of one constant, anywhere in one crate a
-/// second definition of one symbol, and across crates the same symbol
-/// defined twice at link time.
+/// with one proto name an error, as protoc rejects them too: in one crate a
+/// second exported macro of one name (a compile error at the second one's
+/// name, whatever the modules), and across crates the same symbol defined
+/// twice when they are linked together.
 pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
     let ident = format_ident!(
-        "__bia_proto_name_{}_{}_is_defined_twice_in_this_module__rename_one_of_them",
+        "__bia_proto_type_{}_{}_is_defined_twice__rename_one_of_them",
         package.replace('.', "_"),
         name,
         span = span
@@ -44,8 +44,10 @@ pub fn proto_name_guard(package: &str, name: &str, span: Span) -> TokenStream {
     let symbol = format!("__bia_proto_type_defined_twice.{package}.{name}");
     quote_spanned! {span=>
         #[doc(hidden)]
-        #[allow(dead_code, non_upper_case_globals)]
-        const #ident: () = ();
+        #[macro_export]
+        macro_rules! #ident {
+            () => {};
+        }
         const _: () = {
             #[unsafe(export_name = #symbol)]
             static __BIA_PROTO_NAME: u8 = 0;
