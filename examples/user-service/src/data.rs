@@ -1,6 +1,10 @@
 //! `data`: the `UserRepo` on a real database through sqlx — SQLite by default
 //! (a file, created with its tables on first start), Postgres when the source
-//! is a `postgres://` URL.
+//! is a `postgres://` URL, MySQL or MariaDB when it is a `mysql://` URL or, as
+//! in the Kratos tutorial, `driver: mysql` with the Go driver's DSN
+//! `user:pass@tcp(host:port)/db?parseTime=true`.
+
+mod source;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -12,10 +16,19 @@ use crate::api::UserError;
 use crate::biz::{User, UserRepo};
 use crate::conf::Bootstrap;
 
+pub use source::Driver;
+use source::{redact, Resolved};
+
 /// The `data.database` section of the config.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct DatabaseConf {
-    /// `sqlite://FILE?mode=rwc` or `postgres://user:pass@host/db`.
+    /// `sqlite`, `postgres` or `mysql` (MariaDB too), as the tutorial's
+    /// `driver: mysql`; left out, the source's form says which.
+    #[serde(default)]
+    pub driver: Option<Driver>,
+    /// `sqlite://FILE?mode=rwc`, `postgres://user:pass@host/db`,
+    /// `mysql://user:pass@host:port/db`, or the Go MySQL driver's
+    /// `user:pass@tcp(host:port)/db?params`.
     pub source: String,
     /// Pool size.
     #[serde(default = "default_max_connections")]
@@ -30,30 +43,70 @@ fn db_error(e: sqlx::Error) -> bia::Error {
     bia::Error::internal_server("DATABASE", "database error").with_cause(e)
 }
 
+/// The repository's statements in one backend's dialect: only the
+/// placeholders differ (sqlx's `Any` driver passes SQL through untouched).
+#[derive(Debug)]
+struct Statements {
+    insert: &'static str,
+    get: &'static str,
+    list: &'static str,
+}
+
+/// SQLite and Postgres: numbered placeholders.
+const NUMBERED: Statements = Statements {
+    insert: "INSERT INTO users (id, name, email, created_at) VALUES ($1, $2, $3, $4)",
+    get: "SELECT id, name, email, created_at FROM users WHERE id = $1",
+    list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+};
+
+/// MySQL and MariaDB: `?`, bound in order.
+const POSITIONAL: Statements = Statements {
+    insert: "INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, ?)",
+    get: "SELECT id, name, email, created_at FROM users WHERE id = ?",
+    list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
+};
+
 /// Users in a SQL database.
 #[derive(Debug, Clone)]
 pub struct SqlUserRepo {
     pool: AnyPool,
+    sql: &'static Statements,
 }
 
 impl SqlUserRepo {
     /// Connects and runs the migrations.
     pub async fn connect(conf: &DatabaseConf) -> bia::Result<Self> {
+        let Resolved { driver, url } = source::resolve(conf.driver, &conf.source).map_err(|why| {
+            bia::Error::internal_server("DATABASE", format!("bad database source `{}`: {why}", redact(&conf.source)))
+        })?;
         sqlx::any::install_default_drivers();
         let pool =
-            AnyPoolOptions::new().max_connections(conf.max_connections.max(1)).connect(&conf.source).await.map_err(
-                |e| {
-                    bia::Error::service_unavailable(
-                        "DATABASE",
-                        format!("cannot open the database `{}`: {e}", redact(&conf.source)),
-                    )
-                },
-            )?;
-        sqlx::migrate!("./migrations")
+            AnyPoolOptions::new().max_connections(conf.max_connections.max(1)).connect(&url).await.map_err(|e| {
+                bia::Error::service_unavailable(
+                    "DATABASE",
+                    format!("cannot open the database `{}`: {e}", redact(&conf.source)),
+                )
+            })?;
+        // One schema in two dialects. MySQL and MariaDB cannot make a TEXT
+        // column a key (nor UNIQUE) without a prefix length, and sqlx's `Any`
+        // driver reads their TEXT as bytes, so they get `migrations/mysql`
+        // (VARCHAR, and a binary collation so emails compare as on SQLite and
+        // Postgres). `migrations/` stays byte for byte as deployed: sqlx
+        // checksums applied migrations, and an edit would stop every existing
+        // SQLite or Postgres database from starting.
+        let migrator = match driver {
+            Driver::Mysql => sqlx::migrate!("./migrations/mysql"),
+            Driver::Sqlite | Driver::Postgres => sqlx::migrate!("./migrations"),
+        };
+        migrator
             .run(&pool)
             .await
             .map_err(|e| bia::Error::internal_server("DATABASE", format!("migrations failed: {e}")))?;
-        Ok(Self { pool })
+        let sql = match driver {
+            Driver::Mysql => &POSITIONAL,
+            Driver::Sqlite | Driver::Postgres => &NUMBERED,
+        };
+        Ok(Self { pool, sql })
     }
 
     /// Closes the pool (waits for connections in use).
@@ -71,14 +124,6 @@ pub async fn new_user_repo(conf: &Bootstrap) -> bia::Result<(SqlUserRepo, Cleanu
     Ok((repo, Cleanup::new(move || async move { closing.close().await })))
 }
 
-/// The source without its password, for messages.
-fn redact(source: &str) -> String {
-    match (source.find("://"), source.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &source[..s], &source[at..]),
-        _ => source.to_owned(),
-    }
-}
-
 fn user_of(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
     let id: String = row.try_get("id")?;
     Ok(User {
@@ -92,7 +137,7 @@ fn user_of(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
 #[async_trait::async_trait]
 impl UserRepo for SqlUserRepo {
     async fn create(&self, user: &User) -> bia::Result<()> {
-        let res = sqlx::query("INSERT INTO users (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
+        let res = sqlx::query(self.sql.insert)
             .bind(user.id.to_string())
             .bind(&user.name)
             .bind(&user.email)
@@ -101,6 +146,7 @@ impl UserRepo for SqlUserRepo {
             .await;
         match res {
             Ok(_) => Ok(()),
+            // SQLite's UNIQUE constraint, Postgres' 23505, MySQL's 1062 (ER_DUP_ENTRY).
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() || e.message().contains("UNIQUE") => {
                 Err(UserError::email_taken(format_args!("email {} is already registered", user.email))
                     .with_metadata("email", user.email.clone()))
@@ -110,22 +156,12 @@ impl UserRepo for SqlUserRepo {
     }
 
     async fn get(&self, id: uuid::Uuid) -> bia::Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, email, created_at FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let row = sqlx::query(self.sql.get).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(db_error)?;
         row.as_ref().map(user_of).transpose().map_err(db_error)
     }
 
     async fn list(&self, offset: i64, limit: i64) -> bia::Result<(Vec<User>, i64)> {
-        let rows =
-            sqlx::query("SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2")
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
+        let rows = sqlx::query(self.sql.list).bind(limit).bind(offset).fetch_all(&self.pool).await.map_err(db_error)?;
         let users = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>().map_err(db_error)?;
         let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
             .fetch_one(&self.pool)

@@ -4,7 +4,7 @@
 //!
 //! The layers live in the binary, as the tutorial has them: `service`
 //! (implements the API), `biz` (domain and use cases), `data` (the repository
-//! on SQLite or Postgres), `server` (HTTP and gRPC), `app` and `main`
+//! on SQLite, Postgres or MySQL/MariaDB), `server` (HTTP and gRPC), `app` and `main`
 //! (config, logging, run), wired by their `#[bia::provider]`s. Keeping the
 //! providers out of the library matters: a crate that depends on this one
 //! for its API would otherwise link them (and its own `App` provider would
