@@ -157,6 +157,15 @@ pub fn check(raw: RawProvider, f: &syn::ItemFn, errors: &ErrorSink<'_>) -> Optio
         None => None,
     };
     let sig = &f.sig;
+    let has_self = sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Receiver(_)));
+    if !has_self && in_impl_or_trait(&sig.ident) {
+        let name = &sig.ident;
+        errors.error(
+            name,
+            format!("a provider is a free function, not an associated function: move `{name}` out of the `impl` block (`fn new_x(dep: &Dep) -> X` beside the type, calling `X::{name}` if you like)"),
+        );
+        return None;
+    }
     fn_qualifiers(sig, &QUALIFIERS, errors);
     if is_generic(&sig.generics) {
         let span_of: &dyn quote::ToTokens =
@@ -210,4 +219,42 @@ pub fn check(raw: RawProvider, f: &syn::ItemFn, errors: &ErrorSink<'_>) -> Optio
         arc,
         bind,
     })
+}
+
+/// Whether the function named `name` under this attribute is an associated
+/// function (in an `impl` or `trait` block), which an attribute macro is not
+/// told: it reads the file the attribute is in and looks for a provider of
+/// that name inside an `impl` or `trait`. (Outside a compiler run, or when
+/// the file cannot be read or parsed, it says no, and the function is taken
+/// as a free one.)
+fn in_impl_or_trait(name: &syn::Ident) -> bool {
+    use syn::visit::Visit;
+
+    struct Find<'a> {
+        name: &'a syn::Ident,
+        found: bool,
+    }
+    fn is_provider(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| s.ident == "provider"))
+    }
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.found |= f.sig.ident == *self.name && is_provider(&f.attrs);
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+        fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+            self.found |= f.sig.ident == *self.name && is_provider(&f.attrs);
+            syn::visit::visit_trait_item_fn(self, f);
+        }
+    }
+
+    if !proc_macro::is_available() {
+        return false;
+    }
+    let Some(path) = proc_macro::Span::call_site().local_file() else { return false };
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(file) = syn::parse_file(&text) else { return false };
+    let mut find = Find { name, found: false };
+    find.visit_file(&file);
+    find.found
 }

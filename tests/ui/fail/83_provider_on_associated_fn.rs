@@ -1,0 +1,10 @@
+pub struct Db;
+
+impl Db {
+    #[bia::provider]
+    pub fn new() -> Db {
+        Db
+    }
+}
+
+fn main() {}
