@@ -1,5 +1,12 @@
 //! The HTTP side: one `static Route` per binding (shared with the HTTP client)
 //! and the axum `Router` of the server.
+//!
+//! A custom verb ends a route's template as the literal `:verb`, so the
+//! client writes it after the (encoded) values and a WebSocket's URL has it.
+//! Bindings on one axum path share its `MethodRouter`; when one of them ends
+//! in a captured segment and a verb (`/v1/<id>:cancel` on `/v1/{p0}`, beside
+//! `/v1/<id>`), the path gets one handler for every method instead, which
+//! asks `http_transport::select` which binding the request is for.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +54,10 @@ impl Generator<'_> {
                     quote!(#p::PathSeg::Var { field: #field, pattern: &[#(#parts),*], slash: #slash })
                 }
             })
+            .chain(b.template.verb.as_ref().map(|v| {
+                let v = format!(":{v}");
+                quote!(#p::PathSeg::Lit(#v))
+            }))
             .collect();
         let body = match &b.body {
             Body::None => quote!(#p::BodyRule::None),
@@ -88,14 +99,13 @@ impl Generator<'_> {
 
     pub(super) fn http_router_impl(&self) -> TokenStream {
         let (server, t, p) = (&self.server, self.trait_ident, &self.p);
-        // Bindings that share a path share one axum MethodRouter.
-        let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+        // Bindings that share a path share one axum route.
+        let mut by_path: BTreeMap<String, Vec<PathBinding>> = BTreeMap::new();
         let mut order = Vec::new();
         for m in &self.s.methods {
             for (i, b) in m.bindings.iter().enumerate() {
                 let route = self.route_static(m, i);
                 let (req, rep) = (&m.req_ty, &m.rep_ty);
-                let filter = syn::Ident::new(&b.method, proc_macro2::Span::call_site());
                 let call = self.call_handler(m, quote!(__inner), quote!(__msg));
                 let serve = match m.shape {
                     Shape::Unary => quote! {
@@ -116,7 +126,7 @@ impl Generator<'_> {
                     },
                 };
                 let handler = quote! {
-                    (#p::axum::routing::MethodFilter::#filter, {
+                    {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::std::sync::Arc::new(::core::clone::Clone::clone(&self.http));
                         // axum clones this closure per request and calls it
@@ -124,17 +134,29 @@ impl Generator<'_> {
                         move |__req: #p::axum::extract::Request| {
                             #serve
                         }
-                    })
+                    }
                 };
                 let path = b.template.axum();
                 if !by_path.contains_key(&path) {
                     order.push(path.clone());
                 }
-                by_path.entry(path).or_default().push(handler);
+                let filter = syn::Ident::new(&b.method, proc_macro2::Span::call_site());
+                let verb = b.template.verb_after_capture();
+                by_path.entry(path).or_default().push(PathBinding { route, filter, handler, verb });
             }
         }
         let routes = order.iter().map(|path| {
-            let handlers = &by_path[path];
+            let bindings = &by_path[path];
+            if bindings.iter().any(|b| b.verb) {
+                return self.verb_route(path, bindings);
+            }
+            let handlers: Vec<TokenStream> = bindings
+                .iter()
+                .map(|b| {
+                    let (filter, handler) = (&b.filter, &b.handler);
+                    quote!((#p::axum::routing::MethodFilter::#filter, #handler))
+                })
+                .collect();
             let first = &handlers[0];
             let rest = &handlers[1..];
             quote! {
@@ -172,4 +194,44 @@ impl Generator<'_> {
             }
         }
     }
+
+    /// One handler for every method on `path`, where a binding's last
+    /// captured segment is followed by a custom verb: `select` picks the binding
+    /// from the method and the end of the request path (or answers 404 or
+    /// 405), and that binding's handler serves the request.
+    fn verb_route(&self, path: &str, bindings: &[PathBinding]) -> TokenStream {
+        let p = &self.p;
+        let routes = bindings.iter().map(|b| &b.route);
+        let handlers: Vec<&TokenStream> = bindings.iter().map(|b| &b.handler).collect();
+        let names: Vec<syn::Ident> = (0..bindings.len()).map(|i| quote::format_ident!("__h{}", i)).collect();
+        let (last, rest) = names.split_last().expect("a path has a binding");
+        let indexes = 0..rest.len();
+        quote! {
+            let __router = {
+                let (#(#names,)*) = (#(#handlers,)*);
+                __router.route(#path, #p::axum::routing::any(move |__req: #p::axum::extract::Request| {
+                    let __pick = #p::http_transport::select(&[#(&#routes),*], &__req);
+                    async move {
+                        match __pick {
+                            #(::core::result::Result::Ok(#indexes) => #rest(__req).await,)*
+                            ::core::result::Result::Ok(_) => #last(__req).await,
+                            ::core::result::Result::Err(__res) => __res,
+                        }
+                    }
+                }))
+            };
+        }
+    }
+}
+
+/// One binding served on an axum path.
+struct PathBinding {
+    /// Its `static Route`.
+    route: syn::Ident,
+    /// Its HTTP method as an axum `MethodFilter` constant.
+    filter: syn::Ident,
+    /// The closure that serves it.
+    handler: TokenStream,
+    /// Its template ends in a captured segment and a custom verb.
+    verb: bool,
 }

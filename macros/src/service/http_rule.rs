@@ -1,5 +1,6 @@
 //! google.api.http path templates: `/v1/user/<id>` (or `{id}`), nested
-//! `<user.id>`, and patterns `<name=shelves/*>`, `<path=**>`.
+//! `<user.id>`, patterns `<name=shelves/*>`, `<path=**>`, and a custom verb
+//! after the last segment (`/v1/<name=users/*>:undelete`, `/v1/users:batchGet`).
 
 /// One piece of a variable's pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub enum Seg {
 #[derive(Debug, Clone)]
 pub struct Template {
     pub segs: Vec<Seg>,
+    /// The custom verb after the last segment (`undelete` of `..:undelete`).
+    pub verb: Option<String>,
 }
 
 fn valid_field_path(s: &str) -> bool {
@@ -28,6 +31,32 @@ fn valid_field_path(s: &str) -> bool {
 
 fn valid_literal(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()+,;=@%".contains(c))
+}
+
+/// Checks a custom verb (google.api.http's `Verb = ":" LITERAL`). Stricter
+/// than a literal segment in two ways, both so that the server can find the
+/// verb in the raw request path by its text alone: no `:` (one `:` separates
+/// the path from its verb, so `/v1/a:b:c` is never ambiguous) and no `%`
+/// (the verb reads the same before and after percent-decoding).
+fn check_verb(verb: &str) -> Result<(), String> {
+    let why = if verb.is_empty() {
+        return Err("empty custom verb: write a verb after `:` like `:cancel`, or remove the `:`".to_owned());
+    } else if verb.contains('/') {
+        "contains `/`: a verb comes after the last segment, and `:` may appear only before it"
+    } else if verb.contains(['<', '{', '>', '}']) {
+        "holds a path variable: a verb is literal text, and a variable comes before it (`/v1/<id>:cancel`)"
+    } else if verb.contains('*') {
+        "contains `*`: a verb is literal text, not a pattern"
+    } else if verb.contains(['?', '#']) {
+        return Err("a path template has no query or fragment; the query binds the remaining fields".to_owned());
+    } else if verb.contains(':') {
+        "contains a second `:`: one `:` separates the path from its verb"
+    } else if verb.contains('%') || !valid_literal(verb) {
+        "has characters a verb cannot hold: use letters, digits and `-._~!$&'()+,;=@` (no `%` escapes)"
+    } else {
+        return Ok(());
+    };
+    Err(format!("custom verb `:{verb}` {why}"))
 }
 
 impl Template {
@@ -40,6 +69,7 @@ impl Template {
         let mut lit = String::new();
         let mut chars = path.char_indices().peekable();
         let mut fields = Vec::<String>::new();
+        let mut verb = None;
         while let Some((i, c)) = chars.next() {
             match c {
                 '<' | '{' => {
@@ -60,8 +90,8 @@ impl Template {
                         return Err(format!("unclosed path variable `{c}{body}`: add `{close}`"));
                     }
                     if let Some(&(_, next)) = chars.peek() {
-                        if next != '/' {
-                            return Err(format!("a path variable must be a whole segment; `{next}` follows `{c}{body}{close}` (custom verbs like `:cancel` are not supported)"));
+                        if next != '/' && next != ':' {
+                            return Err(format!("a path variable must be a whole segment; `{next}` follows `{c}{body}{close}` (after a variable comes `/` or a custom verb like `:cancel`)"));
                         }
                     }
                     let (field, pattern) = match body.split_once('=') {
@@ -85,7 +115,15 @@ impl Template {
                     )
                 }
                 ':' => {
-                    return Err("custom verbs (`:verb`) are not supported; use a path segment like `/cancel`".to_owned())
+                    // The verb is the rest of the template; it follows a
+                    // whole segment (a literal or a variable), never `/`.
+                    let rest = &path[i + 1..];
+                    if lit.ends_with('/') {
+                        return Err(format!("`:{rest}` follows `/`: a custom verb comes right after the last segment, as in `/v1/users:{rest}` or `/v1/<id>:{rest}`"));
+                    }
+                    check_verb(rest)?;
+                    verb = Some(rest.to_owned());
+                    break;
                 }
                 _ => lit.push(c),
             }
@@ -113,7 +151,7 @@ impl Template {
             }
         }
         segs.retain(|s| !matches!(s, Seg::Lit(l) if l.is_empty()));
-        Ok(Template { segs })
+        Ok(Template { segs, verb })
     }
 
     fn parse_pattern(p: &str) -> Result<Vec<PatternSeg>, String> {
@@ -177,7 +215,23 @@ impl Template {
                 }
             }
         }
+        if let Some(v) = &self.verb {
+            out.push(':');
+            out.push_str(v);
+        }
         out
+    }
+
+    /// The template ends in a captured segment and a custom verb
+    /// (`/v1/<id>:cancel`, `/v1/<name=users/*>:undelete`): the verb shares
+    /// the last path segment with a captured value, so the server tells
+    /// them apart at run time (`http_transport::select`) on an axum route
+    /// without the verb. After literal text (`/v1/users:batchGet`,
+    /// `/v1/<name=users/*/profile>:get`) the verb is plain text of the route.
+    pub fn verb_after_capture(&self) -> bool {
+        let captured =
+            |pattern: &[PatternSeg]| matches!(pattern.last(), Some(PatternSeg::Star | PatternSeg::DoubleStar));
+        self.verb.is_some() && matches!(self.segs.last(), Some(Seg::Var { pattern, .. }) if captured(pattern))
     }
 
     /// The capture name of the `n`-th wildcard of the whole path. Names are
@@ -187,7 +241,9 @@ impl Template {
         format!("p{n}")
     }
 
-    /// The axum route path: `/v1/shelves/{p0}/books/{p1}`, `{*p0}` for `**`.
+    /// The axum route path: `/v1/shelves/{p0}/books/{p1}`, `{*p0}` for `**`;
+    /// a verb after literal text is part of it (`/v1/users:batchGet`), one
+    /// after a capture is not (`/v1/{p0}` for `/v1/<id>:cancel`).
     pub fn axum(&self) -> String {
         let mut out = String::new();
         let mut n = 0;
@@ -213,6 +269,10 @@ impl Template {
                 }
             }
         }
+        if let (Some(v), false) = (&self.verb, self.verb_after_capture()) {
+            out.push(':');
+            out.push_str(v);
+        }
         out
     }
 
@@ -234,6 +294,10 @@ impl Template {
                     out.pop();
                 }
             }
+        }
+        if let Some(v) = &self.verb {
+            out.push(':');
+            out.push_str(v);
         }
         out
     }
@@ -257,8 +321,56 @@ mod tests {
         assert!(Template::parse("v1").is_err());
         assert!(Template::parse("/v1/<a=**>/x").is_err());
         assert!(Template::parse("/v1/x<id>").is_err());
-        assert!(Template::parse("/v1/<id>:cancel").is_err());
         assert!(Template::parse("/v1/<id").is_err());
         assert!(Template::parse("/v1/<1d>").is_err());
+    }
+
+    #[test]
+    fn custom_verbs() {
+        let t = Template::parse("/v1/<name=users/*>:undelete").unwrap();
+        assert_eq!(t.verb.as_deref(), Some("undelete"));
+        assert_eq!(t.google(), "/v1/{name=users/*}:undelete");
+        assert_eq!(t.axum(), "/v1/users/{p0}");
+        assert_eq!(t.shape(), "/v1/users/{}:undelete");
+        assert!(t.verb_after_capture());
+        let t = Template::parse("/v1/users:batchGet").unwrap();
+        assert_eq!(t.segs, vec![Seg::Lit("/v1/users".to_owned())]);
+        assert_eq!((t.google(), t.axum()), ("/v1/users:batchGet".to_owned(), "/v1/users:batchGet".to_owned()));
+        assert!(!t.verb_after_capture());
+        let t = Template::parse("/v1/{parent=shelves/*}/books:search").unwrap();
+        assert_eq!(t.google(), "/v1/{parent=shelves/*}/books:search");
+        assert_eq!(t.axum(), "/v1/shelves/{p0}/books:search");
+        let t = Template::parse("/v1/<id>:cancel").unwrap();
+        assert_eq!(
+            (t.google(), t.axum(), t.fields()),
+            ("/v1/{id}:cancel".to_owned(), "/v1/{p0}".to_owned(), vec!["id"])
+        );
+        let t = Template::parse("/v1/<name=users/*/profile>:get").unwrap();
+        assert_eq!(
+            (t.google(), t.axum()),
+            ("/v1/{name=users/*/profile}:get".to_owned(), "/v1/users/{p0}/profile:get".to_owned())
+        );
+        assert!(!t.verb_after_capture());
+        let t = Template::parse("/files/<path=**>:stat").unwrap();
+        assert_eq!((t.google(), t.axum()), ("/files/{path=**}:stat".to_owned(), "/files/{*p0}".to_owned()));
+        // A verb is not a duplicate of the same route without it.
+        assert_ne!(Template::parse("/v1/<id>").unwrap().shape(), Template::parse("/v1/<a>:cancel").unwrap().shape());
+        for bad in [
+            "/v1/<id>:",
+            "/v1/users:",
+            "/v1/users/:cancel",
+            "/:cancel",
+            "/v1/<id>:batch/get",
+            "/v1/a:b/c",
+            "/v1/<id>:*",
+            "/v1/users:<verb>",
+            "/v1/users:{verb}",
+            "/v1/<id>:a:b",
+            "/v1/<id>:can%63el",
+            "/v1/<id>:can cel",
+            "/v1/<id>:cancel?x=1",
+        ] {
+            assert!(Template::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -3,6 +3,14 @@
 //! field; the server binds a request into its message with it ([`bind`]),
 //! and the client builds the request from a message with the same route
 //! ([`Route::pick`], [`Route::url`]).
+//!
+//! A custom verb (`/v1/<name=users/*>:undelete`, google.api.http's
+//! `Template = "/" Segments [ Verb ]`) ends a template as the literal
+//! `:undelete`. As in grpc-gateway, the verb is found in the path as sent:
+//! the last segment of the raw path ends with `:` and the verb, and what
+//! comes before it is the last variable's value. A `:` inside a value is
+//! sent percent-encoded (`%3A`), so it is never taken for the separator, and
+//! decodes into the value.
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -73,7 +81,8 @@ fn fits(pattern: &[PatternSeg], value: &str) -> bool {
 #[derive(Debug, Clone, Copy)]
 #[doc(hidden)]
 pub enum PathSeg {
-    /// Literal text.
+    /// Literal text. After the last variable, only a custom verb
+    /// (`:cancel`): the one literal that does not start with `/`.
     Lit(&'static str),
     /// A field bound from the path; `slash` when its value may contain `/`.
     Var { field: &'static str, pattern: &'static [PatternSeg], slash: bool },
@@ -95,6 +104,21 @@ pub struct Route {
 }
 
 impl Route {
+    /// The custom verb that follows a captured segment at the end of the
+    /// route (`cancel` of `/v1/<id>:cancel`), which the server has to tell
+    /// apart from the captured value in the same path segment. `None`
+    /// without a verb, and for a verb after literal text
+    /// (`/v1/users:batchGet`, `/v1/<name=users/*/profile>:get`), which is
+    /// plain text of its axum route.
+    pub(super) fn verb(&self) -> Option<&'static str> {
+        match self.template {
+            [.., PathSeg::Var { pattern: [.., PatternSeg::Capture(_) | PatternSeg::CaptureRest(_)], .. }, PathSeg::Lit(l)] => {
+                l.strip_prefix(':')
+            }
+            _ => None,
+        }
+    }
+
     /// The first of `routes` whose path patterns the request's values fit
     /// (as grpc-gateway clients pick among `additional_bindings`).
     pub(crate) fn pick<'r, M: Message>(routes: &[&'r Route], req: &M) -> Result<&'r Route, Error> {
@@ -222,7 +246,8 @@ pub(super) async fn bind<Req: Message>(
         let params = axum::extract::RawPathParams::from_request_parts(parts, &())
             .await
             .map_err(|e| codec_error("", format!("invalid path: {e}")))?;
-        for seg in route.template {
+        let verb = route.verb();
+        for (i, seg) in route.template.iter().enumerate() {
             let PathSeg::Var { field, pattern, .. } = seg else { continue };
             let mut value = String::new();
             for p in *pattern {
@@ -234,6 +259,12 @@ pub(super) async fn bind<Req: Message>(
                         }
                     }
                 }
+            }
+            // axum's last capture runs to the end of the path, verb and all
+            // (decoded; a verb has no `%`, so it reads the same).
+            if let (Some(verb), true) = (verb, i + 2 == route.template.len()) {
+                let len = value.strip_suffix(verb).and_then(|v| v.strip_suffix(':')).map(str::len);
+                value.truncate(len.ok_or_else(|| codec_error(field, format!("the path does not end with `:{verb}`")))?);
             }
             match msg.bind_param(field, &value) {
                 Ok(true) => {}
@@ -262,8 +293,12 @@ fn bind_simple_path<M: Message>(route: &Route, path: &str, msg: &mut M) -> Optio
     // that does not fit binds nothing here.
     let mut values: [(&str, &str); 4] = [("", ""); 4];
     let mut n = 0;
-    let mut rest = path;
-    for seg in route.template {
+    // A verb ends the last segment: the last value stops before it.
+    let (mut rest, template) = match route.verb() {
+        Some(verb) => (path.strip_suffix(verb)?.strip_suffix(':')?, &route.template[..route.template.len() - 1]),
+        None => (path, route.template),
+    };
+    for seg in template {
         match seg {
             PathSeg::Lit(l) => rest = rest.strip_prefix(l)?,
             PathSeg::Var { field, .. } => {

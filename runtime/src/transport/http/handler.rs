@@ -97,12 +97,100 @@ pub(super) fn open(route: &Route, parts: http::request::Parts) -> (Context, Opti
     (ctx, outer)
 }
 
+/// Which of `routes`, the bindings of one service on one axum path, serves
+/// `req`, when some of them end in a captured segment and a custom verb
+/// (`/v1/<id>:cancel` and `/v1/<id>` both on `/v1/{p0}`; generated routers
+/// call this). `Err` is the reply when none does: 404 for a path no binding
+/// has, 405 for one that other methods serve, each with the Bia error body.
+///
+/// As in grpc-gateway, the verb is read from the path as sent: when the
+/// last segment of the raw path ends with `:` and the verb of one of
+/// `routes`, the request is for that verb, and only the bindings with it
+/// may serve it; otherwise only the bindings without a verb may, and the
+/// last variable's value is the whole segment. So a verb is never bound
+/// into a value, a `:` a client percent-encodes (`%3A`) is always part of
+/// the value, and a rule with a verb never serves a request without it.
+/// Unlike grpc-gateway, which takes the first rule that matches (the last
+/// registered first), the outcome does not depend on the order of the
+/// methods: a matching verb always wins over the verbless rules. A
+/// segment that is nothing but `:verb` has no value before the verb: 404,
+/// as grpc-gateway answers. A `HEAD` goes to a `GET` binding when no
+/// binding is for `HEAD`, as axum's routing does.
+///
+/// ```
+/// use bia::__private::{axum, http, http_transport, BodyRule, PathSeg, PatternSeg, Route};
+///
+/// const ID: PathSeg = PathSeg::Var { field: "id", pattern: &[PatternSeg::Capture("p0")], slash: false };
+/// static GET: Route = Route {
+///     operation: "/jobs.v1.Jobs/GetJob",
+///     method: "GET",
+///     axum_path: "/v1/{p0}",
+///     template: &[PathSeg::Lit("/v1/"), ID],
+///     body: BodyRule::None,
+///     response_body: None,
+///     bound: &["id"],
+/// };
+/// static CANCEL: Route = Route {
+///     operation: "/jobs.v1.Jobs/CancelJob",
+///     method: "POST",
+///     template: &[PathSeg::Lit("/v1/"), ID, PathSeg::Lit(":cancel")],
+///     ..GET
+/// };
+/// let pick = |method: &str, path: &str| {
+///     let req = http::Request::builder().method(method).uri(path).body(axum::body::Body::empty()).unwrap();
+///     http_transport::select(&[&GET, &CANCEL], &req).map_err(|res| res.status().as_u16())
+/// };
+/// assert_eq!(pick("POST", "/v1/7:cancel"), Ok(1));
+/// assert_eq!(pick("GET", "/v1/7"), Ok(0));
+/// assert_eq!(pick("GET", "/v1/7%3Acancel"), Ok(0)); // the id is `7:cancel`
+/// assert_eq!(pick("GET", "/v1/7:cancel"), Err(405)); // the verb is POST's
+/// assert_eq!(pick("POST", "/v1/7"), Err(405)); // GET's, without a verb
+/// assert_eq!(pick("POST", "/v1/:cancel"), Err(404)); // no id
+/// ```
+// The `Err` is the request's whole reply, made once and moved into the
+// response: boxing it would only add an allocation to a 404.
+#[allow(clippy::result_large_err)]
+pub fn select(routes: &[&Route], req: &http::Request<axum::body::Body>) -> Result<usize, Response> {
+    let path = req.uri().path();
+    let last = path.rsplit('/').next().unwrap_or(path);
+    let mut verb = None;
+    for v in routes.iter().filter_map(|r| r.verb()) {
+        // Verbs hold no `:`, so at most one can end the segment.
+        if let Some(value) = last.strip_suffix(v).and_then(|s| s.strip_suffix(':')) {
+            if value.is_empty() {
+                return Err(not_found_response(path));
+            }
+            verb = Some(v);
+            break;
+        }
+    }
+    let serving = |method: &str| routes.iter().position(|r| r.verb() == verb && r.method == method);
+    let method = req.method();
+    if let Some(i) =
+        serving(method.as_str()).or_else(|| (method == http::Method::HEAD).then(|| serving("GET")).flatten())
+    {
+        return Ok(i);
+    }
+    if routes.iter().any(|r| r.verb() == verb) {
+        return Err(method_not_allowed_response(method, path));
+    }
+    Err(not_found_response(path))
+}
+
 /// The 404 of unknown routes, with the Bia error body.
 pub async fn not_found(uri: http::Uri) -> Response {
-    Error::not_found(NOT_FOUND, format!("no route for {}", uri.path())).into_response()
+    not_found_response(uri.path())
+}
+
+fn not_found_response(path: &str) -> Response {
+    Error::not_found(NOT_FOUND, format!("no route for {path}")).into_response()
 }
 
 /// The 405 of a known path with another method, with the Bia error body.
 pub(super) async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Response {
-    Error::new(405, METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path())).into_response()
+    method_not_allowed_response(&method, uri.path())
+}
+
+fn method_not_allowed_response(method: &http::Method, path: &str) -> Response {
+    Error::new(405, METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}")).into_response()
 }

@@ -41,7 +41,7 @@ pub use client::HttpClient;
 pub use codec::error_response;
 pub use handler::not_found;
 #[doc(hidden)]
-pub use handler::{unary, ServiceConfig};
+pub use handler::{select, unary, ServiceConfig};
 pub use layer::{RouteLayer, RouteService};
 pub use server::{HttpServer, IntoRouter};
 pub use stream::DEFAULT_SSE_HEARTBEAT;
