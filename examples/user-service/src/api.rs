@@ -35,6 +35,22 @@ pub struct GetUserReply {
     pub user: Option<UserInfo>,
 }
 
+/// The standard Update method (AIP-134): the fields of `user` that
+/// `update_mask` names replace the stored ones (`?updateMask=name,email`);
+/// without a mask, the fields `user` sets (non-empty) do. `id` names the
+/// user and cannot change.
+#[bia::message(package = "user.v1")]
+pub struct UpdateUserRequest {
+    #[validate(required)]
+    pub user: Option<UserInfo>,
+    pub update_mask: Option<bia::types::FieldMask>,
+}
+
+#[bia::message(package = "user.v1")]
+pub struct UpdateUserReply {
+    pub user: Option<UserInfo>,
+}
+
 /// A page of users: `page` is 1-based, `page_size` defaults to 10 and is at
 /// most [`MAX_PAGE_SIZE`].
 #[bia::message(package = "user.v1")]
@@ -95,6 +111,9 @@ pub enum UserError {
     /// The id is not a UUID.
     #[error(code = 400)]
     InvalidId,
+    /// The update mask names a field that cannot change (`id`).
+    #[error(code = 400)]
+    ImmutableField,
     /// A watcher read too slowly and missed events; it watches again from now.
     #[error(code = 503)]
     WatchLagged,
@@ -110,6 +129,10 @@ pub trait UserApi: Send + Sync + 'static {
     /// Gets one user.
     #[rpc(get = "/v1/user/<id>")]
     async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
+
+    /// Changes a user's name or email: the fields the update mask names.
+    #[rpc(patch = "/v1/user/<user.id>", body = "user")]
+    async fn update_user(&self, req: UpdateUserRequest) -> bia::Result<UpdateUserReply>;
 
     /// Lists users, oldest first: `GET /v1/users?page=1&page_size=10`.
     #[rpc(get = "/v1/users")]

@@ -22,6 +22,9 @@ pub trait UserRepo: Send + Sync + 'static {
     async fn create(&self, user: &User) -> bia::Result<()>;
     /// The user with this id.
     async fn get(&self, id: uuid::Uuid) -> bia::Result<Option<User>>;
+    /// Saves a user's new name and email; `false` when no user has its id,
+    /// `UserError::EmailTaken` when another user has the email.
+    async fn update(&self, user: &User) -> bia::Result<bool>;
     /// `limit` users from `offset`, oldest first, and how many there are.
     async fn list(&self, offset: i64, limit: i64) -> bia::Result<(Vec<User>, i64)>;
 }
@@ -58,15 +61,7 @@ impl UserUseCase {
     /// Creates a user: the name must not be empty, the email must be
     /// well-formed and not taken.
     pub async fn create(&self, name: &str, email: &str) -> bia::Result<User> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(UserError::invalid_name("the name must not be empty").with_metadata("field", "name"));
-        }
-        let email = email.trim();
-        if !email_address::EmailAddress::is_valid(email) {
-            return Err(UserError::invalid_email(format_args!("`{email}` is not a valid email address"))
-                .with_metadata("field", "email"));
-        }
+        let (name, email) = checked(name, email)?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let user = User {
             id: uuid::Uuid::new_v4(),
@@ -83,13 +78,21 @@ impl UserUseCase {
 
     /// The user with `id`.
     pub async fn get(&self, id: &str) -> bia::Result<User> {
-        let uuid = uuid::Uuid::parse_str(id).map_err(|_| {
-            UserError::invalid_id(format_args!("`{id}` is not a user id (a UUID)")).with_metadata("id", id)
-        })?;
-        self.repo
-            .get(uuid)
-            .await?
-            .ok_or_else(|| UserError::user_not_found(format_args!("user {id} not found")).with_metadata("id", id))
+        self.repo.get(parse_id(id)?).await?.ok_or_else(|| not_found(id))
+    }
+
+    /// Gives the user with `id` a new name and email, under the rules of
+    /// [`UserUseCase::create`].
+    pub async fn update(&self, id: &str, name: &str, email: &str) -> bia::Result<User> {
+        let (name, email) = checked(name, email)?;
+        let mut user = self.get(id).await?;
+        user.name = name.to_owned();
+        user.email = email.to_owned();
+        if !self.repo.update(&user).await? {
+            return Err(not_found(id));
+        }
+        tracing::info!(user.id = %user.id, "user updated");
+        Ok(user)
     }
 
     /// Page `page` (1-based) of `page_size` users (default 10, at most 100),
@@ -101,4 +104,28 @@ impl UserUseCase {
         let offset = (page - 1).saturating_mul(size);
         self.repo.list(offset, size).await
     }
+}
+
+/// The name and email, trimmed, if they follow the rules: a name that is not
+/// empty, a well-formed email.
+fn checked<'a>(name: &'a str, email: &'a str) -> bia::Result<(&'a str, &'a str)> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(UserError::invalid_name("the name must not be empty").with_metadata("field", "name"));
+    }
+    let email = email.trim();
+    if !email_address::EmailAddress::is_valid(email) {
+        return Err(UserError::invalid_email(format_args!("`{email}` is not a valid email address"))
+            .with_metadata("field", "email"));
+    }
+    Ok((name, email))
+}
+
+fn parse_id(id: &str) -> bia::Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(id)
+        .map_err(|_| UserError::invalid_id(format_args!("`{id}` is not a user id (a UUID)")).with_metadata("id", id))
+}
+
+fn not_found(id: &str) -> bia::Error {
+    UserError::user_not_found(format_args!("user {id} not found")).with_metadata("id", id)
 }

@@ -48,22 +48,30 @@ fn db_error(e: sqlx::Error) -> bia::Error {
 #[derive(Debug)]
 struct Statements {
     insert: &'static str,
+    update: &'static str,
     get: &'static str,
     list: &'static str,
+    /// An UPDATE reports the rows it matched (SQLite, Postgres), not only
+    /// those it changed (MySQL, where the same values again are 0 rows).
+    counts_matched: bool,
 }
 
 /// SQLite and Postgres: numbered placeholders.
 const NUMBERED: Statements = Statements {
     insert: "INSERT INTO users (id, name, email, created_at) VALUES ($1, $2, $3, $4)",
+    update: "UPDATE users SET name = $1, email = $2 WHERE id = $3",
     get: "SELECT id, name, email, created_at FROM users WHERE id = $1",
     list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+    counts_matched: true,
 };
 
 /// MySQL and MariaDB: `?`, bound in order.
 const POSITIONAL: Statements = Statements {
     insert: "INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, ?)",
+    update: "UPDATE users SET name = ?, email = ? WHERE id = ?",
     get: "SELECT id, name, email, created_at FROM users WHERE id = ?",
     list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
+    counts_matched: false,
 };
 
 /// Users in a SQL database.
@@ -124,6 +132,18 @@ pub async fn new_user_repo(conf: &Bootstrap) -> bia::Result<(SqlUserRepo, Cleanu
     Ok((repo, Cleanup::new(move || async move { closing.close().await })))
 }
 
+/// A failed insert or update: the email is taken, or the database failed.
+fn write_error(e: sqlx::Error, user: &User) -> bia::Error {
+    match e {
+        // SQLite's UNIQUE constraint, Postgres' 23505, MySQL's 1062 (ER_DUP_ENTRY).
+        sqlx::Error::Database(e) if e.is_unique_violation() || e.message().contains("UNIQUE") => {
+            UserError::email_taken(format_args!("email {} is already registered", user.email))
+                .with_metadata("email", user.email.clone())
+        }
+        e => db_error(e),
+    }
+}
+
 fn user_of(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
     let id: String = row.try_get("id")?;
     Ok(User {
@@ -144,15 +164,19 @@ impl UserRepo for SqlUserRepo {
             .bind(user.created_at)
             .execute(&self.pool)
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            // SQLite's UNIQUE constraint, Postgres' 23505, MySQL's 1062 (ER_DUP_ENTRY).
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() || e.message().contains("UNIQUE") => {
-                Err(UserError::email_taken(format_args!("email {} is already registered", user.email))
-                    .with_metadata("email", user.email.clone()))
-            }
-            Err(e) => Err(db_error(e)),
-        }
+        res.map(drop).map_err(|e| write_error(e, user))
+    }
+
+    async fn update(&self, user: &User) -> bia::Result<bool> {
+        let res = sqlx::query(self.sql.update)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.id.to_string())
+            .execute(&self.pool)
+            .await;
+        // Where only changed rows count, a missing user was told by the use
+        // case's `get` before.
+        res.map(|r| r.rows_affected() > 0 || !self.sql.counts_matched).map_err(|e| write_error(e, user))
     }
 
     async fn get(&self, id: uuid::Uuid) -> bia::Result<Option<User>> {

@@ -3,9 +3,12 @@
 use bia::stream::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use bia::codec::field_mask;
+use bia::types::FieldMask;
+
 use crate::api::{
-    CreateUserReply, CreateUserRequest, GetUserReply, GetUserRequest, ListUsersReply, ListUsersRequest, UserApi,
-    UserError, UserEvent, UserEventKind, UserInfo, WatchUsersRequest,
+    CreateUserReply, CreateUserRequest, GetUserReply, GetUserRequest, ListUsersReply, ListUsersRequest,
+    UpdateUserReply, UpdateUserRequest, UserApi, UserError, UserEvent, UserEventKind, UserInfo, WatchUsersRequest,
 };
 use crate::biz::{User, UserUseCase};
 
@@ -41,6 +44,27 @@ impl UserApi for UserService {
     async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply> {
         let user = self.uc.get(&req.id).await?;
         Ok(GetUserReply { user: Some(info(user)) })
+    }
+
+    async fn update_user(&self, req: UpdateUserRequest) -> bia::Result<UpdateUserReply> {
+        let patch = req.user.unwrap_or_default();
+        // No mask: the fields the request sets (AIP-134's implicit mask).
+        let mask = match req.update_mask {
+            Some(mask) if !mask.paths.is_empty() => mask,
+            _ => {
+                let set = [("name", &patch.name), ("email", &patch.email)];
+                FieldMask { paths: set.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| (*k).to_owned()).collect() }
+            }
+        };
+        field_mask::validate::<UserInfo>(&mask)?;
+        if mask.paths.iter().any(|p| p == "id" || p == "*") {
+            return Err(UserError::immutable_field("`id` names the user and cannot be updated")
+                .with_metadata("path", mask.paths.join(",")));
+        }
+        let mut user = info(self.uc.get(&patch.id).await?);
+        field_mask::apply(&mut user, &patch, &mask)?;
+        let user = self.uc.update(&user.id, &user.name, &user.email).await?;
+        Ok(UpdateUserReply { user: Some(info(user)) })
     }
 
     async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply> {

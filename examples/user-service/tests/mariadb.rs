@@ -241,6 +241,7 @@ async fn mariadb_with_the_tutorials_go_dsn_and_a_mysql_url() {
     grpc.create_user(late.clone()).await.unwrap();
     assert!(UserError::is_email_taken(&http.create_user(late).await.unwrap_err()));
     assert_eq!(grpc.list_users(ListUsersRequest::default()).await.unwrap().total, 5);
+    check_update_user(&http, &grpc, &svc.http_url()).await;
     svc.sigterm();
     assert!(svc.wait_exit().0.success());
 

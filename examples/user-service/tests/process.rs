@@ -67,6 +67,7 @@ async fn tutorial_calls_errors_and_data_surviving_a_restart() {
     assert_eq!((e.code(), e.reason()), (400, "INVALID_NAME"));
     let e = grpc.get_user(GetUserRequest { id: "42".into() }).await.unwrap_err();
     assert_eq!((e.code(), e.reason()), (400, "INVALID_ID"));
+    check_update_user(&http, &grpc, &svc.http_url()).await;
 
     // Graceful stop, JSON logs carry the service's identity.
     svc.sigterm();
@@ -82,7 +83,7 @@ async fn tutorial_calls_errors_and_data_surviving_a_restart() {
     let svc = Service::start(&dir).await;
     let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
     assert_eq!(grpc.get_user(GetUserRequest { id: created.id.clone() }).await.unwrap().user.unwrap(), created);
-    assert_eq!(grpc.list_users(ListUsersRequest::default()).await.unwrap().total, 2);
+    assert_eq!(grpc.list_users(ListUsersRequest::default()).await.unwrap().total, 4);
 }
 
 #[tokio::test]
@@ -378,6 +379,7 @@ async fn postgres_when_the_source_is_a_postgres_url() {
     let e =
         grpc.create_user(CreateUserRequest { name: "dup".into(), email: "pg0@example.com".into() }).await.unwrap_err();
     assert!(UserError::is_email_taken(&e), "{e}");
+    check_update_user(&http, &grpc, &svc.http_url()).await;
     svc.sigterm();
     assert!(svc.wait_exit().0.success());
 }

@@ -320,8 +320,11 @@ fn check_rule(
         );
         return None;
     }
+    // A path variable below the body's field is the standard Update method
+    // (`patch: "/v1/{book.name=shelves/*/books/*}" body: "book"`): the body
+    // fills the field, then the path sets the one value inside it.
     if let Body::Field(f, span) = &body {
-        if template.fields().iter().any(|p| p.split('.').next() == Some(f.as_str())) {
+        if template.fields().iter().any(|p| p == f) {
             errors.error_at(*span, format!("`{f}` is bound from the path already; the body cannot bind it too"));
             return None;
         }

@@ -53,6 +53,19 @@ pub fn with_snake_case_output<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with lowerCamelCase JSON output on this thread (what reads a
+/// message's JSON by its JSON names needs, whatever the service's option).
+pub(crate) fn with_camel_case<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SNAKE_CASE.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(SNAKE_CASE.with(|c| c.replace(false)));
+    f()
+}
+
 /// Numbers as proto3 JSON and path/query text see them.
 pub(crate) trait Num: Copy + Serialize {
     const NAME: &'static str;

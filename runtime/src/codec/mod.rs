@@ -9,6 +9,7 @@
 
 mod any;
 mod boxed;
+pub mod field_mask;
 mod json;
 pub(crate) mod message;
 mod oneof;

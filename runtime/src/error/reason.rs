@@ -25,6 +25,9 @@ pub const UNKNOWN: &str = "UNKNOWN";
 pub const CODEC: &str = "CODEC";
 /// A request that breaks a `#[validate]` rule (Kratos' validate middleware).
 pub const VALIDATOR: &str = "VALIDATOR";
+/// A field mask naming a field its message does not have (400; see
+/// [`crate::codec::field_mask`]).
+pub const FIELD_MASK: &str = "FIELD_MASK";
 /// A request body or message over the server's limit (413).
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 /// A call that ran past its deadline (504 / `DeadlineExceeded`), on the
