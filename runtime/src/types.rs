@@ -67,35 +67,90 @@ macro_rules! wrappers {
                 #[prost($kind, tag = "1")]
                 pub value: $ty,
             }
-
-            impl From<$ty> for $name {
-                fn from(value: $ty) -> Self {
-                    Self { value }
-                }
-            }
-
-            impl From<$name> for $ty {
-                fn from(w: $name) -> Self {
-                    w.value
-                }
-            }
-
-            impl ::prost::Name for $name {
-                const NAME: &'static str = stringify!($name);
-                const PACKAGE: &'static str = "google.protobuf";
-                fn type_url() -> String {
-                    format!("type.googleapis.com/google.protobuf.{}", stringify!($name))
-                }
-            }
+            wrapper_common!($name, $ty);
         )*
     };
 }
 
-wrappers! {
+/// The floating-point wrappers, by hand: prost's derive leaves out -0.0 as
+/// if it were the default, where proto3 sends it (only +0.0 is the default).
+macro_rules! float_wrappers {
+    ($($(#[$doc:meta])* $name:ident($ty:ty, $module:ident);)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy, PartialEq, Default, Debug)]
+            pub struct $name {
+                /// The wrapped value.
+                pub value: $ty,
+            }
+
+            impl ::prost::Message for $name {
+                fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+                    if self.value.to_bits() != 0 {
+                        ::prost::encoding::$module::encode(1, &self.value, buf);
+                    }
+                }
+                fn merge_field(
+                    &mut self,
+                    tag: u32,
+                    wire_type: ::prost::encoding::WireType,
+                    buf: &mut impl ::prost::bytes::Buf,
+                    ctx: ::prost::encoding::DecodeContext,
+                ) -> Result<(), ::prost::DecodeError> {
+                    if tag == 1 {
+                        ::prost::encoding::$module::merge(wire_type, &mut self.value, buf, ctx)
+                    } else {
+                        ::prost::encoding::skip_field(wire_type, tag, buf, ctx)
+                    }
+                }
+                fn encoded_len(&self) -> usize {
+                    if self.value.to_bits() != 0 {
+                        ::prost::encoding::$module::encoded_len(1, &self.value)
+                    } else {
+                        0
+                    }
+                }
+                fn clear(&mut self) {
+                    self.value = 0.0;
+                }
+            }
+            wrapper_common!($name, $ty);
+        )*
+    };
+}
+
+macro_rules! wrapper_common {
+    ($name:ident, $ty:ty) => {
+        impl From<$ty> for $name {
+            fn from(value: $ty) -> Self {
+                Self { value }
+            }
+        }
+
+        impl From<$name> for $ty {
+            fn from(w: $name) -> Self {
+                w.value
+            }
+        }
+
+        impl ::prost::Name for $name {
+            const NAME: &'static str = stringify!($name);
+            const PACKAGE: &'static str = "google.protobuf";
+            fn type_url() -> String {
+                format!("type.googleapis.com/google.protobuf.{}", stringify!($name))
+            }
+        }
+    };
+}
+
+float_wrappers! {
     /// `google.protobuf.DoubleValue`: an `f64` that can be absent (`Option<DoubleValue>`); JSON: a number or `null`.
-    DoubleValue(f64, double, "1");
+    DoubleValue(f64, double);
     /// `google.protobuf.FloatValue`: an `f32` that can be absent; JSON: a number or `null`.
-    FloatValue(f32, float, "1");
+    FloatValue(f32, float);
+}
+
+wrappers! {
     /// `google.protobuf.Int64Value`: an `i64` that can be absent; JSON: a string (`"-12"`) or `null`.
     ///
     /// ```

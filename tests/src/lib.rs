@@ -13,6 +13,7 @@ pub mod etcd;
 pub mod interop;
 pub mod raw;
 pub mod streams;
+pub mod wkt;
 
 /// A genre (an enum field: JSON by name).
 #[bia::enumeration(package = "test.v1")]

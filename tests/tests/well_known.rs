@@ -1,123 +1,15 @@
 //! The well-known types of `bia::types` as fields and as a method's reply:
 //! their protobuf encoding (read back by prost-reflect from the served
 //! descriptors), their exact proto3 JSON forms, paths and queries, the
-//! descriptors and `.proto` imports, and `Empty` on both transports.
+//! descriptors and `.proto` imports, and `Empty` on both transports. The
+//! `wkt.v1.Things` service is `bia_tests::wkt` (Python checks it too, in
+//! `interop_wkt.rs`).
 
-use std::collections::BTreeMap;
-
-use bia::prelude::*;
-use bia::types::{
-    Any, BoolValue, BytesValue, DoubleValue, Duration, Empty, FieldMask, FloatValue, Int32Value, Int64Value, ListValue,
-    NullValue, StringValue, Struct, Timestamp, UInt32Value, UInt64Value, Value, ValueKind,
-};
+use bia::types::{Any, BoolValue, Duration, Empty, FieldMask, Int64Value, StringValue, Value};
+use bia_tests::wkt::{sample, Everything, ForgetRequest, Note, ThingsGrpcClient, ThingsHttpClient, ThingsServer};
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, ReflectMessage as _};
 use serde_json::json;
-
-/// Every well-known type once.
-#[bia::message(package = "wkt.v1")]
-pub struct Everything {
-    pub mask: Option<FieldMask>,
-    pub labels: Option<Struct>,
-    pub value: Value,
-    pub list: Option<ListValue>,
-    pub null: NullValue,
-    pub any: Option<Any>,
-    pub nothing: Option<Empty>,
-    pub double: Option<DoubleValue>,
-    pub float: Option<FloatValue>,
-    pub int64: Option<Int64Value>,
-    pub uint64: Option<UInt64Value>,
-    pub int32: Option<Int32Value>,
-    pub uint32: Option<UInt32Value>,
-    pub boolean: Option<BoolValue>,
-    pub string: Option<StringValue>,
-    pub bytes: Option<BytesValue>,
-    pub when: Option<Timestamp>,
-    pub took: Option<Duration>,
-    pub counts: Vec<Int64Value>,
-    pub by_name: BTreeMap<String, Value>,
-}
-
-/// What an `Any` may hold.
-#[bia::message(package = "wkt.v1")]
-pub struct Note {
-    pub text: String,
-    pub stars: i64,
-}
-
-#[bia::message(package = "wkt.v1")]
-pub struct ForgetRequest {
-    pub id: String,
-    /// A wrapper and a mask from the query.
-    pub limit: Option<Int64Value>,
-    pub update_mask: Option<FieldMask>,
-}
-
-#[bia::service(package = "wkt.v1")]
-pub trait Things: Send + Sync + 'static {
-    /// Returns nothing.
-    #[rpc(delete = "/v1/things/<id>")]
-    async fn forget(&self, req: ForgetRequest) -> bia::Result<Empty>;
-    /// Takes nothing.
-    #[rpc(get = "/v1/everything")]
-    async fn everything(&self, req: Empty) -> bia::Result<Everything>;
-    /// As it came.
-    #[rpc(post = "/v1/everything", body = "*")]
-    async fn echo(&self, req: Everything) -> bia::Result<Everything>;
-}
-
-struct Box_;
-
-impl Things for Box_ {
-    async fn forget(&self, req: ForgetRequest) -> bia::Result<Empty> {
-        // The query's wrapper and mask reach the handler.
-        let limit = req.limit.map(i64::from).unwrap_or(-1);
-        let mask = req.update_mask.map(|m| m.paths.join("+")).unwrap_or_default();
-        bia::context::with_mut(|c| c.set_reply_header("x-seen", &format!("{} {limit} {mask}", req.id)));
-        Ok(Empty {})
-    }
-    async fn everything(&self, _: Empty) -> bia::Result<Everything> {
-        Ok(sample())
-    }
-    async fn echo(&self, req: Everything) -> bia::Result<Everything> {
-        Ok(req)
-    }
-}
-
-fn sample() -> Everything {
-    let mut labels = Struct::default();
-    labels.fields.insert("tier".into(), Value::from("gold"));
-    labels.fields.insert("n".into(), Value::from(2.5));
-    labels.fields.insert("ok".into(), Value::from(true));
-    labels.fields.insert("none".into(), Value { kind: Some(ValueKind::NullValue(0)) });
-    labels.fields.insert(
-        "deep".into(),
-        Value::from(vec![Value::from("a"), Value::from(BTreeMap::from([("b".to_owned(), Value::from(1.0))]))]),
-    );
-    Everything {
-        mask: Some(FieldMask { paths: vec!["display_name".into(), "address.zip_code".into()] }),
-        labels: Some(labels),
-        value: Value::from("free"),
-        list: Some(ListValue { values: vec![Value::from(1.0), Value::from("two")] }),
-        null: NullValue::NullValue,
-        any: Some(bia::codec::pack(&Note { text: "hi".into(), stars: 5 })),
-        nothing: Some(Empty {}),
-        double: Some(DoubleValue::from(1.5)),
-        float: Some(FloatValue::from(-2.25)),
-        int64: Some(Int64Value::from(-9_007_199_254_740_993)),
-        uint64: Some(UInt64Value::from(u64::MAX)),
-        int32: Some(Int32Value::from(0)),
-        uint32: Some(UInt32Value::from(7)),
-        boolean: Some(BoolValue::from(false)),
-        string: Some(StringValue::from("")),
-        bytes: Some(BytesValue::from(vec![0, 255])),
-        when: Some(Timestamp { seconds: 1, nanos: 0 }),
-        took: Some(Duration { seconds: 1, nanos: 500_000_000 }),
-        counts: vec![Int64Value::from(1), Int64Value::from(2)],
-        by_name: BTreeMap::from([("x".to_owned(), Value::from(vec![]))]),
-    }
-}
 
 fn sample_json() -> serde_json::Value {
     json!({
@@ -279,12 +171,7 @@ fn exported_proto_imports_and_compiles() {
 
 #[tokio::test]
 async fn empty_and_every_type_cross_both_transports() {
-    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
-    let server = ThingsServer::new(Box_);
-    let app = App::new("things")
-        .http(HttpServer::new(any).service(server.clone()))
-        .grpc(GrpcServer::new(any).service(server));
-    let app = bia_tests::start(app).await;
+    let app = bia_tests::wkt::start_things().await;
     let grpc = ThingsGrpcClient::connect(app.grpc_url()).await.unwrap();
     let http = ThingsHttpClient::new(app.http_url()).unwrap();
     let req = ForgetRequest {
@@ -309,4 +196,17 @@ async fn empty_and_every_type_cross_both_transports() {
     let res = bia_tests::raw::http("GET", &format!("{}/v1/everything", app.http_url()), "").await;
     assert_eq!(res.json(), sample_json());
     app.running.stop().await.unwrap();
+}
+
+#[test]
+fn negative_zero_is_a_value_of_its_own_on_the_wire() {
+    // proto3: +0.0 is the default and not sent; -0.0 is sent.
+    let w = bia_tests::Scalars { double_value: -0.0, float_value: -0.0, ..Default::default() };
+    let back = bia_tests::Scalars::decode(w.encode_to_vec().as_slice()).unwrap();
+    assert!(back.double_value.is_sign_negative() && back.float_value.is_sign_negative());
+    assert!(bia_tests::Scalars { double_value: 0.0, ..Default::default() }.encode_to_vec().is_empty());
+    let d = bia::types::DoubleValue::from(-0.0);
+    assert!(!d.encode_to_vec().is_empty());
+    assert!(bia::types::DoubleValue::decode(d.encode_to_vec().as_slice()).unwrap().value.is_sign_negative());
+    assert!(bia::types::FloatValue::from(0.0).encode_to_vec().is_empty());
 }

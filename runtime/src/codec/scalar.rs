@@ -13,6 +13,31 @@ use super::json::{self, Num};
 use super::{Codec, ProtoType};
 use crate::schema::{SchemaBuilder, TypeRef};
 
+/// The proto3 default of a number: zero, and for floats only +0.0 (-0.0 is
+/// a value of its own, sent like any other).
+trait Zero {
+    fn is_zero(self) -> bool;
+}
+
+macro_rules! zero {
+    (int: $($int:ty),*; float: $($float:ty),*) => {
+        $(impl Zero for $int {
+            #[inline]
+            fn is_zero(self) -> bool {
+                self == 0
+            }
+        })*
+        $(impl Zero for $float {
+            #[inline]
+            fn is_zero(self) -> bool {
+                self.to_bits() == 0
+            }
+        })*
+    };
+}
+
+zero!(int: i32, i64, u32, u64; float: f32, f64);
+
 macro_rules! numeric {
     ($(#[$doc:meta])* $codec:ident, $ty:ty, $module:ident, $ptype:ident, $ser:ident) => {
         $(#[$doc])*
@@ -37,9 +62,8 @@ macro_rules! numeric {
                 pe::$module::merge(wt, v, buf, ctx)
             }
             #[inline]
-            #[allow(clippy::float_cmp)]
             fn is_default(v: &$ty) -> bool {
-                *v == <$ty>::default()
+                Zero::is_zero(*v)
             }
             #[inline]
             fn encode_repeated(tag: u32, vs: &[$ty], buf: &mut impl BufMut) {

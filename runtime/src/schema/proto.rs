@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use prost_types::field_descriptor_proto::Type;
 
-use super::{FieldDef, HttpRule, Label, Schema, TypeRef};
+use super::{map_entry_name, FieldDef, HttpRule, Label, Schema, TypeRef};
 
 /// `google/api/http.proto`, trimmed to what the `google.api.http` option needs
 /// (wire-compatible with the original).
@@ -79,10 +79,15 @@ fn scalar_name(t: Type) -> &'static str {
     }
 }
 
-fn type_text(t: &TypeRef, package: &str) -> String {
+/// How a type is written in `package`'s file, where `taken` are the names
+/// of the scope it is written in (a service's methods, a message's fields):
+/// protobuf resolves a name from the innermost scope out and stops at the
+/// first symbol of that name, so a type named as one of them is written in
+/// full (`rpc Everything(..) returns (.wkt.v1.Everything)`).
+fn type_text(t: &TypeRef, package: &str, taken: &[&str]) -> String {
     match t.type_name {
         Some(full) => match full.strip_prefix(package).and_then(|r| r.strip_prefix('.')) {
-            Some(local) if !local.contains('.') => local.to_owned(),
+            Some(local) if !local.contains('.') && !taken.contains(&local) => local.to_owned(),
             _ => format!(".{full}"),
         },
         None => scalar_name(t.ty).to_owned(),
@@ -105,15 +110,15 @@ pub(crate) fn default_json_name(name: &str) -> String {
     super::camel(name, false)
 }
 
-fn field_line(out: &mut String, f: &FieldDef, package: &str) {
+fn field_line(out: &mut String, f: &FieldDef, package: &str, taken: &[&str]) {
     doc(out, "  ", f.doc);
-    let ty = type_text(&f.ty, package);
+    let ty = type_text(&f.ty, package, taken);
     let decl = match f.label {
         Label::Singular => ty,
         Label::Optional if f.ty.ty == Type::Message => ty,
         Label::Optional => format!("optional {ty}"),
         Label::Repeated => format!("repeated {ty}"),
-        Label::Map => format!("map<{}, {ty}>", type_text(f.key.as_ref().expect("map key"), package)),
+        Label::Map => format!("map<{}, {ty}>", type_text(f.key.as_ref().expect("map key"), package, taken)),
     };
     let _ = write!(out, "  {decl} {} = {}", f.name, f.number);
     if f.json_name != default_json_name(f.name) {
@@ -170,13 +175,13 @@ impl Schema {
             for s in self.services.values().filter(|s| s.package == package) {
                 doc(&mut out, "", s.doc);
                 let _ = writeln!(out, "service {} {{", s.name);
+                let methods: Vec<&str> = s.methods.iter().map(|m| m.name).collect();
                 for m in &s.methods {
                     doc(&mut out, "  ", m.doc);
                     let stream = |on: bool| if on { "stream " } else { "" };
-                    let input =
-                        format!("{}{}", stream(m.client_streaming), type_text(&TypeRef::message(m.input), package));
-                    let output =
-                        format!("{}{}", stream(m.server_streaming), type_text(&TypeRef::message(m.output), package));
+                    let ty = |name| type_text(&TypeRef::message(name), package, &methods);
+                    let input = format!("{}{}", stream(m.client_streaming), ty(m.input));
+                    let output = format!("{}{}", stream(m.server_streaming), ty(m.output));
                     let _ = write!(out, "  rpc {}({input}) returns ({output})", m.name);
                     match m.http.split_first() {
                         None => out.push_str(";\n"),
@@ -197,18 +202,24 @@ impl Schema {
             for m in self.messages.values().filter(|m| m.package == package) {
                 doc(&mut out, "", m.doc);
                 let _ = writeln!(out, "message {} {{", m.name);
+                // The symbols inside the message: its fields, oneofs and map entries.
+                let entries: Vec<String> =
+                    m.fields.iter().filter(|f| f.label == Label::Map).map(|f| map_entry_name(f.name)).collect();
+                let mut taken: Vec<&str> = m.fields.iter().map(|f| f.name).collect();
+                taken.extend(m.fields.iter().filter_map(|f| f.oneof));
+                taken.extend(entries.iter().map(String::as_str));
                 let mut i = 0;
                 while i < m.fields.len() {
                     match m.fields[i].oneof {
                         None => {
-                            field_line(&mut out, &m.fields[i], package);
+                            field_line(&mut out, &m.fields[i], package, &taken);
                             i += 1;
                         }
                         Some(o) => {
                             let _ = writeln!(out, "  oneof {o} {{");
                             while i < m.fields.len() && m.fields[i].oneof == Some(o) {
                                 let mut line = String::new();
-                                field_line(&mut line, &m.fields[i], package);
+                                field_line(&mut line, &m.fields[i], package, &taken);
                                 for l in line.lines() {
                                     let _ = writeln!(out, "  {l}");
                                 }
