@@ -74,6 +74,13 @@ pub struct Endpoint {
     /// Per-request timeout, e.g. `1s` or `500ms`.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// TLS (and mutual TLS): `cert`, `key`, `client_ca`, `client_auth`;
+    /// absent, the server speaks plaintext.
+    #[serde(default)]
+    pub tls: Option<bia::transport::ServerTls>,
+    /// Connection limits and timeouts; each absent field keeps its default.
+    #[serde(default)]
+    pub limits: bia::transport::ConnectionLimits,
 }
 
 /// `data`.

@@ -28,6 +28,8 @@ pub fn new_metrics() -> Metrics {
 pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, chain: &Chain) -> HttpServer {
     HttpServer::new(conf.server.http.addr)
         .timeout(conf.server.http.timeout)
+        .tls(conf.server.http.tls.clone())
+        .limits(conf.server.http.limits.clone())
         .service(UserApiServer::new(svc.clone()))
         .routes(metrics.router())
         .chain(chain)
@@ -39,6 +41,8 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
 pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> GrpcServer {
     GrpcServer::new(conf.server.grpc.addr)
         .timeout(conf.server.grpc.timeout)
+        .tls(conf.server.grpc.tls.clone())
+        .limits(conf.server.grpc.limits.clone())
         .service(UserApiServer::new(svc.clone()))
         .chain(chain)
 }

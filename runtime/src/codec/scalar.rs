@@ -16,20 +16,20 @@ use crate::schema::{SchemaBuilder, TypeRef};
 /// The proto3 default of a number: zero, and for floats only +0.0 (-0.0 is
 /// a value of its own, sent like any other).
 trait Zero {
-    fn is_zero(self) -> bool;
+    fn is_zero(&self) -> bool;
 }
 
 macro_rules! zero {
     (int: $($int:ty),*; float: $($float:ty),*) => {
         $(impl Zero for $int {
             #[inline]
-            fn is_zero(self) -> bool {
-                self == 0
+            fn is_zero(&self) -> bool {
+                *self == 0
             }
         })*
         $(impl Zero for $float {
             #[inline]
-            fn is_zero(self) -> bool {
+            fn is_zero(&self) -> bool {
                 self.to_bits() == 0
             }
         })*
@@ -63,7 +63,7 @@ macro_rules! numeric {
             }
             #[inline]
             fn is_default(v: &$ty) -> bool {
-                Zero::is_zero(*v)
+                Zero::is_zero(v)
             }
             #[inline]
             fn encode_repeated(tag: u32, vs: &[$ty], buf: &mut impl BufMut) {

@@ -33,6 +33,7 @@
 
 mod current;
 pub(crate) mod deadline;
+mod peer;
 
 use std::borrow::Cow;
 
@@ -42,6 +43,7 @@ use http::{Extensions, HeaderMap};
 pub(crate) use current::{handle, reenter, scope, Handle};
 pub use current::{with, with_mut};
 pub(crate) use deadline::Deadline;
+pub use peer::PeerCertificate;
 
 /// How many messages a streaming call has received and sent so far
 /// ([`Context::stream`]): counted for middleware, which read the totals
@@ -205,6 +207,13 @@ impl Context {
     /// The request parts (for binding a request into its message).
     pub(crate) fn parts_mut(&mut self) -> &mut http::request::Parts {
         &mut self.parts
+    }
+
+    /// The client certificate TLS verified for this call's connection (mutual
+    /// TLS on the server), on both transports; `None` over plaintext or
+    /// without a client certificate.
+    pub fn peer_certificate(&self) -> Option<&PeerCertificate> {
+        self.parts.extensions.get::<std::sync::Arc<PeerCertificate>>().map(|p| &**p)
     }
 
     /// The operation: `/package.Service/Method` for generated operations, the

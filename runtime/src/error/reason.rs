@@ -105,6 +105,9 @@ pub const CONFIG: &str = "CONFIG";
 pub const LOG_INIT: &str = "LOG_INIT";
 /// A listener could not be bound (the address is named in the message).
 pub const BIND_FAILED: &str = "BIND_FAILED";
+/// A server's TLS files that do not load (a missing or malformed certificate,
+/// key or client CA; the key's contents are never in the message).
+pub const TLS_CONFIG: &str = "TLS_CONFIG";
 /// A start or stop hook returned an error.
 pub const HOOK_FAILED: &str = "HOOK_FAILED";
 /// A server task ended abnormally.

@@ -1,12 +1,14 @@
-//! The accept loop both transports share: HTTP/1.1 and HTTP/2 (gRPC is h2c)
-//! on one hyper server, graceful drain on stop, and connections that outlive
+//! The accept loop both transports share: HTTP/1.1 and HTTP/2 (gRPC is h2c,
+//! or h2 over TLS) on one hyper server, TLS when the server has it, the
+//! connection limits, graceful drain on stop, and connections that outlive
 //! the stop timeout closed by force.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -14,6 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
+
+use super::limits::ConnectionLimits;
+use super::tls::{peer_certificate, TlsSource};
 
 /// The stop signals of a server: `drain` stops accepting and lets
 /// connections finish; `force` closes whatever is left.
@@ -34,9 +39,36 @@ async fn raised(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
+/// How a listener serves its connections.
+pub(crate) struct Options {
+    pub(crate) limits: ConnectionLimits,
+    pub(crate) tls: Option<TlsSource>,
+}
+
+/// hyper's connection settings from the limits.
+fn builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
+    let mut b = Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_size.max(8 * 1024))
+        .max_headers(limits.max_headers);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_header_list_size(limits.max_header_list_size)
+        .initial_stream_window_size(limits.initial_stream_window_size)
+        .initial_connection_window_size(limits.initial_connection_window_size)
+        .keep_alive_interval(limits.keepalive_interval)
+        .keep_alive_timeout(limits.keepalive_timeout)
+        .max_pending_accept_reset_streams(limits.max_pending_accept_reset_streams)
+        .max_local_error_reset_streams(limits.max_local_error_reset_streams);
+    b
+}
+
 /// Serves `service` (a router, possibly wrapped once in a deadline) on
 /// `listener` until `stop`.
-pub(crate) async fn serve<S>(listener: TcpListener, service: S, stop: Stop)
+pub(crate) async fn serve<S>(listener: TcpListener, service: S, stop: Stop, options: Options)
 where
     S: tower::Service<http::Request<Body>, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
@@ -45,10 +77,21 @@ where
     S::Future: Send + 'static,
 {
     let service = service.map_request(|req: http::Request<Incoming>| req.map(Body::new));
-    let builder = Builder::new(TokioExecutor::new());
+    let Options { limits, tls } = options;
+    let builder = builder(&limits);
     let graceful = GracefulShutdown::new();
     let mut conns = JoinSet::new();
+    // A permit per open connection: at the limit, the loop stops accepting
+    // and new connections wait in the listen backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = raised(stop.drain.clone()) => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -61,12 +104,43 @@ where
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let svc = TowerToHyperService::new(service.clone());
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                conns.spawn(async move {
-                    let _ = conn.await;
-                });
+                match &tls {
+                    None => {
+                        let svc = TowerToHyperService::new(service.clone());
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                        let conn = graceful.watch(conn);
+                        conns.spawn(async move {
+                            let _ = conn.await;
+                            drop(permit);
+                        });
+                    }
+                    Some(tls) => {
+                        let acceptor = tls.acceptor();
+                        let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
+                        let timeout = limits.tls_handshake_timeout;
+                        conns.spawn(async move {
+                            // A client that fails the handshake (plaintext, an
+                            // unknown CA, no certificate where one is required)
+                            // is closed here; the server goes on.
+                            let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!("TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            let peer = peer_certificate(stream.get_ref().1);
+                            let svc = TowerToHyperService::new(WithPeer { inner: service, peer });
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                            let _ = watcher.watch(conn).await;
+                            drop(permit);
+                        });
+                    }
+                }
                 // Reap finished connections so the set does not grow.
                 while conns.try_join_next().is_some() {}
             }
@@ -90,4 +164,33 @@ where
         }
     }
     while conns.join_next().await.is_some() {}
+}
+
+/// Puts a TLS connection's verified client certificate into each of its
+/// requests (where [`Context::peer_certificate`](crate::context::Context::peer_certificate)
+/// finds it).
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: Option<Arc<crate::context::PeerCertificate>>,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for WithPeer<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        if let Some(peer) = &self.peer {
+            req.extensions_mut().insert(Arc::clone(peer));
+        }
+        self.inner.call(req)
+    }
 }

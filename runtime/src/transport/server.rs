@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::deadline::{ErrorResponse, WithDeadline};
+use super::limits::ConnectionLimits;
+use super::tls::{ServerTls, TlsSetting, TlsSource};
 use super::{accept, Kind, Stop};
 use crate::error::Error;
 use crate::middleware::{Chain, Middleware, ServerChain};
@@ -57,6 +59,8 @@ pub(crate) struct ServerCore {
     /// Ends the streams of this server's services when its stop timeout
     /// passes.
     pub(crate) streams_end: StreamsEnd,
+    limits: ConnectionLimits,
+    tls: Option<TlsSetting>,
 }
 
 /// What ends a server's streams in flight once its stop timeout has passed:
@@ -112,7 +116,21 @@ impl ServerCore {
             chain: Chain::new(),
             layers: Vec::new(),
             streams_end: StreamsEnd::new(),
+            limits: ConnectionLimits::default(),
+            tls: None,
         }
+    }
+
+    pub(crate) fn limits(&mut self, limits: ConnectionLimits) {
+        self.limits = limits;
+    }
+
+    pub(crate) fn tls(&mut self, tls: Option<ServerTls>) {
+        self.tls = tls.map(TlsSetting::Files);
+    }
+
+    pub(crate) fn tls_config(&mut self, config: std::sync::Arc<rustls::ServerConfig>) {
+        self.tls = Some(TlsSetting::Config(config));
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {
@@ -194,8 +212,19 @@ impl ServerCore {
     /// `Router::layer`).
     pub(crate) fn bound(self, listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<Bound> {
         let local = listener.local_addr()?;
+        // gRPC is HTTP/2 only; HTTP offers both, h2 first.
+        const HTTP_ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+        const GRPC_ALPN: &[&[u8]] = &[b"h2"];
+        let alpn = if self.kind == Kind::Grpc { GRPC_ALPN } else { HTTP_ALPN };
+        let tls = self
+            .tls
+            .map(|t| TlsSource::new(t, alpn))
+            .transpose()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
+        let options = accept::Options { limits: self.limits, tls };
         let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
         Ok(Bound {
+            options,
             listener,
             local,
             router,
@@ -251,6 +280,41 @@ macro_rules! core_builder {
                 self
             }
 
+            /// Serves TLS with the certificate and key of `tls` (PEM files,
+            /// reloaded when they change), and mutual TLS with its `client_ca`;
+            /// `None` serves plaintext. Files that do not load fail the start,
+            /// naming the file.
+            ///
+            /// ```
+            #[doc = concat!("let server = ", $path, "::new(\"127.0.0.1:0\".parse().unwrap())")]
+            ///     .tls(Some(bia::transport::ServerTls::new("server.crt", "server.key")));
+            /// # drop(server);
+            /// ```
+            pub fn tls(mut self, tls: impl Into<Option<$crate::transport::ServerTls>>) -> Self {
+                self.core.tls(tls.into());
+                self
+            }
+
+            /// Serves TLS with a rustls config made in code (its ALPN as it is:
+            /// set `h2`, and `http/1.1` on an HTTP server).
+            pub fn tls_config(mut self, config: ::std::sync::Arc<::rustls::ServerConfig>) -> Self {
+                self.core.tls_config(config);
+                self
+            }
+
+            /// The connection limits and timeouts (see
+            /// [`ConnectionLimits`]($crate::transport::ConnectionLimits) for the defaults).
+            ///
+            /// ```
+            /// let limits = bia::transport::ConnectionLimits { max_connections: 512, ..Default::default() };
+            #[doc = concat!("let server = ", $path, "::new(\"127.0.0.1:0\".parse().unwrap()).limits(limits);")]
+            /// # drop(server);
+            /// ```
+            pub fn limits(mut self, limits: $crate::transport::ConnectionLimits) -> Self {
+                self.core.limits(limits);
+                self
+            }
+
             /// Puts `outer` (the App's middleware) before this server's own.
             pub(crate) fn prepend_chain(&mut self, outer: &$crate::middleware::Chain) {
                 self.core.prepend_chain(outer);
@@ -273,6 +337,7 @@ pub(crate) use core_builder;
 
 /// A bound server: what [`App`](crate::App) serves until it stops.
 pub(crate) struct Bound {
+    options: accept::Options,
     listener: tokio::net::TcpListener,
     pub(crate) local: SocketAddr,
     router: axum::Router,
@@ -289,21 +354,22 @@ impl Bound {
     /// when a timeout is set), each one wrapper around the whole router
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
-        let Bound { listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
+        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
         let stop = Stop { streams_end: Some(streams_end), ..stop };
         // Turns every handler into a `Route` once, as `Router::into_make_service`
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
         let deadline = kind == Kind::Grpc || timeout.is_some();
         match (chain.is_empty(), deadline) {
-            (true, false) => accept::serve(listener, router, stop).await,
+            (true, false) => accept::serve(listener, router, stop, options).await,
             (true, true) => {
-                accept::serve(listener, WithDeadline::new(router, kind, timeout, error_response), stop).await
+                let svc = WithDeadline::new(router, kind, timeout, error_response);
+                accept::serve(listener, svc, stop, options).await
             }
-            (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop).await,
+            (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop, options).await,
             (false, true) => {
                 let inner = WithChain { inner: router, chain };
-                accept::serve(listener, WithDeadline::new(inner, kind, timeout, error_response), stop).await
+                accept::serve(listener, WithDeadline::new(inner, kind, timeout, error_response), stop, options).await
             }
         }
         Ok(())
