@@ -49,7 +49,7 @@ pub(crate) struct Options {
 fn builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
-        .timer(TokioTimer::new())
+        .timer(super::coarse_timer::CoarseTimer::start())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_size.max(8 * 1024))
         .max_headers(limits.max_headers);

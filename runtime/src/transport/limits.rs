@@ -50,8 +50,9 @@ pub struct ConnectionLimits {
     /// HTTP/2: the flow-control window of a connection, in bytes. Default
     /// 2 MiB.
     pub initial_connection_window_size: u32,
-    /// HTTP/2: how often to ping an idle connection (none: never). Default
-    /// 60 s.
+    /// HTTP/2: how often to ping a connection to learn that its peer is
+    /// still there (none: never). Default none, as tonic's: hyper then
+    /// watches every frame's arrival time, a cost per request.
     #[serde(with = "humantime_serde")]
     pub keepalive_interval: Option<Duration>,
     /// HTTP/2: how long a ping may go unanswered before the connection is
@@ -82,7 +83,7 @@ impl Default for ConnectionLimits {
             max_header_list_size: 16 * 1024,
             initial_stream_window_size: 1024 * 1024,
             initial_connection_window_size: 2 * 1024 * 1024,
-            keepalive_interval: Some(Duration::from_secs(60)),
+            keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             max_pending_accept_reset_streams: 20,
             max_local_error_reset_streams: 1024,

@@ -10,6 +10,7 @@
 //! deadline (`deadline.rs`).
 
 pub(crate) mod accept;
+mod coarse_timer;
 pub(crate) mod deadline;
 pub mod grpc;
 pub mod http;
