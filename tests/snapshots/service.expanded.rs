@@ -204,6 +204,30 @@ impl UserApiGrpcClient {
             inner: ::bia::__private::GrpcClient::new(channel),
         }
     }
+    /// The encodings replies may come compressed with (default gzip and
+    /// zstd; empty: uncompressed only); see `bia::transport::grpc::GrpcClient::accept_compression`.
+    #[must_use]
+    pub fn accept_compression(
+        mut self,
+        encodings: impl ::core::iter::IntoIterator<
+            Item = ::bia::transport::grpc::CompressionEncoding,
+        >,
+    ) -> Self {
+        self.inner = self.inner.accept_compression(encodings);
+        self
+    }
+    /// Compresses every request message with `encoding` (default: none);
+    /// see `bia::transport::grpc::GrpcClient::send_compression`.
+    #[must_use]
+    pub fn send_compression(
+        mut self,
+        encoding: impl ::core::convert::Into<
+            ::core::option::Option<::bia::transport::grpc::CompressionEncoding>,
+        >,
+    ) -> Self {
+        self.inner = self.inner.send_compression(encoding);
+        self
+    }
     /// Dials a target through a discovery (`discovery:///name`),
     /// balanced per call; see `bia::client::Dial`.
     pub async fn dial(
@@ -234,6 +258,13 @@ impl UserApiHttpClient {
         ::core::result::Result::Ok(Self {
             inner: ::bia::__private::HttpClient::new(base)?,
         })
+    }
+    /// Whether to ask for replies compressed with gzip, br or zstd (`Accept-Encoding`)
+    /// and decompress them (default on); see `bia::transport::http::HttpClient::decompress`.
+    #[must_use]
+    pub fn decompress(mut self, on: bool) -> Self {
+        self.inner = self.inner.decompress(on);
+        self
     }
     /// Dials a target through a discovery (`discovery:///name`),
     /// balanced per call; see `bia::client::Dial`.
@@ -312,6 +343,11 @@ const _: () = {
         fn end_streams_with(&mut self, end: &::bia::__private::StreamsEnd) {
             self.grpc.streams_end = ::core::clone::Clone::clone(end);
             self.http.streams_end = ::core::clone::Clone::clone(end);
+        }
+    }
+    impl<__T> ::bia::__private::grpc::ConfigureCalls for UserApiServer<__T> {
+        fn call_config_mut(&mut self) -> &mut ::bia::__private::CallConfig {
+            &mut self.grpc
         }
     }
     impl<__T> ::bia::__private::tonic::server::NamedService for UserApiServer<__T> {

@@ -335,7 +335,7 @@ async fn files_that_do_not_load_fail_the_start_naming_the_file() {
     let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let app =
         App::new("tls-bad").http(HttpServer::new(any).tls(pki.server_tls("server")).service(WhoServer::new(Answer)));
-    let err = app.start().await.err().expect("the start fails").to_string();
+    let err = app.start().await.expect_err("the start fails").to_string();
     assert!(err.contains("server.pem") || err.contains("server.key"), "{err}");
     assert!(!err.contains("SECRET-KEY-MATERIAL"), "{err}");
     let missing = App::new("tls-missing").http(
@@ -343,7 +343,7 @@ async fn files_that_do_not_load_fail_the_start_naming_the_file() {
             .tls(ServerTls::new(pki.path("nope.pem"), pki.path("nope.key")))
             .service(WhoServer::new(Answer)),
     );
-    let err = missing.start().await.err().expect("the start fails").to_string();
+    let err = missing.start().await.expect_err("the start fails").to_string();
     assert!(err.contains("nope.pem"), "{err}");
 }
 

@@ -41,6 +41,22 @@ impl Generator<'_> {
             pub fn new(channel: #p::grpc::Channel) -> Self {
                 Self { inner: #p::GrpcClient::new(channel) }
             }
+
+            /// The encodings replies may come compressed with (default gzip and
+            /// zstd; empty: uncompressed only); see `bia::transport::grpc::GrpcClient::accept_compression`.
+            #[must_use]
+            pub fn accept_compression(mut self, encodings: impl ::core::iter::IntoIterator<Item = #k::transport::grpc::CompressionEncoding>) -> Self {
+                self.inner = self.inner.accept_compression(encodings);
+                self
+            }
+
+            /// Compresses every request message with `encoding` (default: none);
+            /// see `bia::transport::grpc::GrpcClient::send_compression`.
+            #[must_use]
+            pub fn send_compression(mut self, encoding: impl ::core::convert::Into<::core::option::Option<#k::transport::grpc::CompressionEncoding>>) -> Self {
+                self.inner = self.inner.send_compression(encoding);
+                self
+            }
         };
         self.client_struct(&self.grpc_client, quote!(#p::GrpcClient), &doc, constructors)
     }
@@ -55,6 +71,14 @@ impl Generator<'_> {
             /// or of a balanced `direct:///host:port,host:port`.
             pub fn new(base: impl ::core::convert::Into<::std::string::String>) -> ::core::result::Result<Self, #k::Error> {
                 ::core::result::Result::Ok(Self { inner: #p::HttpClient::new(base)? })
+            }
+
+            /// Whether to ask for replies compressed with gzip, br or zstd (`Accept-Encoding`)
+            /// and decompress them (default on); see `bia::transport::http::HttpClient::decompress`.
+            #[must_use]
+            pub fn decompress(mut self, on: bool) -> Self {
+                self.inner = self.inner.decompress(on);
+                self
             }
         };
         self.client_struct(&self.http_client, quote!(#p::HttpClient), &doc, constructors)

@@ -160,6 +160,12 @@ impl Generator<'_> {
                 }
             }
 
+            impl<__T> #p::grpc::ConfigureCalls for #server<__T> {
+                fn call_config_mut(&mut self) -> &mut #p::CallConfig {
+                    &mut self.grpc
+                }
+            }
+
             impl<__T> #p::tonic::server::NamedService for #server<__T> {
                 const NAME: &'static str = #full;
             }

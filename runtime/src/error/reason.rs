@@ -28,8 +28,14 @@ pub const VALIDATOR: &str = "VALIDATOR";
 /// A field mask naming a field its message does not have (400; see
 /// [`crate::codec::field_mask`]).
 pub const FIELD_MASK: &str = "FIELD_MASK";
-/// A request body or message over the server's limit (413).
+/// A request body or message over the server's limit (413), as sent or
+/// once decompressed.
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+/// A request compressed with an encoding the server does not accept: 415 on
+/// HTTP (`Content-Encoding`; the reply's `Accept-Encoding` lists the
+/// accepted ones), `Unimplemented` on gRPC (`grpc-encoding`; the reply's
+/// `grpc-accept-encoding` lists them).
+pub const UNSUPPORTED_ENCODING: &str = "UNSUPPORTED_ENCODING";
 /// A call that ran past its deadline (504 / `DeadlineExceeded`), on the
 /// server or in a client `Timeout`.
 pub const TIMEOUT: &str = "TIMEOUT";

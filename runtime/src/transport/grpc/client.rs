@@ -10,6 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::task::AtomicWaker;
 use http::HeaderValue;
 use tokio::sync::oneshot;
+use tonic::codec::EnabledCompressionEncodings;
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
@@ -25,14 +26,49 @@ use crate::middleware::stream::{counted, CallInput, Sink};
 use crate::middleware::Chain;
 use crate::stream::{Stream, StreamExt as _, Streaming};
 
+use super::handler::{encodings, DEFAULT_ACCEPT};
+use super::CompressionEncoding;
+
 /// A client connection (a tonic `Channel`).
 pub type Channel = tonic::transport::Channel;
 
 /// The client half generated `FooGrpcClient`s wrap.
+///
+/// **Compression.** A client asks for replies in gzip or zstd
+/// (`grpc-accept-encoding`) and sends its messages uncompressed, unless
+/// told otherwise ([`accept_compression`](Self::accept_compression),
+/// [`send_compression`](Self::send_compression)); a server sends
+/// uncompressed replies unless it is set to compress them.
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
     backend: Backend<Channel>,
     chain: Chain,
+    compression: Compression,
+}
+
+/// What a client's calls compress and ask for.
+#[derive(Debug, Clone, Copy)]
+struct Compression {
+    accept: EnabledCompressionEncodings,
+    send: Option<CompressionEncoding>,
+}
+
+impl Compression {
+    /// `grpc` set to send and accept as told.
+    fn apply(self, mut grpc: tonic::client::Grpc<Channel>) -> tonic::client::Grpc<Channel> {
+        if let Some(encoding) = self.send {
+            grpc = grpc.send_compressed(encoding);
+        }
+        // tonic lists them in the order enabled; `pop` takes the last first.
+        let (mut accept, mut order) = (self.accept, [None; 3]);
+        for slot in order.iter_mut().rev() {
+            *slot = accept.pop();
+        }
+        for encoding in order.into_iter().flatten() {
+            grpc = grpc.accept_compressed(encoding);
+        }
+        grpc
+    }
 }
 
 /// What a call brings back: the reply or the status the server (or tonic)
@@ -58,7 +94,48 @@ impl GrpcClient {
     }
 
     fn with(backend: Backend<Channel>) -> Self {
-        Self { backend, chain: Chain::new() }
+        let compression = Compression { accept: encodings(DEFAULT_ACCEPT), send: None };
+        Self { backend, chain: Chain::new(), compression }
+    }
+
+    /// The encodings this client asks for replies in (its
+    /// `grpc-accept-encoding`, in order of preference); default gzip and
+    /// zstd. An empty list asks for uncompressed replies. A server compresses
+    /// only when it is set to (see
+    /// [`GrpcServer::send_compression`](super::GrpcServer::send_compression)),
+    /// so asking costs one header until then.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bia::Error> {
+    /// use bia::transport::grpc::{CompressionEncoding, GrpcClient};
+    ///
+    /// let client = GrpcClient::connect_lazy("http://127.0.0.1:9000")?.accept_compression([CompressionEncoding::Zstd]);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn accept_compression(mut self, encodings: impl IntoIterator<Item = CompressionEncoding>) -> Self {
+        self.compression.accept = super::handler::encodings(encodings);
+        self
+    }
+
+    /// Compresses every request message with `encoding` (`grpc-encoding`;
+    /// each message of a stream on its own), or none with `None` (the
+    /// default). The server must accept it: a Bia server accepts gzip and
+    /// zstd unless told otherwise; one that does not answers
+    /// `Unimplemented`, reason `UNSUPPORTED_ENCODING`. Off by default because
+    /// compressing costs CPU on every call and small messages gain little.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), bia::Error> {
+    /// use bia::transport::grpc::{CompressionEncoding, GrpcClient};
+    ///
+    /// let client = GrpcClient::connect_lazy("http://127.0.0.1:9000")?.send_compression(CompressionEncoding::Gzip);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn send_compression(mut self, encoding: impl Into<Option<CompressionEncoding>>) -> Self {
+        self.compression.send = encoding.into();
+        self
     }
 
     /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
@@ -167,7 +244,9 @@ impl GrpcClient {
         Rep: Message,
     {
         let pool = match &self.backend {
-            Backend::One(channel) => return send_on::<S, Req, Rep>(channel.clone(), path, request(req, out)).await,
+            Backend::One(channel) => {
+                return send_on::<S, Req, Rep>(channel.clone(), self.compression, path, request(req, out)).await
+            }
             Backend::Pool(pool) => pool,
         };
         let mut failover = Failover::new(pool);
@@ -176,7 +255,7 @@ impl GrpcClient {
             let attempt = failover.next()?;
             // Keep the request for another node only while there is one.
             let msg = if attempt.more { req.clone() } else { std::mem::take(&mut req) };
-            let res = send_on::<S, Req, Rep>(attempt.handle().clone(), path, request(msg, out)).await;
+            let res = send_on::<S, Req, Rep>(attempt.handle().clone(), self.compression, path, request(msg, out)).await;
             if !failover.again(attempt, refused(&res), path) {
                 return res;
             }
@@ -200,11 +279,19 @@ impl GrpcClient {
         let (outgoing, mut failed) = Outgoing::new(req);
         let call = async {
             match &self.backend {
-                Backend::One(channel) => send_on::<S, Req, Rep>(channel.clone(), path, request(outgoing, out)).await,
+                Backend::One(channel) => {
+                    send_on::<S, Req, Rep>(channel.clone(), self.compression, path, request(outgoing, out)).await
+                }
                 Backend::Pool(pool) => {
                     let mut failover = Failover::new(pool);
                     let attempt = failover.next()?;
-                    let res = send_on::<S, Req, Rep>(attempt.handle().clone(), path, request(outgoing, out)).await;
+                    let res = send_on::<S, Req, Rep>(
+                        attempt.handle().clone(),
+                        self.compression,
+                        path,
+                        request(outgoing, out),
+                    )
+                    .await;
                     failover.again(attempt, refused(&res), path);
                     res
                 }
@@ -292,10 +379,11 @@ fn request<T>(msg: T, out: Option<&Outbound>) -> tonic::Request<T> {
 
 async fn send_on<S: Shape<Req, Rep>, Req: Message, Rep: Message>(
     channel: Channel,
+    compression: Compression,
     path: &'static str,
     req: tonic::Request<S::In>,
 ) -> Sent<S::Out> {
-    let mut grpc = tonic::client::Grpc::new(channel);
+    let mut grpc = compression.apply(tonic::client::Grpc::new(channel));
     grpc.ready()
         .await
         .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("transport not ready: {e}")).with_cause(e))?;

@@ -10,7 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::HeaderMap;
 use tonic::body::Body;
-use tonic::codec::EnabledCompressionEncodings;
+use tonic::codec::{CompressionEncoding, EnabledCompressionEncodings};
 use tonic::metadata::MetadataMap;
 use tonic::server::{Grpc, UnaryService};
 use tonic::{Code, Status};
@@ -19,17 +19,22 @@ use super::codec::ServerCodec;
 use super::BoxFuture;
 use crate::codec::Message;
 use crate::context::{Context, StreamStats};
-use crate::error::reason::PAYLOAD_TOO_LARGE;
+use crate::error::reason::{PAYLOAD_TOO_LARGE, UNSUPPORTED_ENCODING};
 use crate::error::Error;
 use crate::middleware::stream::{counted, serve_stream, CallInput, ReplyStream, Sink, StatusForm};
 use crate::middleware::{self, Chain, ServerChain};
 use crate::stream::{StreamExt as _, Streaming};
 
 /// Per-service settings generated servers apply to every call.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[doc(hidden)]
 pub struct CallConfig {
+    /// The encodings a request may be compressed with (`grpc-encoding`);
+    /// gzip and zstd unless the server says otherwise (see
+    /// [`GrpcServer::accept_compression`](super::GrpcServer::accept_compression)).
     pub accept_compression: EnabledCompressionEncodings,
+    /// The encodings a reply may be compressed with, when the client's
+    /// `grpc-accept-encoding` names one; none unless the server says so.
     pub send_compression: EnabledCompressionEncodings,
     pub max_decoding_message_size: Option<usize>,
     pub max_encoding_message_size: Option<usize>,
@@ -37,6 +42,42 @@ pub struct CallConfig {
     pub chain: Chain,
     /// Ends the service's streams at stop (set by the server).
     pub streams_end: crate::transport::server::StreamsEnd,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            accept_compression: encodings(DEFAULT_ACCEPT),
+            send_compression: EnabledCompressionEncodings::default(),
+            max_decoding_message_size: None,
+            max_encoding_message_size: None,
+            chain: Chain::new(),
+            streams_end: Default::default(),
+        }
+    }
+}
+
+/// What a server accepts and a client asks for unless told otherwise: every
+/// encoding Bia's tonic is built with. Decoding costs nothing until a peer
+/// compresses, and a peer only compresses with an encoding it was told of.
+pub(crate) const DEFAULT_ACCEPT: [CompressionEncoding; 2] = [CompressionEncoding::Gzip, CompressionEncoding::Zstd];
+
+/// `list` as tonic keeps it (in order, each once).
+pub(crate) fn encodings(list: impl IntoIterator<Item = CompressionEncoding>) -> EnabledCompressionEncodings {
+    let mut enabled = EnabledCompressionEncodings::default();
+    for encoding in list {
+        enabled.enable(encoding);
+    }
+    enabled
+}
+
+/// Implemented by generated servers: the [`GrpcServer`](super::GrpcServer)
+/// a service is added to sets the server-wide parts of its [`CallConfig`]
+/// (compression) when it binds.
+#[doc(hidden)]
+pub trait ConfigureCalls {
+    /// The settings the service's calls are served with.
+    fn call_config_mut(&mut self) -> &mut CallConfig;
 }
 
 struct Once<F> {
@@ -127,9 +168,10 @@ impl<T: Message> TonicInput for Streaming<T> {
 }
 
 /// A bad message in a request stream: what tonic's decoding said, with an
-/// oversized message as `PAYLOAD_TOO_LARGE` (see [`map_size_error`]).
+/// oversized message (as sent, or once inflated) as `PAYLOAD_TOO_LARGE` (see
+/// [`map_tonic_error`]).
 fn incoming_error(status: &Status) -> Error {
-    if status.code() == Code::OutOfRange {
+    if matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted) {
         return Error::payload_too_large(PAYLOAD_TOO_LARGE, status.message().to_owned());
     }
     Error::from_status(status)
@@ -291,10 +333,10 @@ fn status(e: Error, reply: HeaderMap, trailers: Option<HeaderMap>) -> Status {
 #[derive(Clone)]
 struct SendTrailers(HeaderMap);
 
-/// The finished reply: tonic's size error in Bia's terms, and the reply
+/// The finished reply: tonic's own refusals in Bia's terms, and the reply
 /// trailers added to the body's last frame.
 fn finish(res: http::Response<Body>) -> http::Response<Body> {
-    let mut res = map_size_error(res);
+    let mut res = map_tonic_error(res);
     match res.extensions_mut().remove::<SendTrailers>() {
         None => res,
         Some(SendTrailers(extra)) => res.map(|inner| Body::new(WithTrailers { inner, extra: Some(extra) })),
@@ -414,21 +456,49 @@ where
     })
 }
 
-/// tonic reports a request over the size limit as `OutOfRange` (in a
-/// trailers-only response, before the handler runs); Bia's error model says
-/// 413 / `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`. A Bia error that
-/// chose `OutOfRange` (see [`Error::grpc`]) carries its details; tonic's own
-/// does not, so the two are told apart.
-fn map_size_error(res: http::Response<Body>) -> http::Response<Body> {
-    let out_of_range =
-        res.headers().get("grpc-status").is_some_and(|v| Code::from_bytes(v.as_bytes()) == Code::OutOfRange)
-            && !res.headers().contains_key("grpc-status-details-bin");
-    if !out_of_range {
+/// tonic refuses some requests by itself, before the handler runs, with a
+/// trailers-only response and a bare status; Bia's error model gives each a
+/// reason (and `google.rpc.ErrorInfo`):
+///
+/// * a message over the size limit as sent is `OutOfRange`, and one that
+///   inflates past it is `ResourceExhausted`: both become 413 /
+///   `ResourceExhausted`, reason `PAYLOAD_TOO_LARGE`;
+/// * a message compressed with an encoding the server does not accept is
+///   `Unimplemented` with the accepted ones in `grpc-accept-encoding` (as
+///   the gRPC compression spec says): it stays `Unimplemented`, reason
+///   `UNSUPPORTED_ENCODING` (HTTP 415 for Bia's clients), and keeps the
+///   header.
+///
+/// A Bia error carries its details (`grpc-status-details-bin`); tonic's own
+/// refusals do not, so the two are told apart. A successful reply has no
+/// `grpc-status` header (its status is in the trailers): one lookup.
+fn map_tonic_error(res: http::Response<Body>) -> http::Response<Body> {
+    let Some(code) = res.headers().get("grpc-status").map(|v| Code::from_bytes(v.as_bytes())) else {
+        return res;
+    };
+    if !matches!(code, Code::OutOfRange | Code::ResourceExhausted | Code::Unimplemented)
+        || res.headers().contains_key("grpc-status-details-bin")
+    {
+        return res;
+    }
+    let accepted = res.headers().get(ACCEPT_ENCODING).cloned();
+    if code == Code::Unimplemented && accepted.is_none() {
         return res;
     }
     let message = Status::from_header_map(res.headers()).map(|s| s.message().to_owned()).unwrap_or_default();
-    Error::payload_too_large(PAYLOAD_TOO_LARGE, message).to_status().into_http()
+    let err = match code {
+        Code::Unimplemented => Error::new(415, UNSUPPORTED_ENCODING, message).with_grpc_code(Code::Unimplemented),
+        _ => Error::payload_too_large(PAYLOAD_TOO_LARGE, message),
+    };
+    let mut mapped = err.to_status().into_http();
+    if let Some(accepted) = accepted {
+        mapped.headers_mut().insert(ACCEPT_ENCODING, accepted);
+    }
+    mapped
 }
+
+/// Where a gRPC peer lists the encodings it accepts.
+const ACCEPT_ENCODING: &str = "grpc-accept-encoding";
 
 /// The `Unimplemented` reply for an unknown method (generated code calls this).
 #[doc(hidden)]

@@ -3,6 +3,11 @@
 //! servers serve it (`handler.rs`), the protobuf codec (`codec.rs`) and the
 //! `Status` form of a `bia::Error` (`status.rs`).
 //!
+//! Messages may be compressed ([`CompressionEncoding`]: gzip, zstd), each
+//! message of a stream on its own, by tonic's own framing: servers and
+//! clients accept both by default and send uncompressed unless told to
+//! (`send_compression` on [`GrpcServer`] and [`GrpcClient`]).
+//!
 //! A generated `FooServer<T>` is a plain tonic `NamedService`, so it also plugs
 //! into any `tonic::transport::Server` router by hand:
 //!
@@ -39,9 +44,21 @@ use std::pin::Pin;
 pub use client::{Channel, GrpcClient};
 pub use codec::{ServerCodec, ServerDecoder};
 #[doc(hidden)]
-pub use handler::{client_streaming, server_streaming, streaming, unary, unimplemented, CallConfig};
+pub use handler::{client_streaming, server_streaming, streaming, unary, unimplemented, CallConfig, ConfigureCalls};
 pub use server::GrpcServer;
 pub(crate) use server::Health;
+/// A gRPC message compression (tonic's): `Gzip` or `Zstd`, as
+/// [`GrpcServer::accept_compression`], [`GrpcServer::send_compression`],
+/// [`GrpcClient::accept_compression`] and [`GrpcClient::send_compression`]
+/// take it.
+///
+/// ```
+/// use bia::transport::grpc::CompressionEncoding;
+///
+/// assert_eq!(CompressionEncoding::Gzip.to_string(), "gzip");
+/// assert_eq!(CompressionEncoding::Zstd.to_string(), "zstd");
+/// ```
+pub use tonic::codec::CompressionEncoding;
 
 /// The boxed future of a gRPC call (what tonic's generated servers use too).
 pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'static>>;

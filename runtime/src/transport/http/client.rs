@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use axum::body::Body;
 use http::header;
 use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
 
 use super::binding::{BodyRule, Route};
 use super::codec::{decode_reply, encode_request, JSON};
@@ -23,12 +24,18 @@ type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy
 
 /// The client half generated `FooHttpClient`s wrap: builds the URL, query and
 /// body from the same rules the server binds with, and rebuilds `bia::Error`s.
+///
+/// A unary call asks for a reply compressed with gzip, br or zstd
+/// (`Accept-Encoding`) and decompresses it, unless
+/// [`decompress`](Self::decompress) is off; request bodies are sent
+/// uncompressed.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     /// Base URLs (`http://host:port`).
     pub(super) backend: Backend<String>,
     pub(super) client: HyperClient,
     pub(super) chain: Chain,
+    decompress: bool,
 }
 
 /// A node's base URL.
@@ -67,7 +74,25 @@ impl HttpClient {
 
     fn with(backend: Backend<String>) -> Self {
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        Self { backend, client, chain: Chain::new() }
+        Self { backend, client, chain: Chain::new(), decompress: true }
+    }
+
+    /// Whether unary calls ask for replies compressed with gzip, br or zstd
+    /// (`Accept-Encoding`, unless a middleware set that header) and
+    /// decompress them; default on. Asking costs one header until a server
+    /// compresses, and a server compresses only what it was set to (a Bia
+    /// server: see [`HttpServer::compression`](super::HttpServer::compression)).
+    /// Streams (server-sent events, WebSockets) are never compressed.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// let client = bia::transport::http::HttpClient::new("http://127.0.0.1:8000")?.decompress(false);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn decompress(mut self, on: bool) -> Self {
+        self.decompress = on;
+        self
     }
 
     /// One unary call over the first of `routes` whose path patterns the
@@ -125,24 +150,44 @@ impl HttpClient {
                 request.headers_mut().append(k, v.clone());
             }
         }
-        let res = self.client.request(request).await.map_err(|e| {
+        let failed = |e: hyper_util::client::legacy::Error| {
             Error::service_unavailable(UNAVAILABLE, format!("{} {url} failed: {e}", route.method)).with_cause(e)
-        })?;
-        let status = res.status();
-        let (head, body) = res.into_parts();
-        if let Some(ctx) = ctx {
-            *ctx.reply_headers_mut() = head.headers;
-        }
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("reading reply of {url}: {e}")))?
-            .to_bytes();
+        };
+        let (status, bytes) = if self.decompress {
+            let client = tower_http::decompression::Decompression::new(self.client.clone());
+            read_reply(client.oneshot(request).await.map_err(failed)?, ctx, &url).await?
+        } else {
+            read_reply(self.client.request(request).await.map_err(failed)?, ctx, &url).await?
+        };
         if !status.is_success() {
             return Err(Error::from_http(status.as_u16(), &bytes));
         }
         decode_reply(route.response_body, &bytes, &url)
     }
+}
+
+/// The status and whole body of a reply; its headers become the call's
+/// reply headers.
+async fn read_reply<B>(
+    res: http::Response<B>,
+    ctx: Option<&mut Context>,
+    url: &str,
+) -> Result<(http::StatusCode, bytes::Bytes), Error>
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Display,
+{
+    let status = res.status();
+    let (head, body) = res.into_parts();
+    if let Some(ctx) = ctx {
+        *ctx.reply_headers_mut() = head.headers;
+    }
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("reading reply of {url}: {e}")))?
+        .to_bytes();
+    Ok((status, bytes))
 }
 
 /// One operation of an [`HttpClient`], at the end of its middleware chain.

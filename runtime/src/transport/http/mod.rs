@@ -1,8 +1,9 @@
 //! HTTP/JSON through axum: the server builder ([`HttpServer`]), the client
 //! ([`HttpClient`]), one call as generated routers serve it (`handler.rs`),
 //! the google.api.http binding rules both ways (`binding.rs`), JSON bodies
-//! and the error body (`codec.rs`), and the middleware chain for
-//! hand-written routes ([`RouteLayer`]).
+//! and the error body (`codec.rs`), the middleware chain for hand-written
+//! routes ([`RouteLayer`]) and compression ([`Compression`], off unless a
+//! server sets it; [`HttpClient`] asks for compressed replies by default).
 //!
 //! A generated `FooServer<T>` gives a plain `axum::Router`, so a user's own
 //! routes and layers merge with it:
@@ -42,7 +43,7 @@ pub use codec::error_response;
 pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};
-pub use layer::{RouteLayer, RouteService};
+pub use layer::{Compression, RouteLayer, RouteService};
 pub use server::{HttpServer, IntoRouter};
 pub use stream::DEFAULT_SSE_HEARTBEAT;
 #[doc(hidden)]

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 
 use super::codec::{error_response, json_response};
 use super::handler::{method_not_allowed, not_found};
-use super::layer::RouteLayer;
+use super::layer::{Compression, CompressionLayer, RouteLayer};
 use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
@@ -28,11 +28,12 @@ pub trait IntoRouter {
 pub struct HttpServer {
     core: ServerCore,
     router: axum::Router,
+    compression: Option<Compression>,
 }
 
 impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpServer").field("addr", &self.core.addr()).finish()
+        f.debug_struct("HttpServer").field("addr", &self.core.addr()).field("compression", &self.compression).finish()
     }
 }
 
@@ -50,7 +51,31 @@ core_builder! {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { core: ServerCore::new(Kind::Http, addr, error_response), router: axum::Router::new() }
+        Self { core: ServerCore::new(Kind::Http, addr, error_response), router: axum::Router::new(), compression: None }
+    }
+
+    /// Compresses replies by the client's `Accept-Encoding` and takes
+    /// compressed request bodies by their `Content-Encoding`, on every route
+    /// of this server (generated, hand-written, health and the 404s); see
+    /// [`Compression`] for what is compressed and the limits.
+    ///
+    /// Off by default. Enabled, it wraps every route in one more layer, and
+    /// a request that asks for it pays tower-http's body wrappers (and the
+    /// CPU of compressing): more than the budget a plain JSON call is held
+    /// to, for replies most services keep small, on links where a proxy in
+    /// front often compresses already. A request that asks for neither
+    /// passes with two header lookups. Turn it on for large replies to
+    /// clients on slow links.
+    ///
+    /// ```
+    /// use bia::transport::http::{Compression, HttpServer};
+    ///
+    /// let server = HttpServer::new("127.0.0.1:0".parse().unwrap()).compression(Compression::new());
+    /// # drop(server);
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
     }
 
     /// Adds a generated service. A route that another service or hand-written
@@ -114,6 +139,10 @@ impl HttpServer {
             )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
+        let router = match self.compression {
+            Some(compression) => router.layer(CompressionLayer(compression)),
+            None => router,
+        };
         self.core.bound(listener, router)
     }
 }
