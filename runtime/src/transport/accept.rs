@@ -45,14 +45,22 @@ pub(crate) struct Options {
     pub(crate) tls: Option<TlsSource>,
 }
 
+/// hyper's own limit on a request's header count.
+const HYPER_MAX_HEADERS: usize = 100;
+
 /// hyper's connection settings from the limits.
 fn builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
         .timer(super::coarse_timer::CoarseTimer::start())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_size.max(8 * 1024))
-        .max_headers(limits.max_headers);
+        .max_buf_size(limits.max_header_size.max(8 * 1024));
+    // hyper parses a head into a stack array of its default size (100); a
+    // size given, even that one, makes it fill a vector of that many slots
+    // for every request (measured: +2,000 instructions per request).
+    if limits.max_headers != HYPER_MAX_HEADERS {
+        b.http1().max_headers(limits.max_headers);
+    }
     b.http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.max_concurrent_streams)
