@@ -5,7 +5,8 @@
 //! logged and the old value kept.
 //!
 //! Parsing and merging are [figment]'s; Bia adds the placeholders, the
-//! directory rule, embedded defaults and the watch.
+//! directory rule, embedded defaults, the watch and error messages that
+//! never show a value.
 //!
 //! Environment overrides: `BIA_SERVER__HTTP__ADDR=0.0.0.0:8080` sets
 //! `server.http.addr` (prefix `BIA_`, `__` between keys, keys lower-cased).
@@ -18,21 +19,48 @@
 //! #[derive(Debug, Deserialize)]
 //! struct Server { http: Addr }
 //! #[derive(Debug, Deserialize)]
-//! struct Addr { addr: String, timeout: String }
+//! struct Addr { addr: String, timeout: String, port: u16 }
 //!
 //! let conf: Conf = bia::config::Loader::new()
-//!     .embedded("defaults.yaml", "server:\n  http:\n    addr: ${HTTP_ADDR:0.0.0.0:8000}\n    timeout: 1s\n")
+//!     .embedded(
+//!         "defaults.yaml",
+//!         "server:\n  http:\n    addr: ${HTTP_ADDR:0.0.0.0:8000}\n    timeout: 1s\n    port: ${HTTP_PORT:8000}\n",
+//!     )
 //!     .load()
 //!     .unwrap();
 //! assert_eq!(conf.server.http.addr, "0.0.0.0:8000");
+//! assert_eq!(conf.server.http.port, 8000);
 //! ```
+//!
+//! # Placeholders are values, never structure
+//!
+//! A file is parsed first; placeholders are then replaced inside its string
+//! values. Whatever a variable holds (newlines, `key: value`, `{...}`,
+//! `${OTHER}`) becomes the text of that one value: it adds no key and is not
+//! expanded again. A value read into a number or a boolean field converts
+//! (`port: ${PORT:8000}` reads into a `u16`), one read into a string stays
+//! text (`password: ${DB_PASSWORD}` keeps `007` as `"007"`). Placeholders
+//! work in values, not in key names; in TOML they sit inside a string
+//! (`port = "${PORT:8000}"`).
+//!
+//! # Errors never show values
+//!
+//! A configuration error names the file, the key and what was expected, but
+//! not the value found there: it may be a password. Messages that come from
+//! a field's own parser have the value cut out, are withheld for keys that
+//! look secret (`secret`, `password`, `token`, `key`, ...), and [`redact`]
+//! hides the passwords of URLs (`postgres://user:***@host`).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use figment::error::{Actual, Kind, OneOf};
 use figment::providers::{Env, Format, Toml, Yaml};
-use figment::Figment;
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Profile};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
@@ -40,10 +68,22 @@ use crate::error::Error;
 /// Reason of every configuration error.
 pub use crate::error::reason::CONFIG as CONFIG_REASON;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Source {
     Path(PathBuf),
     Embedded { name: String, text: String },
+}
+
+impl fmt::Debug for Source {
+    // Embedded defaults may hold secrets: show where they come from, not what they say.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Source::Embedded { name, text } => {
+                f.debug_struct("Embedded").field("name", name).field("bytes", &text.len()).finish()
+            }
+        }
+    }
 }
 
 /// Where configuration comes from, in the order it is merged (later wins).
@@ -64,7 +104,9 @@ fn config_error(message: String) -> Error {
     Error::internal_server(CONFIG_REASON, message)
 }
 
-/// Replaces `${VAR}` and `${VAR:default}` with the environment's values.
+/// Replaces `${VAR}` and `${VAR:default}` in one string value with the
+/// environment's values. What a variable holds is copied as it is: the
+/// result is not scanned again, so a value holding `${OTHER}` stays so.
 fn substitute(text: &str, origin: &str) -> Result<String, Error> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -72,8 +114,10 @@ fn substitute(text: &str, origin: &str) -> Result<String, Error> {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
+            // Only the name-like start: the rest of the value may be a secret.
+            let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
             return Err(config_error(format!(
-                "{origin}: unclosed placeholder `${{{after}`; write `${{VAR}}` or `${{VAR:default}}`"
+                "{origin}: unclosed placeholder `${{{name}`; write `${{VAR}}` or `${{VAR:default}}`"
             )));
         };
         let inner = &after[..end];
@@ -96,6 +140,236 @@ fn substitute(text: &str, origin: &str) -> Result<String, Error> {
     Ok(out)
 }
 
+/// Substitutes the placeholders of every string value under `value`;
+/// `path` is the key path of `value`, for errors.
+fn substitute_values(value: &mut Value, path: &mut Vec<String>, file: &str) -> Result<(), Error> {
+    match value {
+        Value::String(_, text) if text.contains("${") => {
+            *text = substitute(text, &format!("{file}, key `{}`", path.join(".")))?;
+        }
+        Value::Dict(_, dict) => substitute_dict(dict, path, file)?,
+        Value::Array(_, items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(i.to_string());
+                substitute_values(item, path, file)?;
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn substitute_dict(dict: &mut Dict, path: &mut Vec<String>, file: &str) -> Result<(), Error> {
+    for (key, value) in dict.iter_mut() {
+        path.push(key.clone());
+        substitute_values(value, path, file)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+/// A parser's message without what it quotes from the file (`"..."`): the
+/// quoted text may be a secret.
+fn unquoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The 1-based line and column of byte `offset` of `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, column)
+}
+
+/// Parses one file into a dictionary, then substitutes its placeholders.
+fn parse(name: &str, text: &str) -> Result<Dict, Error> {
+    let mut dict = if name.ends_with(".toml") {
+        Toml::from_str::<Dict>(text).map_err(|e| {
+            let at = e.span().map(|s| line_col(text, s.start));
+            let at = at.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
+            // Before Bia substituted values, `port = ${PORT}` was valid TOML.
+            let hint = if text.contains("${") {
+                "; placeholders go inside a TOML string: `port = \"${PORT:8000}\"`"
+            } else {
+                ""
+            };
+            config_error(format!("{name}: not valid TOML{at}: {}{hint}", unquoted(e.message().trim())))
+        })?
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        // serde_yaml's message carries its own "at line L column C".
+        Yaml::from_str::<Dict>(text)
+            .map_err(|e| config_error(format!("{name}: not valid YAML: {}", unquoted(&e.to_string()))))?
+    } else {
+        return Err(config_error(format!("{name}: unknown config format; use .yaml, .yml or .toml")));
+    };
+    substitute_dict(&mut dict, &mut Vec::new(), name)?;
+    Ok(dict)
+}
+
+/// One parsed file, named after where it came from so errors name it.
+struct Parsed {
+    name: String,
+    dict: Dict,
+}
+
+impl figment::Provider for Parsed {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(self.name.clone())
+    }
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.dict.clone()))
+    }
+}
+
+/// Hides the passwords of URLs and DSNs in `text`:
+/// `postgres://user:pass@host/db` becomes `postgres://user:***@host/db`, the
+/// Go form `user:pass@tcp(host)/db` becomes `user:***@tcp(host)/db`. Bia
+/// runs its log lines and error messages that can hold a URL through it;
+/// use it for your own.
+///
+/// ```
+/// use bia::config::redact;
+///
+/// assert_eq!(redact("postgres://app:s3cret@db:5432/users"), "postgres://app:***@db:5432/users");
+/// assert_eq!(redact("cannot open `mysql://root:pw@tcp(db:3306)/x`"), "cannot open `mysql://root:***@tcp(db:3306)/x`");
+/// assert_eq!(redact("https://user@example.com/a"), "https://user@example.com/a"); // no password
+/// assert_eq!(redact("nothing to hide"), "nothing to hide");
+/// ```
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let is_delimiter = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>');
+    let mut out = String::new();
+    // `text[..copied]` is in `out`, redacted.
+    let mut copied = 0;
+    let mut start = 0;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if !is_delimiter(c) {
+            continue;
+        }
+        if let Some(password) = password_range(&text[start..i]) {
+            out.push_str(&text[copied..start + password.start]);
+            out.push_str("***");
+            copied = start + password.end;
+        }
+        start = i + c.len_utf8();
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Where the password of `user:password@host` is in one word of text.
+fn password_range(word: &str) -> Option<std::ops::Range<usize>> {
+    // The credentials run from after `scheme://` (or the word's start) to
+    // the last `@`: a password may hold an unescaped `@` or `/`.
+    let at = word.rfind('@')?;
+    let from = word[..at].find("://").map_or(0, |i| i + 3);
+    let colon = from + word[from..at].find(':')?;
+    (colon + 1 < at).then_some(colon + 1..at)
+}
+
+/// Whether a key's name says its value is a secret.
+fn looks_secret(key: &str) -> bool {
+    const WORDS: [&str; 9] = ["secret", "password", "passwd", "pwd", "token", "key", "credential", "private", "dsn"];
+    let key = key.to_ascii_lowercase();
+    WORDS.iter().any(|w| key.contains(w))
+}
+
+/// The string values of keys that look secret, anywhere in `figment`: they
+/// are cut out of messages that might quote them.
+fn secret_values(figment: &Figment) -> Vec<String> {
+    fn walk(key: &str, value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(_, s) if looks_secret(key) && s.len() >= 3 => out.push(s.clone()),
+            Value::Dict(_, dict) => dict.iter().for_each(|(k, v)| walk(k, v, out)),
+            Value::Array(_, items) => items.iter().for_each(|v| walk(key, v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(data) = figment::Provider::data(figment) {
+        data.values().flat_map(|dict| dict.iter()).for_each(|(k, v)| walk(k, v, &mut out));
+    }
+    // Longest first, so a secret that holds another is cut out whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// What kind of value a parser found, without the value.
+fn kind_of(actual: &Actual) -> &'static str {
+    match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) => "an integer",
+        Actual::Float(_) => "a float",
+        Actual::Char(_) => "a character",
+        Actual::Str(_) => "a string",
+        Actual::Bytes(_) => "bytes",
+        Actual::Unit => "nothing",
+        Actual::Seq => "a list",
+        Actual::Map => "a map",
+        _ => "a value of another kind",
+    }
+}
+
+/// One extraction error as text that names the key, the source and what was
+/// expected, never the value.
+fn describe(figment: &Figment, e: &figment::Error, secrets: &[String]) -> String {
+    let key = e.path.join(".");
+    let what = match &e.kind {
+        Kind::Message(_) if e.path.last().is_some_and(|k| looks_secret(k)) => {
+            "the value cannot be read (the parser's message is withheld: the key looks secret)".to_owned()
+        }
+        Kind::Message(message) => {
+            // A field's own parser may quote the value: cut it out.
+            let mut message = message.clone();
+            if let Ok(Value::String(_, value)) = figment.find_value(&key) {
+                if !value.is_empty() && !key.is_empty() {
+                    message = message.replace(&value, "<value>");
+                }
+            }
+            for secret in secrets {
+                message = message.replace(secret, "<redacted>");
+            }
+            redact(&message).into_owned()
+        }
+        Kind::InvalidType(actual, expected) => format!("expected {expected}, found {}", kind_of(actual)),
+        Kind::InvalidValue(actual, expected) => format!("invalid value ({}), expected {expected}", kind_of(actual)),
+        Kind::InvalidLength(len, expected) => format!("{len} items, expected {expected}"),
+        Kind::UnknownVariant(_, expected) => format!("unknown variant, expected {}", OneOf(expected)),
+        Kind::UnknownField(field, expected) => format!("unknown field `{field}`, expected {}", OneOf(expected)),
+        Kind::MissingField(field) => format!("missing field `{field}`"),
+        Kind::DuplicateField(field) => format!("duplicate field `{field}`"),
+        Kind::ISizeOutOfRange(_) | Kind::USizeOutOfRange(_) => "integer out of range".to_owned(),
+        Kind::Unsupported(actual) => format!("unsupported {}", kind_of(actual)),
+        Kind::UnsupportedKey(actual, need) => format!("unsupported key ({}), need {need}", kind_of(actual)),
+    };
+    let source = e.metadata.as_ref().map(|m| m.name.to_string());
+    match (key.is_empty(), source) {
+        (false, Some(source)) => format!("{key} in {source}: {what}"),
+        (false, None) => format!("{key}: {what}"),
+        (true, Some(source)) => format!("{source}: {what}"),
+        (true, None) => what,
+    }
+}
+
 fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let meta = std::fs::metadata(path)
         .map_err(|e| config_error(format!("config path {} cannot be read: {e}", path.display())))?;
@@ -115,35 +389,18 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// A provider named after the file it came from, so errors name the file.
-struct Named<P> {
-    inner: P,
-    name: String,
-}
-
-impl<P: figment::Provider> figment::Provider for Named<P> {
-    fn metadata(&self) -> figment::Metadata {
-        figment::Metadata::from(self.name.clone(), figment::Source::Custom(self.name.clone()))
-    }
-    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
-        self.inner.data()
-    }
-}
-
 fn merge_text(figment: Figment, name: &str, text: &str) -> Result<Figment, Error> {
-    let text = substitute(text, name)?;
-    let name = name.to_owned();
-    Ok(if name.ends_with(".toml") {
-        figment.merge(Named { inner: Toml::string(&text), name })
-    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        figment.merge(Named { inner: Yaml::string(&text), name })
-    } else {
-        return Err(config_error(format!("{name}: unknown config format; use .yaml, .yml or .toml")));
-    })
+    let dict = parse(name, text)?;
+    Ok(figment.merge(Parsed { name: name.to_owned(), dict }))
 }
 
 impl Loader {
     /// No sources yet; environment overrides with the `BIA_` prefix.
+    ///
+    /// ```
+    /// let loader = bia::config::Loader::new().path("configs/");
+    /// assert!(loader.files().is_err()); // no such folder here
+    /// ```
     pub fn new() -> Self {
         Self { sources: Vec::new(), env_prefix: Some("BIA_".to_owned()) }
     }
@@ -194,6 +451,7 @@ impl Loader {
             }
         }
         if let Some(prefix) = &self.env_prefix {
+            // Overrides are values as they are: no placeholders in them.
             figment = figment.merge(Env::prefixed(prefix).split("__"));
         }
         Ok(figment)
@@ -201,14 +459,17 @@ impl Loader {
 
     /// Reads every source into `T`. A missing file, a parse error or a value
     /// of the wrong type is one error naming the file, the key and what was
-    /// expected.
+    /// expected (never the value). Numbers and booleans may be written as
+    /// strings (what a placeholder gives): `"8000"` reads into a `u16`,
+    /// `"true"` into a `bool`.
     pub fn load<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        self.figment()?.extract::<T>().map_err(|e| {
-            let all: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+        let figment = self.figment()?;
+        figment.extract_lossy::<T>().map_err(|e| {
+            let secrets = secret_values(&figment);
+            let all: Vec<String> = e.into_iter().map(|e| describe(&figment, &e, &secrets)).collect();
             config_error(format!("invalid configuration: {}", all.join("; ")))
         })
     }
-
     /// Loads `T` and watches the files: each change reloads them and calls
     /// `observer` with the new value; a file that no longer parses is logged
     /// and the old value kept. Dropping the returned [`Watched`] stops it.
@@ -295,5 +556,44 @@ mod tests {
         let e = substitute("a: ${BIA_TEST_UNSET_VAR}", "conf.yaml").unwrap_err();
         assert!(e.message().contains("conf.yaml") && e.message().contains("BIA_TEST_UNSET_VAR"), "{e}");
         assert!(substitute("a: ${OOPS", "x").is_err());
+    }
+
+    #[test]
+    fn placeholders_in_values_not_text() {
+        std::env::set_var("BIA_TEST_INJECT", "x\nauth: {jwt: {enabled: false}}");
+        std::env::set_var("BIA_TEST_OTHER_REF", "${BIA_TEST_PLACEHOLDER_NEVER}");
+        let dict = parse("c.yaml", "a: ${BIA_TEST_INJECT}\nb: [\"${BIA_TEST_OTHER_REF}\"]\n").unwrap();
+        assert_eq!(dict.len(), 2, "{dict:?}");
+        assert_eq!(dict["a"].as_str(), Some("x\nauth: {jwt: {enabled: false}}"));
+        assert_eq!(dict["b"].as_array().unwrap()[0].as_str(), Some("${BIA_TEST_PLACEHOLDER_NEVER}"));
+        let e = parse("c.yaml", "a:\n  b: [1, \"${BIA_TEST_UNSET_VAR}\"]\n").unwrap_err();
+        assert!(e.message().contains("c.yaml, key `a.b.1`"), "{e}");
+    }
+
+    #[test]
+    fn parse_errors_do_not_quote_the_file() {
+        let e = parse("c.toml", "secret = \"hunter2-very-secret\nport = ${PORT:8000}\n").unwrap_err();
+        assert!(e.message().starts_with("c.toml: not valid TOML at line "), "{e}");
+        assert!(!e.message().contains("hunter2"), "{e}");
+        let e = parse("c.yaml", "\"hunter2-very-secret\"\n").unwrap_err();
+        assert!(e.message().starts_with("c.yaml: not valid YAML"), "{e}");
+        assert!(!e.message().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn redaction() {
+        for (input, want) in [
+            ("postgres://u:p@h/db", "postgres://u:***@h/db"),
+            ("x `mysql://u:p@ss/w@h:3306/db` y", "x `mysql://u:***@h:3306/db` y"),
+            ("u:p@tcp(h:3306)/db?parseTime=true", "u:***@tcp(h:3306)/db?parseTime=true"),
+            ("a https://u:p@h b http://v:q@i", "a https://u:***@h b http://v:***@i"),
+            ("https://u@h https://u:@h", "https://u@h https://u:@h"),
+            ("{\"url\":\"redis://:pw@h\"}", "{\"url\":\"redis://:***@h\"}"),
+            ("no at sign: a:b", "no at sign: a:b"),
+        ] {
+            assert_eq!(redact(input), want, "{input}");
+        }
+        assert!(matches!(redact("plain"), Cow::Borrowed(_)));
+        assert!(looks_secret("JWT_Secret") && looks_secret("api_key") && !looks_secret("addr"));
     }
 }

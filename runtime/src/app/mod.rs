@@ -426,7 +426,9 @@ impl App {
                 let _ = running.stop().await;
                 return Err(e);
             }
-            tracing::info!(id = %instance.id, "registered {} at {}", instance.name, instance.endpoints.join(", "));
+            // Endpoints set by hand may carry credentials (`https://user:pass@...`).
+            let endpoints = crate::config::redact(&instance.endpoints.join(", ")).into_owned();
+            tracing::info!(id = %instance.id, "registered {} at {endpoints}", instance.name);
             running.registered = Some((registrar, instance));
         }
         Ok(running)

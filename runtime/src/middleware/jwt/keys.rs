@@ -1,5 +1,9 @@
 //! The keys of the JWT middleware: the [`Algorithm`] a key fixes, and the
-//! [`VerifyingKey`] and [`SigningKey`] made from a shared secret or a PEM.
+//! [`VerifyingKey`] and [`SigningKey`] made from a shared secret, a PEM or a
+//! JWK.
+//!
+//! No error made here quotes a key: a secret or a private key never reaches
+//! a log line through one.
 
 use std::fmt;
 use std::str::FromStr;
@@ -139,11 +143,43 @@ impl FromStr for Algorithm {
     }
 }
 
-/// The first `-----BEGIN <label>-----` of a PEM text.
+/// The first `-----BEGIN <label>-----` of a PEM text; only a label of the
+/// form PEM labels have (`RSA PUBLIC KEY`), so that no other text of the key
+/// can end up in an error.
 fn pem_label(pem: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(pem).ok()?;
     let rest = &text[text.find("-----BEGIN ")? + "-----BEGIN ".len()..];
-    Some(&rest[..rest.find("-----")?])
+    let label = &rest[..rest.find("-----")?];
+    let plausible = !label.is_empty()
+        && label.len() <= 40
+        && label.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ');
+    plausible.then_some(label)
+}
+
+/// What a `jsonwebtoken` error says about a key, without the parts that can
+/// quote it (a base64 error names a byte of the key, a JSON error a value).
+pub(super) fn key_error_text(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::Base64(_) => "it is not valid base64".to_owned(),
+        K::Json(_) => "it is not valid JSON".to_owned(),
+        K::Utf8(_) => "it is not UTF-8".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Fails when the build links no `jsonwebtoken` crypto backend, or two
+/// (another crate turned on `aws_lc_rs` next to Bia's `rust_crypto`):
+/// `jsonwebtoken` would panic on the first token.
+fn check_backend() -> Result<(), Error> {
+    match jsonwebtoken::crypto::CryptoProvider::try_get_default() {
+        Some(_) => Ok(()),
+        None => Err(bad_key(
+            "jsonwebtoken has no single crypto backend: another crate turned on its `aws_lc_rs` feature next to \
+             Bia's `rust_crypto`; call jsonwebtoken::crypto::CryptoProvider::install_default at start"
+                .to_owned(),
+        )),
+    }
 }
 
 /// Which half of a key pair a constructor expects.
@@ -200,7 +236,8 @@ fn parse_pem<K>(alg: Algorithm, role: Role, pem: &[u8], parsers: [PemParser<K>; 
         Family::Ec => ec,
         Family::Ed => ed,
     };
-    parse(pem).map_err(|e| bad_key(format!("the {alg} {what} key is not usable: {e}")))
+    check_backend()?;
+    parse(pem).map_err(|e| bad_key(format!("the {alg} {what} key is not usable: {}", key_error_text(&e))))
 }
 
 /// What checks a token's signature: an algorithm and its key.
@@ -250,7 +287,10 @@ impl VerifyingKey {
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, Error> {
         let secret = secret.as_ref();
         check_secret(alg, Role::Verifying, secret)?;
-        Ok(Self { alg, key: jsonwebtoken::DecodingKey::from_secret(secret) })
+        check_backend()?;
+        let key = jsonwebtoken::DecodingKey::from_secret(secret)
+            .map_err(|e| bad_key(format!("the {alg} secret is not usable: {}", key_error_text(&e))))?;
+        Ok(Self { alg, key })
     }
 
     /// A public key (or certificate) PEM for an RSA, ECDSA or EdDSA
@@ -259,11 +299,55 @@ impl VerifyingKey {
     pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, Error> {
         use jsonwebtoken::DecodingKey as D;
         let key = parse_pem(alg, Role::Verifying, pem.as_ref(), [D::from_rsa_pem, D::from_ec_pem, D::from_ed_pem])?;
-        // The PEM says "EC key" but not which curve: check the point's size.
+        Self::checked(alg, key)
+    }
+
+    /// A public key from one JWK (RFC 7517), as a JWKS lists them: `RSA`
+    /// (`RS256/384/512`, `PS256/384/512`), `EC` on P-256 (`ES256`) or P-384
+    /// (`ES384`), `OKP` Ed25519 (`EdDSA`).
+    ///
+    /// The key's algorithm is its `alg`; without one, the curve's (`ES256`,
+    /// `ES384`, `EdDSA`) or, for RSA, `RS256`. Refused: a shared secret
+    /// (`kty: oct`: a secret is never published), an encryption key
+    /// (`use: enc`), an `alg` that does not fit the key, other curves.
+    ///
+    /// ```
+    /// use bia::middleware::jwt::{Algorithm, SigningKey, VerifyingKey};
+    ///
+    /// # let pem = include_str!("../../../../tests/fixtures/jwt/es256_private.pem");
+    /// let jwk = SigningKey::es256_pem(pem).unwrap().public_jwk("k1").unwrap();
+    /// assert_eq!(VerifyingKey::from_jwk(&jwk).unwrap().algorithm(), Algorithm::Es256);
+    ///
+    /// let secret = serde_json::json!({"kty": "oct", "k": "c2VjcmV0"});
+    /// assert_eq!(VerifyingKey::from_jwk(&secret).unwrap_err().reason(), "BAD_JWT_KEY");
+    /// ```
+    pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self, Error> {
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
+            .map_err(|_| bad_key("the JWK is not a JSON object with a `kty` and its fields".to_owned()))?;
+        Self::from_parsed_jwk(&jwk)
+    }
+
+    fn from_parsed_jwk(jwk: &jsonwebtoken::jwk::Jwk) -> Result<Self, Error> {
+        use jsonwebtoken::jwk::PublicKeyUse;
+        if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+            return Err(bad_key("the JWK is an encryption key (`use: enc`)".to_owned()));
+        }
+        let alg = jwk_algorithm(jwk)?;
+        check_backend()?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
+            .map_err(|e| bad_key(format!("the {alg} JWK is not usable: {}", key_error_text(&e))))?;
+        Self::checked(alg, key)
+    }
+
+    /// `key` for `alg`, after the checks its parser does not make.
+    fn checked(alg: Algorithm, key: jsonwebtoken::DecodingKey) -> Result<Self, Error> {
+        // A PEM says "EC key" but not which curve; a JWK's coordinates may
+        // have any length: check the point's size.
         if let jsonwebtoken::DecodingKeyKind::SecretOrDer(point) = key.kind() {
             let sizes: &[usize] = match alg {
                 Algorithm::Es256 => &[33, 65],
                 Algorithm::Es384 => &[49, 97],
+                Algorithm::EdDsa => &[32],
                 _ => &[],
             };
             if !sizes.is_empty() && !sizes.contains(&point.len()) {
@@ -324,7 +408,10 @@ impl SigningKey {
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, Error> {
         let secret = secret.as_ref();
         check_secret(alg, Role::Signing, secret)?;
-        Ok(Self { alg, key: jsonwebtoken::EncodingKey::from_secret(secret) })
+        check_backend()?;
+        let key = jsonwebtoken::EncodingKey::from_secret(secret)
+            .map_err(|e| bad_key(format!("the {alg} secret is not usable: {}", key_error_text(&e))))?;
+        Ok(Self { alg, key })
     }
 
     /// A private key PEM for an RSA, ECDSA or EdDSA algorithm.
@@ -333,7 +420,7 @@ impl SigningKey {
         let key = parse_pem(alg, Role::Signing, pem.as_ref(), [E::from_rsa_pem, E::from_ec_pem, E::from_ed_pem])?;
         // Parsing the PEM does not look inside the key: one signature does.
         jsonwebtoken::crypto::sign(b"bia key check", &key, alg.to_jwt())
-            .map_err(|e| bad_key(format!("the {alg} signing key cannot sign: {e}")))?;
+            .map_err(|e| bad_key(format!("the {alg} signing key cannot sign: {}", key_error_text(&e))))?;
         Ok(Self { alg, key })
     }
 
@@ -341,4 +428,58 @@ impl SigningKey {
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
+
+    /// The public half of this key as a JWK named `kid` (with `alg` and
+    /// `use: sig`), to publish in a JWKS that servers verify with (see
+    /// [`Jwks`](super::Jwks)). Fails for an HMAC secret: it has no public
+    /// half, and is never published.
+    ///
+    /// ```
+    /// use bia::middleware::jwt::SigningKey;
+    ///
+    /// # let pem = include_str!("../../../../tests/fixtures/jwt/rs256_private.pem");
+    /// let jwk = SigningKey::rs256_pem(pem).unwrap().public_jwk("2024-06").unwrap();
+    /// assert_eq!((jwk["kty"].as_str(), jwk["kid"].as_str(), jwk["alg"].as_str()), (Some("RSA"), Some("2024-06"), Some("RS256")));
+    /// assert!(jwk.get("d").is_none()); // no private part
+    ///
+    /// assert!(SigningKey::hs256("a secret of at least 32 bytes....").unwrap().public_jwk("k").is_err());
+    /// ```
+    pub fn public_jwk(&self, kid: impl Into<String>) -> Result<serde_json::Value, Error> {
+        if self.alg.family() == Family::Hmac {
+            return Err(bad_key(format!("an {} secret has no public half to publish", self.alg)));
+        }
+        let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&self.key, self.alg.to_jwt())
+            .map_err(|e| bad_key(format!("the {} key has no usable public half: {}", self.alg, key_error_text(&e))))?;
+        jwk.common.key_id = Some(kid.into());
+        jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+        serde_json::to_value(&jwk).map_err(|e| bad_key(format!("the JWK cannot be written: {e}")))
+    }
+}
+
+/// The algorithm a JWK's key is for: its `alg`, checked against the key,
+/// or the one its type implies.
+fn jwk_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Result<Algorithm, Error> {
+    use jsonwebtoken::jwk::{AlgorithmParameters as P, EllipticCurve as C};
+    let implied = match &jwk.algorithm {
+        P::RSA(_) => Algorithm::Rs256,
+        P::EllipticCurve(p) if p.curve == C::P256 => Algorithm::Es256,
+        P::EllipticCurve(p) if p.curve == C::P384 => Algorithm::Es384,
+        P::OctetKeyPair(p) if p.curve == C::Ed25519 => Algorithm::EdDsa,
+        P::EllipticCurve(_) | P::OctetKeyPair(_) => return Err(bad_key("the JWK's curve is not supported".to_owned())),
+        P::OctetKey(_) => {
+            return Err(bad_key("the JWK is a shared secret (`kty: oct`): only public keys are accepted".to_owned()))
+        }
+        _ => return Err(bad_key("the JWK's key type is not supported".to_owned())),
+    };
+    let Some(named) = jwk.common.key_algorithm else { return Ok(implied) };
+    let alg = jsonwebtoken::Algorithm::try_from(named)
+        .ok()
+        .and_then(|a| Algorithm::ALL.into_iter().find(|ours| ours.to_jwt() == a))
+        .ok_or_else(|| bad_key("the JWK's `alg` is not a signature algorithm Bia supports".to_owned()))?;
+    // An RSA key serves any RS/PS algorithm; a curve fixes its algorithm.
+    let fits = if implied.family() == Family::Rsa { alg.family() == Family::Rsa } else { alg == implied };
+    if !fits {
+        return Err(bad_key(format!("the JWK's `alg` {alg} does not fit its key ({implied})")));
+    }
+    Ok(alg)
 }

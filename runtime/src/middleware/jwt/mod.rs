@@ -9,6 +9,10 @@
 //!   signature check.
 //! * Supported: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA
 //!   (pure-Rust crypto, no C toolchain).
+//! * Keys: one [`VerifyingKey`] (a secret, a PEM, a JWK), or the keys of a
+//!   JWKS URL, selected by `kid`, cached and refreshed ([`Jwks`],
+//!   [`Server::jwks`]); [`ServerConfig`] reads either from a config section
+//!   (`secret`, `public_key_file` or `jwks_url`).
 //! * `exp` is required and checked (with a small [`leeway`](Server::leeway),
 //!   5 s by default), `nbf` is checked when present, the issuer and audience
 //!   when configured.
@@ -20,7 +24,8 @@
 //!   `Token is invalid`, `JWT token has expired`, `JWT token is not valid yet`,
 //!   `Wrong signing method`, `Fail to parse JWT token`, `Wrong context for
 //!   middleware`. The precise cause is attached as the error's
-//!   [cause](crate::Error::cause) (logged, never sent).
+//!   [cause](crate::Error::cause) (logged, never sent). No error, cause or
+//!   `Debug` output quotes a secret or a key.
 //!
 //! Exempt operations (a login, a health check) with a [`Selector`](super::Selector).
 //!
@@ -51,6 +56,8 @@
 
 mod claims;
 mod client;
+mod config;
+mod jwks;
 mod keys;
 mod server;
 
@@ -58,6 +65,8 @@ use std::time::Duration;
 
 pub use claims::{claims, Claims};
 pub use client::{Client, Signer};
+pub use config::ServerConfig;
+pub use jwks::Jwks;
 pub use keys::{Algorithm, SigningKey, VerifyingKey};
 pub use server::Server;
 
@@ -147,7 +156,7 @@ mod tests {
         let now = jsonwebtoken::get_current_timestamp();
         let mut bare = Claims::new();
         bare.insert("sub", "x");
-        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
         let no_exp = jsonwebtoken::encode(&jsonwebtoken::Header::default(), bare.as_map(), &key).unwrap();
         assert_eq!(server().verify(&no_exp).unwrap_err().message(), TOKEN_INVALID);
         assert!(server().require_exp(false).verify(&no_exp).is_ok());

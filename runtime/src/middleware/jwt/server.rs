@@ -7,13 +7,14 @@ use base64::Engine as _;
 use http::header::AUTHORIZATION;
 use serde_json::{Map, Value};
 
+use super::jwks::{Jwks, KeySet};
 use super::keys::VerifyingKey;
 use super::{
-    refuse, Claims, DEFAULT_LEEWAY, MISSING_TOKEN, PARSE_FAIL, TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_NOT_YET_VALID,
-    WRONG_CONTEXT, WRONG_METHOD,
+    refuse, Algorithm, Claims, DEFAULT_LEEWAY, MISSING_TOKEN, PARSE_FAIL, TOKEN_EXPIRED, TOKEN_INVALID,
+    TOKEN_NOT_YET_VALID, WRONG_CONTEXT, WRONG_METHOD,
 };
 use crate::error::Error;
-use crate::middleware::{AnyMessage, Context};
+use crate::middleware::{AnyMessage, BoxFuture, Context, Middleware, Next};
 
 /// The server middleware: verifies the bearer token of every call and hands
 /// its [`Claims`] to the handler (see the [module docs](super)).
@@ -35,15 +36,25 @@ use crate::middleware::{AnyMessage, Context};
 /// ```
 #[derive(Clone)]
 pub struct Server {
-    key: VerifyingKey,
+    keys: Keys,
     validation: jsonwebtoken::Validation,
+}
+
+/// Where the verifying keys come from.
+#[derive(Clone)]
+enum Keys {
+    One(VerifyingKey),
+    Set(Jwks),
 }
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Server")
-            .field("alg", &self.key.alg)
-            .field("leeway_secs", &self.validation.leeway)
+        let mut f = f.debug_struct("Server");
+        match &self.keys {
+            Keys::One(key) => f.field("alg", &key.alg),
+            Keys::Set(jwks) => f.field("jwks", jwks),
+        };
+        f.field("leeway_secs", &self.validation.leeway)
             .field("issuers", &self.validation.iss)
             .field("audiences", &self.validation.aud)
             .field("require_exp", &self.validation.required_spec_claims.contains("exp"))
@@ -55,14 +66,37 @@ impl Server {
     /// Verifies tokens with `key` (and only with its algorithm); `exp`
     /// required, 5 s leeway, any issuer and audience.
     pub fn new(key: VerifyingKey) -> Self {
-        let mut validation = jsonwebtoken::Validation::new(key.alg.to_jwt());
+        let validation = Self::validation(key.alg);
+        Self { keys: Keys::One(key), validation }
+    }
+
+    /// Verifies tokens with the keys of a JWKS, each key with its own
+    /// algorithm, selected by the token's `kid`; a token naming a `kid` the
+    /// cache lacks makes the middleware fetch the set again (rate-limited,
+    /// see [`Jwks`]). The other settings are those of [`Server::new`].
+    ///
+    /// ```
+    /// use bia::middleware::jwt::{self, Jwks};
+    ///
+    /// let jwks = Jwks::new("http://127.0.0.1:8080/.well-known/jwks.json").unwrap();
+    /// let server = jwt::Server::jwks(jwks).audience("orders");
+    /// // Nothing fetched yet: `verify` (which never fetches) refuses.
+    /// assert_eq!(server.verify("a.b.c").unwrap_err().code(), 401);
+    /// ```
+    pub fn jwks(jwks: Jwks) -> Self {
+        // The algorithm is set per key at verification.
+        Self { keys: Keys::Set(jwks), validation: Self::validation(Algorithm::Rs256) }
+    }
+
+    fn validation(alg: Algorithm) -> jsonwebtoken::Validation {
+        let mut validation = jsonwebtoken::Validation::new(alg.to_jwt());
         validation.leeway = DEFAULT_LEEWAY.as_secs();
         validation.validate_exp = true;
         validation.validate_nbf = true;
         // Without a configured audience, `aud` is not checked (jsonwebtoken
         // would refuse every token that has one).
         validation.validate_aud = false;
-        Self { key, validation }
+        validation
     }
 
     /// The clock skew tolerated on `exp` and `nbf` (whole seconds).
@@ -104,18 +138,57 @@ impl Server {
     }
 
     /// Verifies one token (without the `Bearer ` prefix) and returns its
-    /// claims, or the 401 the middleware would answer.
+    /// claims, or the 401 the middleware would answer. With a [`Jwks`], only
+    /// the keys held now are used (the middleware also fetches the set again
+    /// for an unknown `kid`).
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
+        match &self.keys {
+            Keys::One(key) => self.verify_with(token, Header::of(token), key, &self.validation),
+            Keys::Set(jwks) => self.verify_in(token, &jwks.current()).into_result(),
+        }
+    }
+
+    /// Verifies `token` with the key of a set its `kid` names.
+    fn verify_in(&self, token: &str, set: &KeySet) -> Verdict {
+        let Keys::Set(jwks) = &self.keys else { unreachable!("a key set is only searched for a Jwks server") };
+        let Some(header) = Header::of(token) else { return Verdict::Done(Err(refuse(TOKEN_INVALID))) };
+        match set.find(header.kid.as_deref()) {
+            Some(key) => {
+                // One key, one algorithm (jsonwebtoken wants the key's family).
+                let mut validation = self.validation.clone();
+                validation.algorithms = vec![key.alg.to_jwt()];
+                Verdict::Done(self.verify_with(token, Some(header), key, &validation))
+            }
+            None => {
+                let refused = refuse(TOKEN_INVALID).with_cause(set.miss(header.kid.as_deref(), jwks));
+                // Without a `kid`, only an empty set may change by fetching.
+                if header.kid.is_some() || set.is_empty() {
+                    Verdict::Unknown(refused)
+                } else {
+                    Verdict::Done(Err(refused))
+                }
+            }
+        }
+    }
+
+    /// Verifies `token`, whose `header` was read, with `key`.
+    fn verify_with(
+        &self,
+        token: &str,
+        header: Option<Header>,
+        key: &VerifyingKey,
+        validation: &jsonwebtoken::Validation,
+    ) -> Result<Claims, Error> {
         // The header names the algorithm; only the key's own is accepted,
         // before anything else is looked at (`none`, algorithm confusion).
-        match header_alg(token) {
+        match header.map(|h| h.alg) {
             None => return Err(refuse(TOKEN_INVALID)),
-            Some(alg) if alg != self.key.alg.as_str() => {
-                return Err(refuse(WRONG_METHOD).with_cause(format!("token signed with `{alg}`")));
+            Some(alg) if alg != key.alg.as_str() => {
+                return Err(refuse(WRONG_METHOD).with_cause(format!("token signed with `{}`", alg.escape_debug())));
             }
             Some(_) => {}
         }
-        jsonwebtoken::decode::<Map<String, Value>>(token, &self.key.key, &self.validation)
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, validation)
             .map(|data| Claims(data.claims))
             .map_err(verify_error)
     }
@@ -130,17 +203,41 @@ impl Server {
     }
 }
 
-/// The `alg` of a token's header; `None` when the header is not a JSON
-/// object with a string `alg`.
-fn header_alg(token: &str) -> Option<String> {
-    let (header, _) = token.split_once('.')?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
-    match serde_json::from_slice::<Value>(&bytes).ok()? {
-        Value::Object(mut map) => match map.remove("alg")? {
-            Value::String(alg) => Some(alg),
+/// What [`Server::verify_in`] found.
+enum Verdict {
+    /// Verified or refused.
+    Done(Result<Claims, Error>),
+    /// Refused: the set lacks the token's key, which a fetch may bring.
+    Unknown(Error),
+}
+
+impl Verdict {
+    fn into_result(self) -> Result<Claims, Error> {
+        match self {
+            Verdict::Done(result) => result,
+            Verdict::Unknown(refused) => Err(refused),
+        }
+    }
+}
+
+/// What the middleware reads of a token's header before verifying it.
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+impl Header {
+    /// `None` when the header is not a JSON object with a string `alg`.
+    fn of(token: &str) -> Option<Self> {
+        let (header, _) = token.split_once('.')?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
+        let Value::Object(mut map) = serde_json::from_slice::<Value>(&bytes).ok()? else { return None };
+        let Value::String(alg) = map.remove("alg")? else { return None };
+        let kid = match map.remove("kid") {
+            Some(Value::String(kid)) => Some(kid),
             _ => None,
-        },
-        _ => None,
+        };
+        Some(Self { alg, kid })
     }
 }
 
@@ -165,26 +262,62 @@ fn verify_error(e: jsonwebtoken::errors::Error) -> Error {
     refuse(message).with_cause(e)
 }
 
-impl Server {
-    fn check(&self, ctx: &mut Context, _req: &AnyMessage) -> Result<(), Error> {
+impl Middleware for Server {
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a mut Context,
+        req: AnyMessage,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<AnyMessage, Error>> {
+        let refuse_now =
+            |e: Error| -> BoxFuture<'a, Result<AnyMessage, Error>> { Box::pin(std::future::ready(Err(e))) };
         if !ctx.is_server() {
-            return Err(refuse(WRONG_CONTEXT));
+            return refuse_now(refuse(WRONG_CONTEXT));
         }
-        let claims = match Self::bearer(ctx) {
-            None => return Err(refuse(MISSING_TOKEN)),
-            Some(token) => self.verify(token)?,
+        let Some(token) = Self::bearer(ctx) else { return refuse_now(refuse(MISSING_TOKEN)) };
+        let verified = match &self.keys {
+            Keys::One(key) => self.verify_with(token, Header::of(token), key, &self.validation),
+            Keys::Set(jwks) => match self.verify_in(token, &jwks.current()) {
+                Verdict::Done(result) => result,
+                // An unknown `kid`: fetch the set again (rate-limited), then
+                // look once more. Only this path pays for a future of its own.
+                Verdict::Unknown(_) => {
+                    let token = token.to_owned();
+                    return Box::pin(async move {
+                        let set = jwks.refresh_for_unknown_kid().await;
+                        let claims = self.verify_in(&token, &set).into_result()?;
+                        ctx.extensions_mut().insert(claims);
+                        next.run(ctx, req).await
+                    });
+                }
+            },
         };
-        ctx.extensions_mut().insert(claims);
-        Ok(())
+        match verified {
+            Ok(claims) => {
+                ctx.extensions_mut().insert(claims);
+                next.run(ctx, req)
+            }
+            Err(e) => refuse_now(e),
+        }
     }
 }
-
-guard!(Server);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::context::{Kind, Side};
+
+    #[test]
+    fn header_parsing() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let h = Header::of(&format!("{}.e30.x", b64(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#))).unwrap();
+        assert_eq!((h.alg.as_str(), h.kid.as_deref()), ("ES256", Some("k1")));
+        let h = Header::of(&format!("{}.e30.x", b64(r#"{"alg":"RS256","kid":7}"#))).unwrap();
+        assert_eq!((h.alg.as_str(), h.kid), ("RS256", None));
+        for bad in ["", "abc", "e30.e30.e30", &format!("{}.e30.x", b64(r#"{"alg":1}"#)), &format!("{}.x", b64("[]"))] {
+            assert!(Header::of(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn bearer_parsing() {
