@@ -20,9 +20,9 @@ mod wkt;
 
 pub use wkt::{value_from_json, value_to_json, WellKnown};
 
-pub use any::{any_type_known, pack, type_url_of, unpack};
 #[doc(hidden)]
 pub use any::AnyType;
+pub use any::{any_type_known, pack, type_url_of, unpack};
 pub use boxed::Boxed;
 pub use json::{snake_case_output, with_snake_case_output};
 pub use message::{EnumCodec, Enumeration, FieldMeta, Message, MessageCodec};
