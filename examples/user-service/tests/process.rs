@@ -537,3 +537,95 @@ async fn jwt_guards_the_write_operations_when_switched_on() {
     assert!(body.contains("UNAUTHORIZED"), "{body}");
     assert_eq!(http.list_users(ListUsersRequest::default()).await.unwrap().total, 2);
 }
+
+/// The user-service on TLS by its config alone: `server.http.tls` and
+/// `server.grpc.tls` set from the environment, certificates made by the
+/// openssl command line, called by curl over HTTPS and checked by openssl on
+/// the gRPC port (ALPN h2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_is_switched_on_by_config_alone() {
+    for tool in ["curl", "openssl"] {
+        if Command::new(tool).arg("--version").output().is_err() && Command::new(tool).arg("version").output().is_err()
+        {
+            assert!(
+                std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"),
+                "BIA_REQUIRE_EXTERNAL=1: {tool} is missing"
+            );
+            eprintln!("skipping the TLS test: {tool} is not installed");
+            return;
+        }
+    }
+    let dir = temp_dir("tls");
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (http_port, grpc_port) = (free_port(), free_port());
+    let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
+    let child = Service::spawn(
+        &dir,
+        &[
+            ("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}")),
+            ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}")),
+            ("BIA_SERVER__HTTP__TLS__CERT", cert_s.clone()),
+            ("BIA_SERVER__HTTP__TLS__KEY", key_s.clone()),
+            ("BIA_SERVER__GRPC__TLS__CERT", cert_s),
+            ("BIA_SERVER__GRPC__TLS__KEY", key_s),
+        ],
+        &[],
+    );
+    let mut svc = Service { child, http_port, grpc_port };
+    let curl = |path: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "5", "--cacert"])
+            .arg(&cert)
+            .args(["--resolve", &format!("localhost:{http_port}:127.0.0.1")])
+            .arg(format!("https://localhost:{http_port}{path}"))
+            .output()
+            .expect("curl runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !curl("/readyz").0 {
+        if let Some(status) = svc.child.try_wait().unwrap() {
+            panic!("user-service exited early ({status})");
+        }
+        assert!(Instant::now() < deadline, "not ready over TLS within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ok, body) = curl("/v1/users");
+    assert!(ok, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(page["total"].is_string() || page["total"].is_number(), "{body}");
+    // Plaintext is refused on the TLS port.
+    let (status, _) = get(&format!("http://127.0.0.1:{http_port}/readyz")).await;
+    assert_ne!(status, 200);
+    // The gRPC port speaks TLS with h2.
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{grpc_port}"),
+            "-servername",
+            "localhost",
+            "-alpn",
+            "h2",
+            "-CAfile",
+        ])
+        .arg(&cert)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ALPN protocol: h2") && text.contains("Verify return code: 0 (ok)"), "{text}");
+    svc.sigterm();
+    assert!(svc.wait_exit().0.success());
+}

@@ -191,6 +191,17 @@ fn watch(
     let names: Vec<std::ffi::OsString> = paths.iter().filter_map(|p| p.file_name().map(ToOwned::to_owned)).collect();
     let handler = move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
+        // Only a change of contents or names: reading the files (our own
+        // reload) is an access event too, and reacting to it would loop.
+        use notify::event::{EventKind, ModifyKind};
+        if !matches!(
+            event.kind,
+            EventKind::Create(_)
+                | EventKind::Remove(_)
+                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+        ) {
+            return;
+        }
         if !event.paths.iter().any(|p| p.file_name().is_some_and(|n| names.iter().any(|m| m == n))) {
             return;
         }
