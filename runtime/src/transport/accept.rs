@@ -53,8 +53,13 @@ fn builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
     let mut b = Builder::new(TokioExecutor::new());
     b.http1()
         .timer(super::coarse_timer::CoarseTimer::start())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_size.max(8 * 1024));
+        .header_read_timeout(limits.header_read_timeout);
+    // hyper's buffer bound is also its write buffer's: a smaller one than
+    // its default flushes replies in more writes (measured), so only a
+    // limit asked for is set.
+    if let Some(max) = limits.max_header_size {
+        b.http1().max_buf_size(max.max(8 * 1024));
+    }
     // hyper parses a head into a stack array of its default size (100); a
     // size given, even that one, makes it fill a vector of that many slots
     // for every request (measured: +2,000 instructions per request).

@@ -33,9 +33,11 @@ pub struct ConnectionLimits {
     /// (hyper's; nginx waits 60 s).
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
-    /// HTTP/1: the largest request head, in bytes. Default 64 KiB (nginx
-    /// allows 4 x 8 KiB per header line).
-    pub max_header_size: usize,
+    /// HTTP/1: the largest request head, in bytes (at least 8 KiB; it also
+    /// bounds the connection's write buffer). Default none: hyper's own
+    /// bound, about 408 KiB (nginx allows 4 x 8 KiB per header line; set
+    /// `32768` for nginx's).
+    pub max_header_size: Option<usize>,
     /// HTTP/1: the most header fields a request may have. Default 100
     /// (hyper's).
     pub max_headers: usize,
@@ -77,7 +79,7 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(30),
-            max_header_size: 64 * 1024,
+            max_header_size: None,
             max_headers: 100,
             max_concurrent_streams: 200,
             max_header_list_size: 16 * 1024,
