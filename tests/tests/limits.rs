@@ -22,7 +22,7 @@ async fn start(limits: ConnectionLimits) -> bia_tests::TestApp {
 }
 
 fn quick() -> ConnectionLimits {
-    ConnectionLimits { header_read_timeout: Duration::from_secs(1), ..Default::default() }
+    ConnectionLimits { header_read_timeout: Some(Duration::from_secs(1)), ..Default::default() }
 }
 
 /// Reads until the server closes; how long that took (`None`: not within `limit`).
@@ -91,7 +91,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_half_open_connections_do_not_stop_a_normal_client() {
-    let app = start(ConnectionLimits { header_read_timeout: Duration::from_secs(3), ..Default::default() }).await;
+    let app = start(ConnectionLimits { header_read_timeout: Some(Duration::from_secs(3)), ..Default::default() }).await;
     let mut idle = Vec::with_capacity(2000);
     for i in 0..2000 {
         let mut s = TcpStream::connect(app.http).await.unwrap();
