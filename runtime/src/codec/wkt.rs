@@ -313,11 +313,9 @@ impl Codec<Struct> for WellKnown {
         JsonStruct(v).serialize(s)
     }
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Struct, D::Error> {
-        match d.deserialize_any(ValueVisitor)?.kind {
-            Some(ValueKind::StructValue(s)) => Ok(s),
-            Some(ValueKind::NullValue(_)) | None => Ok(Struct::default()),
-            Some(_) => Err(D::Error::custom("a google.protobuf.Struct is a JSON object")),
-        }
+        let kind = d.deserialize_any(ValueVisitor)?.kind;
+        of_kind(kind, |k| if let ValueKind::StructValue(s) = k { Some(s) } else { None }, "a JSON object")
+            .map_err(|what| D::Error::custom(format!("a google.protobuf.Struct is {what}")))
     }
 }
 
@@ -349,11 +347,22 @@ impl Codec<ListValue> for WellKnown {
         JsonList(v).serialize(s)
     }
     fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ListValue, D::Error> {
-        match d.deserialize_any(ValueVisitor)?.kind {
-            Some(ValueKind::ListValue(l)) => Ok(l),
-            Some(ValueKind::NullValue(_)) | None => Ok(ListValue::default()),
-            Some(_) => Err(D::Error::custom("a google.protobuf.ListValue is a JSON array")),
-        }
+        let kind = d.deserialize_any(ValueVisitor)?.kind;
+        of_kind(kind, |k| if let ValueKind::ListValue(l) = k { Some(l) } else { None }, "a JSON array")
+            .map_err(|what| D::Error::custom(format!("a google.protobuf.ListValue is {what}")))
+    }
+}
+
+/// The `Struct` or `ListValue` a JSON value read as a `Value` holds (`pick`),
+/// the default for `null`, or `Err(what)` for any other JSON.
+fn of_kind<T: Default>(
+    kind: Option<ValueKind>,
+    pick: impl FnOnce(ValueKind) -> Option<T>,
+    what: &'static str,
+) -> Result<T, &'static str> {
+    match kind {
+        Some(ValueKind::NullValue(_)) | None => Ok(T::default()),
+        Some(k) => pick(k).ok_or(what),
     }
 }
 

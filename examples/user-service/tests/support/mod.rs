@@ -157,21 +157,7 @@ impl OutputRef for Child {
 
 /// A plain HTTP/1.1 GET on a fresh connection: the status and the body.
 pub async fn get(url: &str) -> (u16, String) {
-    let rest = url.strip_prefix("http://").expect("an http:// URL");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".to_owned()));
-    let mut s = tokio::net::TcpStream::connect(host).await.expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .expect("a reply within 10 s")
-        .expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
+    request("GET", url, "").await
 }
 
 /// A raw request on a fresh HTTP/1.1 connection: the status and the body.

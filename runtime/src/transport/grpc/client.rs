@@ -2,14 +2,10 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
+use std::task::Poll;
 
-use futures_util::task::AtomicWaker;
 use http::HeaderValue;
-use tokio::sync::oneshot;
 use tonic::codec::EnabledCompressionEncodings;
 use tonic::metadata::MetadataMap;
 use tonic::Status;
@@ -24,8 +20,9 @@ use crate::error::reason::{BAD_ENDPOINT, CONNECT_FAILED, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::stream::{counted, CallInput, Sink};
 use crate::middleware::Chain;
-use crate::stream::{Stream, StreamExt as _, Streaming};
+use crate::stream::{StreamExt as _, Streaming};
 
+use super::client_stream::{BidiReplies, Failed, Outgoing};
 use super::handler::{encodings, DEFAULT_ACCEPT};
 use super::CompressionEncoding;
 
@@ -216,7 +213,7 @@ impl GrpcClient {
             let req = counted(req, outbound.as_ref().and_then(|o| o.stats.clone()), false);
             let (res, failed) = client.send_stream::<Bidi, Req, Rep>(path, req, outbound.as_ref()).await?;
             let replies = reply_metadata(res)?;
-            sink.send_all(BidiReplies { replies, failed, done: false }).await
+            sink.send_all(BidiReplies::new(replies, failed)).await
         })
         .await
     }
@@ -454,117 +451,6 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for Bidi {
         path: http::uri::PathAndQuery,
     ) -> Result<tonic::Response<tonic::Streaming<Rep>>, Status> {
         grpc.streaming(req, path, tonic_prost::ProstCodec::default()).await
-    }
-}
-
-/// A request stream as tonic sends it: its messages until its first error,
-/// which goes to the call (through [`Failed`]) while the stream stays open,
-/// so that the server never takes a cut stream for a whole one: the call
-/// is dropped (and so cancelled) with that error instead.
-///
-/// When the caller is gone ([`Failed`] dropped, with the replies), the
-/// stream ends, so that the HTTP/2 stream is dropped on both sides and the
-/// server cancels the call, even while the caller's request stream is
-/// still open.
-struct Outgoing<Req> {
-    stream: Streaming<Req>,
-    failed: Option<oneshot::Sender<Error>>,
-    gone: Arc<Gone>,
-}
-
-/// Whether the caller of a streaming call is gone, and the task to wake
-/// when it goes.
-#[derive(Default)]
-struct Gone {
-    flag: AtomicBool,
-    waker: AtomicWaker,
-}
-
-/// The error of an [`Outgoing`] stream, once it fails; dropping it ends the
-/// stream.
-struct Failed {
-    rx: Option<oneshot::Receiver<Error>>,
-    gone: Arc<Gone>,
-}
-
-impl Failed {
-    /// Waits for the error; never ready when the stream does not fail.
-    fn poll_error(&mut self, cx: &mut TaskContext<'_>) -> Poll<Error> {
-        let Some(rx) = &mut self.rx else { return Poll::Pending };
-        match Pin::new(rx).poll(cx) {
-            Poll::Ready(Ok(e)) => {
-                self.rx = None;
-                Poll::Ready(e)
-            }
-            Poll::Ready(Err(_)) => {
-                self.rx = None;
-                Poll::Pending
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl Drop for Failed {
-    fn drop(&mut self) {
-        self.gone.flag.store(true, Ordering::Release);
-        self.gone.waker.wake();
-    }
-}
-
-impl<Req> Outgoing<Req> {
-    fn new(stream: Streaming<Req>) -> (Self, Failed) {
-        let (tx, rx) = oneshot::channel();
-        let gone = Arc::new(Gone::default());
-        (Self { stream, failed: Some(tx), gone: Arc::clone(&gone) }, Failed { rx: Some(rx), gone })
-    }
-}
-
-impl<Req> Stream for Outgoing<Req> {
-    type Item = Req;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Req>> {
-        self.gone.waker.register(cx.waker());
-        if self.gone.flag.load(Ordering::Acquire) {
-            return Poll::Ready(None);
-        }
-        if self.failed.is_none() {
-            return Poll::Pending;
-        }
-        match self.stream.poll_next_unpin(cx) {
-            Poll::Ready(Some(Ok(msg))) => Poll::Ready(Some(msg)),
-            Poll::Ready(Some(Err(e))) => {
-                if let Some(tx) = self.failed.take() {
-                    let _ = tx.send(e);
-                }
-                Poll::Pending
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// The replies of a bidirectional call, ended by the first error of its
-/// request stream.
-struct BidiReplies<Rep> {
-    replies: tonic::Streaming<Rep>,
-    failed: Failed,
-    done: bool,
-}
-
-impl<Rep> Stream for BidiReplies<Rep> {
-    type Item = Result<Rep, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(e) = self.failed.poll_error(cx) {
-            self.done = true;
-            return Poll::Ready(Some(Err(e)));
-        }
-        self.replies.poll_next_unpin(cx).map(|item| item.map(|r| r.map_err(|status| Error::from_status(&status))))
     }
 }
 

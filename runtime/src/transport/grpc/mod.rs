@@ -33,6 +33,7 @@
 //! ```
 
 mod client;
+mod client_stream;
 mod codec;
 mod handler;
 mod server;
