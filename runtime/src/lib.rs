@@ -45,6 +45,7 @@ pub mod middleware;
 pub mod registry;
 pub mod schema;
 pub mod stream;
+pub mod tls;
 pub mod transport;
 pub mod types;
 pub mod wire;

@@ -10,10 +10,24 @@ use std::time::{Duration, Instant};
 pub struct Etcd {
     child: Option<Child>,
     dir: PathBuf,
-    /// The client port (`http://127.0.0.1:<port>`).
+    /// The client port (`http://127.0.0.1:<port>`, or `https://` when
+    /// started with [`Etcd::start_secure`]).
     pub port: u16,
     peer_port: u16,
     generation: u32,
+    secure: Option<Secure>,
+    /// A plaintext client port beside the TLS one (health and set-up).
+    plain_port: u16,
+}
+
+/// TLS for etcd's client port: its certificate and key, and the CA client
+/// certificates must chain to (`--client-cert-auth`); and how long its auth
+/// tokens live (`--auth-token-ttl`, seconds).
+pub struct Secure {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+    pub token_ttl_secs: u32,
 }
 
 fn free_port() -> u16 {
@@ -32,6 +46,17 @@ impl Etcd {
     /// Starts etcd, or returns `None` (after saying why) when it is not
     /// installed; with `BIA_REQUIRE_EXTERNAL=1` a missing etcd is a failure.
     pub fn start(test: &str) -> Option<Etcd> {
+        Self::start_with(test, None)
+    }
+
+    /// Starts etcd with TLS on its client port (client certificates
+    /// required), plus a plaintext port on loopback for set-up
+    /// ([`Etcd::plain_url`]).
+    pub fn start_secure(test: &str, secure: Secure) -> Option<Etcd> {
+        Self::start_with(test, Some(secure))
+    }
+
+    fn start_with(test: &str, secure: Option<Secure>) -> Option<Etcd> {
         let Some(_) = binary() else {
             let msg = "etcd is not installed (apt-get install etcd-server)";
             assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
@@ -41,25 +66,56 @@ impl Etcd {
         let dir = std::env::temp_dir().join(format!("bia-etcd-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a temp dir");
-        let mut etcd = Etcd { child: None, dir, port: free_port(), peer_port: free_port(), generation: 0 };
+        let mut etcd = Etcd {
+            child: None,
+            dir,
+            port: free_port(),
+            peer_port: free_port(),
+            generation: 0,
+            secure,
+            plain_port: free_port(),
+        };
         etcd.spawn();
         Some(etcd)
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` when secure).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.secure.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// A plaintext client URL: [`Etcd::url`], or for a secure etcd the
+    /// extra loopback port (for set-up through etcd's JSON gateway).
+    pub fn plain_url(&self) -> String {
+        match self.secure {
+            Some(_) => format!("http://127.0.0.1:{}", self.plain_port),
+            None => self.url(),
+        }
     }
 
     fn spawn(&mut self) {
         let data = self.dir.join(format!("data-{}", self.generation));
         let client = self.url();
+        let listen = match self.secure {
+            Some(_) => format!("{client},{}", self.plain_url()),
+            None => client.clone(),
+        };
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
         let log = std::fs::File::create(self.dir.join(format!("etcd-{}.log", self.generation))).expect("a log file");
-        let child = Command::new(binary().expect("etcd"))
+        let mut command = Command::new(binary().expect("etcd"));
+        if let Some(secure) = &self.secure {
+            command
+                .arg(format!("--cert-file={}", secure.cert.display()))
+                .arg(format!("--key-file={}", secure.key.display()))
+                .arg(format!("--trusted-ca-file={}", secure.client_ca.display()))
+                .arg("--client-cert-auth")
+                .arg(format!("--auth-token-ttl={}", secure.token_ttl_secs));
+        }
+        let child = command
             .arg("--name=bia-test")
             .arg(format!("--data-dir={}", data.display()))
-            .arg(format!("--listen-client-urls={client}"))
+            .arg(format!("--listen-client-urls={listen}"))
             .arg(format!("--advertise-client-urls={client}"))
             .arg(format!("--listen-peer-urls={peer}"))
             .arg(format!("--initial-advertise-peer-urls={peer}"))
@@ -77,7 +133,8 @@ impl Etcd {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let port = if self.secure.is_some() { self.plain_port } else { self.port };
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
                 use std::io::{Read as _, Write as _};
                 let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
                 let _ = s.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");

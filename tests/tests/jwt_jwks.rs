@@ -419,7 +419,7 @@ async fn each_key_accepts_only_its_own_algorithm() {
 }
 
 #[tokio::test]
-async fn url_credentials_go_as_basic_auth_and_https_waits_for_tls() {
+async fn url_credentials_go_as_basic_auth_and_other_schemes_are_refused() {
     let a = Key::new("a", new_ed25519());
     let jwks_server = JwksServer::start(&[&a]).await;
     let with_user = jwks_server.url.replacen("http://", "http://reader:p%40ss@", 1);
@@ -429,6 +429,7 @@ async fn url_credentials_go_as_basic_auth_and_https_waits_for_tls() {
     // base64("reader:p@ss")
     assert_eq!(jwks_server.authorization.lock().unwrap().as_deref(), Some("Basic cmVhZGVyOnBAc3M="));
 
-    let e = Jwks::new("https://auth.example.com/jwks.json").unwrap_err();
-    assert!(e.message().contains("needs TLS"), "{e}");
+    // (https:// is tests/client_tls.rs's.)
+    let e = Jwks::new("ftp://auth.example.com/jwks.json").unwrap_err();
+    assert!(e.message().contains("not https or http"), "{e}");
 }

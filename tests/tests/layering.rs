@@ -4,7 +4,7 @@
 //! |---|---|
 //! | 0 | `error`, `types` |
 //! | 1 | `context`, `schema` |
-//! | 2 | `codec` (0 to 2: the ground floor) |
+//! | 2 | `codec`, `stream`, `tls` (0 to 2: the ground floor) |
 //! | 3 | `config`, `middleware`, `registry`, `wire` |
 //! | 4 | `client` |
 //! | 5 | `transport` |
@@ -21,13 +21,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [(&str, u8); 16] = [
+const LAYERS: [(&str, u8); 17] = [
     ("error", 0),
     ("types", 0),
     ("context", 1),
     ("schema", 1),
     ("codec", 2),
     ("stream", 2),
+    ("tls", 2),
     ("config", 3),
     ("middleware", 3),
     ("registry", 3),

@@ -66,11 +66,20 @@ impl<'p, H: Clone + Send + Sync + 'static> Failover<'p, H> {
 ///   unavailable address (`std::io::ErrorKind`), hyper-util's connect
 ///   errors ([`hyper_util::client::legacy::Error::is_connect`]), tonic's
 ///   [`tonic::ConnectError`];
+/// * the TLS handshake failed: the client refused the server's certificate
+///   (untrusted, expired, for another name), or the server refused the
+///   client's (or its lack of one) with a handshake alert, found as
+///   [`rustls::Error`] inside the `std::io::Error`s that wrap it. A TLS 1.3
+///   server says so only after the client sent its request, but it never
+///   reads application data of a handshake it refused;
 /// * the request was still queued when its connection closed
 ///   ([`hyper::Error::is_canceled`]);
 /// * an HTTP/2 server refused the stream (`REFUSED_STREAM`), or left it out
 ///   of its GOAWAY: HTTP/2 guarantees neither was processed.
 pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
+    if crate::tls::rustls_error(err).is_some_and(crate::tls::is_handshake_failure) {
+        return true;
+    }
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
@@ -138,6 +147,20 @@ mod tests {
     fn tonic_connect_errors() {
         let connect = tonic::ConnectError(Box::new(std::io::Error::other("handshake failed")));
         assert!(never_sent(&wrapped(connect)));
+    }
+
+    #[test]
+    fn failed_tls_handshakes() {
+        use rustls::{AlertDescription, CertificateError, Error as Tls};
+        let io = |e: Tls| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        // Our refusal of the server's certificate, wrapped as hyper-rustls does.
+        let untrusted = std::io::Error::other(io(Tls::InvalidCertificate(CertificateError::UnknownIssuer)));
+        assert!(never_sent(&wrapped(untrusted)));
+        // The server's refusal of ours (TLS 1.3: after the request went out).
+        assert!(never_sent(&wrapped(io(Tls::AlertReceived(AlertDescription::CertificateRequired)))));
+        // A record that breaks after the handshake: the request may have been read.
+        assert!(!never_sent(&wrapped(io(Tls::DecryptError))));
+        assert!(!never_sent(&wrapped(io(Tls::AlertReceived(AlertDescription::CloseNotify)))));
     }
 
     #[test]

@@ -16,11 +16,32 @@
 //! ```
 //!
 //! Targets:
-//! - `http://host:port`: one server (the gRPC and HTTP clients' usual form).
-//! - `direct:///host1:port,host2:port`: a fixed list, balanced.
+//! - `http://host:port`: one server (the gRPC and HTTP clients' usual form);
+//!   `https://host:port` (or `grpcs://host:port` for a gRPC client) over TLS.
+//! - `direct:///host1:port,host2:port`: a fixed list, balanced (over TLS
+//!   when the dial has [`Dial::tls`]).
 //! - `discovery:///<name>`: the instances of `<name>` in the dial's
 //!   [`Discovery`], followed as they change (watch). A gRPC client uses each
-//!   instance's `grpc://` endpoint, an HTTP client its `http://` one.
+//!   instance's first `grpc://` or `grpcs://` endpoint, an HTTP client its
+//!   first `http://` or `https://` one.
+//!
+//! **TLS.** A client speaks TLS to an endpoint whose scheme says so
+//! (`https`, `grpcs`) or, in discovery, to an instance whose metadata has
+//! `tls: "true"` (see [`crate::registry`]); it trusts the system's CA
+//! certificates unless the dial has a [`ClientTls`] ([`Dial::tls`]): a CA of
+//! your own, a client certificate for mutual TLS, a server name. A failed
+//! handshake is 503 / `Unavailable`, reason `TLS_HANDSHAKE`, with what went
+//! wrong in the message; nothing was sent, so a balanced call goes on to
+//! another node.
+//!
+//! ```
+//! use bia::client::{ClientTls, Dial};
+//!
+//! let dial = Dial::new("https://users.internal:8443")
+//!     .tls(ClientTls::new().ca_file("/etc/bia/tls/ca.crt").identity_files("client.crt", "client.key"));
+//! // then `UserApiHttpClient::dial(dial).await?`; for gRPC, `grpcs://users.internal:9443`
+//! # drop(dial);
+//! ```
 //!
 //! Each call picks a node with the [`Balancer`] (p2c over EWMA latency by
 //! default). A node whose connection is refused is taken out of rotation for
@@ -33,11 +54,13 @@ pub(crate) mod call;
 pub(crate) mod failover;
 pub(crate) mod pool;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::reason::BAD_ENDPOINT;
 use crate::error::Error;
 use crate::registry::{Discovery, ServiceInstance};
+pub use crate::tls::ClientTls;
+use crate::tls::LoadedTls;
 use pool::Pool;
 
 /// How a call picks among the nodes of a target.
@@ -63,6 +86,7 @@ pub struct Dial {
     pub(crate) discovery: Option<Arc<dyn Discovery>>,
     pub(crate) balancer: Balancer,
     pub(crate) filter: Option<NodeFilter>,
+    pub(crate) tls: Option<ClientTls>,
 }
 
 impl std::fmt::Debug for Dial {
@@ -72,15 +96,42 @@ impl std::fmt::Debug for Dial {
             .field("discovery", &self.discovery.is_some())
             .field("balancer", &self.balancer)
             .field("filter", &self.filter.is_some())
+            .field("tls", &self.tls)
             .finish()
     }
 }
 
 impl Dial {
-    /// Dials `target`: `http://host:port`, `direct:///a:1,b:2` or
+    /// Dials `target`: `http://host:port`, `https://host:port` (a gRPC
+    /// client also takes `grpcs://host:port`), `direct:///a:1,b:2` or
     /// `discovery:///name`.
+    ///
+    /// ```
+    /// let dial = bia::client::Dial::new("direct:///10.0.0.5:9000,10.0.0.6:9000");
+    /// # drop(dial);
+    /// ```
     pub fn new(target: impl Into<String>) -> Self {
-        Dial { target: target.into(), discovery: None, balancer: Balancer::default(), filter: None }
+        Dial { target: target.into(), discovery: None, balancer: Balancer::default(), filter: None, tls: None }
+    }
+
+    /// The TLS settings of this dial's TLS connections: whom to trust (the
+    /// system's CA certificates unless set), the client certificate for
+    /// mutual TLS, the server name to check. Which endpoints speak TLS is
+    /// said by their scheme (`https://`, `grpcs://`) or an instance's `tls`
+    /// metadata; with this set, a `direct:///` list is dialed over TLS too.
+    /// Its files are read when the client is made (a file that does not load
+    /// fails the dial with reason `TLS_CONFIG`).
+    ///
+    /// ```
+    /// use bia::client::{ClientTls, Dial};
+    ///
+    /// let dial = Dial::new("direct:///10.0.0.5:8443,10.0.0.6:8443")
+    ///     .tls(ClientTls::new().ca_file("ca.crt").server_name("users.internal"));
+    /// # drop(dial);
+    /// ```
+    pub fn tls(mut self, tls: ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// The discovery `discovery:///` targets resolve through.
@@ -90,18 +141,33 @@ impl Dial {
     }
 
     /// The balancer (default [`Balancer::P2cEwma`]).
+    ///
+    /// ```
+    /// let dial = bia::client::Dial::new("direct:///a:1,b:2").balancer(bia::client::Balancer::WeightedRoundRobin);
+    /// # drop(dial);
+    /// ```
     pub fn balancer(mut self, balancer: Balancer) -> Self {
         self.balancer = balancer;
         self
     }
 
     /// Only instances for which `filter` is true are used.
+    ///
+    /// ```
+    /// let dial = bia::client::Dial::new("discovery:///users").filter(|i| i.metadata.contains_key("zone"));
+    /// # drop(dial);
+    /// ```
     pub fn filter(mut self, filter: impl Fn(&ServiceInstance) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Arc::new(filter));
         self
     }
 
     /// Only instances of this version are used.
+    ///
+    /// ```
+    /// let dial = bia::client::Dial::new("discovery:///users").version("v2");
+    /// # drop(dial);
+    /// ```
     pub fn version(self, version: impl Into<String>) -> Self {
         let version = version.into();
         self.filter(move |i| i.version == version)
@@ -184,21 +250,22 @@ impl<H: Clone> Clone for Backend<H> {
 }
 
 impl<H: Clone + Send + Sync + 'static> Backend<H> {
-    /// The backend of `target` without I/O: one server (`one` makes its
-    /// handle from the URL) or a `direct:///` list (`node` makes each node's
-    /// handle from its `host:port`; instances of `scheme`). A `discovery:///`
-    /// target needs a [`Dial`] with its discovery; the error says so,
-    /// naming `client`'s `dial`.
+    /// The backend of `dial`'s target without I/O: one server (`one` makes
+    /// its handle from the URL) or a `direct:///` list (`node` makes each
+    /// node's handle; instances of `scheme`). A `discovery:///` target needs
+    /// [`Backend::dial`] with its discovery; the error says so, naming
+    /// `client`'s `dial`.
     pub(crate) fn lazy(
-        target: &str,
+        dial: &Dial,
         scheme: &'static str,
         client: &str,
         one: impl FnOnce(String) -> Result<H, Error>,
-        node: fn(&str) -> Result<H, Error>,
+        node: MakeNode<H>,
     ) -> Result<Self, Error> {
+        let target = &dial.target;
         match Target::parse(target)? {
             Target::Url(url) => one(url).map(Backend::One),
-            Target::Direct(list) => Ok(Backend::Pool(Pool::direct(&Dial::new(target), &list, scheme, node))),
+            Target::Direct(list) => Ok(Backend::Pool(Pool::direct(dial, &list, scheme, node))),
             Target::Discovery(_) => Err(Error::bad_request(
                 BAD_ENDPOINT,
                 format!("`{target}` needs a discovery: use {client}::dial(bia::client::Dial::new(..).discovery(..))"),
@@ -209,16 +276,48 @@ impl<H: Clone + Send + Sync + 'static> Backend<H> {
     /// The balanced pool of `dial`'s `direct:///` or `discovery:///` target
     /// (waiting for the discovery's current instances); a URL target comes
     /// back as it is, for the client to connect to itself.
-    pub(crate) async fn dial(
-        dial: &Dial,
-        scheme: &'static str,
-        node: fn(&str) -> Result<H, Error>,
-    ) -> Result<Dialed<H>, Error> {
+    pub(crate) async fn dial(dial: &Dial, scheme: &'static str, node: MakeNode<H>) -> Result<Dialed<H>, Error> {
         Ok(match Target::parse(&dial.target)? {
             Target::Url(url) => Dialed::Url(url),
             Target::Direct(list) => Dialed::Pool(Backend::Pool(Pool::direct(dial, &list, scheme, node))),
             Target::Discovery(name) => Dialed::Pool(Backend::Pool(Pool::discover(dial, &name, scheme, node).await?)),
         })
+    }
+}
+
+/// Makes a node's handle (a channel, a base URL) from its `host:port` and
+/// whether it speaks TLS.
+pub(crate) type MakeNode<H> = Arc<dyn Fn(&str, bool) -> Result<H, Error> + Send + Sync>;
+
+/// The TLS settings a client's connections use: a dial's, loaded when the
+/// client is made (so a file that does not load fails the dial), or the
+/// system's defaults, loaded when a TLS endpoint first needs them (a client
+/// that never speaks TLS never reads the system's CA certificates).
+#[derive(Debug, Clone)]
+pub(crate) struct TlsSettings {
+    given: Option<ClientTls>,
+    loaded: Arc<OnceLock<Arc<LoadedTls>>>,
+}
+
+impl TlsSettings {
+    pub(crate) fn new(given: Option<ClientTls>) -> Result<Self, Error> {
+        let settings = Self { given, loaded: Arc::default() };
+        if settings.given.is_some() {
+            settings.get()?;
+        }
+        Ok(settings)
+    }
+
+    /// The loaded settings.
+    pub(crate) fn get(&self) -> Result<Arc<LoadedTls>, Error> {
+        if let Some(loaded) = self.loaded.get() {
+            return Ok(Arc::clone(loaded));
+        }
+        let loaded = match &self.given {
+            Some(tls) => tls.load()?,
+            None => ClientTls::new().load()?,
+        };
+        Ok(Arc::clone(self.loaded.get_or_init(|| loaded)))
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Balancer, Dial, NodeFilter};
+use super::{Balancer, Dial, MakeNode, NodeFilter};
 use crate::error::reason::{BAD_ENDPOINT, NO_AVAILABLE_NODE};
 use crate::error::Error;
 use crate::registry::{AbortOnDrop, ServiceInstance};
@@ -18,6 +18,8 @@ const TAU_NS: f64 = 600_000_000.0;
 pub(crate) struct Node<H> {
     /// `host:port`.
     pub addr: String,
+    /// Whether it speaks TLS.
+    tls: bool,
     /// What calls go through (a channel, a base URL).
     pub handle: H,
     weight: i64,
@@ -34,9 +36,10 @@ pub(crate) struct Node<H> {
 }
 
 impl<H> Node<H> {
-    fn new(addr: String, handle: H, weight: i64) -> Self {
+    fn new(addr: String, tls: bool, handle: H, weight: i64) -> Self {
         Node {
             addr,
+            tls,
             handle,
             weight: weight.max(1),
             current: AtomicI64::new(0),
@@ -65,7 +68,7 @@ pub(crate) struct Pool<H> {
     scheme: &'static str,
     balancer: Balancer,
     filter: Option<NodeFilter>,
-    make: fn(&str) -> Result<H, Error>,
+    make: MakeNode<H>,
     nodes: RwLock<Arc<[Arc<Node<H>>]>>,
     wrr: Mutex<()>,
     epoch: Instant,
@@ -124,7 +127,7 @@ impl<H> Pool<H> {
 }
 
 impl<H: Clone + Send + Sync + 'static> Pool<H> {
-    fn empty(dial: &Dial, scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Arc<Self> {
+    fn empty(dial: &Dial, scheme: &'static str, make: MakeNode<H>) -> Arc<Self> {
         Arc::new(Pool {
             target: dial.target.clone(),
             scheme,
@@ -139,27 +142,29 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
     }
 
     /// A pool over a `direct:///host:port,..` list (no I/O: nodes connect
-    /// on first use).
-    pub fn direct(dial: &Dial, list: &[String], scheme: &'static str, make: fn(&str) -> Result<H, Error>) -> Arc<Self> {
+    /// on first use), over TLS when the dial has TLS settings.
+    pub fn direct(dial: &Dial, list: &[String], scheme: &'static str, make: MakeNode<H>) -> Arc<Self> {
         let pool = Self::empty(dial, scheme, make);
+        let tls = if dial.tls.is_some() { "s" } else { "" };
         let instances = list
             .iter()
             .enumerate()
-            .map(|(i, addr)| ServiceInstance::new("direct", i.to_string()).endpoint(format!("{scheme}://{addr}")))
+            .map(|(i, addr)| ServiceInstance::new("direct", i.to_string()).endpoint(format!("{scheme}{tls}://{addr}")))
             .collect();
         pool.update(instances);
         pool
     }
 
     /// A pool over the instances of service `name` in `dial`'s discovery;
-    /// `scheme` picks the instances' endpoints (`grpc`, `http`), `make`
-    /// makes a node's handle from its `host:port`. Waits for the current
-    /// instances, then follows the discovery's changes.
+    /// `scheme` picks the instances' endpoints (`grpc` or `grpcs`, `http` or
+    /// `https`), `make` makes a node's handle from its `host:port` and
+    /// whether it speaks TLS. Waits for the current instances, then follows
+    /// the discovery's changes.
     pub async fn discover(
         dial: &Dial,
         name: &str,
         scheme: &'static str,
-        make: fn(&str) -> Result<H, Error>,
+        make: MakeNode<H>,
     ) -> Result<Arc<Self>, Error> {
         let discovery = dial.discovery.clone().ok_or_else(|| {
             Error::bad_request(
@@ -202,15 +207,15 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
                     continue;
                 }
             }
-            let Some(addr) = inst.endpoint_for(self.scheme) else { continue };
+            let Some((addr, tls)) = inst.endpoint_with_tls(self.scheme) else { continue };
             if next.iter().any(|n| n.addr == addr) {
                 continue;
             }
             let weight = inst.metadata.get("weight").and_then(|w| w.parse().ok()).unwrap_or(100);
-            match old.iter().find(|n| n.addr == addr && n.weight == weight.max(1)) {
+            match old.iter().find(|n| n.addr == addr && n.tls == tls && n.weight == weight.max(1)) {
                 Some(n) => next.push(n.clone()),
-                None => match (self.make)(addr) {
-                    Ok(handle) => next.push(Arc::new(Node::new(addr.to_owned(), handle, weight))),
+                None => match (self.make)(addr, tls) {
+                    Ok(handle) => next.push(Arc::new(Node::new(addr.to_owned(), tls, handle, weight))),
                     Err(e) => tracing::warn!(target = %self.target, "skipping node {addr}: {}", e.message()),
                 },
             }

@@ -69,6 +69,12 @@ pub const CONNECT_FAILED: &str = "CONNECT_FAILED";
 /// A target that is not a valid endpoint (`http://host:port`,
 /// `direct:///..`, `discovery:///name`).
 pub const BAD_ENDPOINT: &str = "BAD_ENDPOINT";
+/// A client's TLS handshake failed (503 / `Unavailable`): the server's
+/// certificate is not signed by a CA the client trusts, has expired or is
+/// for another name, or the server refused the client's certificate (or the
+/// lack of one). The message says which; nothing was sent, so a balanced
+/// client tries another node.
+pub const TLS_HANDSHAKE: &str = "TLS_HANDSHAKE";
 /// A balanced target with no node to call (503).
 pub const NO_AVAILABLE_NODE: &str = "NO_AVAILABLE_NODE";
 /// An HTTP client request whose path fields fit none of the method's HTTP
@@ -111,8 +117,9 @@ pub const CONFIG: &str = "CONFIG";
 pub const LOG_INIT: &str = "LOG_INIT";
 /// A listener could not be bound (the address is named in the message).
 pub const BIND_FAILED: &str = "BIND_FAILED";
-/// A server's TLS files that do not load (a missing or malformed certificate,
-/// key or client CA; the key's contents are never in the message).
+/// TLS settings that do not load: a server's or a client's missing or
+/// malformed certificate, key or CA, a key that does not match its
+/// certificate (the key's contents are never in the message).
 pub const TLS_CONFIG: &str = "TLS_CONFIG";
 /// A start or stop hook returned an error.
 pub const HOOK_FAILED: &str = "HOOK_FAILED";

@@ -15,6 +15,18 @@
 //! serving and deregisters before it drains. Clients dial
 //! `discovery:///<name>` (see [`crate::client`]).
 //!
+//! # Endpoints and TLS
+//! An instance lists where it is reached, one URL per transport:
+//! `grpc://host:port` and `http://host:port` in plaintext, `grpcs://` and
+//! `https://` over TLS. A gRPC client uses the first `grpc` or `grpcs`
+//! endpoint, an HTTP client the first `http` or `https` one
+//! ([`ServiceInstance::endpoint_with_tls`]). The metadata key `tls`
+//! ([`TLS_METADATA`]) set to `"true"` says that every endpoint of the
+//! instance speaks TLS, whatever its scheme (for registries whose entries
+//! other tools write with plain schemes). Clients dial TLS endpoints with
+//! their dial's [`ClientTls`](crate::client::ClientTls), or the system's CA
+//! certificates.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use bia::registry::{Discovery, Registrar, ServiceInstance, StaticRegistry};
@@ -138,6 +150,17 @@ impl RegistryConfig {
     }
 }
 
+/// The metadata key that, set to `"true"`, says an instance's endpoints
+/// speak TLS whatever their scheme (see the [module docs](self)).
+///
+/// ```
+/// use bia::registry::{ServiceInstance, TLS_METADATA};
+///
+/// let me = ServiceInstance::new("users", "u-1").endpoint("grpc://10.0.0.5:9443").metadata(TLS_METADATA, "true");
+/// assert_eq!(me.endpoint_with_tls("grpc"), Some(("10.0.0.5:9443", true)));
+/// ```
+pub const TLS_METADATA: &str = "tls";
+
 /// A future of a registry call.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -155,10 +178,12 @@ pub struct ServiceInstance {
     #[serde(default)]
     pub version: String,
     /// Free-form metadata; `weight` (an integer, default 100) weights the
-    /// instance in weighted round robin.
+    /// instance in weighted round robin; `tls: "true"` says its endpoints
+    /// speak TLS ([`TLS_METADATA`]).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
-    /// Where it is reached: `grpc://host:port`, `http://host:port`.
+    /// Where it is reached: `grpc://host:port`, `http://host:port`, or over
+    /// TLS `grpcs://host:port`, `https://host:port`.
     #[serde(default)]
     pub endpoints: Vec<String>,
 }
@@ -197,8 +222,38 @@ impl ServiceInstance {
     }
 
     /// The `host:port` of its first endpoint with `scheme` (`grpc`, `http`).
+    ///
+    /// ```
+    /// let i = bia::registry::ServiceInstance::new("users", "u-1").endpoint("grpc://10.0.0.5:9000");
+    /// assert_eq!(i.endpoint_for("grpc"), Some("10.0.0.5:9000"));
+    /// assert_eq!(i.endpoint_for("http"), None);
+    /// ```
     pub fn endpoint_for(&self, scheme: &str) -> Option<&str> {
         self.endpoints.iter().find_map(|e| e.strip_prefix(scheme)?.strip_prefix("://"))
+    }
+
+    /// The `host:port` of its first endpoint for a client of `scheme`
+    /// (`grpc`, `http`) or of that scheme over TLS (`grpcs`, `https`), and
+    /// whether it speaks TLS: its scheme says so, or the instance's `tls`
+    /// metadata is `true` ([`TLS_METADATA`]).
+    ///
+    /// ```
+    /// use bia::registry::ServiceInstance;
+    ///
+    /// let i = ServiceInstance::new("users", "u-1").endpoint("https://10.0.0.5:8443").endpoint("grpc://10.0.0.5:9000");
+    /// assert_eq!(i.endpoint_with_tls("http"), Some(("10.0.0.5:8443", true)));
+    /// assert_eq!(i.endpoint_with_tls("grpc"), Some(("10.0.0.5:9000", false)));
+    /// ```
+    pub fn endpoint_with_tls(&self, scheme: &str) -> Option<(&str, bool)> {
+        let flagged = self.metadata.get(TLS_METADATA).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        self.endpoints.iter().find_map(|e| {
+            let rest = e.strip_prefix(scheme)?;
+            let (tls, rest) = match rest.strip_prefix('s') {
+                Some(rest) => (true, rest),
+                None => (flagged, rest),
+            };
+            Some((rest.strip_prefix("://")?, tls))
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use super::jwks::Jwks;
 use super::keys::VerifyingKey;
 use super::{bad_key, Algorithm, Server};
 use crate::error::Error;
+use crate::tls::ClientTls;
 
 /// The `jwt` section of a config file: where the verifying keys come from
 /// (one of `secret`, `public_key_file`, `jwks_url`) and what tokens must
@@ -18,7 +19,8 @@ use crate::error::Error;
 /// jwt:
 ///   secret: ${JWT_SECRET}            # HS256 (or `algorithm: HS384`...)
 ///   # public_key_file: keys/auth.pem # or a public key / certificate PEM (`algorithm: RS256` by default)
-///   # jwks_url: http://auth:8080/.well-known/jwks.json  # or a JWKS
+///   # jwks_url: https://auth:8443/.well-known/jwks.json  # or a JWKS
+///   # jwks_tls: { ca: /etc/bia/tls/auth-ca.crt }        # for https: (default: the system's CAs)
 ///   # jwks_refresh: 5m               # fetched again this often
 ///   # jwks_min_refresh: 10s          # at most one fetch per 10 s for unknown `kid`s
 ///   # jwks_timeout: 5s
@@ -57,9 +59,13 @@ pub struct ServerConfig {
     pub secret: String,
     /// A public key (`PUBLIC KEY`, `RSA PUBLIC KEY`) or `CERTIFICATE` PEM file.
     pub public_key_file: Option<PathBuf>,
-    /// A JWKS URL (`http://`); its keys are fetched by `build` (an unreachable
-    /// JWKS fails it), then refreshed (see [`Jwks`]).
+    /// A JWKS URL (`https://` or `http://`); its keys are fetched by `build`
+    /// (an unreachable JWKS fails it), then refreshed (see [`Jwks`]).
     pub jwks_url: Option<String>,
+    /// TLS for an `https://` `jwks_url`: whom to trust (the system's CA
+    /// certificates by default), a client certificate, a server name (see
+    /// [`ClientTls`]).
+    pub jwks_tls: Option<ClientTls>,
     /// How often the JWKS is fetched again (default 5 min).
     #[serde(with = "humantime_serde")]
     pub jwks_refresh: Option<Duration>,
@@ -87,6 +93,7 @@ impl fmt::Debug for ServerConfig {
             .field("secret", &secret)
             .field("public_key_file", &self.public_key_file)
             .field("jwks_url", &self.jwks_url.as_deref().map(super::jwks::shown_url))
+            .field("jwks_tls", &self.jwks_tls)
             .field("jwks_refresh", &self.jwks_refresh)
             .field("jwks_min_refresh", &self.jwks_min_refresh)
             .field("jwks_timeout", &self.jwks_timeout)
@@ -124,7 +131,10 @@ impl ServerConfig {
             }
             [false, false, true] => {
                 let url = self.jwks_url.as_deref().unwrap_or_else(|| unreachable!("checked above"));
-                let mut jwks = Jwks::new(url)?;
+                let mut jwks = match &self.jwks_tls {
+                    Some(tls) => Jwks::with_tls(url, tls.clone())?,
+                    None => Jwks::new(url)?,
+                };
                 if let Some(every) = self.jwks_refresh {
                     jwks = jwks.refresh_interval(every);
                 }

@@ -16,6 +16,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use super::bad_key;
 use super::keys::VerifyingKey;
 use crate::error::Error;
+use crate::tls::{handshake_failure, ClientTls};
 
 /// The default period between two fetches of the key set.
 const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
@@ -49,15 +50,17 @@ const MAX_BYTES: usize = 1 << 20;
 ///   key without one). Shared secrets (`kty: oct`), encryption keys and
 ///   other curves are skipped. A token without `kid` is accepted when the
 ///   set holds exactly one key.
-/// * **Transport.** `http://` URLs; `user:password@` in the URL is sent as
-///   Basic authorization. Neither the credentials nor the query appear in
-///   logs or errors. `https://` is refused until Bia's client has TLS.
+/// * **Transport.** `https://` URLs over TLS (trusting the system's CA
+///   certificates, or what [`Jwks::with_tls`] says), or `http://` on a
+///   trusted network; `user:password@` in the URL is sent as Basic
+///   authorization. Neither the credentials nor the query appear in logs or
+///   errors. A failed TLS handshake fails the fetch, saying why.
 ///
 /// ```no_run
 /// use bia::middleware::jwt::{self, Jwks};
 ///
 /// # async fn run() -> bia::Result<()> {
-/// let jwks = Jwks::new("http://auth.internal:8080/.well-known/jwks.json")?;
+/// let jwks = Jwks::new("https://auth.example.com/.well-known/jwks.json")?;
 /// jwks.fetch().await?; // fail the start when the keys cannot be read
 /// let auth = jwt::Server::jwks(jwks).issuer("https://auth.example.com");
 /// let _app = bia::App::new("orders").middleware(auth);
@@ -83,7 +86,7 @@ struct State {
     basic: Option<HeaderValue>,
     /// `scheme://host:port/path`: what logs and errors show of the URL.
     shown: String,
-    client: HyperClient<HttpConnector, Empty<Bytes>>,
+    client: Fetcher,
     keys: RwLock<Arc<KeySet>>,
     /// One fetch at a time; callers that need one wait for it.
     fetching: tokio::sync::Mutex<()>,
@@ -91,6 +94,21 @@ struct State {
     last_attempt: Mutex<Option<Instant>>,
     /// Whether the refresh task runs.
     timer: AtomicBool,
+}
+
+/// The HTTP client of a JWKS URL: plaintext, or over TLS.
+enum Fetcher {
+    Plain(HyperClient<HttpConnector, Empty<Bytes>>),
+    Tls(HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>),
+}
+
+impl Fetcher {
+    fn request(&self, request: http::Request<Empty<Bytes>>) -> hyper_util::client::legacy::ResponseFuture {
+        match self {
+            Fetcher::Plain(client) => client.request(request),
+            Fetcher::Tls(client) => client.request(request),
+        }
+    }
 }
 
 /// The keys of one fetch.
@@ -140,9 +158,9 @@ impl fmt::Debug for Jwks {
 }
 
 impl Jwks {
-    /// The key set at `url` (`http://host:port/path`), not fetched yet.
-    /// Fails for a URL that is not `http://` with a host (`https://` waits
-    /// for TLS in Bia's client).
+    /// The key set at `url` (`https://host/path`, trusting the system's CA
+    /// certificates, or `http://host:port/path`), not fetched yet. Fails for
+    /// a URL that is not `https://` or `http://` with a host.
     ///
     /// ```
     /// use bia::middleware::jwt::Jwks;
@@ -152,22 +170,48 @@ impl Jwks {
     /// assert_eq!(Jwks::new("not a url").unwrap_err().reason(), "BAD_JWT_KEY");
     /// ```
     pub fn new(url: impl AsRef<str>) -> Result<Self, Error> {
-        let uri: http::Uri = url.as_ref().parse().map_err(|_| bad_key("the JWKS URL is not a URL".to_owned()))?;
+        Self::make(url.as_ref(), None)
+    }
+
+    /// The key set at an `https://` `url`, fetched with these TLS settings:
+    /// the CA of the JWKS server's certificate, a client certificate, a
+    /// server name (see [`ClientTls`]). Fails with reason `TLS_CONFIG` when
+    /// they do not load.
+    ///
+    /// ```no_run
+    /// use bia::middleware::jwt::Jwks;
+    /// use bia::tls::ClientTls;
+    ///
+    /// let jwks = Jwks::with_tls("https://auth.internal:8443/jwks.json", ClientTls::new().ca_file("auth-ca.crt")).unwrap();
+    /// # let _ = jwks;
+    /// ```
+    pub fn with_tls(url: impl AsRef<str>, tls: ClientTls) -> Result<Self, Error> {
+        Self::make(url.as_ref(), Some(tls))
+    }
+
+    fn make(url: &str, tls: Option<ClientTls>) -> Result<Self, Error> {
+        let uri: http::Uri = url.parse().map_err(|_| bad_key("the JWKS URL is not a URL".to_owned()))?;
         let (Some(scheme), Some(shown)) = (uri.scheme_str().map(str::to_owned), shown_uri(&uri)) else {
             return Err(bad_key("the JWKS URL needs a scheme and a host: http://host:port/path".to_owned()));
         };
         let (uri, basic) = split_credentials(uri)?;
-        match scheme.as_str() {
-            "http" => {}
+        let builder = HyperClient::builder(hyper_util::rt::TokioExecutor::new());
+        let client = match scheme.as_str() {
+            "http" => Fetcher::Plain(builder.build_http()),
             "https" => {
-                return Err(bad_key(format!(
-                    "the JWKS at {shown} needs TLS, which Bia's HTTP client does not have yet: serve it over http:// \
-                     on a trusted network, or load the keys with VerifyingKey::from_jwk"
-                )))
+                let loaded = tls.unwrap_or_default().load()?;
+                let connector =
+                    hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(loaded.rustls(&[])?).https_only();
+                let connector = match loaded.server_name() {
+                    Some(name) => {
+                        connector.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name.clone()))
+                    }
+                    None => connector,
+                };
+                Fetcher::Tls(builder.build(connector.enable_all_versions().build()))
             }
-            other => return Err(bad_key(format!("the JWKS URL's scheme `{other}` is not http"))),
-        }
-        let client = HyperClient::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+            other => return Err(bad_key(format!("the JWKS URL's scheme `{other}` is not https or http"))),
+        };
         let state = State {
             uri,
             basic,
@@ -332,7 +376,11 @@ impl Jwks {
             .map_err(|e| bad_key(format!("cannot make the request for the JWKS at {url}: {e}")))?;
         let call = async {
             let reply = self.state.client.request(request).await.map_err(|e| {
-                bad_key(format!("the JWKS at {url} cannot be fetched: {}", error_chain(&e))).with_cause(e)
+                let why = match handshake_failure(&e) {
+                    Some(why) => format!("TLS handshake failed: {why}"),
+                    None => error_chain(&e),
+                };
+                bad_key(format!("the JWKS at {url} cannot be fetched: {why}")).with_cause(e)
             })?;
             if !reply.status().is_success() {
                 return Err(bad_key(format!("the JWKS at {url} answered {}", reply.status())));

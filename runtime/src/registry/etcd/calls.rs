@@ -2,38 +2,121 @@
 //! client: unary calls, bidirectional streams, and the registration and
 //! watch loops built on them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tonic::metadata::{Ascii, MetadataValue};
 
 use super::pb;
-use crate::error::reason::REGISTRY;
+use crate::error::reason::{REGISTRY, TLS_HANDSHAKE};
 use crate::error::Error;
 use crate::registry::{publish, ServiceInstance, Snapshot};
+use crate::tls::{ask_why, closed_early, handshake_failure, LoadedTls};
 
 /// The etcd client calls (cheap to clone: a tonic channel).
 #[derive(Clone)]
 pub(super) struct Etcd {
     channel: tonic::transport::Channel,
     timeout: Duration,
+    auth: Option<Arc<Auth>>,
+    /// A TLS endpoint to ask why it refuses this client (see
+    /// [`ask_why`]), with the settings it is reached with.
+    tls: Option<Arc<(Arc<LoadedTls>, String, u16)>>,
+}
+
+/// etcd's user and password, and the token `Authenticate` gave for them.
+pub(super) struct Auth {
+    user: String,
+    password: String,
+    token: tokio::sync::Mutex<Option<MetadataValue<Ascii>>>,
+}
+
+impl Auth {
+    pub(super) fn new(user: String, password: String) -> Self {
+        Self { user, password, token: tokio::sync::Mutex::new(None) }
+    }
+}
+
+/// The metadata key etcd reads a call's token from.
+const TOKEN: &str = "token";
+
+/// Whether etcd refused a call's token, so that authenticating again is
+/// the fix: an expired or unknown token (`Unauthenticated`), or one made
+/// before the users and roles last changed. etcd's own clients tell these
+/// apart by the status message, which is part of etcd's API (its
+/// `rpctypes`), so this does too.
+fn token_refused(status: &tonic::Status) -> bool {
+    const OLD_REVISION: &str = "etcdserver: revision of auth store is old";
+    const USER_EMPTY: &str = "etcdserver: user name is empty";
+    status.code() == tonic::Code::Unauthenticated
+        || (status.code() == tonic::Code::InvalidArgument && matches!(status.message(), OLD_REVISION | USER_EMPTY))
 }
 
 fn unavailable(what: &str, detail: impl std::fmt::Display) -> Error {
     Error::service_unavailable(REGISTRY, format!("etcd {what}: {detail}"))
 }
 
+/// A call that failed in transport: said as a failed TLS handshake when it
+/// is one.
+fn transport(what: &str, e: &(dyn std::error::Error + 'static), detail: impl std::fmt::Display) -> Error {
+    match handshake_failure(e) {
+        Some(why) => Error::service_unavailable(TLS_HANDSHAKE, format!("etcd {what}: TLS handshake failed: {why}")),
+        None => unavailable(what, detail),
+    }
+}
+
+/// The tonic request of `msg`, with the token when there is one.
+fn request<T>(msg: T, token: Option<&MetadataValue<Ascii>>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(msg);
+    if let Some(token) = token {
+        request.metadata_mut().insert(TOKEN, token.clone());
+    }
+    request
+}
+
 impl Etcd {
-    pub(super) fn new(channel: tonic::transport::Channel, timeout: Duration) -> Self {
-        Self { channel, timeout }
+    pub(super) fn new(
+        channel: tonic::transport::Channel,
+        timeout: Duration,
+        auth: Option<Auth>,
+        tls: Option<(Arc<LoadedTls>, String, u16)>,
+    ) -> Self {
+        Self { channel, timeout, auth: auth.map(Arc::new), tls: tls.map(Arc::new) }
+    }
+
+    /// A call that failed in transport, said as a failed TLS handshake when
+    /// it is one; when the error says only that the connection closed, a
+    /// TLS etcd is asked why (a TLS 1.3 server refuses a client certificate
+    /// that way).
+    async fn failed<E>(&self, what: &str, err: E, detail: String) -> Error
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        if handshake_failure(&err).is_none() && closed_early(&err) {
+            if let Some((tls, host, port)) = self.tls.as_deref() {
+                if let Some(why) = ask_why(tls, host, *port, &[b"h2"]).await {
+                    return Error::service_unavailable(
+                        TLS_HANDSHAKE,
+                        format!("etcd {what}: TLS handshake failed: {why}"),
+                    )
+                    .with_cause(why);
+                }
+            }
+        }
+        transport(what, &err, detail)
     }
 
     pub(super) async fn unary<Req, Rep>(&self, path: &'static str, req: Req) -> Result<Rep, Error>
     where
-        Req: prost::Message + Send + 'static,
+        Req: prost::Message + Clone + Send + 'static,
         Rep: prost::Message + Default + Send + 'static,
     {
-        self.call(path, |mut grpc, path, codec| async move { grpc.unary(tonic::Request::new(req), path, codec).await })
-            .await
+        self.call(path, |mut grpc, path, token| {
+            let req = request(req.clone(), token.as_ref());
+            async move { grpc.unary(req, path, tonic_prost::ProstCodec::<Req, Rep>::default()).await }
+        })
+        .await
     }
 
     /// A bidirectional stream: what is sent on the returned sender goes to
@@ -44,42 +127,108 @@ impl Etcd {
         first: Req,
     ) -> Result<(tokio::sync::mpsc::Sender<Req>, tonic::Streaming<Rep>), Error>
     where
-        Req: prost::Message + Send + 'static,
+        Req: prost::Message + Clone + Send + 'static,
         Rep: prost::Message + Default + Send + 'static,
     {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Req>(4);
-        tx.send(first).await.map_err(|_| unavailable(path, "stream closed"))?;
-        let outgoing = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+        let mut sender = None;
         let replies = self
-            .call(path, |mut grpc, path, codec| async move {
-                grpc.streaming(tonic::Request::new(outgoing), path, codec).await
+            .call(path, |mut grpc, path, token| {
+                // A channel per attempt: an attempt whose token was refused
+                // took the one before with it.
+                let (tx, rx) = tokio::sync::mpsc::channel::<Req>(4);
+                let opened = tx.try_send(first.clone()).is_ok();
+                sender = Some(tx);
+                let outgoing =
+                    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+                let req = request(outgoing, token.as_ref());
+                async move {
+                    if !opened {
+                        return Err(tonic::Status::unavailable("stream closed"));
+                    }
+                    grpc.streaming(req, path, tonic_prost::ProstCodec::<Req, Rep>::default()).await
+                }
             })
             .await?;
+        let tx = sender.ok_or_else(|| unavailable(path, "stream not opened"))?;
         Ok((tx, replies))
     }
 
     /// One call of `path` within the timeout: `send` gets a ready client,
-    /// the path and the codec.
-    async fn call<Req, Rep, T, F, Fut>(&self, path: &'static str, send: F) -> Result<T, Error>
+    /// the path and the token (with a user configured), and runs again once
+    /// with a fresh token when etcd refuses the one it had.
+    async fn call<T, F, Fut>(&self, path: &'static str, mut send: F) -> Result<T, Error>
     where
-        Req: prost::Message + Send + 'static,
-        Rep: prost::Message + Default + Send + 'static,
-        F: FnOnce(
+        F: FnMut(
             tonic::client::Grpc<tonic::transport::Channel>,
             http::uri::PathAndQuery,
-            tonic_prost::ProstCodec<Req, Rep>,
+            Option<MetadataValue<Ascii>>,
         ) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         let call = async {
-            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-            grpc.ready().await.map_err(|e| unavailable(path, e))?;
-            send(grpc, http::uri::PathAndQuery::from_static(path), tonic_prost::ProstCodec::default())
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|s| unavailable(path, s.message()))
+            let mut again = self.auth.is_some();
+            loop {
+                let token = self.token().await?;
+                let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+                if let Err(e) = grpc.ready().await {
+                    let detail = e.to_string();
+                    return Err(self.failed(path, e, detail).await);
+                }
+                match send(grpc, http::uri::PathAndQuery::from_static(path), token.clone()).await {
+                    Ok(reply) => return Ok(reply.into_inner()),
+                    Err(status) if again && token_refused(&status) => {
+                        again = false;
+                        self.forget(token).await;
+                    }
+                    Err(status) => {
+                        let detail = status.message().to_owned();
+                        return Err(self.failed(path, status, detail).await);
+                    }
+                }
+            }
         };
         tokio::time::timeout(self.timeout, call).await.map_err(|_| unavailable(path, "timed out"))?
+    }
+
+    /// The token to send: the one held, or a new one from `Authenticate`
+    /// (one at a time: callers meanwhile wait for it); `None` without a user.
+    async fn token(&self) -> Result<Option<MetadataValue<Ascii>>, Error> {
+        let Some(auth) = &self.auth else { return Ok(None) };
+        let mut held = auth.token.lock().await;
+        if let Some(token) = held.as_ref() {
+            return Ok(Some(token.clone()));
+        }
+        const PATH: &str = "/etcdserverpb.Auth/Authenticate";
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        if let Err(e) = grpc.ready().await {
+            let detail = e.to_string();
+            return Err(self.failed("authentication", e, detail).await);
+        }
+        let req = pb::AuthenticateRequest { name: auth.user.clone(), password: auth.password.clone() };
+        let codec = tonic_prost::ProstCodec::<pb::AuthenticateRequest, pb::AuthenticateResponse>::default();
+        // (The password never goes into an error.)
+        let reply = match grpc.unary(tonic::Request::new(req), http::uri::PathAndQuery::from_static(PATH), codec).await
+        {
+            Ok(reply) => reply.into_inner(),
+            Err(status) => {
+                let detail = format!("as user `{}` refused: {}", auth.user, status.message());
+                return Err(self.failed("authentication", status, detail).await);
+            }
+        };
+        let token = MetadataValue::try_from(reply.token)
+            .map_err(|_| unavailable("authentication", "the token is not a header value"))?;
+        *held = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    /// Drops `stale` (a token etcd refused), unless another call already
+    /// replaced it.
+    async fn forget(&self, stale: Option<MetadataValue<Ascii>>) {
+        let Some(auth) = &self.auth else { return };
+        let mut held = auth.token.lock().await;
+        if *held == stale {
+            *held = None;
+        }
     }
 
     pub(super) async fn range_prefix(&self, prefix: &str) -> Result<(Vec<ServiceInstance>, i64), Error> {

@@ -2,11 +2,11 @@
 //! etcd's watch stream.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use super::calls::Etcd;
+use super::calls::{Auth, Etcd};
 use super::{pb, EtcdConfig};
 use crate::error::reason::{CONFIG, REGISTRY};
 use crate::error::Error;
@@ -31,17 +31,46 @@ impl std::fmt::Debug for EtcdRegistry {
 impl EtcdRegistry {
     /// A registry on the etcd at `config.endpoints`. It connects lazily, so
     /// it is made even while etcd is down; calls then fail (register) or wait
-    /// for it (watchers).
+    /// for it (watchers). TLS settings that do not load fail here (reason
+    /// `TLS_CONFIG`), as do a user without a password and TLS settings given
+    /// for an `http://` endpoint (reason `CONFIG`).
     pub fn new(config: EtcdConfig) -> Result<Self, Error> {
         if config.endpoints.is_empty() {
             return Err(Error::internal_server(CONFIG, "the etcd registry needs at least one endpoint"));
         }
+        let auth = match (&config.username, &config.password) {
+            (None, None) => None,
+            (Some(user), Some(password)) => Some(Auth::new(user.clone(), password.clone())),
+            (Some(_), None) => return Err(Error::internal_server(CONFIG, "the etcd `username` needs its `password`")),
+            (None, Some(_)) => return Err(Error::internal_server(CONFIG, "the etcd `password` needs its `username`")),
+        };
+        let mut tls = None;
+        let mut peer = None;
         let mut endpoints = Vec::new();
         for url in &config.endpoints {
-            let e = tonic::transport::Endpoint::from_shared(url.clone())
+            let mut e = tonic::transport::Endpoint::from_shared(url.clone())
                 .map_err(|e| Error::internal_server(CONFIG, format!("invalid etcd endpoint `{url}`: {e}")))?
                 .connect_timeout(config.timeout)
                 .tcp_nodelay(true);
+            if url.starts_with("https://") {
+                let loaded = match &tls {
+                    Some(loaded) => Arc::clone(loaded),
+                    None => Arc::clone(tls.insert(config.tls.clone().unwrap_or_default().load()?)),
+                };
+                if peer.is_none() {
+                    let uri = e.uri();
+                    let host = uri.host().unwrap_or_default().to_owned();
+                    peer = Some((Arc::clone(&loaded), host, uri.port_u16().unwrap_or(2379)));
+                }
+                e = e.tls_config(loaded.tonic()).map_err(|e| {
+                    Error::internal_server(crate::error::reason::TLS_CONFIG, format!("etcd TLS for `{url}`: {e}"))
+                })?;
+            } else if config.tls.is_some() {
+                return Err(Error::internal_server(
+                    CONFIG,
+                    format!("the etcd endpoint `{url}` is plaintext but `tls` is set: use https://"),
+                ));
+            }
             endpoints.push(e);
         }
         let channel = if endpoints.len() == 1 {
@@ -49,7 +78,7 @@ impl EtcdRegistry {
         } else {
             tonic::transport::Channel::balance_list(endpoints.into_iter())
         };
-        Ok(EtcdRegistry { etcd: Etcd::new(channel, config.timeout), config, sessions: Mutex::default() })
+        Ok(EtcdRegistry { etcd: Etcd::new(channel, config.timeout, auth, peer), config, sessions: Mutex::default() })
     }
 
     fn key(&self, instance: &ServiceInstance) -> String {

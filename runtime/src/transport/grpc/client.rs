@@ -12,15 +12,16 @@ use tonic::Status;
 
 use crate::client::call::{open_stream, through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
-use crate::client::{chain_builder, Backend, Dial, Dialed};
+use crate::client::{chain_builder, Backend, ClientTls, Dial, Dialed, MakeNode, TlsSettings};
 use crate::codec::Message;
 use crate::context::deadline::GRPC_TIMEOUT;
 use crate::context::{Context, Deadline, Kind, StreamStats};
-use crate::error::reason::{BAD_ENDPOINT, CONNECT_FAILED, UNAVAILABLE};
+use crate::error::reason::{BAD_ENDPOINT, CONNECT_FAILED, TLS_CONFIG, TLS_HANDSHAKE, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::stream::{counted, CallInput, Sink};
 use crate::middleware::Chain;
 use crate::stream::{StreamExt as _, Streaming};
+use crate::tls::{ask_why, closed_early, handshake_failure};
 
 use super::client_stream::{BidiReplies, Failed, Outgoing};
 use super::handler::{encodings, DEFAULT_ACCEPT};
@@ -31,6 +32,12 @@ pub type Channel = tonic::transport::Channel;
 
 /// The client half generated `FooGrpcClient`s wrap.
 ///
+/// **TLS.** `https://` (or `grpcs://`) servers are called over TLS through
+/// tonic's rustls support (`h2` by ALPN), trusting the system's CA
+/// certificates unless [`Dial::tls`] (or
+/// [`connect_lazy_with_tls`](Self::connect_lazy_with_tls)) says otherwise; a
+/// failed handshake is `Unavailable` (503), reason `TLS_HANDSHAKE`.
+///
 /// **Compression.** A client asks for replies in gzip or zstd
 /// (`grpc-accept-encoding`) and sends its messages uncompressed, unless
 /// told otherwise ([`accept_compression`](Self::accept_compression),
@@ -38,7 +45,7 @@ pub type Channel = tonic::transport::Channel;
 /// uncompressed replies unless it is set to compress them.
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
-    backend: Backend<Channel>,
+    backend: Backend<Conn>,
     chain: Chain,
     compression: Compression,
 }
@@ -72,25 +79,118 @@ impl Compression {
 /// answered, each with its metadata; or a failure before any answer.
 type Sent<Rep> = Result<Result<tonic::Response<Rep>, Status>, Error>;
 
-fn endpoint(dst: &str) -> Result<tonic::transport::Endpoint, Error> {
-    tonic::transport::Endpoint::from_shared(dst.to_owned())
-        .map_err(|e| Error::bad_request(BAD_ENDPOINT, format!("invalid endpoint `{dst}`: {e}")))
+/// The tonic endpoint of `dst` (`http://`, `https://` or `grpcs://`), with
+/// TLS from `tls` for the last two.
+fn endpoint(dst: &str, tls: &TlsSettings) -> Result<tonic::transport::Endpoint, Error> {
+    let (url, secure) = match dst.strip_prefix("grpcs://") {
+        Some(rest) => (format!("https://{rest}"), true),
+        None => (dst.to_owned(), dst.starts_with("https://")),
+    };
+    let endpoint = tonic::transport::Endpoint::from_shared(url)
+        .map_err(|e| Error::bad_request(BAD_ENDPOINT, format!("invalid endpoint `{dst}`: {e}")))?;
+    if !secure {
+        return Ok(endpoint);
+    }
+    endpoint
+        .tls_config(tls.get()?.tonic())
+        .map_err(|e| Error::internal_server(TLS_CONFIG, format!("client TLS for `{dst}`: {e}")))
+}
+
+/// A channel, and for a TLS server where to ask why it refuses this client
+/// (see [`crate::tls::ask_why`]).
+#[derive(Debug, Clone)]
+struct Conn {
+    channel: Channel,
+    tls: Option<Arc<TlsPeer>>,
+}
+
+/// A TLS server and the settings a client reaches it with.
+#[derive(Debug)]
+struct TlsPeer {
+    settings: TlsSettings,
+    host: String,
+    port: u16,
+}
+
+impl Conn {
+    /// The endpoint of `url`, and the TLS server it is.
+    fn endpoint(url: &str, tls: &TlsSettings) -> Result<(tonic::transport::Endpoint, Option<Arc<TlsPeer>>), Error> {
+        let endpoint = endpoint(url, tls)?;
+        let uri = endpoint.uri();
+        let peer = match (uri.scheme_str(), uri.host()) {
+            (Some("https"), Some(host)) => Some(Arc::new(TlsPeer {
+                settings: tls.clone(),
+                host: host.to_owned(),
+                port: uri.port_u16().unwrap_or(443),
+            })),
+            _ => None,
+        };
+        Ok((endpoint, peer))
+    }
+
+    /// The channel of `url`, connecting on first use.
+    fn lazy(url: &str, tls: &TlsSettings) -> Result<Self, Error> {
+        let (endpoint, tls) = Self::endpoint(url, tls)?;
+        Ok(Conn { channel: endpoint.tcp_nodelay(true).connect_lazy(), tls })
+    }
+
+    /// The channel of `url`, connected.
+    async fn connect(url: &str, tls: &TlsSettings) -> Result<Self, Error> {
+        let (endpoint, tls) = Self::endpoint(url, tls)?;
+        let channel = endpoint.connect().await.map_err(|e| {
+            let what = format!("cannot connect to {url}");
+            match handshake_error(&what, &e) {
+                Some(err) => err.with_cause(e),
+                None => Error::service_unavailable(CONNECT_FAILED, format!("{what}: {e}")).with_cause(e),
+            }
+        })?;
+        Ok(Conn { channel, tls })
+    }
+
+    /// `what` failed with an error that says no more than that the
+    /// connection closed (`closed`): the reason a TLS server gives, when it
+    /// refuses this client.
+    async fn ask_why(&self, what: &str, closed: bool) -> Option<Error> {
+        let peer = self.tls.as_ref().filter(|_| closed)?;
+        let loaded = peer.settings.get().ok()?;
+        let why = ask_why(&loaded, &peer.host, peer.port, &[b"h2"]).await?;
+        // (The refusal as the cause: nothing was read of the request.)
+        Some(Error::service_unavailable(TLS_HANDSHAKE, format!("{what}: TLS handshake failed: {why}")).with_cause(why))
+    }
 }
 
 /// A node's channel (connects on first use).
-fn node_channel(addr: &str) -> Result<Channel, Error> {
-    Ok(endpoint(&format!("http://{addr}"))?.tcp_nodelay(true).connect_lazy())
+fn node_channel(tls: TlsSettings) -> MakeNode<Conn> {
+    Arc::new(move |addr, secure| {
+        let scheme = if secure { "https" } else { "http" };
+        Conn::lazy(&format!("{scheme}://{addr}"), &tls)
+    })
+}
+
+/// A failure to reach a server (`what` names the call or the server):
+/// `TLS_HANDSHAKE` when the handshake failed, saying why; `None` otherwise.
+fn handshake_error(what: &str, err: &(dyn std::error::Error + 'static)) -> Option<Error> {
+    let why = handshake_failure(err)?;
+    Some(Error::service_unavailable(TLS_HANDSHAKE, format!("{what}: TLS handshake failed: {why}")))
 }
 
 chain_builder!(GrpcClient);
 
 impl GrpcClient {
     /// A client on an existing channel.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:9000").connect_lazy();
+    /// let client = bia::transport::grpc::GrpcClient::new(channel);
+    /// # drop(client);
+    /// # }
+    /// ```
     pub fn new(channel: Channel) -> Self {
-        Self::with(Backend::One(channel))
+        Self::with(Backend::One(Conn { channel, tls: None }))
     }
 
-    fn with(backend: Backend<Channel>) -> Self {
+    fn with(backend: Backend<Conn>) -> Self {
         let compression = Compression { accept: encodings(DEFAULT_ACCEPT), send: None };
         Self { backend, chain: Chain::new(), compression }
     }
@@ -135,30 +235,76 @@ impl GrpcClient {
         self
     }
 
-    /// Connects to `dst`: `http://127.0.0.1:9000`, or a balanced
-    /// `direct:///host:port,host:port` (see [`crate::client`]).
+    /// Connects to `dst`: `http://127.0.0.1:9000`, `https://..` or
+    /// `grpcs://..` over TLS (trusting the system's CA certificates), or a
+    /// balanced `direct:///host:port,host:port` (see [`crate::client`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), bia::Error> {
+    /// let client = bia::transport::grpc::GrpcClient::connect("http://127.0.0.1:9000").await?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(dst: impl Into<String>) -> Result<Self, Error> {
         Self::dial(Dial::new(dst)).await
     }
 
-    /// A client that connects on first use (`http://..` or `direct:///..`).
+    /// A client that connects on first use (`http://..`, `https://..`,
+    /// `grpcs://..` or `direct:///..`).
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// let client = bia::transport::grpc::GrpcClient::connect_lazy("http://127.0.0.1:9000")?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub fn connect_lazy(dst: impl Into<String>) -> Result<Self, Error> {
-        let one = |url: String| Ok(endpoint(&url)?.connect_lazy());
-        Ok(Self::with(Backend::lazy(&dst.into(), "grpc", "FooGrpcClient", one, node_channel)?))
+        Self::lazy(&Dial::new(dst))
     }
 
-    /// Dials a target with its discovery, balancer and node filter (see
-    /// [`crate::client`]).
+    /// A client that connects on first use, to `dst` (`https://..`,
+    /// `grpcs://..`, or a `direct:///..` list dialed over TLS) with these TLS
+    /// settings: a CA of your own, a client certificate for mutual TLS, a
+    /// server name. Fails with reason `TLS_CONFIG` when they do not load.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// use bia::client::ClientTls;
+    ///
+    /// let tls = ClientTls::new().ca_file("ca.crt").server_name("users.internal");
+    /// let client = bia::transport::grpc::GrpcClient::connect_lazy_with_tls("grpcs://10.0.0.5:9443", tls)?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_lazy_with_tls(dst: impl Into<String>, tls: ClientTls) -> Result<Self, Error> {
+        Self::lazy(&Dial::new(dst).tls(tls))
+    }
+
+    fn lazy(dial: &Dial) -> Result<Self, Error> {
+        let tls = TlsSettings::new(dial.tls.clone())?;
+        let one = |url: String| Conn::lazy(&url, &tls);
+        Ok(Self::with(Backend::lazy(dial, "grpc", "FooGrpcClient", one, node_channel(tls.clone()))?))
+    }
+
+    /// Dials a target with its discovery, balancer, node filter and TLS
+    /// settings (see [`crate::client`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), bia::Error> {
+    /// use bia::client::{ClientTls, Dial};
+    ///
+    /// let dial = Dial::new("grpcs://127.0.0.1:9443").tls(ClientTls::new().ca_file("ca.crt"));
+    /// let client = bia::transport::grpc::GrpcClient::dial(dial).await?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub async fn dial(dial: Dial) -> Result<Self, Error> {
-        let dst = match Backend::dial(&dial, "grpc", node_channel).await? {
+        let tls = TlsSettings::new(dial.tls.clone())?;
+        let dst = match Backend::dial(&dial, "grpc", node_channel(tls.clone())).await? {
             Dialed::Pool(pool) => return Ok(Self::with(pool)),
             Dialed::Url(dst) => dst,
         };
-        let channel = endpoint(&dst)?
-            .connect()
-            .await
-            .map_err(|e| Error::service_unavailable(CONNECT_FAILED, format!("cannot connect to {dst}: {e}")))?;
-        Ok(Self::new(channel))
+        Ok(Self::with(Backend::One(Conn::connect(&dst, &tls).await?)))
     }
 
     /// One unary call (generated clients call this).
@@ -241,9 +387,7 @@ impl GrpcClient {
         Rep: Message,
     {
         let pool = match &self.backend {
-            Backend::One(channel) => {
-                return send_on::<S, Req, Rep>(channel.clone(), self.compression, path, request(req, out)).await
-            }
+            Backend::One(conn) => return send_on::<S, Req, Rep>(conn, self.compression, path, request(req, out)).await,
             Backend::Pool(pool) => pool,
         };
         let mut failover = Failover::new(pool);
@@ -252,7 +396,7 @@ impl GrpcClient {
             let attempt = failover.next()?;
             // Keep the request for another node only while there is one.
             let msg = if attempt.more { req.clone() } else { std::mem::take(&mut req) };
-            let res = send_on::<S, Req, Rep>(attempt.handle().clone(), self.compression, path, request(msg, out)).await;
+            let res = send_on::<S, Req, Rep>(attempt.handle(), self.compression, path, request(msg, out)).await;
             if !failover.again(attempt, refused(&res), path) {
                 return res;
             }
@@ -276,19 +420,14 @@ impl GrpcClient {
         let (outgoing, mut failed) = Outgoing::new(req);
         let call = async {
             match &self.backend {
-                Backend::One(channel) => {
-                    send_on::<S, Req, Rep>(channel.clone(), self.compression, path, request(outgoing, out)).await
+                Backend::One(conn) => {
+                    send_on::<S, Req, Rep>(conn, self.compression, path, request(outgoing, out)).await
                 }
                 Backend::Pool(pool) => {
                     let mut failover = Failover::new(pool);
                     let attempt = failover.next()?;
-                    let res = send_on::<S, Req, Rep>(
-                        attempt.handle().clone(),
-                        self.compression,
-                        path,
-                        request(outgoing, out),
-                    )
-                    .await;
+                    let res =
+                        send_on::<S, Req, Rep>(attempt.handle(), self.compression, path, request(outgoing, out)).await;
                     failover.again(attempt, refused(&res), path);
                     res
                 }
@@ -375,16 +514,33 @@ fn request<T>(msg: T, out: Option<&Outbound>) -> tonic::Request<T> {
 }
 
 async fn send_on<S: Shape<Req, Rep>, Req: Message, Rep: Message>(
-    channel: Channel,
+    conn: &Conn,
     compression: Compression,
     path: &'static str,
     req: tonic::Request<S::In>,
 ) -> Sent<S::Out> {
-    let mut grpc = compression.apply(tonic::client::Grpc::new(channel));
-    grpc.ready()
-        .await
-        .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("transport not ready: {e}")).with_cause(e))?;
-    Ok(S::call(grpc, req, http::uri::PathAndQuery::from_static(path)).await)
+    let mut grpc = compression.apply(tonic::client::Grpc::new(conn.channel.clone()));
+    if let Err(e) = grpc.ready().await {
+        return Err(match handshake_error(path, &e) {
+            Some(err) => err,
+            None => match conn.ask_why(path, closed_early(&e)).await {
+                Some(err) => return Err(err),
+                None => Error::service_unavailable(UNAVAILABLE, format!("transport not ready: {e}")),
+            },
+        }
+        .with_cause(e));
+    }
+    match S::call(grpc, req, http::uri::PathAndQuery::from_static(path)).await {
+        // A status tonic made of a failed handshake: said as one.
+        Err(status) => match handshake_error(path, &status) {
+            Some(err) => Err(err.with_cause(status)),
+            None => match conn.ask_why(path, closed_early(&status)).await {
+                Some(err) => Err(err),
+                None => Ok(Err(status)),
+            },
+        },
+        res => Ok(res),
+    }
 }
 
 /// One of tonic's four call shapes: what goes out, what comes back.

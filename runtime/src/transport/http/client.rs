@@ -3,24 +3,23 @@
 //! rebuilds the server's `bia::Error`s.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use axum::body::Body;
 use http::header;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 use super::binding::{BodyRule, Route};
+use super::client_conn::{plain_client, request_failed, Hyper, PlainClient, Tls};
 use super::codec::{decode_reply, encode_request, JSON};
 use crate::client::call::{through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
-use crate::client::{chain_builder, Backend, Dial, Dialed};
+use crate::client::{chain_builder, Backend, ClientTls, Dial, Dialed, MakeNode, TlsSettings};
 use crate::codec::Message;
 use crate::context::{Context, Kind};
 use crate::error::reason::{BAD_ENDPOINT, BAD_REQUEST, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::Chain;
-
-type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
 
 /// The client half generated `FooHttpClient`s wrap: builds the URL, query and
 /// body from the same rules the server binds with, and rebuilds `bia::Error`s.
@@ -29,52 +28,121 @@ type HyperClient = hyper_util::client::legacy::Client<hyper_util::client::legacy
 /// (`Accept-Encoding`) and decompresses it, unless
 /// [`decompress`](Self::decompress) is off; request bodies are sent
 /// uncompressed.
+///
+/// **TLS.** `https://` servers are called over TLS (rustls; `h2` or
+/// `http/1.1` by ALPN), trusting the system's CA certificates unless
+/// [`with_tls`](Self::with_tls) or [`Dial::tls`] says otherwise; a failed
+/// handshake is 503, reason `TLS_HANDSHAKE`.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    /// Base URLs (`http://host:port`).
+    /// Base URLs (`http://host:port`, `https://host:port`).
     pub(super) backend: Backend<String>,
-    pub(super) client: HyperClient,
+    /// For `http://`.
+    pub(super) client: PlainClient,
+    /// For `https://` and `wss://`.
+    pub(super) tls: Arc<Tls>,
     pub(super) chain: Chain,
     decompress: bool,
 }
 
 /// A node's base URL.
-fn node_base(addr: &str) -> Result<String, Error> {
-    Ok(format!("http://{addr}"))
+fn node_base() -> MakeNode<String> {
+    Arc::new(|addr, tls| Ok(format!("{}://{addr}", if tls { "https" } else { "http" })))
+}
+
+/// One server's base URL, checked.
+fn one_base(url: String) -> Result<String, Error> {
+    let url = url.trim_end_matches('/').to_owned();
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err(Error::bad_request(
+            BAD_ENDPOINT,
+            format!(
+                "invalid endpoint `{url}`: expected http://host:port, https://host:port, direct:///host:port,.. \
+                 or discovery:///name"
+            ),
+        ))
+    }
 }
 
 chain_builder!(HttpClient);
 
 impl HttpClient {
-    /// A client for `base` (`http://127.0.0.1:8000`), or for a balanced
+    /// A client for `base` (`http://127.0.0.1:8000`, or `https://..` over
+    /// TLS trusting the system's CA certificates), or for a balanced
     /// `direct:///host:port,host:port` (see [`crate::client`]).
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// let client = bia::transport::http::HttpClient::new("http://127.0.0.1:8000")?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub fn new(base: impl Into<String>) -> Result<Self, Error> {
-        let one = |url: String| {
-            let url = url.trim_end_matches('/').to_owned();
-            if url.starts_with("http://") {
-                Ok(url)
-            } else {
-                Err(Error::bad_request(
-                    BAD_ENDPOINT,
-                    format!("invalid endpoint `{url}`: expected http://host:port, direct:///host:port,.. or discovery:///name"),
-                ))
-            }
-        };
-        Ok(Self::with(Backend::lazy(&base.into(), "http", "FooHttpClient", one, node_base)?))
+        Self::lazy(Dial::new(base))
     }
 
-    /// Dials a target with its discovery, balancer and node filter (see
-    /// [`crate::client`]).
+    /// A client for `base` (`https://users.internal:8443`, or a
+    /// `direct:///` list, dialed over TLS) with these TLS settings: a CA of
+    /// your own, a client certificate for mutual TLS, a server name. Fails
+    /// with reason `TLS_CONFIG` when they do not load.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// use bia::client::ClientTls;
+    ///
+    /// let tls = ClientTls::new().ca_file("ca.crt").identity_files("client.crt", "client.key");
+    /// let client = bia::transport::http::HttpClient::with_tls("https://users.internal:8443", tls)?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_tls(base: impl Into<String>, tls: ClientTls) -> Result<Self, Error> {
+        Self::lazy(Dial::new(base).tls(tls))
+    }
+
+    fn lazy(dial: Dial) -> Result<Self, Error> {
+        let tls = TlsSettings::new(dial.tls.clone())?;
+        let backend = Backend::lazy(&dial, "http", "FooHttpClient", one_base, node_base())?;
+        if matches!(&backend, Backend::One(url) if url.starts_with("https://")) {
+            // A server that is only reached over TLS: settings that do not
+            // load fail now rather than at the first call.
+            tls.get()?;
+        }
+        Ok(Self::with(backend, tls))
+    }
+
+    /// Dials a target with its discovery, balancer, node filter and TLS
+    /// settings (see [`crate::client`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), bia::Error> {
+    /// let dial = bia::client::Dial::new("https://127.0.0.1:8443");
+    /// let client = bia::transport::http::HttpClient::dial(dial).await?;
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub async fn dial(dial: Dial) -> Result<Self, Error> {
-        match Backend::dial(&dial, "http", node_base).await? {
-            Dialed::Pool(pool) => Ok(Self::with(pool)),
-            Dialed::Url(url) => Self::new(url),
+        let tls = TlsSettings::new(dial.tls.clone())?;
+        match Backend::dial(&dial, "http", node_base()).await? {
+            Dialed::Pool(pool) => Ok(Self::with(pool, tls)),
+            Dialed::Url(url) => {
+                let url = one_base(url)?;
+                if url.starts_with("https://") {
+                    tls.get()?;
+                }
+                Ok(Self::with(Backend::One(url), tls))
+            }
         }
     }
 
-    fn with(backend: Backend<String>) -> Self {
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        Self { backend, client, chain: Chain::new(), decompress: true }
+    fn with(backend: Backend<String>, tls: TlsSettings) -> Self {
+        Self { backend, client: plain_client(), tls: Arc::new(Tls::new(tls)), chain: Chain::new(), decompress: true }
+    }
+
+    /// The hyper client for `url`.
+    pub(super) fn hyper(&self, url: &str) -> Result<Hyper<'_>, Error> {
+        Hyper::for_url(&self.client, &self.tls, url)
     }
 
     /// Whether unary calls ask for replies compressed with gzip, br or zstd
@@ -150,14 +218,18 @@ impl HttpClient {
                 request.headers_mut().append(k, v.clone());
             }
         }
-        let failed = |e: hyper_util::client::legacy::Error| {
-            Error::service_unavailable(UNAVAILABLE, format!("{} {url} failed: {e}", route.method)).with_cause(e)
-        };
+        let hyper = self.hyper(&url)?;
         let (status, bytes) = if self.decompress {
-            let client = tower_http::decompression::Decompression::new(self.client.clone());
-            read_reply(client.oneshot(request).await.map_err(failed)?, ctx, &url).await?
+            let client = tower_http::decompression::Decompression::new(tower::service_fn(|r| hyper.request(r)));
+            match client.oneshot(request).await {
+                Ok(res) => read_reply(res, ctx, &url).await?,
+                Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
+            }
         } else {
-            read_reply(self.client.request(request).await.map_err(failed)?, ctx, &url).await?
+            match hyper.request(request).await {
+                Ok(res) => read_reply(res, ctx, &url).await?,
+                Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
+            }
         };
         if !status.is_success() {
             return Err(Error::from_http(status.as_u16(), &bytes));

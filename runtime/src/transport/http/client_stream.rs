@@ -14,14 +14,14 @@ use futures_util::SinkExt as _;
 use http::header;
 use http_body_util::BodyExt as _;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
 
 use super::binding::{BodyRule, Route};
 use super::client::HttpClient;
+use super::client_conn::{request_failed, ws_stream, Tls, WsStream};
 use super::codec::{decode_reply, encode_request, JSON};
 use super::DEFAULT_MAX_BODY;
 use crate::client::call::{open_stream, through_chain, Call};
@@ -29,7 +29,7 @@ use crate::client::failover::{never_sent, Failover};
 use crate::client::Backend;
 use crate::codec::Message;
 use crate::context::{Context, Kind, StreamStats};
-use crate::error::reason::{BAD_REQUEST, CODEC, STREAM_CLOSED, UNAVAILABLE};
+use crate::error::reason::{BAD_REQUEST, CODEC, STREAM_CLOSED, TLS_HANDSHAKE, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::stream::{counted, Sink};
 use crate::stream::{Stream, StreamExt as _, Streaming};
@@ -37,7 +37,7 @@ use crate::stream::{Stream, StreamExt as _, Streaming};
 /// What an SSE client accepts.
 const EVENT_STREAM: &str = "text/event-stream";
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Socket = WebSocketStream<WsStream>;
 
 impl HttpClient {
     /// One server-streaming call, read as server-sent events (generated
@@ -91,9 +91,10 @@ impl HttpClient {
         for (k, v) in headers {
             request.headers_mut().append(k, v.clone());
         }
-        let res = self.client.request(request).await.map_err(|e| {
-            Error::service_unavailable(UNAVAILABLE, format!("{} {url} failed: {e}", route.method)).with_cause(e)
-        })?;
+        let res = match self.hyper(&url)?.request(request).await {
+            Ok(res) => res,
+            Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
+        };
         if !res.status().is_success() {
             let status = res.status().as_u16();
             let bytes = res.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
@@ -154,7 +155,8 @@ impl HttpClient {
                 let stats = crate::context::with(|ctx| ctx.extensions().get::<Arc<StreamStats>>().cloned()).flatten();
                 let req = counted(req, stats, false);
                 let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
-                let socket = client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
+                let socket =
+                    client.on_node(route.operation, |base| connect(base, route, &headers, &client.tls)).await?;
                 let (tx, rx) = socket.split();
                 let replies = Replies { rx, done: false, _rep: std::marker::PhantomData };
                 sink.send_all(Duplex::new(tx, req, replies)).await
@@ -175,7 +177,8 @@ impl<Req: Message> WsCall<'_, Req> {
     async fn client_stream<Rep: Message>(&self, req: Streaming<Req>, ctx: Option<&mut Context>) -> Result<Rep, Error> {
         let headers = ctx.as_deref().map(|c| c.request_headers().clone()).unwrap_or_default();
         let route = self.route;
-        let socket = self.client.on_node(route.operation, |base| connect(base, route, &headers)).await?;
+        let socket =
+            self.client.on_node(route.operation, |base| connect(base, route, &headers, &self.client.tls)).await?;
         let (tx, rx) = socket.split();
         let replies = Replies::<Rep> { rx, done: false, _rep: std::marker::PhantomData };
         let mut duplex = Duplex::new(tx, req, replies);
@@ -203,9 +206,9 @@ impl<Req: Message> Call for WsCall<'_, Req> {
     }
 }
 
-/// Opens the WebSocket of `route` on `base`, with the call's request
-/// metadata.
-async fn connect(base: String, route: &'static Route, headers: &http::HeaderMap) -> Result<Socket, Error> {
+/// Opens the WebSocket of `route` on `base` (over TLS for `https://`), with
+/// the call's request metadata.
+async fn connect(base: String, route: &'static Route, headers: &http::HeaderMap, tls: &Tls) -> Result<Socket, Error> {
     let mut url = String::with_capacity(base.len() + 32);
     url.push_str("ws");
     url.push_str(base.strip_prefix("http").unwrap_or(&base));
@@ -223,7 +226,8 @@ async fn connect(base: String, route: &'static Route, headers: &http::HeaderMap)
     }
     let config =
         WebSocketConfig::default().max_message_size(Some(DEFAULT_MAX_BODY)).max_frame_size(Some(DEFAULT_MAX_BODY));
-    match tokio_tungstenite::connect_async_with_config(request, Some(config), false).await {
+    let stream = ws_stream(&url, tls).await?;
+    match tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await {
         Ok((socket, res)) => {
             crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = res.headers().clone());
             Ok(socket)
@@ -232,7 +236,13 @@ async fn connect(base: String, route: &'static Route, headers: &http::HeaderMap)
             let status = res.status().as_u16();
             Err(Error::from_http(status, res.body().as_deref().unwrap_or_default()))
         }
-        Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("WebSocket {url} failed: {e}")).with_cause(e)),
+        Err(e) => Err(match crate::tls::handshake_failure(&e) {
+            Some(why) => {
+                Error::service_unavailable(TLS_HANDSHAKE, format!("WebSocket {url}: TLS handshake failed: {why}"))
+            }
+            None => Error::service_unavailable(UNAVAILABLE, format!("WebSocket {url} failed: {e}")),
+        }
+        .with_cause(e)),
     }
 }
 

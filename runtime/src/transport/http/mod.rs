@@ -29,6 +29,7 @@
 
 mod binding;
 mod client;
+mod client_conn;
 mod client_stream;
 mod codec;
 mod handler;
