@@ -3,7 +3,9 @@
 //! connection limits, graceful drain on stop, and connections that outlive
 //! the stop timeout closed by force.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -12,7 +14,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
@@ -120,43 +123,40 @@ where
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                match &tls {
-                    None => {
-                        let svc = TowerToHyperService::new(service.clone());
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
-                        let conn = graceful.watch(conn);
-                        conns.spawn(async move {
-                            let _ = conn.await;
-                            drop(permit);
-                        });
-                    }
-                    Some(tls) => {
-                        let acceptor = tls.acceptor();
-                        let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
-                        let timeout = limits.tls_handshake_timeout;
-                        conns.spawn(async move {
-                            // A client that fails the handshake (plaintext, an
-                            // unknown CA, no certificate where one is required)
-                            // is closed here; the server goes on.
-                            let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                                Ok(Ok(stream)) => stream,
-                                Ok(Err(e)) => {
-                                    tracing::debug!(error = %e, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::debug!("TLS handshake timed out");
-                                    return;
-                                }
-                            };
-                            let peer = peer_certificate(stream.get_ref().1);
-                            let svc = TowerToHyperService::new(WithPeer { inner: service, peer });
-                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
-                            let _ = watcher.watch(conn).await;
-                            drop(permit);
-                        });
-                    }
-                }
+                // One connection type and one service type whether TLS is on
+                // or not: hyper's and h2's connection code is then compiled
+                // once, as it was before TLS (two copies changed the
+                // compiler's inlining: measured +250 instructions per gRPC
+                // request on plaintext).
+                let (builder, service, watcher) = (builder.clone(), service.clone(), graceful.watcher());
+                let acceptor = tls.as_ref().map(TlsSource::acceptor);
+                let timeout = limits.tls_handshake_timeout;
+                conns.spawn(async move {
+                    let (io, peer) = match acceptor {
+                        None => (Io::Plain(stream), None),
+                        // A client that fails the handshake (plaintext, an
+                        // unknown CA, no certificate where one is required)
+                        // is closed here; the server goes on.
+                        Some(acceptor) => match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                let peer = peer_certificate(stream.get_ref().1);
+                                (Io::Tls(Box::new(stream)), peer)
+                            }
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake timed out");
+                                return;
+                            }
+                        },
+                    };
+                    let svc = TowerToHyperService::new(WithPeer { inner: service, peer });
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc).into_owned();
+                    let _ = watcher.watch(conn).await;
+                    drop(permit);
+                });
                 // Reap finished connections so the set does not grow.
                 while conns.try_join_next().is_some() {}
             }
@@ -180,6 +180,70 @@ where
         }
     }
     while conns.join_next().await.is_some() {}
+}
+
+/// A connection, plain or TLS (boxed: a TLS stream is large, and a plain
+/// connection should not carry its size). Its methods are inlined so that
+/// on plaintext hyper reads and writes the socket as it would without it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Io {
+    #[inline]
+    fn poll_read(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    #[inline]
+    fn poll_write(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    #[inline]
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Io::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    #[inline]
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Plain(s) => s.is_write_vectored(),
+            Io::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    #[inline]
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    #[inline]
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
 }
 
 /// Puts a TLS connection's verified client certificate into each of its
