@@ -191,7 +191,7 @@ impl GrpcClient {
     }
 
     fn with(backend: Backend<Conn>) -> Self {
-        let compression = Compression { accept: encodings(DEFAULT_ACCEPT), send: None };
+        let compression = Compression { accept: encodings(DEFAULT_ACCEPT.iter().copied()), send: None };
         Self { backend, chain: Chain::new(), compression }
     }
 
@@ -203,12 +203,14 @@ impl GrpcClient {
     /// so asking costs one header until then.
     ///
     /// ```
+    /// # #[cfg(feature = "compression")] {
     /// # async fn demo() -> Result<(), bia::Error> {
     /// use bia::transport::grpc::{CompressionEncoding, GrpcClient};
     ///
     /// let client = GrpcClient::connect_lazy("http://127.0.0.1:9000")?.accept_compression([CompressionEncoding::Zstd]);
     /// # drop(client);
     /// # Ok(()) }
+    /// # }
     /// ```
     pub fn accept_compression(mut self, encodings: impl IntoIterator<Item = CompressionEncoding>) -> Self {
         self.compression.accept = super::handler::encodings(encodings);
@@ -223,12 +225,14 @@ impl GrpcClient {
     /// compressing costs CPU on every call and small messages gain little.
     ///
     /// ```
+    /// # #[cfg(feature = "compression")] {
     /// # async fn demo() -> Result<(), bia::Error> {
     /// use bia::transport::grpc::{CompressionEncoding, GrpcClient};
     ///
     /// let client = GrpcClient::connect_lazy("http://127.0.0.1:9000")?.send_compression(CompressionEncoding::Gzip);
     /// # drop(client);
     /// # Ok(()) }
+    /// # }
     /// ```
     pub fn send_compression(mut self, encoding: impl Into<Option<CompressionEncoding>>) -> Self {
         self.compression.send = encoding.into();

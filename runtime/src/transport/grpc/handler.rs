@@ -47,7 +47,7 @@ pub struct CallConfig {
 impl Default for CallConfig {
     fn default() -> Self {
         Self {
-            accept_compression: encodings(DEFAULT_ACCEPT),
+            accept_compression: encodings(DEFAULT_ACCEPT.iter().copied()),
             send_compression: EnabledCompressionEncodings::default(),
             max_decoding_message_size: None,
             max_encoding_message_size: None,
@@ -60,7 +60,11 @@ impl Default for CallConfig {
 /// What a server accepts and a client asks for unless told otherwise: every
 /// encoding Bia's tonic is built with. Decoding costs nothing until a peer
 /// compresses, and a peer only compresses with an encoding it was told of.
-pub(crate) const DEFAULT_ACCEPT: [CompressionEncoding; 2] = [CompressionEncoding::Gzip, CompressionEncoding::Zstd];
+#[cfg(feature = "compression")]
+pub(crate) const DEFAULT_ACCEPT: &[CompressionEncoding] = &[CompressionEncoding::Gzip, CompressionEncoding::Zstd];
+/// Without the `compression` feature tonic has no encoding to accept.
+#[cfg(not(feature = "compression"))]
+pub(crate) const DEFAULT_ACCEPT: &[CompressionEncoding] = &[];
 
 /// `list` as tonic keeps it (in order, each once).
 pub(crate) fn encodings(list: impl IntoIterator<Item = CompressionEncoding>) -> EnabledCompressionEncodings {

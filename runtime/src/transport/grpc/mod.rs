@@ -3,10 +3,13 @@
 //! servers serve it (`handler.rs`), the protobuf codec (`codec.rs`) and the
 //! `Status` form of a `bia::Error` (`status.rs`).
 //!
-//! Messages may be compressed ([`CompressionEncoding`]: gzip, zstd), each
-//! message of a stream on its own, by tonic's own framing: servers and
-//! clients accept both by default and send uncompressed unless told to
-//! (`send_compression` on [`GrpcServer`] and [`GrpcClient`]).
+//! With the `compression` feature, messages may be compressed
+//! ([`CompressionEncoding`]: gzip, zstd), each message of a stream on its
+//! own, by tonic's own framing: servers and clients accept both by default
+//! and send uncompressed unless told to (`send_compression` on
+//! [`GrpcServer`] and [`GrpcClient`]). Without it (the default, as tonic's)
+//! a compressed request is refused with `Unimplemented`, as the gRPC
+//! compression spec says.
 //!
 //! A generated `FooServer<T>` is a plain tonic `NamedService`, so it also plugs
 //! into any `tonic::transport::Server` router by hand:
@@ -48,16 +51,19 @@ pub use codec::{ServerCodec, ServerDecoder};
 pub use handler::{client_streaming, server_streaming, streaming, unary, unimplemented, CallConfig, ConfigureCalls};
 pub use server::GrpcServer;
 pub(crate) use server::Health;
-/// A gRPC message compression (tonic's): `Gzip` or `Zstd`, as
+/// A gRPC message compression (tonic's): `Gzip` or `Zstd` with the
+/// `compression` feature (without it, none), as
 /// [`GrpcServer::accept_compression`], [`GrpcServer::send_compression`],
 /// [`GrpcClient::accept_compression`] and [`GrpcClient::send_compression`]
 /// take it.
 ///
 /// ```
+/// # #[cfg(feature = "compression")] {
 /// use bia::transport::grpc::CompressionEncoding;
 ///
 /// assert_eq!(CompressionEncoding::Gzip.to_string(), "gzip");
 /// assert_eq!(CompressionEncoding::Zstd.to_string(), "zstd");
+/// # }
 /// ```
 pub use tonic::codec::CompressionEncoding;
 

@@ -19,8 +19,8 @@ use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 /// A gRPC server: generated services plus `grpc.health.v1` and server
 /// reflection (v1 and v1alpha) built from the services' schemas.
 ///
-/// **Compression.** Requests compressed with gzip or zstd (`grpc-encoding`)
-/// are accepted by default; a request in another encoding is refused with
+/// **Compression** (the `compression` feature). Requests compressed with
+/// gzip or zstd (`grpc-encoding`) are accepted by default; a request in another encoding is refused with
 /// `Unimplemented`, reason `UNSUPPORTED_ENCODING`, and the accepted ones in
 /// `grpc-accept-encoding`. Replies are sent uncompressed unless
 /// [`send_compression`](Self::send_compression) names encodings. A message
@@ -85,7 +85,7 @@ impl GrpcServer {
             names: Vec::new(),
             pending: Vec::new(),
             compression: Compression {
-                accept: encodings(DEFAULT_ACCEPT),
+                accept: encodings(DEFAULT_ACCEPT.iter().copied()),
                 send: EnabledCompressionEncodings::default(),
             },
         }
@@ -97,12 +97,14 @@ impl GrpcServer {
     /// client compresses, so the default takes whatever a client sends.
     ///
     /// ```
+    /// # #[cfg(feature = "compression")] {
     /// use bia::transport::grpc::{CompressionEncoding, GrpcServer};
     ///
     /// // gzip only: a zstd request gets `Unimplemented`, reason UNSUPPORTED_ENCODING.
     /// let server = GrpcServer::new("127.0.0.1:0".parse().unwrap())
     ///     .accept_compression([CompressionEncoding::Gzip]);
     /// # drop(server);
+    /// # }
     /// ```
     pub fn accept_compression(mut self, encodings: impl IntoIterator<Item = CompressionEncoding>) -> Self {
         self.compression.accept = super::handler::encodings(encodings);
@@ -119,11 +121,13 @@ impl GrpcServer {
     /// slow links.
     ///
     /// ```
+    /// # #[cfg(feature = "compression")] {
     /// use bia::transport::grpc::{CompressionEncoding, GrpcServer};
     ///
     /// let server = GrpcServer::new("127.0.0.1:0".parse().unwrap())
     ///     .send_compression([CompressionEncoding::Zstd, CompressionEncoding::Gzip]);
     /// # drop(server);
+    /// # }
     /// ```
     pub fn send_compression(mut self, encodings: impl IntoIterator<Item = CompressionEncoding>) -> Self {
         self.compression.send = super::handler::encodings(encodings);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use http::header;
 use http_body_util::BodyExt as _;
+#[cfg(feature = "compression")]
 use tower::ServiceExt as _;
 
 use super::binding::{BodyRule, Route};
@@ -24,10 +25,10 @@ use crate::middleware::Chain;
 /// The client half generated `FooHttpClient`s wrap: builds the URL, query and
 /// body from the same rules the server binds with, and rebuilds `bia::Error`s.
 ///
-/// A unary call asks for a reply compressed with gzip, br or zstd
-/// (`Accept-Encoding`) and decompresses it, unless
-/// [`decompress`](Self::decompress) is off; request bodies are sent
-/// uncompressed.
+/// With the `compression` feature, a unary call asks for a reply
+/// compressed with gzip, br or zstd (`Accept-Encoding`) and decompresses
+/// it, unless [`decompress`](Self::decompress) is off; request bodies are
+/// sent uncompressed.
 ///
 /// **TLS.** `https://` servers are called over TLS (rustls; `h2` or
 /// `http/1.1` by ALPN), trusting the system's CA certificates unless
@@ -151,6 +152,8 @@ impl HttpClient {
     /// compresses, and a server compresses only what it was set to (a Bia
     /// server: see [`HttpServer::compression`](super::HttpServer::compression)).
     /// Streams (server-sent events, WebSockets) are never compressed.
+    /// Without the `compression` feature replies are never asked for
+    /// compressed, and this setting changes nothing.
     ///
     /// ```
     /// # fn demo() -> Result<(), bia::Error> {
@@ -219,6 +222,7 @@ impl HttpClient {
             }
         }
         let hyper = self.hyper(&url)?;
+        #[cfg(feature = "compression")]
         let (status, bytes) = if self.decompress {
             let client = tower_http::decompression::Decompression::new(tower::service_fn(|r| hyper.request(r)));
             match client.oneshot(request).await {
@@ -230,6 +234,11 @@ impl HttpClient {
                 Ok(res) => read_reply(res, ctx, &url).await?,
                 Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
             }
+        };
+        #[cfg(not(feature = "compression"))]
+        let (status, bytes) = match hyper.request(request).await {
+            Ok(res) => read_reply(res, ctx, &url).await?,
+            Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
         };
         if !status.is_success() {
             return Err(Error::from_http(status.as_u16(), &bytes));

@@ -2,7 +2,8 @@
 //! ([`HttpClient`]), one call as generated routers serve it (`handler.rs`),
 //! the google.api.http binding rules both ways (`binding.rs`), JSON bodies
 //! and the error body (`codec.rs`), the middleware chain for hand-written
-//! routes ([`RouteLayer`]) and compression ([`Compression`], off unless a
+//! routes ([`RouteLayer`]) and compression (`Compression`, with the
+//! `compression` feature; off unless a
 //! server sets it; [`HttpClient`] asks for compressed replies by default).
 //!
 //! A generated `FooServer<T>` gives a plain `axum::Router`, so a user's own
@@ -32,6 +33,8 @@ mod client;
 mod client_conn;
 mod client_stream;
 mod codec;
+#[cfg(feature = "compression")]
+mod compression;
 mod handler;
 mod layer;
 mod server;
@@ -41,10 +44,12 @@ mod stream;
 pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
 pub use codec::error_response;
+#[cfg(feature = "compression")]
+pub use compression::Compression;
 pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};
-pub use layer::{Compression, RouteLayer, RouteService};
+pub use layer::{RouteLayer, RouteService};
 pub use server::{HttpServer, IntoRouter};
 pub use stream::DEFAULT_SSE_HEARTBEAT;
 #[doc(hidden)]

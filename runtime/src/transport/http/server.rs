@@ -8,8 +8,10 @@ use std::sync::Arc;
 use axum::response::IntoResponse;
 
 use super::codec::{error_response, json_response};
+#[cfg(feature = "compression")]
+use super::compression::{Compression, CompressionLayer};
 use super::handler::{method_not_allowed, not_found};
-use super::layer::{Compression, CompressionLayer, RouteLayer};
+use super::layer::RouteLayer;
 use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
@@ -28,12 +30,17 @@ pub trait IntoRouter {
 pub struct HttpServer {
     core: ServerCore,
     router: axum::Router,
+    #[cfg(feature = "compression")]
     compression: Option<Compression>,
 }
 
 impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpServer").field("addr", &self.core.addr()).field("compression", &self.compression).finish()
+        let mut f = f.debug_struct("HttpServer");
+        f.field("addr", &self.core.addr());
+        #[cfg(feature = "compression")]
+        f.field("compression", &self.compression);
+        f.finish()
     }
 }
 
@@ -51,7 +58,12 @@ core_builder! {
 impl HttpServer {
     /// A server that will listen on `addr` (`0.0.0.0:8000`; port 0 picks one).
     pub fn new(addr: SocketAddr) -> Self {
-        Self { core: ServerCore::new(Kind::Http, addr, error_response), router: axum::Router::new(), compression: None }
+        Self {
+            core: ServerCore::new(Kind::Http, addr, error_response),
+            router: axum::Router::new(),
+            #[cfg(feature = "compression")]
+            compression: None,
+        }
     }
 
     /// Compresses replies by the client's `Accept-Encoding` and takes
@@ -73,6 +85,9 @@ impl HttpServer {
     /// let server = HttpServer::new("127.0.0.1:0".parse().unwrap()).compression(Compression::new());
     /// # drop(server);
     /// ```
+    ///
+    /// With the `compression` feature (tower-http's gzip, brotli and zstd).
+    #[cfg(feature = "compression")]
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = Some(compression);
         self
@@ -139,6 +154,7 @@ impl HttpServer {
             )
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
+        #[cfg(feature = "compression")]
         let router = match self.compression {
             Some(compression) => router.layer(CompressionLayer(compression)),
             None => router,
