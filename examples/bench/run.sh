@@ -2,10 +2,11 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|streams|throughput|footprint|build|expand|all]
+#   examples/bench/run.sh [instructions|tls|streams|throughput|footprint|build|expand|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
+# tls           the instructions cases with TLS on every server (HTTP/1.1 and h2 over rustls)
 # streams       instructions per message of the streaming cases under callgrind (one
 #               stream of N1S and of N2S messages), and the server's RSS while one stream
 #               of STREAM_LONG messages goes to a slow reader
@@ -115,7 +116,7 @@ start_server() {
   "$@" "$BIN/bench-$server" "127.0.0.1:$hp" "127.0.0.1:$gp" >/dev/null 2>&1 &
   PID=$!
   case $case in grpc-*) PORT=$gp ;; *) PORT=$hp ;; esac
-  BASE="http://127.0.0.1:$PORT"
+  BASE="${SCHEME:-http}://127.0.0.1:$PORT"
   wait_port "$PORT"
 }
 
@@ -153,6 +154,31 @@ instructions() {
   say "| case | hand-written | Bia | Bia / hand-written |"
   say "| --- | ---: | ---: | ---: |"
   for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
+}
+
+# The unary cases again with TLS on every server (a certificate of a CA made
+# here; keep-alive connections, so the handshakes fall out of the difference).
+tls_instructions() {
+  need valgrind openssl
+  local dir="$OUT/tls"
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench-ca \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+    -keyout "$dir/key.pem" -out "$dir/csr.pem" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$dir/ext.cnf"
+  openssl x509 -req -in "$dir/csr.pem" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+    -extfile "$dir/ext.cnf" -out "$dir/cert.pem" 2>/dev/null
+  export BENCH_TLS_CERT=$dir/cert.pem BENCH_TLS_KEY=$dir/key.pem BENCH_TLS_CA=$dir/ca.pem
+  SCHEME=https
+  say ""
+  say "### Instructions per request over TLS (callgrind; N1=$N1, N2=$N2, concurrency $CONC; rustls with ring everywhere)"
+  say ""
+  say "| case | hand-written | Bia | Bia / hand-written |"
+  say "| --- | ---: | ---: | ---: |"
+  for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
+  unset BENCH_TLS_CERT BENCH_TLS_KEY BENCH_TLS_CA
+  SCHEME=http
 }
 
 # Streaming: instructions per message (one stream of N1S and of N2S messages),
@@ -450,12 +476,13 @@ EOF
 build
 case $WHAT in
   instructions) instructions ;;
+  tls) tls_instructions ;;
   streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
   build) build_time ;;
   expand) expand_time ;;
-  all) instructions; streams; throughput; footprint; expand_time; build_time ;;
-  *) echo "usage: $0 [instructions|streams|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
+  all) instructions; tls_instructions; streams; throughput; footprint; expand_time; build_time ;;
+  *) echo "usage: $0 [instructions|tls|streams|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

@@ -13,6 +13,7 @@ pub mod load;
 pub mod load_stream;
 pub mod raw_axum;
 pub mod raw_tonic;
+pub mod tls;
 pub mod with_bia;
 
 use std::collections::HashMap;

@@ -99,11 +99,14 @@ pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, Stri
     let sample = Arc::new(std::sync::Mutex::new(String::new()));
     let mut tasks = tokio::task::JoinSet::new();
     if case.is_grpc() {
-        let channel = tonic::transport::Endpoint::from_shared(base.to_owned())
-            .map_err(|e| e.to_string())?
-            .connect()
-            .await
-            .map_err(|e| format!("connect {base}: {e}"))?;
+        let mut endpoint = tonic::transport::Endpoint::from_shared(base.to_owned()).map_err(|e| e.to_string())?;
+        if let Some(ca) = crate::tls::client_ca() {
+            let tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+                .domain_name("localhost");
+            endpoint = endpoint.tls_config(tls).map_err(|e| e.to_string())?;
+        }
+        let channel = endpoint.connect().await.map_err(|e| format!("connect {base}: {e}"))?;
         for _ in 0..c.max(1) {
             let (channel, counter, sample) = (channel.clone(), Arc::clone(&counter), Arc::clone(&sample));
             tasks.spawn(async move {
@@ -151,9 +154,18 @@ pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, Stri
             });
         }
     } else {
+        // Plain HTTP, or HTTPS (HTTP/1.1) trusting the benchmark's CA.
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(crate::tls::rustls_client(&crate::tls::client_ca().unwrap_or_default(), &[]))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .pool_max_idle_per_host(c as usize)
-            .build_http::<Full<Bytes>>();
+            .build::<_, Full<Bytes>>(connector);
         for _ in 0..c.max(1) {
             let (client, counter, sample, base) =
                 (client.clone(), Arc::clone(&counter), Arc::clone(&sample), base.to_owned());

@@ -93,8 +93,42 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt as _;
+    if let Some((cert, key)) = crate::tls::server_pem() {
+        return serve_tls(addr, crate::tls::rustls_server(&cert, &key, &[b"h2", b"http/1.1"]), shutdown).await;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, router(Arc::new(Store::default()))).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves over TLS until `shutdown`, as axum's `low-level-rustls` example
+/// does: tokio-rustls accepts, hyper-util serves the router on each
+/// connection (HTTP/1.1 or h2 by ALPN).
+async fn serve_tls(
+    addr: SocketAddr,
+    config: Arc<rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let app = router(Arc::new(Store::default()));
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = &mut shutdown => return Ok(()),
+        };
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let Ok(stream) = acceptor.accept(tcp).await else { return };
+            let service = TowerToHyperService::new(app);
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }

@@ -224,7 +224,12 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some((cert, key)) = crate::tls::server_pem() {
+        let identity = tonic::transport::Identity::from_pem(cert, key);
+        builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
+    builder
         .add_service(UserServer::new())
         .add_service(TicksServer)
         .serve_with_incoming_shutdown(incoming, shutdown)

@@ -109,9 +109,12 @@ impl UserApi for Users {
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
     let ticks = TicksServer::new(TickSource);
+    let tls = crate::tls::server_paths().map(|(cert, key)| bia::transport::ServerTls::new(cert, key));
     bia::App::new("bench")
-        .http(bia::transport::http::HttpServer::new(http).service(server.clone()).service(ticks.clone()))
-        .grpc(bia::transport::grpc::GrpcServer::new(grpc).service(server).service(ticks))
+        .http(
+            bia::transport::http::HttpServer::new(http).tls(tls.clone()).service(server.clone()).service(ticks.clone()),
+        )
+        .grpc(bia::transport::grpc::GrpcServer::new(grpc).tls(tls).service(server).service(ticks))
 }
 
 /// The same app with the user-service's default middleware on both
