@@ -456,3 +456,62 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A server that accepts TCP and never answers the TLS handshake: both
+/// clients give up after their handshake timeout (10 s) with a 503, never
+/// hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_the_handshake_does_not_hold_a_call() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            open.push(conn);
+        }
+    });
+    let pki = Pki::new("client-silent");
+    let tls = ClientTls::new().ca_file(pki.path("ca.pem"));
+    let http = WhoHttpClient::dial(Dial::new(https(addr)).tls(tls.clone())).await.unwrap();
+    let grpc = WhoGrpcClient::dial(Dial::new(format!("direct:///{addr}")).tls(tls)).await.unwrap();
+    let started = Instant::now();
+    let (h, g) =
+        tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(http.who(who("x")), grpc.who(who("x"))) })
+            .await
+            .expect("the calls end on their own");
+    for res in [h.map(|_| ()), g.map(|_| ())] {
+        let err = res.expect_err("no handshake, no call");
+        assert_eq!(err.code(), 503, "{err}");
+    }
+    assert!(started.elapsed() >= Duration::from_secs(9), "gave up early: {:?}", started.elapsed());
+    held.abort();
+}
+
+/// An App whose servers serve TLS registers them as `https://` and
+/// `grpcs://`, and a client that discovers it dials TLS by that alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_registers_its_tls_servers_with_tls_schemes() {
+    let pki = Pki::new("client-registers");
+    pki.leaf("server", "localhost", &["127.0.0.1"], false);
+    let registry = Arc::new(StaticRegistry::new());
+    let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let tls = pki.server_tls("server");
+    let app = App::new("who")
+        .signals(false)
+        .registrar(registry.clone())
+        .http(HttpServer::new(any).tls(tls.clone()).service(WhoServer::new(Answer)))
+        .http(HttpServer::new(any).service(WhoServer::new(Answer)))
+        .grpc(GrpcServer::new(any).tls(tls).service(WhoServer::new(Answer)));
+    let running = app.start().await.unwrap();
+    let found = registry.get_service("who").await.unwrap();
+    let (h, g) = (running.http_addrs(), running.grpc_addrs());
+    assert_eq!(
+        found[0].endpoints,
+        [format!("https://{}", h[0]), format!("http://{}", h[1]), format!("grpcs://{}", g[0])]
+    );
+    let dial =
+        || Dial::new("discovery:///who").discovery(registry.clone()).tls(ClientTls::new().ca_file(pki.path("ca.pem")));
+    assert_eq!(WhoHttpClient::dial(dial()).await.unwrap().who(who("h")).await.unwrap().name, "h");
+    assert_eq!(WhoGrpcClient::dial(dial()).await.unwrap().who(who("g")).await.unwrap().name, "g");
+    running.stop().await.unwrap();
+}

@@ -70,8 +70,9 @@ pub struct AppInfo {
     pub version: String,
     /// Free-form metadata.
     pub metadata: BTreeMap<String, String>,
-    /// Where clients reach this instance (`http://host:port`, `grpc://host:port`):
-    /// the bound addresses unless set with [`App::endpoint`].
+    /// Where clients reach this instance (`http://host:port`, `grpc://host:port`;
+    /// `https://` and `grpcs://` for servers with TLS): the bound addresses
+    /// unless set with [`App::endpoint`].
     pub endpoints: Vec<String>,
 }
 
@@ -184,7 +185,9 @@ impl App {
     /// deregisters it before draining at stop. The endpoints registered are
     /// those set with [`App::endpoint`], else the bound addresses, with a
     /// wildcard address (`0.0.0.0`) replaced by the address of the
-    /// interface that routes outwards; the start log names them.
+    /// interface that routes outwards, and `https://` / `grpcs://` for a
+    /// server with TLS (so a client that discovers it dials TLS); the start
+    /// log names them.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -379,14 +382,21 @@ impl App {
         let mut tasks = JoinSet::new();
         let http_addrs: Vec<SocketAddr> = http.iter().map(|h| h.local).collect();
         let grpc_addrs: Vec<SocketAddr> = grpc.iter().map(|g| g.local).collect();
+        // A server with TLS is announced as such (`https://`, `grpcs://`),
+        // so clients that discover it dial it over TLS.
+        let schemes: Vec<&str> = http
+            .iter()
+            .map(|h| if h.tls() { "https" } else { "http" })
+            .chain(grpc.iter().map(|g| if g.tls() { "grpcs" } else { "grpc" }))
+            .collect();
         for bound in http.into_iter().chain(grpc) {
             tasks.spawn(bound.serve(stop.clone()));
         }
         ready.store(true, Ordering::Release);
         let mut info = self.info;
         if info.endpoints.is_empty() {
-            info.endpoints.extend(http_addrs.iter().map(|a| format!("http://{}", announce(*a))));
-            info.endpoints.extend(grpc_addrs.iter().map(|a| format!("grpc://{}", announce(*a))));
+            let addrs = http_addrs.iter().chain(&grpc_addrs);
+            info.endpoints.extend(addrs.zip(&schemes).map(|(a, scheme)| format!("{scheme}://{}", announce(*a))));
             if http_addrs.iter().chain(&grpc_addrs).any(|a| a.ip().is_unspecified()) {
                 tracing::info!(
                     "announcing {} for the wildcard addresses (the interface that routes outwards); set App::endpoint to choose another",

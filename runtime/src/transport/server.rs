@@ -349,6 +349,12 @@ pub(crate) struct Bound {
 }
 
 impl Bound {
+    /// Whether it serves TLS (its announced endpoint is `https://` or
+    /// `grpcs://`).
+    pub(crate) fn tls(&self) -> bool {
+        self.options.tls.is_some()
+    }
+
     /// Serves the router: the server-wide chain (when there is one) and the
     /// deadline (always on gRPC, which reads `grpc-timeout`; on HTTP only
     /// when a timeout is set), each one wrapper around the whole router

@@ -24,7 +24,7 @@ use crate::tls::{ask_why, closed_early, handshake_failure, Refusal, HANDSHAKE_TI
 
 /// The plaintext client.
 pub(super) type PlainClient = Client<HttpConnector, Body>;
-type TlsClient = Client<HttpsConnector<HttpConnector>, Body>;
+type TlsClient = Client<Timed<HttpsConnector<HttpConnector>>, Body>;
 
 /// The plaintext client, made at once (it reads nothing).
 pub(super) fn plain_client() -> PlainClient {
@@ -59,7 +59,7 @@ impl Tls {
             Some(name) => builder.with_server_name_resolver(FixedServerNameResolver::new(name.clone())),
             None => builder,
         };
-        let connector = builder.enable_all_versions().build();
+        let connector = Timed(builder.enable_all_versions().build());
         let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(self.client.get_or_init(|| client))
     }
@@ -82,6 +82,43 @@ impl Tls {
             }
         };
         Ok((config, loaded.server_name().cloned()))
+    }
+}
+
+/// A connector whose connections must be made (TCP and the TLS handshake)
+/// within [`HANDSHAKE_TIMEOUT`], as the gRPC and WebSocket clients' are:
+/// without it a server that accepts and never answers the handshake would
+/// hold a call forever. Hand-written because tower's `Timeout` future is not
+/// `Unpin`, which hyper-util wants of a connector's; the box is per
+/// connection, not per request.
+#[derive(Clone, Debug)]
+pub(super) struct Timed<C>(C);
+
+impl<C> tower::Service<http::Uri> for Timed<C>
+where
+    C: tower::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = C::Response;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<C::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.0.call(uri);
+        Box::pin(async move {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, connecting).await {
+                Ok(done) => done.map_err(Into::into),
+                Err(_) => Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the TLS connection was not made within {HANDSHAKE_TIMEOUT:?}"),
+                )) as Self::Error),
+            }
+        })
     }
 }
 
