@@ -37,7 +37,8 @@ pub struct Auth {
 }
 
 /// `auth.jwt`: HS256 bearer tokens on the write operations (`CreateUser`).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Its `Debug` leaves the secret out.
+#[derive(Clone, Default, Deserialize)]
 pub struct Jwt {
     /// Off by default, so the tutorial's calls work as printed.
     #[serde(default)]
@@ -48,6 +49,17 @@ pub struct Jwt {
     /// When set, tokens must carry this `iss`.
     #[serde(default)]
     pub issuer: Option<String>,
+}
+
+impl std::fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = if self.secret.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("Jwt")
+            .field("enabled", &self.enabled)
+            .field("secret", &secret)
+            .field("issuer", &self.issuer)
+            .finish()
+    }
 }
 
 /// `trace`.
@@ -96,5 +108,23 @@ pub fn loader(conf_path: Option<&str>) -> bia::config::Loader {
     match conf_path {
         Some(p) => loader.path(p),
         None => loader,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration printed with `{:?}` (a log line, a panic) shows
+    /// neither the JWT secret nor the database password.
+    #[test]
+    fn debug_leaves_secrets_out() {
+        let jwt = Jwt { enabled: true, secret: "hunter2-jwt".into(), issuer: None };
+        let db: DatabaseConf =
+            serde_json::from_value(serde_json::json!({ "source": "postgres://app:hunter2-db@127.0.0.1/users" }))
+                .unwrap();
+        let printed = format!("{jwt:?} {db:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("<redacted>") && printed.contains("127.0.0.1/users"), "{printed}");
     }
 }

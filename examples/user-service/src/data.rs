@@ -19,8 +19,9 @@ use crate::conf::Bootstrap;
 pub use source::Driver;
 use source::{redact, Resolved};
 
-/// The `data.database` section of the config.
-#[derive(Debug, Clone, serde::Deserialize)]
+/// The `data.database` section of the config. Its `Debug` shows the source
+/// without its password.
+#[derive(Clone, serde::Deserialize)]
 pub struct DatabaseConf {
     /// `sqlite`, `postgres` or `mysql` (MariaDB too), as the tutorial's
     /// `driver: mysql`; left out, the source's form says which.
@@ -33,6 +34,16 @@ pub struct DatabaseConf {
     /// Pool size.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+}
+
+impl std::fmt::Debug for DatabaseConf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConf")
+            .field("driver", &self.driver)
+            .field("source", &redact(&self.source))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 fn default_max_connections() -> u32 {
