@@ -20,7 +20,8 @@ pub use crate::codec::{
 pub use crate::codec::{snake_case_output, tags_overlap, Oneof};
 pub use crate::middleware::stream::Sink;
 pub use crate::schema::{
-    DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, SchemaBuilder, ServiceDef,
+    DescribeErrors, DescribeService, EnumDef, FieldDef, HttpRule, Label, MessageDef, MethodDef, ReasonDef, Rule,
+    SchemaBuilder, ServiceDef,
 };
 pub use crate::stream::Streaming;
 pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
@@ -47,7 +48,7 @@ pub fn field_def<C: Codec<T>, T>(
     label: Label,
     doc: &'static str,
 ) -> FieldDef {
-    FieldDef { name, json_name, number, label, ty: C::describe(b), key: None, oneof: None, doc }
+    FieldDef { name, json_name, number, label, ty: C::describe(b), key: None, oneof: None, doc, rules: Vec::new() }
 }
 
 /// The field description of a oneof member (generated code calls this).
@@ -59,7 +60,17 @@ pub fn oneof_member_def<C: Codec<T>, T>(
     oneof: &'static str,
     doc: &'static str,
 ) -> FieldDef {
-    FieldDef { name, json_name, number, label: Label::Singular, ty: C::describe(b), key: None, oneof: Some(oneof), doc }
+    FieldDef {
+        name,
+        json_name,
+        number,
+        label: Label::Singular,
+        ty: C::describe(b),
+        key: None,
+        oneof: Some(oneof),
+        doc,
+        rules: Vec::new(),
+    }
 }
 
 /// The field description of a map field (generated code calls this).
@@ -79,6 +90,22 @@ pub fn map_field_def<KC: Codec<K>, K, VC: Codec<V>, V>(
         key: Some(KC::describe(b)),
         oneof: None,
         doc,
+        rules: Vec::new(),
+    }
+}
+
+/// `def` with its `#[validate(..)]` rules (generated code calls this for a
+/// field that has some).
+pub fn with_rules(mut def: FieldDef, rules: Vec<crate::schema::Rule>) -> FieldDef {
+    def.rules = rules;
+    def
+}
+
+/// Marks the oneof `name` of a message's fields as required (one member
+/// must be set): each member carries [`Rule::Required`](crate::schema::Rule).
+pub fn require_oneof(fields: &mut [FieldDef], name: &str) {
+    for f in fields.iter_mut().filter(|f| f.oneof == Some(name)) {
+        f.rules.push(crate::schema::Rule::Required);
     }
 }
 

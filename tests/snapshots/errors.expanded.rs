@@ -83,3 +83,18 @@ impl ::core::fmt::Display for UserError {
     }
 }
 impl ::std::error::Error for UserError {}
+impl ::bia::schema::DescribeErrors for UserError {
+    const DOMAIN: &'static str = "user.v1";
+    const REASONS: &'static [::bia::schema::ReasonDef] = &[
+        ::bia::schema::ReasonDef {
+            reason: "USER_NOT_FOUND",
+            code: 404u16,
+            doc: "",
+        },
+        ::bia::schema::ReasonDef {
+            reason: "EMAIL_TAKEN",
+            code: 409u16,
+            doc: "",
+        },
+    ];
+}

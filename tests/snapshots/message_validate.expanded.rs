@@ -430,54 +430,95 @@ const _: () = {
             let mut fields = ::std::vec::Vec::new();
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <UserInfo as ::bia::__private::ProtoType>::Codec,
-                    UserInfo,
-                >(b, "user", "user", 1u32, ::bia::__private::Label::Optional, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <UserInfo as ::bia::__private::ProtoType>::Codec,
+                        UserInfo,
+                    >(b, "user", "user", 1u32, ::bia::__private::Label::Optional, ""),
+                    ::std::vec![::bia::__private::Rule::Required],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <String as ::bia::__private::ProtoType>::Codec,
-                    String,
-                >(b, "name", "name", 2u32, ::bia::__private::Label::Singular, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(b, "name", "name", 2u32, ::bia::__private::Label::Singular, ""),
+                    ::std::vec![
+                        ::bia::__private::Rule::Length { min :
+                        ::core::option::Option::Some(1usize), max :
+                        ::core::option::Option::Some(64usize) },
+                        ::bia::__private::Rule::Pattern("^[a-z]+$")
+                    ],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <u32 as ::bia::__private::ProtoType>::Codec,
-                    u32,
-                >(b, "age", "age", 3u32, ::bia::__private::Label::Singular, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <u32 as ::bia::__private::ProtoType>::Codec,
+                        u32,
+                    >(b, "age", "age", 3u32, ::bia::__private::Label::Singular, ""),
+                    ::std::vec![
+                        ::bia::__private::Rule::Range { min :
+                        ::core::option::Option::Some((0f64, true)), max :
+                        ::core::option::Option::Some((150f64, true)) }
+                    ],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <f64 as ::bia::__private::ProtoType>::Codec,
-                    f64,
-                >(b, "ratio", "ratio", 4u32, ::bia::__private::Label::Singular, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <f64 as ::bia::__private::ProtoType>::Codec,
+                        f64,
+                    >(b, "ratio", "ratio", 4u32, ::bia::__private::Label::Singular, ""),
+                    ::std::vec![
+                        ::bia::__private::Rule::Range { min :
+                        ::core::option::Option::Some((0f64, false)), max :
+                        ::core::option::Option::Some((1f64, false)) }
+                    ],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <String as ::bia::__private::ProtoType>::Codec,
-                    String,
-                >(b, "email", "email", 5u32, ::bia::__private::Label::Singular, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(b, "email", "email", 5u32, ::bia::__private::Label::Singular, ""),
+                    ::std::vec![::bia::__private::Rule::Email],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::field_def::<
-                    <String as ::bia::__private::ProtoType>::Codec,
-                    String,
-                >(b, "tags", "tags", 6u32, ::bia::__private::Label::Repeated, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                    >(b, "tags", "tags", 6u32, ::bia::__private::Label::Repeated, ""),
+                    ::std::vec![
+                        ::bia::__private::Rule::Length { min :
+                        ::core::option::Option::None, max :
+                        ::core::option::Option::Some(3usize) },
+                        ::bia::__private::Rule::Each(::std::vec![::bia::__private::Rule::Length
+                        { min : ::core::option::Option::Some(1usize), max :
+                        ::core::option::Option::None }])
+                    ],
+                ),
             );
             ::std::vec::Vec::push(
                 &mut fields,
-                ::bia::__private::map_field_def::<
-                    <String as ::bia::__private::ProtoType>::Codec,
-                    String,
-                    <Address as ::bia::__private::ProtoType>::Codec,
-                    Address,
-                >(b, "places", "places", 7u32, ""),
+                ::bia::__private::with_rules(
+                    ::bia::__private::map_field_def::<
+                        <String as ::bia::__private::ProtoType>::Codec,
+                        String,
+                        <Address as ::bia::__private::ProtoType>::Codec,
+                        Address,
+                    >(b, "places", "places", 7u32, ""),
+                    ::std::vec![::bia::__private::Rule::Each(::std::vec![])],
+                ),
             );
             b.add_message(
                 "user.v1.CreateUserRequest",

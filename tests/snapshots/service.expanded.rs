@@ -586,11 +586,12 @@ const _: () = {
                     false, server_streaming : false, http : ::std::vec![], doc : "", }
                 ],
                 doc: " The user service.",
+                snake_case: false,
             });
         }
     }
     impl<__T> UserApiServer<__T> {
-        /// The schema of this service: descriptors, `.proto` text.
+        /// The schema of this service: descriptors, `.proto` text, OpenAPI.
         pub fn schema() -> ::bia::schema::Schema {
             ::bia::schema::Schema::of::<Self>()
         }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use bia::prelude::*;
 use bia::types::{Duration, Timestamp};
 
+pub mod catalog;
 pub mod etcd;
 pub mod interop;
 pub mod raw;

@@ -62,10 +62,19 @@ pub fn new_greeter() -> GreeterServer<GreeterService> {
     GreeterServer::new(GreeterService)
 }
 
-/// Provides the HTTP server.
+/// The OpenAPI document's settings: what `/openapi.json` serves and
+/// `helloworld openapi` writes.
+pub fn openapi() -> bia::schema::OpenApi {
+    bia::schema::OpenApi::new("helloworld", "1.0.0")
+        .description("The Kratos helloworld, written with Bia.")
+        .service::<GreeterServer<()>>()
+        .errors::<GreeterError>()
+}
+
+/// Provides the HTTP server (and its `/openapi.json`).
 #[bia::provider]
 pub fn new_http_server(listen: &Listen, greeter: &GreeterServer<GreeterService>) -> HttpServer {
-    HttpServer::new(listen.http).service(greeter.clone())
+    HttpServer::new(listen.http).service(greeter.clone()).openapi(openapi())
 }
 
 /// Provides the gRPC server.

@@ -84,3 +84,13 @@ pub trait OrderApi: Send + Sync + 'static {
         req: GetOrderDetailsWithUserRequest,
     ) -> bia::Result<GetOrderDetailsWithUserReply>;
 }
+
+/// The settings of the service's OpenAPI document, which the HTTP server
+/// serves at `/openapi.json` and `/openapi.yaml` and `order-service
+/// openapi` prints.
+pub fn openapi() -> bia::schema::OpenApi {
+    bia::schema::OpenApi::new("order-service", "1.0.0")
+        .description("Orders of the users of the user-service.")
+        .service::<OrderApiServer<()>>()
+        .errors::<OrderError>()
+}

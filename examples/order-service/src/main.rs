@@ -10,9 +10,12 @@ mod server;
 mod service;
 
 const USAGE: &str = "usage: order-service [-c|--conf PATH]
+       order-service openapi [FILE]
 
   -c, --conf PATH   a config file or directory (YAML/TOML), merged over the embedded defaults
-                    environment overrides: BIA_REGISTRY__KIND=etcd, BIA_SERVER__HTTP__ADDR=127.0.0.1:8081, ...";
+                    environment overrides: BIA_REGISTRY__KIND=etcd, BIA_SERVER__HTTP__ADDR=127.0.0.1:8081, ...
+  openapi [FILE]    writes the OpenAPI 3.1 document (what /openapi.json serves) to FILE, YAML
+                    when it ends in .yaml or .yml, JSON otherwise; without FILE prints the JSON";
 
 fn conf_path() -> Result<Option<String>, String> {
     let mut args = std::env::args().skip(1);
@@ -50,6 +53,23 @@ async fn run(path: Option<&str>) -> bia::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("openapi") {
+        let doc = order_service::api::openapi();
+        return match args.next() {
+            Some(file) => match doc.write(&file) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("order-service: cannot write {file}: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            },
+            None => {
+                print!("{}", doc.to_json_pretty());
+                std::process::ExitCode::SUCCESS
+            }
+        };
+    }
     let path = match conf_path() {
         Ok(p) => p,
         Err(msg) => {

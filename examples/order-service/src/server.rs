@@ -22,6 +22,7 @@ pub fn new_http_server(conf: &Bootstrap, svc: &OrderService) -> HttpServer {
     HttpServer::new(conf.server.http.addr)
         .timeout(conf.server.http.timeout)
         .service(OrderApiServer::new(svc.clone()))
+        .openapi(order_service::api::openapi())
         .chain(&chain())
 }
 

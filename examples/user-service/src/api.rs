@@ -146,3 +146,22 @@ pub trait UserApi: Send + Sync + 'static {
         req: WatchUsersRequest,
     ) -> bia::Result<impl bia::stream::Stream<Item = bia::Result<UserEvent>>>;
 }
+
+/// The operations that change data: JWT guards them when `auth.jwt.enabled`.
+pub const WRITE_OPERATIONS: &[&str] = &[UserApiOperation::CREATE_USER];
+
+/// The settings of the service's OpenAPI document, which the HTTP server
+/// serves at `/openapi.json` and `/openapi.yaml` and `user-service openapi`
+/// prints: with `bearer_on_writes` (`auth.jwt.enabled`), the
+/// [`WRITE_OPERATIONS`] declare the bearer scheme.
+pub fn openapi(bearer_on_writes: bool) -> bia::schema::OpenApi {
+    let api = bia::schema::OpenApi::new("user-service", "1.0.0")
+        .description("The Kratos tutorial's user service, written with Bia.")
+        .service::<UserApiServer<()>>()
+        .errors::<UserError>();
+    if bearer_on_writes {
+        api.bearer(|operation| WRITE_OPERATIONS.contains(&operation))
+    } else {
+        api
+    }
+}

@@ -93,6 +93,14 @@ pub struct Endpoint {
     /// Connection limits and timeouts; each absent field keeps its default.
     #[serde(default)]
     pub limits: bia::transport::ConnectionLimits,
+    /// HTTP only: serve the OpenAPI document at `/openapi.json` and
+    /// `/openapi.yaml` (on unless `false`).
+    #[serde(default = "on")]
+    pub openapi: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// `data`.

@@ -13,26 +13,39 @@ use user_service::api;
 
 const USAGE: &str = "usage: user-service [-c|--conf PATH]
        user-service token [--sub NAME] [--ttl DURATION] [-c|--conf PATH]
+       user-service openapi [FILE] [-c|--conf PATH]
 
   -c, --conf PATH   a config file or directory (YAML/TOML), merged over the embedded defaults
                     environment overrides: BIA_SERVER__HTTP__ADDR=127.0.0.1:8080, BIA_LOG__LEVEL=debug, ...
   token             prints a bearer token signed with auth.jwt.secret, for the write operations
                     when auth.jwt.enabled (BIA_AUTH__JWT__ENABLED=true); --sub defaults to `admin`,
-                    --ttl to 1h";
+                    --ttl to 1h
+  openapi [FILE]    writes the OpenAPI 3.1 document (what /openapi.json serves) to FILE, YAML
+                    when it ends in .yaml or .yml, JSON otherwise; without FILE prints the JSON";
 
 /// What the command line asks for.
 struct Args {
     conf: Option<String>,
     /// `token`: the subject and lifetime of the token to print.
     token: Option<(String, std::time::Duration)>,
+    /// `openapi`: where to write the document (`None` inside: print it).
+    openapi: Option<Option<String>>,
 }
 
 fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1).peekable();
-    let mut out = Args { conf: None, token: None };
-    if args.peek().map(String::as_str) == Some("token") {
-        args.next();
-        out.token = Some(("admin".to_owned(), std::time::Duration::from_secs(3600)));
+    let mut out = Args { conf: None, token: None, openapi: None };
+    match args.peek().map(String::as_str) {
+        Some("token") => {
+            args.next();
+            out.token = Some(("admin".to_owned(), std::time::Duration::from_secs(3600)));
+        }
+        Some("openapi") => {
+            args.next();
+            let file = args.next_if(|a| !a.starts_with('-'));
+            out.openapi = Some(file);
+        }
+        _ => {}
     }
     while let Some(a) = args.next() {
         match (a.as_str(), out.token.as_mut()) {
@@ -62,9 +75,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let result = match &args.token {
-        Some((sub, ttl)) => token(args.conf.as_deref(), sub, *ttl),
-        None => run(args.conf.as_deref()).await,
+    let result = match (&args.token, &args.openapi) {
+        (Some((sub, ttl)), _) => token(args.conf.as_deref(), sub, *ttl),
+        (None, Some(file)) => openapi(args.conf.as_deref(), file.as_deref()),
+        (None, None) => run(args.conf.as_deref()).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -79,6 +93,20 @@ async fn main() -> std::process::ExitCode {
 fn token(path: Option<&str>, sub: &str, ttl: std::time::Duration) -> bia::Result<()> {
     let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
     println!("{}", server::mint_token(&bootstrap.auth.jwt, sub, ttl)?);
+    Ok(())
+}
+
+/// Writes or prints the OpenAPI document, as the configured server serves it.
+fn openapi(path: Option<&str>, file: Option<&str>) -> bia::Result<()> {
+    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+    let doc = api::openapi(bootstrap.auth.jwt.enabled);
+    match file {
+        Some(file) => {
+            doc.write(file).map_err(|e| bia::Error::internal_server("OPENAPI", format!("cannot write {file}: {e}")))?;
+            eprintln!("wrote the OpenAPI document to {file}");
+        }
+        None => print!("{}", doc.to_json_pretty()),
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use bia::middleware::{AnyMessage, Chain, Context, Next, Selector};
 use bia::transport::grpc::GrpcServer;
 use bia::transport::http::HttpServer;
 
-use crate::api::{UserApiOperation, UserApiServer};
+use crate::api::UserApiServer;
 use crate::conf::{self, Bootstrap};
 use crate::service::UserService;
 
@@ -22,8 +22,9 @@ pub fn new_metrics() -> Metrics {
     Metrics::new()
 }
 
-/// Provides the HTTP server: the `User` API on `server.http.addr`, and
-/// `/metrics`, behind the middleware chain.
+/// Provides the HTTP server: the `User` API on `server.http.addr`,
+/// `/metrics`, behind the middleware chain, and the OpenAPI document
+/// (`/openapi.json`, `/openapi.yaml`) unless `server.http.openapi` is false.
 #[bia::provider]
 pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, chain: &Chain) -> HttpServer {
     HttpServer::new(conf.server.http.addr)
@@ -31,6 +32,8 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
         .tls(conf.server.http.tls.clone())
         .limits(conf.server.http.limits.clone())
         .service(UserApiServer::new(svc.clone()))
+        .openapi(crate::api::openapi(conf.auth.jwt.enabled))
+        .serve_openapi(conf.server.http.openapi)
         .routes(metrics.router())
         .chain(chain)
 }
@@ -47,8 +50,7 @@ pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> Gr
         .chain(chain)
 }
 
-/// The operations that change data: JWT guards them when `auth.jwt.enabled`.
-pub const WRITE_OPERATIONS: &[&str] = &[UserApiOperation::CREATE_USER];
+pub use crate::api::WRITE_OPERATIONS;
 
 /// Provides the middleware of both servers, outermost first: recovery,
 /// tracing (after the tracer is set up), request ids, logging (emails

@@ -17,6 +17,7 @@ pub fn expand(m: &ErrorEnum, item: &syn::ItemEnum) -> TokenStream {
     let reasons: Vec<&String> = m.variants.iter().map(|v| &v.reason).collect();
     let codes: Vec<u16> = m.variants.iter().map(|v| v.code).collect();
     let messages: Vec<&String> = m.variants.iter().map(|v| &v.message).collect();
+    let docs: Vec<String> = m.variants.iter().map(|v| v.doc.trim().to_owned()).collect();
     let fns = m.variants.iter().map(|v| {
         let base = case::snake(&case::unraw(&v.ident));
         let ctor = format_ident!("{}", base, span = v.ident.span());
@@ -83,5 +84,12 @@ pub fn expand(m: &ErrorEnum, item: &syn::ItemEnum) -> TokenStream {
         }
 
         impl ::std::error::Error for #ident {}
+
+        impl #k::schema::DescribeErrors for #ident {
+            const DOMAIN: &'static str = #domain;
+            const REASONS: &'static [#k::schema::ReasonDef] = &[
+                #(#k::schema::ReasonDef { reason: #reasons, code: #codes, doc: #docs },)*
+            ];
+        }
     }
 }

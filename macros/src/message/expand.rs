@@ -245,6 +245,9 @@ impl Gen<'_> {
                 let fdoc = &f.doc;
                 defs.push(quote!(::core::iter::Extend::extend(&mut fields, <#e as #p::Oneof>::describe(b, #fname));));
                 let _ = fdoc;
+                if f.rules.iter().any(|r| matches!(r.kind, super::rules::RuleKind::Required)) {
+                    defs.push(quote!(#p::require_oneof(&mut fields, #fname);));
+                }
                 oneof_bind.push(quote! {
                     if let ::core::option::Option::Some(r) = <#e as #p::Oneof>::bind_param(&mut self.#fi, __head, __rest, value) {
                         return r;
@@ -294,7 +297,9 @@ impl Gen<'_> {
             );
             match (&f.kind, &module) {
                 (Kind::Map { key, key_codec }, _) => {
-                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc));));
+                    let def = quote!(#p::map_field_def::<#key_codec, #key, #c, #e>(b, #fname, #jname, #tag, #fdoc));
+                    let def = super::expand_validate::with_rules(f, p, def);
+                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #def);));
                     bind.push(quote!(#names => ::core::result::Result::Ok(false),));
                     param.push(quote!(#names => ::core::option::Option::None,));
                 }
@@ -304,7 +309,9 @@ impl Gen<'_> {
                         Kind::Optional => quote!(Optional),
                         _ => quote!(Repeated),
                     };
-                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc));));
+                    let def = quote!(#p::field_def::<#c, #e>(b, #fname, #jname, #tag, #p::Label::#label, #fdoc));
+                    let def = super::expand_validate::with_rules(f, p, def);
+                    defs.push(quote!(::std::vec::Vec::push(&mut fields, #def);));
                     bind.push(quote!(#names => #p::#module::bind::<#c, #e>(&mut self.#fi, __rest, value),));
                     param.push(quote!(#names => #p::#module::param::<#c, #e>(&self.#fi, __rest),));
                     query.push(quote!(#p::#module::query::<#c, #e>(&self.#fi, prefix, #fname, skip, q);));

@@ -143,7 +143,7 @@ fn value(r: &Rule, p: &TokenStream, v: &TokenStream, at: &TokenStream) -> TokenS
             let (min, max) = (opt_usize(*min), opt_usize(*max));
             quote!(#p::validate::length(#v, #min, #max, #at)?;)
         }
-        RuleKind::Range { lower, upper } => {
+        RuleKind::Range { lower, upper, .. } => {
             let bound = |b: &Option<(TokenStream, bool)>| match b {
                 Some((t, inclusive)) => quote!(::core::option::Option::Some((#t, #inclusive))),
                 None => quote!(::core::option::Option::None),
@@ -163,4 +163,55 @@ fn value(r: &Rule, p: &TokenStream, v: &TokenStream, at: &TokenStream) -> TokenS
         RuleKind::Each(_) => unreachable!("each(..) is rejected inside each(..) and on single values by the model"),
     };
     respan(code, span(r))
+}
+
+/// `def` (a `FieldDef` expression) with the field's rules for the schema,
+/// or `def` alone when the field has none that the schema states.
+pub fn with_rules(f: &Field, p: &TokenStream, def: TokenStream) -> TokenStream {
+    let rules = schema_rules(&f.rules, p);
+    if rules.is_empty() {
+        return def;
+    }
+    quote!(#p::with_rules(#def, ::std::vec![#(#rules),*]))
+}
+
+/// The rules as `bia::schema::Rule` values (`nested` states nothing: the
+/// nested message's own rules are in its schema).
+fn schema_rules(rules: &[Rule], p: &TokenStream) -> Vec<TokenStream> {
+    let opt = |v: Option<usize>| match v {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    rules
+        .iter()
+        .filter_map(|r| {
+            Some(match &r.kind {
+                RuleKind::Length { min, max } => {
+                    let (min, max) = (opt(*min), opt(*max));
+                    quote!(#p::Rule::Length { min: #min, max: #max })
+                }
+                RuleKind::Range { lower, upper, values } => {
+                    // The bound's value as an `f64` literal: the bound's own
+                    // tokens may not fit an `i32`, which a cast would infer.
+                    let bound = |b: &Option<(TokenStream, bool)>, v: Option<f64>| match (b, v) {
+                        (Some((_, inclusive)), Some(v)) => {
+                            let v = proc_macro2::Literal::f64_suffixed(v);
+                            quote!(::core::option::Option::Some((#v, #inclusive)))
+                        }
+                        _ => quote!(::core::option::Option::None),
+                    };
+                    let (min, max) = (bound(lower, values.0), bound(upper, values.1));
+                    quote!(#p::Rule::Range { min: #min, max: #max })
+                }
+                RuleKind::Pattern(lit) => quote!(#p::Rule::Pattern(#lit)),
+                RuleKind::Email => quote!(#p::Rule::Email),
+                RuleKind::Required => quote!(#p::Rule::Required),
+                RuleKind::Nested => return None,
+                RuleKind::Each(inner) => {
+                    let inner = schema_rules(inner, p);
+                    quote!(#p::Rule::Each(::std::vec![#(#inner),*]))
+                }
+            })
+        })
+        .collect()
 }

@@ -24,10 +24,12 @@ pub enum RuleKind {
         min: Option<usize>,
         max: Option<usize>,
     },
-    /// `(bound, inclusive)` as tokens of the field's number type.
+    /// `(bound, inclusive)` as tokens of the field's number type, and
+    /// each bound's value as a number (for the schema).
     Range {
         lower: Option<(TokenStream, bool)>,
         upper: Option<(TokenStream, bool)>,
+        values: (Option<f64>, Option<f64>),
     },
     Pattern(syn::LitStr),
     Email,
@@ -384,9 +386,11 @@ fn range(
             return None;
         }
     }
+    let values = (lower.as_ref().map(|b| b.value), upper.as_ref().map(|b| b.value));
     Some(RuleKind::Range {
         lower: lower.map(|b| (b.tokens, b.inclusive)),
         upper: upper.map(|b| (b.tokens, b.inclusive)),
+        values,
     })
 }
 

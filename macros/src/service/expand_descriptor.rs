@@ -21,6 +21,7 @@ impl Generator<'_> {
     pub(super) fn describe_impl(&self) -> TokenStream {
         let (server, p, k) = (&self.server, &self.p, self.k);
         let (package, name, full, doc) = (&self.s.package, &self.s.name, &self.s.full_name, &self.s.doc);
+        let snake_case = self.s.snake_case;
         let describe_types = self.s.methods.iter().map(|m| {
             let (req, rep) = (&m.req_ty, &m.rep_ty);
             quote!(<#req as #k::Message>::describe(b); <#rep as #k::Message>::describe(b);)
@@ -62,12 +63,13 @@ impl Generator<'_> {
                         name: #name,
                         methods: ::std::vec![#(#methods),*],
                         doc: #doc,
+                        snake_case: #snake_case,
                     });
                 }
             }
 
             impl<__T> #server<__T> {
-                /// The schema of this service: descriptors, `.proto` text.
+                /// The schema of this service: descriptors, `.proto` text, OpenAPI.
                 pub fn schema() -> #k::schema::Schema {
                     #k::schema::Schema::of::<Self>()
                 }

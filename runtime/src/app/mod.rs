@@ -366,7 +366,7 @@ impl App {
         let mut http = Vec::new();
         for mut s in self.http {
             s.prepend_chain(&self.chain);
-            http.push(s.bind(Arc::clone(&ready)).await.map_err(bind_failed)?);
+            http.push(s.bind(Arc::clone(&ready), (&self.info.name, &self.info.version)).await.map_err(bind_failed)?);
         }
         let mut grpc = Vec::new();
         let mut health = Vec::new();

@@ -22,6 +22,7 @@
 //! ```
 
 mod descriptor;
+mod openapi;
 mod proto;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use prost_types::field_descriptor_proto::Type;
 
 pub use descriptor::well_known_files;
+pub(crate) use openapi::{pretty as openapi_pretty, yaml as openapi_yaml};
+pub use openapi::{OpenApi, BEARER_SCHEME, ERROR_SCHEMA};
 
 /// A service whose schema can be described (implemented by generated servers).
 pub trait DescribeService {
@@ -104,6 +107,84 @@ pub struct FieldDef {
     pub oneof: Option<&'static str>,
     /// Doc comment.
     pub doc: &'static str,
+    /// The field's `#[validate(..)]` rules (the OpenAPI document states them).
+    pub rules: Vec<Rule>,
+}
+
+/// One `#[validate(..)]` rule of a field, as the schema states it.
+///
+/// ```
+/// use bia::schema::Rule;
+///
+/// #[bia::message(package = "demo.v1")]
+/// pub struct Signup {
+///     #[validate(length(min = 3, max = 20))]
+///     pub name: String,
+/// }
+///
+/// let schema = bia::schema::Schema::from_fns(&[<Signup as bia::Message>::describe]);
+/// let (_, m) = schema.messages().next().unwrap();
+/// assert_eq!(m.fields[0].rules, vec![Rule::Length { min: Some(3), max: Some(20) }]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// Characters of a string, bytes, items of a list or entries of a map.
+    Length {
+        /// At least.
+        min: Option<usize>,
+        /// At most.
+        max: Option<usize>,
+    },
+    /// Bounds of a number: `(bound, inclusive)`.
+    Range {
+        /// The lower bound.
+        min: Option<(f64, bool)>,
+        /// The upper bound.
+        max: Option<(f64, bool)>,
+    },
+    /// A regular expression the string contains a match of.
+    Pattern(&'static str),
+    /// An email address.
+    Email,
+    /// Set: `Some`, a non-empty string, list or map, or a oneof with a member set.
+    Required,
+    /// Rules of every item of a list or value of a map.
+    Each(Vec<Rule>),
+}
+
+/// One reason of a `#[bia::errors]` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReasonDef {
+    /// `UPPER_SNAKE_CASE` reason.
+    pub reason: &'static str,
+    /// HTTP status code.
+    pub code: u16,
+    /// Doc comment of the variant.
+    pub doc: &'static str,
+}
+
+/// An error enum whose reasons can be described (implemented by
+/// `#[bia::errors]` enums).
+///
+/// ```
+/// use bia::schema::DescribeErrors;
+///
+/// #[bia::errors(domain = "user.v1")]
+/// pub enum UserError {
+///     /// No user has this id.
+///     #[error(code = 404)]
+///     UserNotFound,
+/// }
+///
+/// assert_eq!(UserError::REASONS[0].reason, "USER_NOT_FOUND");
+/// assert_eq!(UserError::REASONS[0].code, 404);
+/// ```
+pub trait DescribeErrors {
+    /// The domain of the errors.
+    const DOMAIN: &'static str;
+    /// Every reason, in declaration order.
+    const REASONS: &'static [ReasonDef];
 }
 
 /// A message.
@@ -175,6 +256,9 @@ pub struct ServiceDef {
     pub methods: Vec<MethodDef>,
     /// Doc comment.
     pub doc: &'static str,
+    /// The HTTP replies use the proto (snake_case) field names
+    /// (`#[bia::service(json = "snake_case")]`).
+    pub snake_case: bool,
 }
 
 /// Collects services, messages and enums.
@@ -256,6 +340,21 @@ impl Schema {
     /// The messages, by full name.
     pub fn messages(&self) -> impl Iterator<Item = (&str, &MessageDef)> {
         self.messages.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// A message by full name (`user.v1.UserInfo`).
+    pub fn message(&self, full_name: &str) -> Option<&MessageDef> {
+        self.messages.get(full_name)
+    }
+
+    /// The enums, by full name.
+    pub fn enums(&self) -> impl Iterator<Item = (&str, &EnumDef)> {
+        self.enums.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// An enum by full name.
+    pub fn enumeration(&self, full_name: &str) -> Option<&EnumDef> {
+        self.enums.get(full_name)
     }
 
     /// Packages, sorted.

@@ -37,6 +37,7 @@ mod codec;
 mod compression;
 mod handler;
 mod layer;
+mod openapi;
 mod server;
 mod stream;
 
@@ -50,6 +51,7 @@ pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};
 pub use layer::{RouteLayer, RouteService};
+pub use openapi::{OPENAPI_JSON, OPENAPI_YAML};
 pub use server::{HttpServer, IntoRouter};
 pub use stream::DEFAULT_SSE_HEARTBEAT;
 #[doc(hidden)]

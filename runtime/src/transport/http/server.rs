@@ -15,7 +15,7 @@ use super::layer::RouteLayer;
 use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
-use crate::schema::DescribeService;
+use crate::schema::{DescribeService, OpenApi};
 use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 
 /// A service that can be served over HTTP (implemented by generated servers).
@@ -30,6 +30,8 @@ pub trait IntoRouter {
 pub struct HttpServer {
     core: ServerCore,
     router: axum::Router,
+    /// The OpenAPI settings; `None` serves no document.
+    openapi: Option<OpenApi>,
     #[cfg(feature = "compression")]
     compression: Option<Compression>,
 }
@@ -38,6 +40,7 @@ impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut f = f.debug_struct("HttpServer");
         f.field("addr", &self.core.addr());
+        f.field("openapi", &self.openapi);
         #[cfg(feature = "compression")]
         f.field("compression", &self.compression);
         f.finish()
@@ -61,6 +64,7 @@ impl HttpServer {
         Self {
             core: ServerCore::new(Kind::Http, addr, error_response),
             router: axum::Router::new(),
+            openapi: Some(OpenApi::default()),
             #[cfg(feature = "compression")]
             compression: None,
         }
@@ -90,6 +94,43 @@ impl HttpServer {
     #[cfg(feature = "compression")]
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = Some(compression);
+        self
+    }
+
+    /// The settings of the OpenAPI document this server serves at
+    /// `/openapi.json` and `/openapi.yaml` (title, version, error reasons,
+    /// which operations need a bearer token; see [`OpenApi`]). The document
+    /// describes the services of this server, and those `api` names.
+    ///
+    /// Served by default, with the App's name and version as title and
+    /// version; built on the first request for it, never again.
+    ///
+    /// ```
+    /// use bia::schema::OpenApi;
+    ///
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .openapi(OpenApi::new("Users", "1.0.0").description("Who is who."));
+    /// # drop(server);
+    /// ```
+    pub fn openapi(mut self, api: OpenApi) -> Self {
+        self.openapi = Some(api);
+        self
+    }
+
+    /// Whether this server serves `/openapi.json` and `/openapi.yaml` (on
+    /// by default). Off, they answer 404 with the Bia error body, as any
+    /// path without a route.
+    ///
+    /// ```
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap()).serve_openapi(false);
+    /// # drop(server);
+    /// ```
+    pub fn serve_openapi(mut self, on: bool) -> Self {
+        match (on, self.openapi.is_some()) {
+            (false, _) => self.openapi = None,
+            (true, false) => self.openapi = Some(OpenApi::default()),
+            (true, true) => {}
+        }
         self
     }
 
@@ -133,8 +174,13 @@ impl HttpServer {
     }
 
     /// Binds the listener and adds `/healthz`, `/readyz` (READY while
-    /// `ready` is set) and the 404/405 fallbacks.
-    pub(crate) async fn bind(mut self, ready: Arc<AtomicBool>) -> std::io::Result<Bound> {
+    /// `ready` is set), the OpenAPI document (titled after the App's `(name, version)` unless its
+    /// settings say otherwise) and the 404/405 fallbacks.
+    pub(crate) async fn bind(mut self, ready: Arc<AtomicBool>, app: (&str, &str)) -> std::io::Result<Bound> {
+        if let Some(api) = self.openapi.take() {
+            let routes = super::openapi::routes(api.or_info(app.0, app.1), self.core.schema());
+            self = self.merge("the OpenAPI document", routes);
+        }
         let listener = self.core.listen().await?;
         let router = self
             .router
