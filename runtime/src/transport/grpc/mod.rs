@@ -39,6 +39,7 @@ mod client;
 mod client_stream;
 mod codec;
 mod handler;
+mod mounted;
 mod server;
 mod status;
 
