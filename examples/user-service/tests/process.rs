@@ -228,6 +228,35 @@ async fn a_bad_config_is_rejected_with_a_message_naming_it() {
 }
 
 #[tokio::test]
+async fn openapi_is_served_and_exported_alike_and_the_config_turns_it_off() {
+    let dir = temp_dir("openapi");
+    let jwt = [("BIA_AUTH__JWT__ENABLED", "true".to_owned())];
+    let svc = Service::start_with(&dir, &jwt).await;
+    let (status, headers, served) = raw_http("GET", &format!("{}/openapi.json", svc.http_url()), &[], "").await;
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/json"));
+    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    assert_eq!(served["paths"]["/v1/user"]["post"]["security"], serde_json::json!([{"bearer": []}]));
+    let (status, _, yaml) = raw_http("GET", &format!("{}/openapi.yaml", svc.http_url()), &[], "").await;
+    assert!(status == 200 && yaml.contains("openapi: 3.1.0"), "{status} {yaml}");
+    drop(svc);
+
+    // `user-service openapi FILE` writes what the server serves, under the same config.
+    let file = dir.join("openapi.json");
+    let out = Service::spawn(&dir, &jwt, &["openapi", file.to_str().unwrap()]).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(written, served);
+    let out = Service::spawn(&dir, &[], &["openapi"]).wait_with_output().unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(printed["paths"]["/v1/user"]["post"].get("security").is_none(), "no JWT, no bearer");
+
+    let svc = Service::start_with(&dir, &[("BIA_SERVER__HTTP__OPENAPI", "false".to_owned())]).await;
+    let (status, _, body) = raw_http("GET", &format!("{}/openapi.json", svc.http_url()), &[], "").await;
+    assert_eq!(status, 404);
+    assert!(body.contains(r#""reason":"NOT_FOUND""#), "{body}");
+}
+
+#[tokio::test]
 async fn an_address_in_use_fails_the_start_naming_it() {
     let dir = temp_dir("inuse");
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
