@@ -97,6 +97,11 @@ pub struct Endpoint {
     /// `/openapi.yaml` (on unless `false`).
     #[serde(default = "on")]
     pub openapi: bool,
+    /// HTTP only: cross-origin calls from browser pages
+    /// (`allowed_origins`, ...; see `bia::transport::http::Cors`); absent,
+    /// no CORS header is sent.
+    #[serde(default)]
+    pub cors: Option<bia::transport::http::Cors>,
 }
 
 fn on() -> bool {

@@ -31,6 +31,7 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
         .timeout(conf.server.http.timeout)
         .tls(conf.server.http.tls.clone())
         .limits(conf.server.http.limits.clone())
+        .cors(conf.server.http.cors.clone())
         .service(UserApiServer::new(svc.clone()))
         .openapi(crate::api::openapi(conf.auth.jwt.enabled))
         .serve_openapi(conf.server.http.openapi)

@@ -35,6 +35,7 @@ mod client_stream;
 mod codec;
 #[cfg(feature = "compression")]
 mod compression;
+mod cors;
 mod handler;
 mod layer;
 mod openapi;
@@ -47,6 +48,7 @@ pub use client::HttpClient;
 pub use codec::error_response;
 #[cfg(feature = "compression")]
 pub use compression::Compression;
+pub use cors::Cors;
 pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};

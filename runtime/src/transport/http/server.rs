@@ -32,6 +32,7 @@ pub struct HttpServer {
     router: axum::Router,
     /// The OpenAPI settings; `None` serves no document.
     openapi: Option<OpenApi>,
+    cors: Option<super::Cors>,
     #[cfg(feature = "compression")]
     compression: Option<Compression>,
 }
@@ -41,6 +42,7 @@ impl std::fmt::Debug for HttpServer {
         let mut f = f.debug_struct("HttpServer");
         f.field("addr", &self.core.addr());
         f.field("openapi", &self.openapi);
+        f.field("cors", &self.cors);
         #[cfg(feature = "compression")]
         f.field("compression", &self.compression);
         f.finish()
@@ -65,6 +67,7 @@ impl HttpServer {
             core: ServerCore::new(Kind::Http, addr, error_response),
             router: axum::Router::new(),
             openapi: Some(OpenApi::default()),
+            cors: None,
             #[cfg(feature = "compression")]
             compression: None,
         }
@@ -90,6 +93,24 @@ impl HttpServer {
     /// # drop(server);
     /// ```
     ///
+    /// Answers cross-origin requests from browsers as `cors` says (see
+    /// [`Cors`](super::Cors)), on every route of this server. Preflights are
+    /// answered before any handler or middleware runs. Off by default: a
+    /// server without it sends no CORS header, and a browser page on another
+    /// origin cannot read its replies.
+    ///
+    /// ```
+    /// use bia::transport::http::{Cors, HttpServer};
+    ///
+    /// let server = HttpServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .cors(Cors::new().allowed_origins(["https://app.example.com", "https://*.example.dev"]));
+    /// # drop(server);
+    /// ```
+    pub fn cors(mut self, cors: impl Into<Option<super::Cors>>) -> Self {
+        self.cors = cors.into();
+        self
+    }
+
     /// With the `compression` feature (tower-http's gzip, brotli and zstd).
     #[cfg(feature = "compression")]
     pub fn compression(mut self, compression: Compression) -> Self {
@@ -203,6 +224,16 @@ impl HttpServer {
         #[cfg(feature = "compression")]
         let router = match self.compression {
             Some(compression) => router.layer(CompressionLayer(compression)),
+            None => router,
+        };
+        // Outermost, so a preflight is answered before anything else runs.
+        let router = match &self.cors {
+            Some(cors) => {
+                let layer = cors
+                    .layer()
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
+                router.layer(layer)
+            }
             None => router,
         };
         self.core.bound(listener, router)
