@@ -161,7 +161,7 @@ impl GrpcServer {
     /// #         type Response = http::Response<tonic::body::Body>; type Error = Infallible;
     /// #         type Future = std::future::Ready<Result<Self::Response, Infallible>>;
     /// #         fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> { Poll::Ready(Ok(())) }
-    /// #         fn call(&mut self, _: http::Request<tonic::body::Body>) -> Self::Future { unimplemented!() }
+    /// #         fn call(&mut self, _: http::Request<tonic::body::Body>) -> Self::Future { std::future::ready(Ok(tonic::Status::unimplemented("demo").into_http())) }
     /// #     }
     /// #     pub const FILE_DESCRIPTOR_SET: &[u8] = &[];
     /// # }
