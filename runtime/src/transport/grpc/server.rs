@@ -182,11 +182,9 @@ impl GrpcServer {
             + 'static,
         S::Future: Send + 'static,
     {
-        if self.names.contains(&S::NAME) {
-            self.core.conflict(format!("the gRPC service {} is added twice", S::NAME));
+        if !self.claim(S::NAME) {
             return self;
         }
-        self.names.push(S::NAME);
         self.descriptor_sets.extend(descriptor_set);
         // Its reply streams end at the call's deadline too (see `Mounted`).
         let mounted = super::mounted::Mounted(svc);
@@ -209,13 +207,11 @@ impl GrpcServer {
             + 'static,
         S::Future: Send + 'static,
     {
-        if self.names.contains(&S::NAME) {
-            self.core.conflict(format!("the gRPC service {} is added twice", S::NAME));
+        if !self.claim(S::NAME) {
             return self;
         }
         svc.end_streams_with(&self.core.streams_end);
         self.core.describe(S::describe);
-        self.names.push(S::NAME);
         let add = move |compression: &Compression, routes: tonic::service::Routes| {
             let mut svc = svc;
             compression.apply(svc.call_config_mut());
@@ -223,6 +219,17 @@ impl GrpcServer {
         };
         self.pending.push((S::NAME, Box::new(add)));
         self
+    }
+
+    /// Takes `name` for a service being added: false (and a start error)
+    /// when the server has one of that name already.
+    fn claim(&mut self, name: &'static str) -> bool {
+        if self.names.contains(&name) {
+            self.core.conflict(format!("the gRPC service {name} is added twice"));
+            return false;
+        }
+        self.names.push(name);
+        true
     }
 
     /// Binds the listener and adds health (every service serving) and
