@@ -34,6 +34,8 @@ const _: () = {
             ("ROLE_ADMIN", 1i32),
             ("ROLE_GUEST_USER", 2i32),
         ];
+        const DOC: &'static str = "";
+        const VALUE_DOCS: &'static [&'static str] = &["", "", ""];
         fn to_i32(self) -> i32 {
             match self {
                 Self::Unspecified => 0i32,

@@ -20,7 +20,10 @@ pub mod wkt;
 #[bia::enumeration(package = "test.v1")]
 pub enum Genre {
     Unspecified = 0,
+    /// Made up.
     Fiction = 1,
+    /// About the world
+    /// as it is.
     Science = 2,
 }
 

@@ -102,7 +102,7 @@ fn bindings_become_operations_with_their_parameters() {
         (tags["in"].clone(), tags["schema"]["type"].clone(), tags["explode"].clone()),
         (json!("query"), json!("array"), json!(true))
     );
-    assert_eq!(list["parameters"][1]["schema"], json!({"type": "string", "format": "int64"}));
+    assert_int64(&list["parameters"][1]["schema"]);
     // `body = "field"`: that field is the body, and not in the query.
     let create = &paths["/v1/shelves/{shelf}/books"]["post"];
     assert_eq!(
@@ -110,10 +110,15 @@ fn bindings_become_operations_with_their_parameters() {
         "#/components/schemas/test.v1.Book"
     );
     assert!(create.get("parameters").unwrap().as_array().unwrap().iter().all(|p| p["name"] != "book"));
-    // A nested path variable with `body = "*"`: no query.
-    let update = &paths["/v1/{book.name}"]["patch"];
+    // A nested path variable with `body = "*"`: no query. Its template is
+    // `/v1/{book.name}`, which OpenAPI holds to be the same path as GetBook's
+    // `/v1/{name=shelves/*/books/*}`: the variable takes GetBook's name, and
+    // says the field it binds.
+    assert!(paths.get("/v1/{book.name}").is_none());
+    let update = &paths["/v1/{name}"]["patch"];
     assert_eq!(update["parameters"].as_array().unwrap().len(), 1);
-    assert_eq!(update["parameters"][0]["name"], "book.name");
+    assert_eq!(update["parameters"][0]["name"], "name");
+    assert!(update["parameters"][0]["description"].as_str().unwrap().contains("The `book.name` field."));
     // `response_body`: the reply is the field.
     let author = &paths["/v1/authors/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
     assert_eq!(author["anyOf"][0]["$ref"], "#/components/schemas/test.v1.Author");
@@ -152,7 +157,7 @@ fn schemas_are_what_the_json_codec_writes() {
     let doc = test_api().document();
     let s = schemas(&doc);
     let scalars = &s["test.v1.Scalars"]["properties"];
-    assert_eq!(scalars["i64Value"], json!({"type": "string", "format": "int64"}));
+    assert_int64(&scalars["i64Value"]);
     assert_eq!(scalars["u64Value"]["format"], "uint64");
     assert_eq!(scalars["f64Fixed"]["format"], "uint64");
     assert_eq!(scalars["bytesValue"], json!({"type": "string", "contentEncoding": "base64"}));
@@ -172,9 +177,14 @@ fn schemas_are_what_the_json_codec_writes() {
     let one_of = kinds["oneOf"].as_array().unwrap();
     assert_eq!(one_of.len(), 5);
     assert_eq!(one_of[0], json!({"required": ["text"]}));
+    // Its doc comment and those of its values describe it.
     assert_eq!(
         s["test.v1.Genre"],
-        json!({"type": "string", "enum": ["GENRE_UNSPECIFIED", "GENRE_FICTION", "GENRE_SCIENCE"]})
+        json!({
+            "type": "string",
+            "enum": ["GENRE_UNSPECIFIED", "GENRE_FICTION", "GENRE_SCIENCE"],
+            "description": "A genre (an enum field: JSON by name).\n\n- `GENRE_FICTION`: Made up.\n- `GENRE_SCIENCE`: About the world as it is."
+        })
     );
     // Well-known types in their JSON forms.
     let e = &s["wkt.v1.Everything"]["properties"];
@@ -197,7 +207,17 @@ fn validation_rules_become_constraints() {
     let doc = test_api().document();
     let p = &schemas(&doc)["catalog.v1.Product_snake"];
     let f = &p["properties"];
-    assert_eq!(p["required"], json!(["name"]));
+    // `required`, and the fields whose default (what an absent field reads
+    // as) the rules refuse: an empty display name, an empty email, serial 0.
+    assert_eq!(p["required"], json!(["name", "display_name", "contact_email", "serial"]));
+    assert!(f["stock"]["pattern"].as_str().is_some_and(|p| matches(p, "0") && !matches(p, "-1")), "stock >= 0");
+    let serial = f["serial"]["pattern"].as_str().unwrap();
+    assert!(
+        matches(serial, "1")
+            && matches(serial, "99999999999")
+            && !matches(serial, "100000000000")
+            && !matches(serial, "0")
+    );
     assert_eq!(f["name"]["pattern"], "^products/[a-z0-9-]+$");
     assert_eq!(f["name"]["minLength"], 1);
     assert_eq!((f["display_name"]["minLength"].clone(), f["display_name"]["maxLength"].clone()), (json!(1), json!(40)));
@@ -408,8 +428,28 @@ fn check(doc: &Value, schema: &Value, value: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}: {value} does not fit the documented schema:\n{}", errors.join("\n"));
 }
 
+/// A 64-bit integer: a string whose pattern holds exactly the canonical
+/// decimal numbers of the type.
+fn assert_int64(schema: &Value) {
+    assert_eq!((schema["type"].as_str(), schema["format"].as_str()), (Some("string"), Some("int64")), "{schema}");
+    let p = schema["pattern"].as_str().unwrap();
+    for ok in ["0", "-5", "9223372036854775807", "-9223372036854775808"] {
+        assert!(matches(p, ok), "{ok} must match {p}");
+    }
+    for bad in ["", "9223372036854775808", "-9223372036854775809", "+1", "01", "1e3", "a"] {
+        assert!(!matches(p, bad), "{bad:?} must not match {p}");
+    }
+}
+
+fn matches(pattern: &str, s: &str) -> bool {
+    jsonschema::is_valid(&json!({ "type": "string", "pattern": pattern }), &json!(s))
+}
+
 /// A value for a path or query parameter, from its documented schema.
 fn param_value(schema: &Value) -> Vec<String> {
+    if matches!(schema["format"].as_str(), Some("int64" | "uint64")) {
+        return vec!["7".into()];
+    }
     if let Some(p) = schema["pattern"].as_str() {
         let v = p
             .trim_start_matches('^')

@@ -4,19 +4,25 @@
 /// A user as clients see it.
 #[bia::message(package = "user.v1")]
 pub struct UserInfo {
+    /// The user's id, a UUID given at creation.
+    #[validate(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub id: String,
     pub name: String,
     pub email: String,
 }
 
 /// Shape rules are checked by the `Validate` middleware before the handler
-/// (400, reason `VALIDATOR`); the domain rules (a non-blank name, a
-/// well-formed email that is not taken) are the use case's (`biz`).
+/// (400, reason `VALIDATOR`) and are in the OpenAPI document; the use case
+/// (`biz`) checks them again for every caller, with one rule of its own:
+/// the email must not be taken.
 #[bia::message(package = "user.v1")]
 pub struct CreateUserRequest {
-    #[validate(length(max = 64))]
+    /// At most 64 characters, not blank (ASCII spaces, tabs and line breaks
+    /// alone are blank).
+    #[validate(length(max = 64), pattern = "[^\\t\\n\\x0b\\x0c\\r ]")]
     pub name: String,
-    #[validate(length(max = 254))]
+    /// A valid email address, at most 254 characters.
+    #[validate(length(max = 254), email)]
     pub email: String,
 }
 
@@ -27,6 +33,8 @@ pub struct CreateUserReply {
 
 #[bia::message(package = "user.v1")]
 pub struct GetUserRequest {
+    /// The user's id (a UUID).
+    #[validate(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub id: String,
 }
 

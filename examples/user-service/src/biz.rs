@@ -107,9 +107,10 @@ impl UserUseCase {
 }
 
 /// The name and email, trimmed, if they follow the rules: a name that is not
-/// empty, a well-formed email.
+/// blank, a well-formed email. Blank is what the API documents
+/// (`CreateUserRequest.name`'s pattern): ASCII spaces, tabs and line breaks.
 fn checked<'a>(name: &'a str, email: &'a str) -> bia::Result<(&'a str, &'a str)> {
-    let name = name.trim();
+    let name = name.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b');
     if name.is_empty() {
         return Err(UserError::invalid_name("the name must not be empty").with_metadata("field", "name"));
     }

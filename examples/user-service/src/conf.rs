@@ -97,6 +97,11 @@ pub struct Endpoint {
     /// `/openapi.yaml` (on unless `false`).
     #[serde(default = "on")]
     pub openapi: bool,
+    /// HTTP only: serve the interactive API page at `/docs` (on unless
+    /// `false`; `openapi: false` turns it off too). Needs the `docs` cargo
+    /// feature, on by default.
+    #[serde(default = "on")]
+    pub docs: bool,
     /// HTTP only: cross-origin calls from browser pages
     /// (`allowed_origins`, ...; see `bia::transport::http::Cors`); absent,
     /// no CORS header is sent.

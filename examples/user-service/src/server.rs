@@ -23,11 +23,15 @@ pub fn new_metrics() -> Metrics {
 }
 
 /// Provides the HTTP server: the `User` API on `server.http.addr`,
-/// `/metrics`, behind the middleware chain, and the OpenAPI document
-/// (`/openapi.json`, `/openapi.yaml`) unless `server.http.openapi` is false.
+/// `/metrics`, behind the middleware chain, the OpenAPI document
+/// (`/openapi.json`, `/openapi.yaml`) unless `server.http.openapi` is false,
+/// and its page (`/docs`) unless either that or `server.http.docs` is.
 #[bia::provider]
 pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, chain: &Chain) -> HttpServer {
-    HttpServer::new(conf.server.http.addr)
+    let server = HttpServer::new(conf.server.http.addr);
+    #[cfg(feature = "docs")]
+    let server = server.serve_docs(conf.server.http.docs);
+    server
         .timeout(conf.server.http.timeout)
         .tls(conf.server.http.tls.clone())
         .limits(conf.server.http.limits.clone())

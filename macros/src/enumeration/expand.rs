@@ -28,6 +28,8 @@ pub fn expand(e: &Enumeration, item: &syn::ItemEnum) -> TokenStream {
     let idents: Vec<&syn::Ident> = e.values.iter().map(|v| &v.ident).collect();
     let names: Vec<&String> = e.values.iter().map(|v| &v.name).collect();
     let numbers: Vec<i32> = e.values.iter().map(|v| v.number).collect();
+    let value_docs: Vec<&String> = e.values.iter().map(|v| &v.doc).collect();
+    let doc = &e.doc;
     let guard = proto_name_guard(package, name, item.ident.span());
     quote! {
         #derives
@@ -41,6 +43,8 @@ pub fn expand(e: &Enumeration, item: &syn::ItemEnum) -> TokenStream {
                 const NAME: &'static str = #name;
                 const FULL_NAME: &'static str = #full;
                 const VALUES: &'static [(&'static str, i32)] = &[#((#names, #numbers)),*];
+                const DOC: &'static str = #doc;
+                const VALUE_DOCS: &'static [&'static str] = &[#(#value_docs),*];
 
                 fn to_i32(self) -> i32 {
                     match self { #(Self::#idents => #numbers,)* }

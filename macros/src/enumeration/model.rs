@@ -4,12 +4,15 @@
 use super::parse::RawEnumeration;
 use crate::case;
 use crate::common::model::{valid_proto_ident, ProtoNames};
+use crate::common::parse::docs;
 use crate::error_store::ErrorSink;
 
 pub struct Value {
     pub ident: syn::Ident,
     pub name: String,
     pub number: i32,
+    /// Its doc comment.
+    pub doc: String,
 }
 
 pub struct Enumeration {
@@ -18,6 +21,8 @@ pub struct Enumeration {
     pub name: String,
     pub full_name: String,
     pub values: Vec<Value>,
+    /// The enum's doc comment.
+    pub doc: String,
 }
 
 /// The number a discriminant spells, if it is an integer literal.
@@ -88,7 +93,7 @@ pub fn check(raw: RawEnumeration, item: &syn::ItemEnum, errors: &ErrorSink<'_>) 
             );
             continue;
         }
-        values.push(Value { ident: v.ident.clone(), name: value_name, number });
+        values.push(Value { ident: v.ident.clone(), name: value_name, number, doc: docs(&v.attrs) });
     }
     match values.first() {
         Some(first) if first.number != 0 => errors.error(
@@ -100,5 +105,5 @@ pub fn check(raw: RawEnumeration, item: &syn::ItemEnum, errors: &ErrorSink<'_>) 
         }
         _ => {}
     }
-    Some(Enumeration { krate, package, name, full_name, values })
+    Some(Enumeration { krate, package, name, full_name, values, doc: docs(&item.attrs) })
 }

@@ -163,6 +163,10 @@ pub trait Enumeration: Copy + Default + Eq + fmt::Debug + Send + Sync + 'static 
     const FULL_NAME: &'static str;
     /// Every value: proto name and number.
     const VALUES: &'static [(&'static str, i32)];
+    /// The enum's doc comment (in the OpenAPI document).
+    const DOC: &'static str = "";
+    /// The doc comment of each value, in the order of [`VALUES`](Self::VALUES).
+    const VALUE_DOCS: &'static [&'static str] = &[];
 
     /// The number of this value.
     fn to_i32(self) -> i32;
@@ -188,7 +192,13 @@ impl<E: Enumeration> Codec<E> for EnumCodec {
     const PACKED: bool = true;
 
     fn describe(b: &mut SchemaBuilder) -> TypeRef {
-        b.add_enum(EnumDef { package: E::PACKAGE, name: E::NAME, values: E::VALUES.to_vec() });
+        b.add_enum(EnumDef {
+            package: E::PACKAGE,
+            name: E::NAME,
+            values: E::VALUES.to_vec(),
+            doc: E::DOC,
+            value_docs: E::VALUE_DOCS.to_vec(),
+        });
         TypeRef::enumeration(E::FULL_NAME)
     }
     #[inline]

@@ -22,6 +22,7 @@
 //! ```
 
 mod descriptor;
+mod int_pattern;
 mod openapi;
 mod proto;
 
@@ -211,6 +212,10 @@ pub struct EnumDef {
     pub name: &'static str,
     /// Names and numbers.
     pub values: Vec<(&'static str, i32)>,
+    /// Doc comment.
+    pub doc: &'static str,
+    /// The doc comment of each value (as `values`; may be shorter).
+    pub value_docs: Vec<&'static str>,
 }
 
 /// One HTTP binding of a method (`google.api.HttpRule`).

@@ -61,6 +61,7 @@ use std::sync::Arc;
 use prost_types::field_descriptor_proto::Type;
 use serde_json::{json, Map, Value};
 
+use super::int_pattern::int_range_pattern;
 use super::{DescribeErrors, DescribeService, FieldDef, Label, MessageDef, MethodDef, ReasonDef, Rule, Schema};
 use super::{SchemaBuilder, ServiceDef, TypeRef};
 
@@ -256,6 +257,12 @@ impl OpenApi {
             self.version.get_or_insert_with(|| version.to_owned());
         }
         self
+    }
+
+    /// The title set (or filled in by [`or_info`](Self::or_info)), if any.
+    #[cfg_attr(not(feature = "docs"), allow(dead_code))]
+    pub(crate) fn title(&self) -> Option<&str> {
+        self.title.as_deref()
     }
 
     /// The document of the services added.
@@ -454,6 +461,43 @@ fn parse_path(path: &str) -> Vec<PathPart<'_>> {
     out
 }
 
+/// An OpenAPI path with its variables' names left out: `/v1/user/{}`.
+fn path_shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_var = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_var = true;
+                out.push_str("{}");
+            }
+            '}' => in_var = false,
+            c if !in_var => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Gives the path parameters (in path order) the variable names of
+/// `path`, the first path of their shape; each says the field it binds.
+fn rename_path_params(params: &mut [Value], path: &str) {
+    let names = path.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name));
+    for (param, name) in params.iter_mut().filter(|p| p["in"] == "path").zip(names) {
+        let field = param["name"].as_str().unwrap_or_default().to_owned();
+        if field == name {
+            continue;
+        }
+        let note = format!("The `{field}` field.");
+        let description = match param["description"].as_str() {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+            _ => note,
+        };
+        insert(param, "name", json!(name));
+        insert(param, "description", json!(description));
+    }
+}
+
 /// A variable's pattern (`shelves/*`, `files/**`) as a regular expression
 /// of its value.
 fn pattern_regex(pattern: &str) -> String {
@@ -559,8 +603,17 @@ fn scalar_schema(t: Type) -> Value {
         Type::Uint32 | Type::Fixed32 => {
             json!({ "type": "integer", "format": "uint32", "minimum": 0, "maximum": u32::MAX })
         }
-        Type::Int64 | Type::Sint64 | Type::Sfixed64 => json!({ "type": "string", "format": "int64" }),
-        Type::Uint64 | Type::Fixed64 => json!({ "type": "string", "format": "uint64" }),
+        // Strings: a pattern bounds them (see `int_pattern`).
+        Type::Int64 | Type::Sint64 | Type::Sfixed64 => json!({
+            "type": "string",
+            "format": "int64",
+            "pattern": int_range_pattern(i64::MIN.into(), i64::MAX.into()),
+        }),
+        Type::Uint64 | Type::Fixed64 => json!({
+            "type": "string",
+            "format": "uint64",
+            "pattern": int_range_pattern(0, u64::MAX.into()),
+        }),
         Type::Bool => json!({ "type": "boolean" }),
         Type::String => json!({ "type": "string" }),
         Type::Bytes => json!({ "type": "string", "contentEncoding": "base64" }),
@@ -635,7 +688,24 @@ fn apply_rules(schema: &mut Value, rules: &[Rule], label: Label, ty: &TypeRef, n
             }
             Rule::Range { min, max } => {
                 if is_64_bit(ty.ty) {
-                    // The JSON is a string: say it, as keywords for numbers would not apply.
+                    // The JSON is a string: the pattern takes the bounds, and a
+                    // note says them, as keywords for numbers would not apply.
+                    let (mut lo, mut hi): (i128, i128) = if matches!(ty.ty, Type::Uint64 | Type::Fixed64) {
+                        (0, u64::MAX.into())
+                    } else {
+                        (i64::MIN.into(), i64::MAX.into())
+                    };
+                    if let Some((v, inc)) = min {
+                        let v = if *inc { v.ceil() } else { v.floor() + 1.0 };
+                        lo = lo.max(v as i128);
+                    }
+                    if let Some((v, inc)) = max {
+                        let v = if *inc { v.floor() } else { v.ceil() - 1.0 };
+                        hi = hi.min(v as i128);
+                    }
+                    if lo <= hi {
+                        insert(schema, "pattern", json!(int_range_pattern(lo, hi)));
+                    }
                     let mut parts = Vec::new();
                     if let Some((v, inc)) = min {
                         parts.push(format!("{} {v}", if *inc { "at least" } else { "more than" }));
@@ -672,6 +742,61 @@ fn apply_rules(schema: &mut Value, rules: &[Rule], label: Label, ty: &TypeRef, n
             }
         }
     }
+}
+
+/// Whether a field must be sent: `required`, or a rule its default value
+/// (what an absent field reads as in proto3) fails, such as a pattern that
+/// `""` does not match, `email`, a least length or a range without zero.
+fn is_required(f: &FieldDef) -> bool {
+    if f.label == Label::Optional {
+        // Absent is `None`, which the rules leave alone.
+        return f.rules.contains(&Rule::Required);
+    }
+    let text = matches!(f.ty.ty, Type::String | Type::Bytes);
+    let number = !text && !matches!(f.ty.ty, Type::Message | Type::Enum | Type::Group | Type::Bool);
+    f.rules.iter().any(|r| match r {
+        Rule::Required => true,
+        Rule::Length { min: Some(min), .. } => *min > 0,
+        Rule::Email => f.label == Label::Singular && text,
+        Rule::Pattern(p) => {
+            f.label == Label::Singular && text && regex_lite::Regex::new(p).is_ok_and(|re| !re.is_match(""))
+        }
+        Rule::Range { min, max } if f.label == Label::Singular && number => {
+            let above = min.is_some_and(|(v, inc)| if inc { v > 0.0 } else { v >= 0.0 });
+            let below = max.is_some_and(|(v, inc)| if inc { v < 0.0 } else { v <= 0.0 });
+            above || below
+        }
+        _ => false,
+    })
+}
+
+/// An enum's description: its doc comment, then its documented values as a
+/// list (`- `NAME`: what it means.`).
+fn enum_doc(e: &super::EnumDef) -> Option<String> {
+    let values: Vec<String> = e
+        .values
+        .iter()
+        .zip(&e.value_docs)
+        .map(|((name, _), doc)| (name, clean_doc(doc)))
+        .filter(|(_, doc)| !doc.is_empty())
+        .map(|(name, doc)| format!("- `{name}`: {}", doc.replace('\n', " ")))
+        .collect();
+    let doc = clean_doc(e.doc);
+    let text = match (doc.is_empty(), values.is_empty()) {
+        (true, true) => return None,
+        (false, true) => doc,
+        (true, false) => values.join("\n"),
+        (false, false) => format!("{doc}\n\n{}", values.join("\n")),
+    };
+    Some(text)
+}
+
+/// A description and the notes of its rules, as paragraphs.
+fn with_notes(mut doc: String, notes: Vec<String>) -> String {
+    for n in notes.into_iter().filter(|n| !n.is_empty()) {
+        doc = if doc.is_empty() { n } else { format!("{doc}\n\n{n}") };
+    }
+    doc
 }
 
 fn length_note(min: Option<usize>, max: Option<usize>, unit: &str) -> String {
@@ -805,6 +930,8 @@ impl Writer<'_> {
         let mut paths: Map<String, Value> = Map::new();
         let mut websockets = Vec::new();
         let mut any_bearer = false;
+        // Path shape (`/v1/user/{}`) -> the first path of that shape.
+        let mut shapes: BTreeMap<String, String> = BTreeMap::new();
         for s in self.schema.services() {
             let style = Style::of(s);
             let tag = format!("{}.{}", s.package, s.name);
@@ -823,7 +950,20 @@ impl Writer<'_> {
                         any_bearer |= bearer;
                         continue;
                     }
-                    let (path, params) = self.path_params(m, &b.path);
+                    let (mut path, mut params) = self.path_params(m, &b.path);
+                    // OpenAPI holds templates that differ only in their variables'
+                    // names to be one path (`/v1/user/{id}` and `/v1/user/{user.id}`):
+                    // the first one's names name the variables of the others.
+                    match shapes.get(&path_shape(&path)) {
+                        Some(first) if *first != path => {
+                            rename_path_params(&mut params, first);
+                            path.clone_from(first);
+                        }
+                        Some(_) => {}
+                        None => {
+                            shapes.insert(path_shape(&path), path.clone());
+                        }
+                    }
                     let op = self.operation(&id, &tag, m, b, style, params, bearer);
                     any_bearer |= bearer;
                     let entry = paths.entry(path).or_insert_with(|| json!({}));
@@ -845,11 +985,14 @@ impl Writer<'_> {
                     out.push('{');
                     out.push_str(field);
                     out.push('}');
-                    let (mut schema, doc) = match self.field_at(m.input, field) {
-                        Some(f) => (self.value_schema(&f.ty, Style::Json), clean_doc(f.doc)),
+                    let (mut schema, mut description) = match self.field_at(m.input, field) {
+                        Some(f) => {
+                            let mut notes = Vec::new();
+                            let schema = self.param_schema(f, &mut notes);
+                            (schema, with_notes(clean_doc(f.doc), notes))
+                        }
                         None => (json!({ "type": "string" }), String::new()),
                     };
-                    let mut description = doc;
                     if let Some(p) = pattern.filter(|p| *p != "*") {
                         insert(&mut schema, "pattern", json!(pattern_regex(p)));
                         let note = format!("Matches `{p}` (`*` is one path segment, `**` the rest of the path).");
@@ -930,9 +1073,18 @@ impl Writer<'_> {
                     None => json!({}),
                 }
             };
+            // Required when a field in it must be sent: an empty body reads as
+            // the message with every field absent.
+            let required = if b.body == "*" {
+                self.schema
+                    .message(m.input)
+                    .is_some_and(|msg| msg.fields.iter().any(|f| f.oneof.is_none() && is_required(f)))
+            } else {
+                self.field_at(m.input, b.body).is_some_and(is_required)
+            };
             op.insert(
                 "requestBody".into(),
-                json!({ "required": false, "content": { "application/json": { "schema": schema } } }),
+                json!({ "required": required, "content": { "application/json": { "schema": schema } } }),
             );
         }
         let reply = if b.response_body.is_empty() {
@@ -1036,24 +1188,18 @@ impl Writer<'_> {
             }
             if is_param_value(&f.ty) {
                 let mut notes = Vec::new();
-                let mut schema = self.field_schema(f, Style::Json, &mut notes);
-                if f.label == Label::Optional {
-                    schema = self.value_schema(&f.ty, Style::Json);
-                    let rules: Vec<Rule> = f.rules.iter().filter(|r| **r != Rule::Required).cloned().collect();
-                    apply_rules(&mut schema, &rules, Label::Singular, &f.ty, &mut notes);
-                }
-                if let Some(obj) = schema.as_object_mut() {
-                    obj.remove("description");
-                }
+                let schema = self.param_schema(f, &mut notes);
                 let mut p = json!({ "name": name, "in": "query", "schema": schema });
                 if f.label == Label::Repeated {
                     insert(&mut p, "style", json!("form"));
                     insert(&mut p, "explode", json!(true));
                 }
-                let mut doc = clean_doc(f.doc);
-                for n in notes.into_iter().filter(|n| !n.is_empty()) {
-                    doc = if doc.is_empty() { n } else { format!("{doc}\n\n{n}") };
+                // Only a top-level field can be required: a nested one is
+                // absent with its message.
+                if prefix.is_empty() && f.oneof.is_none() && is_required(f) {
+                    insert(&mut p, "required", json!(true));
                 }
+                let doc = with_notes(clean_doc(f.doc), notes);
                 if !doc.is_empty() {
                     insert(&mut p, "description", json!(doc));
                 }
@@ -1070,6 +1216,23 @@ impl Writer<'_> {
             self.query_params(inner, &format!("{name}."), bound, stack, out);
             stack.pop();
         }
+    }
+
+    /// The schema of a field read from one path or query value: its value
+    /// and rules (`Required` aside: a parameter's own `required` says it).
+    fn param_schema(&self, f: &FieldDef, notes: &mut Vec<String>) -> Value {
+        let mut schema = if f.label == Label::Optional {
+            let mut schema = self.value_schema(&f.ty, Style::Json);
+            let rules: Vec<Rule> = f.rules.iter().filter(|r| **r != Rule::Required).cloned().collect();
+            apply_rules(&mut schema, &rules, Label::Singular, &f.ty, notes);
+            schema
+        } else {
+            self.field_schema(f, Style::Json, notes)
+        };
+        if let Some(obj) = schema.as_object_mut() {
+            obj.remove("description");
+        }
+        schema
     }
 
     fn message_ref(&self, full_name: &str, style: Style) -> Value {
@@ -1143,7 +1306,7 @@ impl Writer<'_> {
             let name = style.name(f);
             let mut notes = Vec::new();
             let mut schema = self.field_schema(f, style, &mut notes);
-            let req = f.rules.contains(&Rule::Required);
+            let req = f.rules.contains(&Rule::Required) || (f.oneof.is_none() && is_required(f));
             if let Some(o) = f.oneof {
                 match oneofs.iter_mut().find(|(n, _, _)| *n == o) {
                     Some((_, members, r)) => {
@@ -1232,7 +1395,11 @@ impl Writer<'_> {
         }
         for (full, e) in self.schema.enums() {
             let names: Vec<&str> = e.values.iter().map(|(n, _)| *n).collect();
-            out.insert(full.to_owned(), json!({ "type": "string", "enum": names }));
+            let mut schema = json!({ "type": "string", "enum": names });
+            if let Some(doc) = enum_doc(e) {
+                insert(&mut schema, "description", json!(doc));
+            }
+            out.insert(full.to_owned(), schema);
         }
         out.insert(ERROR_SCHEMA.to_owned(), self.error_schema());
         out

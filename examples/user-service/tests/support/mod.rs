@@ -31,13 +31,18 @@ pub struct Service {
 
 impl Service {
     pub fn spawn(dir: &Path, extra: &[(&str, String)], args: &[&str]) -> Child {
+        Self::spawn_logging(dir, extra, args, Stdio::piped(), Stdio::piped())
+    }
+
+    /// As [`spawn`](Self::spawn), its output going to `stdout` and `stderr`.
+    pub fn spawn_logging(dir: &Path, extra: &[(&str, String)], args: &[&str], stdout: Stdio, stderr: Stdio) -> Child {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(dir)
             .args(args)
             .env("USER_SERVICE_DB", format!("sqlite://{}/users.db?mode=rwc", dir.display()))
             .env("BIA_LOG__FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stdout(stdout)
+            .stderr(stderr);
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -56,6 +61,21 @@ impl Service {
         ];
         env.extend(extra.iter().cloned());
         let child = Self::spawn(dir, &env, args);
+        let mut svc = Service { child, http_port, grpc_port };
+        svc.wait_ready().await;
+        svc
+    }
+
+    /// Started with its log lines going to `dir/service.log` (a test that
+    /// sends thousands of requests would fill an unread pipe and stall it).
+    pub async fn start_logging_to_file(dir: &Path) -> Service {
+        let (http_port, grpc_port) = (free_port(), free_port());
+        let env = [
+            ("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}")),
+            ("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}")),
+        ];
+        let log = std::fs::File::create(dir.join("service.log")).unwrap();
+        let child = Self::spawn_logging(dir, &env, &[], log.try_clone().unwrap().into(), log.into());
         let mut svc = Service { child, http_port, grpc_port };
         svc.wait_ready().await;
         svc
@@ -240,4 +260,28 @@ pub async fn check_update_user(
     assert_eq!(status, 400, "{body}");
     let err: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((err["reason"].as_str(), err["metadata"]["path"].as_str()), (Some("FIELD_MASK"), Some("nick_name")));
+}
+
+/// Whether the external program `name` runs (`name ARGS`); where
+/// `BIA_REQUIRE_EXTERNAL=1`, a missing one fails the test instead.
+pub fn external(name: &str, args: &[&str], why: &str) -> bool {
+    let found =
+        Command::new(name).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"),
+            "BIA_REQUIRE_EXTERNAL=1: {name} is missing ({why})"
+        );
+        eprintln!("skipping: {name} is not installed ({why})");
+    }
+    found
+}
+
+/// The workspace's `target/` directory, where tests keep what a person may
+/// want to look at afterwards (screenshots).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+    }
 }

@@ -36,6 +36,8 @@ mod codec;
 #[cfg(feature = "compression")]
 mod compression;
 mod cors;
+#[cfg(feature = "docs")]
+mod docs;
 mod handler;
 mod layer;
 mod openapi;
@@ -49,6 +51,8 @@ pub use codec::error_response;
 #[cfg(feature = "compression")]
 pub use compression::Compression;
 pub use cors::Cors;
+#[cfg(feature = "docs")]
+pub use docs::DOCS;
 pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};

@@ -35,6 +35,9 @@ pub struct HttpServer {
     cors: Option<super::Cors>,
     #[cfg(feature = "compression")]
     compression: Option<Compression>,
+    /// Whether `/docs` is served (when the document is).
+    #[cfg(feature = "docs")]
+    docs: bool,
 }
 
 impl std::fmt::Debug for HttpServer {
@@ -45,6 +48,8 @@ impl std::fmt::Debug for HttpServer {
         f.field("cors", &self.cors);
         #[cfg(feature = "compression")]
         f.field("compression", &self.compression);
+        #[cfg(feature = "docs")]
+        f.field("docs", &self.docs);
         f.finish()
     }
 }
@@ -70,6 +75,8 @@ impl HttpServer {
             cors: None,
             #[cfg(feature = "compression")]
             compression: None,
+            #[cfg(feature = "docs")]
+            docs: true,
         }
     }
 
@@ -155,6 +162,22 @@ impl HttpServer {
         self
     }
 
+    /// Whether this server serves its interactive API page at `/docs`
+    /// (Swagger UI over the document at `/openapi.json`, its assets built
+    /// into the binary; with the `docs` feature). On by default where the
+    /// document is served; [`serve_openapi(false)`](Self::serve_openapi)
+    /// turns both off. Off, `/docs` answers 404 with the Bia error body.
+    ///
+    /// ```
+    /// let server = bia::transport::http::HttpServer::new("127.0.0.1:0".parse().unwrap()).serve_docs(false);
+    /// # drop(server);
+    /// ```
+    #[cfg(feature = "docs")]
+    pub fn serve_docs(mut self, on: bool) -> Self {
+        self.docs = on;
+        self
+    }
+
     /// Adds a generated service. A route that another service or hand-written
     /// route already serves makes the start fail, naming the route.
     pub fn service<S: IntoRouter + DescribeService + EndStreams>(mut self, mut svc: S) -> Self {
@@ -195,11 +218,17 @@ impl HttpServer {
     }
 
     /// Binds the listener and adds `/healthz`, `/readyz` (READY while
-    /// `ready` is set), the OpenAPI document (titled after the App's `(name, version)` unless its
+    /// `ready` is set), the OpenAPI document and its `/docs` page (titled after the App's `(name, version)` unless its
     /// settings say otherwise) and the 404/405 fallbacks.
     pub(crate) async fn bind(mut self, ready: Arc<AtomicBool>, app: (&str, &str)) -> std::io::Result<Bound> {
         if let Some(api) = self.openapi.take() {
-            let routes = super::openapi::routes(api.or_info(app.0, app.1), self.core.schema());
+            let api = api.or_info(app.0, app.1);
+            #[cfg(feature = "docs")]
+            if self.docs {
+                let page = super::docs::routes(api.title().unwrap_or("API"));
+                self = self.merge("the API page (/docs)", page);
+            }
+            let routes = super::openapi::routes(api, self.core.schema());
             self = self.merge("the OpenAPI document", routes);
         }
         let listener = self.core.listen().await?;
