@@ -2,7 +2,7 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|tls|streams|throughput|footprint|build|expand|all]
+#   examples/bench/run.sh [instructions|tls|streams|throughput|footprint|build|expand|openapi|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
@@ -15,6 +15,8 @@
 # footprint     idle and under-load RSS, stripped binary sizes
 # build         clean release build time of examples/user-service
 # expand        time the macros take on a 50-method service
+# openapi       the OpenAPI document of a 50-method service (release): its size as JSON and
+#               YAML and the time to build it (once per server, on its first request)
 #
 # Knobs (environment): N1=2000 N2=6000 CONC=16 RUNS=5 DURATION=10s STEAL_MAX=5 CASES="http-get ..."
 #   N1S=20000 N2S=100000 STREAM_LONG=1000000 STREAM_CASES="grpc-stream grpc-echo http-sse"
@@ -473,6 +475,98 @@ EOF
   say "### Macros on a 50-method service: cargo check ${t[with]} ms with #[service], ${t[without]} ms without: $(( t[with] - t[without] )) ms for the expansion and its checking"
 }
 
+openapi_doc() {
+  local dir=$OUT/openapi-doc
+  rm -rf "$dir"; mkdir -p "$dir/src"
+  cat > "$dir/Cargo.toml" <<EOF
+[package]
+name = "openapi-doc"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[dependencies]
+bia = { path = "$PWD/runtime" }
+serde_json = "1"
+[workspace]
+EOF
+  {
+    echo 'use std::time::Instant;'
+    echo '/// What a thing is.'
+    echo '#[bia::enumeration(package = "big.v1")]'
+    echo 'pub enum Kind {'
+    echo '    Unspecified = 0,'
+    echo '    /// The first kind.'
+    echo '    One = 1,'
+    echo '    /// The second kind.'
+    echo '    Two = 2,'
+    echo '}'
+    echo '/// A thing, with a field of each common kind.'
+    echo '#[bia::message(package = "big.v1")]'
+    echo 'pub struct Item {'
+    echo '    /// Its id.'
+    echo '    pub id: String,'
+    echo '    pub n: i64,'
+    echo '    pub kind: Kind,'
+    echo '    pub tags: Vec<String>,'
+    echo '    pub attrs: std::collections::HashMap<String, String>,'
+    echo '    pub at: Option<bia::types::Timestamp>,'
+    echo '    pub parent: Option<Box<Item>>,'
+    echo '}'
+    for i in $(seq 1 50); do
+      echo "/// The request of method $i."
+      echo "#[bia::message(package = \"big.v1\")]"
+      echo "pub struct Req$i { #[validate(length(min = 1, max = 64))] pub id: String, #[validate(range(min = 0, max = 1000))] pub page: i64, pub filter: Option<Item>, pub kind: Kind }"
+      echo "/// The reply of method $i."
+      echo "#[bia::message(package = \"big.v1\")]"
+      echo "pub struct Rep$i { pub items: Vec<Item>, pub total: i64, pub next: String }"
+    done
+    echo '/// Fifty methods, the four verbs in turn.'
+    echo '#[bia::service(package = "big.v1")]'
+    echo "pub trait Big: Send + Sync + 'static {"
+    for i in $(seq 1 50); do
+      echo "    /// Method $i: does thing $i."
+      case $((i % 4)) in
+        0) echo "    #[rpc(get = \"/v1/things$i/<id>\")]" ;;
+        1) echo "    #[rpc(post = \"/v1/things$i\", body = \"*\")]" ;;
+        2) echo "    #[rpc(patch = \"/v1/things$i/<id>\", body = \"filter\")]" ;;
+        3) echo "    #[rpc(delete = \"/v1/things$i/<id>\")]" ;;
+      esac
+      echo "    async fn method_$i(&self, req: Req$i) -> bia::Result<Rep$i>;"
+    done
+    echo "}"
+    cat <<'RUST'
+fn main() {
+    let api = || bia::schema::OpenApi::new("Big", "1.0.0");
+    let schema = BigServer::<()>::schema();
+    // The first build (what a server's first /openapi.json pays), then the median of 21.
+    let build = || {
+        let start = Instant::now();
+        let doc = api().document_of(&schema);
+        let json = serde_json::to_string_pretty(&doc).unwrap();
+        (start.elapsed(), doc, json)
+    };
+    let (first, doc, json) = build();
+    let mut times: Vec<_> = (0..21).map(|_| build().0).collect();
+    times.sort();
+    let yaml = api().service::<BigServer<()>>().to_yaml();
+    let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    println!(
+        "{operations} operations, {} schemas; JSON {} bytes, YAML {} bytes; built (with its JSON text) in {:.2} ms the first time, {:.2} ms median of 21",
+        doc["components"]["schemas"].as_object().unwrap().len(),
+        json.len(),
+        yaml.len(),
+        first.as_secs_f64() * 1000.0,
+        times[10].as_secs_f64() * 1000.0
+    );
+}
+RUST
+  } > "$dir/src/main.rs"
+  local line
+  line=$(CARGO_TARGET_DIR=$OUT/openapi-target cargo run --release -q --manifest-path "$dir/Cargo.toml")
+  say ""
+  say "### OpenAPI document of a 50-method service (release, $(nproc) cores): $line"
+}
+
 build
 case $WHAT in
   instructions) instructions ;;
@@ -482,7 +576,8 @@ case $WHAT in
   footprint) footprint ;;
   build) build_time ;;
   expand) expand_time ;;
-  all) instructions; tls_instructions; streams; throughput; footprint; expand_time; build_time ;;
-  *) echo "usage: $0 [instructions|tls|streams|throughput|footprint|build|expand|all]" >&2; exit 2 ;;
+  openapi) openapi_doc ;;
+  all) instructions; tls_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
+  *) echo "usage: $0 [instructions|tls|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

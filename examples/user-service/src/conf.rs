@@ -101,6 +101,7 @@ pub struct Endpoint {
     /// `false`; `openapi: false` turns it off too). Needs the `docs` cargo
     /// feature, on by default.
     #[serde(default = "on")]
+    #[cfg_attr(not(feature = "docs"), allow(dead_code))]
     pub docs: bool,
     /// HTTP only: cross-origin calls from browser pages
     /// (`allowed_origins`, ...; see `bia::transport::http::Cors`); absent,
