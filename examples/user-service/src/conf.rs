@@ -103,11 +103,14 @@ pub struct Endpoint {
     #[serde(default = "on")]
     #[cfg_attr(not(feature = "docs"), allow(dead_code))]
     pub docs: bool,
-    /// HTTP only: cross-origin calls from browser pages
-    /// (`allowed_origins`, ...; see `bia::transport::http::Cors`); absent,
-    /// no CORS header is sent.
+    /// Cross-origin calls from browser pages (`allowed_origins`, ...; see
+    /// `bia::transport::http::Cors`), to the HTTP API or to gRPC-Web;
+    /// absent, no CORS header is sent.
     #[serde(default)]
     pub cors: Option<bia::transport::http::Cors>,
+    /// gRPC only: also answer gRPC-Web (browser clients) on the gRPC port.
+    #[serde(default)]
+    pub grpc_web: bool,
 }
 
 fn on() -> bool {

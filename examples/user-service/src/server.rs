@@ -44,13 +44,17 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
 }
 
 /// Provides the gRPC server: the `User` API, health and reflection on
-/// `server.grpc.addr`, behind the middleware chain.
+/// `server.grpc.addr`, behind the middleware chain; gRPC-Web too when
+/// `server.grpc.grpc_web` says so, with `server.grpc.cors` for pages on
+/// other origins.
 #[bia::provider]
 pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> GrpcServer {
     GrpcServer::new(conf.server.grpc.addr)
         .timeout(conf.server.grpc.timeout)
         .tls(conf.server.grpc.tls.clone())
         .limits(conf.server.grpc.limits.clone())
+        .grpc_web(conf.server.grpc.grpc_web)
+        .cors(conf.server.grpc.cors.clone())
         .service(UserApiServer::new(svc.clone()))
         .chain(chain)
 }

@@ -55,18 +55,24 @@ async fn tutorial_calls_errors_and_data_surviving_a_restart() {
     let (e1, e2) = (http.get_user(unknown.clone()).await.unwrap_err(), grpc.get_user(unknown).await.unwrap_err());
     assert_eq!(e1, e2);
     assert!(UserError::is_user_not_found(&e1), "{e1}");
+    // The shape rules the API documents are the validation middleware's:
+    // `VALIDATOR`, naming the field (the use case checks them again for
+    // callers that come another way, with its own reasons).
     let bad = CreateUserRequest { name: "x".into(), email: "not-an-email".into() };
     let e = grpc.create_user(bad.clone()).await.unwrap_err();
-    assert_eq!((e.code(), e.reason()), (400, "INVALID_EMAIL"));
+    assert_eq!(
+        (e.code(), e.reason(), e.metadata().get("field").map(String::as_str)),
+        (400, "VALIDATOR", Some("email"))
+    );
     assert_eq!(http.create_user(bad).await.unwrap_err(), e);
     let dup = CreateUserRequest { name: "again".into(), email: "kratos@example.com".into() };
     let e = http.create_user(dup.clone()).await.unwrap_err();
     assert!(UserError::is_email_taken(&e), "{e}");
     assert_eq!(grpc.create_user(dup).await.unwrap_err(), e);
     let e = http.create_user(CreateUserRequest { name: "  ".into(), email: "a@b.co".into() }).await.unwrap_err();
-    assert_eq!((e.code(), e.reason()), (400, "INVALID_NAME"));
+    assert_eq!((e.code(), e.reason(), e.metadata().get("field").map(String::as_str)), (400, "VALIDATOR", Some("name")));
     let e = grpc.get_user(GetUserRequest { id: "42".into() }).await.unwrap_err();
-    assert_eq!((e.code(), e.reason()), (400, "INVALID_ID"));
+    assert_eq!((e.code(), e.reason(), e.metadata().get("field").map(String::as_str)), (400, "VALIDATOR", Some("id")));
     check_update_user(&http, &grpc, &svc.http_url()).await;
 
     // Graceful stop, JSON logs carry the service's identity.

@@ -40,6 +40,9 @@ pub struct GrpcServer {
     /// Encoded descriptor sets of services added with
     /// [`tonic_service`](GrpcServer::tonic_service), for reflection.
     descriptor_sets: Vec<&'static [u8]>,
+    /// gRPC-Web (tonic-web) beside gRPC on the same port.
+    grpc_web: bool,
+    cors: Option<crate::transport::http::Cors>,
 }
 
 /// One added service, waiting for the server's settings.
@@ -65,6 +68,8 @@ impl std::fmt::Debug for GrpcServer {
             .field("addr", &self.core.addr())
             .field("services", &self.names)
             .field("compression", &self.compression)
+            .field("grpc_web", &self.grpc_web)
+            .field("cors", &self.cors)
             .finish()
     }
 }
@@ -92,7 +97,43 @@ impl GrpcServer {
                 send: EnabledCompressionEncodings::default(),
             },
             descriptor_sets: Vec::new(),
+            grpc_web: false,
+            cors: None,
         }
+    }
+
+    /// Also answers gRPC-Web (`application/grpc-web`, `+proto`, and the
+    /// base64 `grpc-web-text` form) on this port, over HTTP/1.1 and HTTP/2,
+    /// through tonic-web: what browser clients (`@connectrpc/connect-web`'s
+    /// gRPC-Web transport, grpc-web, improbable-eng) speak. The calls are the
+    /// server's own: same services, middleware chain, deadlines
+    /// (`grpc-timeout`), limits, TLS and drain; the status goes in the body's
+    /// trailer frame, as gRPC-Web has it. Off by default: it adds a check of
+    /// the content type to every call, and turns HTTP/1.1 requests that are
+    /// not gRPC-Web into 400s. A page on another origin also needs
+    /// [`cors`](Self::cors).
+    ///
+    /// ```
+    /// use bia::transport::grpc::GrpcServer;
+    /// use bia::transport::http::Cors;
+    ///
+    /// let server = GrpcServer::new("127.0.0.1:0".parse().unwrap())
+    ///     .grpc_web(true)
+    ///     .cors(Cors::new().allowed_origins(["https://app.example.com"]));
+    /// # drop(server);
+    /// ```
+    pub fn grpc_web(mut self, on: bool) -> Self {
+        self.grpc_web = on;
+        self
+    }
+
+    /// Answers cross-origin requests from browsers as `cors` says (see
+    /// [`Cors`](crate::transport::http::Cors); its defaults allow the
+    /// headers gRPC-Web clients send and expose `grpc-status` and
+    /// `grpc-message`), before anything else runs. Off by default.
+    pub fn cors(mut self, cors: impl Into<Option<crate::transport::http::Cors>>) -> Self {
+        self.cors = cors.into();
+        self
     }
 
     /// The encodings requests may be compressed with (`grpc-encoding`), for
@@ -258,7 +299,18 @@ impl GrpcServer {
             .add_service(health_service)
             .add_service(reflection().build_v1().map_err(reflection_error)?)
             .add_service(reflection().build_v1alpha().map_err(reflection_error)?);
-        let bound = self.core.bound(listener, routes.prepare().into_axum_router())?;
+        let mut router = routes.prepare().into_axum_router();
+        if self.grpc_web {
+            router = router.layer(tonic_web::GrpcWebLayer::new());
+        }
+        // Outermost, so a preflight is answered before anything else runs.
+        if let Some(cors) = &self.cors {
+            let layer = cors
+                .layer()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
+            router = router.layer(layer);
+        }
+        let bound = self.core.bound(listener, router)?;
         Ok((bound, health))
     }
 }
