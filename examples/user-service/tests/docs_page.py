@@ -3,27 +3,20 @@ person would: waits for Swagger UI to list the operations, opens CreateUser,
 types a request body, presses Execute and reads the reply the page shows.
 Then takes a screenshot of the page.
 
-Driven through the Chrome DevTools protocol over its WebSocket (the
-`websockets` package), so nothing but Chromium and Python is needed.
+Driven through the Chrome DevTools protocol by tests/interop/chromium.py,
+so nothing but Chromium and Python (with `websockets`) is needed.
 
     python3 docs_page.py CHROMIUM URL SCREENSHOT NAME EMAIL
 
 Prints one JSON line: {"operations": [...], "status": "200", "body": "..."}.
 """
 
-import asyncio
-import base64
-import itertools
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-import websockets
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "interop"))
+import chromium  # noqa: E402  (tests/interop/chromium.py: the DevTools driver)
 
 # Runs in the page: resolves to what the page shows after the call.
 SCRIPT = r"""
@@ -77,81 +70,11 @@ SCRIPT = r"""
 """
 
 
-async def drive(port, url, body, screenshot):
-    targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-    page = next(t for t in targets if t["type"] == "page")
-    async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
-        ids = itertools.count(1)
-        events = []
-
-        async def call(method, **params):
-            i = next(ids)
-            await ws.send(json.dumps({"id": i, "method": method, "params": params}))
-            while True:
-                msg = json.loads(await ws.recv())
-                if msg.get("id") == i:
-                    if "error" in msg:
-                        raise RuntimeError(f"{method}: {msg['error']}")
-                    return msg["result"]
-                events.append(msg.get("method"))
-
-        async def wait_event(name):
-            while name not in events:
-                msg = json.loads(await ws.recv())
-                events.append(msg.get("method"))
-
-        await call("Page.enable")
-        await call("Page.navigate", url=url)
-        await wait_event("Page.loadEventFired")
-        result = await call(
-            "Runtime.evaluate",
-            expression=f"{SCRIPT}({json.dumps(body)})",
-            awaitPromise=True,
-            returnByValue=True,
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(json.dumps(result["exceptionDetails"])[:2000])
-        shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        with open(screenshot, "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
-        return result["result"]["value"]
-
-
 def main():
-    chromium, url, screenshot, name, email = sys.argv[1:6]
-    profile = tempfile.mkdtemp(prefix="bia-docs-chromium-")
-    proc = subprocess.Popen(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            f"--user-data-dir={profile}",
-            "--window-size=1280,1400",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = os.path.join(profile, "DevToolsActivePort")
-        deadline = time.time() + 30
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
-            if proc.poll() is not None or time.time() > deadline:
-                sys.exit("chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port = int(open(port_file).read().split()[0])
-        body = json.dumps({"name": name, "email": email})
-        shown = asyncio.run(asyncio.wait_for(drive(port, url, body, screenshot), 90))
-        print(json.dumps(shown))
-    finally:
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+    browser, url, screenshot, name, email = sys.argv[1:6]
+    body = json.dumps({"name": name, "email": email})
+    shown = chromium.run(browser, url, f"{SCRIPT}({json.dumps(body)})", screenshot)
+    print(json.dumps(shown))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,39 @@ mod support;
 
 use support::*;
 
-fn node_client_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/node")
+/// `tests/interop/node` with its npm packages installed (`npm ci` there).
+fn node_client_dir() -> Option<std::path::PathBuf> {
+    let dir = interop_dir().join("node");
+    if dir.join("node_modules/@connectrpc/connect-web").exists() {
+        return Some(dir);
+    }
+    let msg = "tests/interop/node has no node_modules (npm ci there)";
+    assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
+    eprintln!("skipping: {msg}");
+    None
+}
+
+/// The user-service with gRPC-Web on, its gRPC port open to pages of `origin`.
+async fn grpc_web_service(tmp: &std::path::Path, origin: &str) -> Service {
+    Service::start_with(
+        tmp,
+        &[
+            ("BIA_SERVER__GRPC__GRPC_WEB", "true".to_owned()),
+            ("BIA_SERVER__GRPC__CORS__ALLOWED_ORIGINS", format!("[{origin}]")),
+        ],
+    )
+    .await
+}
+
+/// What `user_calls.js` saw, checked: the same in Node and in a browser.
+fn check_user_calls(seen: &serde_json::Value, tag: &str) {
+    assert_eq!(seen["created"]["name"], tag, "{seen}");
+    assert_eq!(seen["got"], true, "{seen}");
+    // NotFound (5) with the service's message.
+    assert_eq!(seen["missing"]["code"], 5, "{seen}");
+    assert!(seen["missing"]["message"].as_str().unwrap().contains("not found"), "{seen}");
+    // Server streaming over gRPC-Web: the event of a user created while watching.
+    assert_eq!(seen["event"]["name"], format!("{tag}-watched"), "{seen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,22 +56,9 @@ async fn browser_clients_call_the_grpc_port_over_grpc_web() {
     if !external("node", &["--version"], "runs Connect's gRPC-Web client") {
         return;
     }
-    let dir = node_client_dir();
-    if !dir.join("node_modules/@connectrpc/connect-web").exists() {
-        let msg = "tests/interop/node has no node_modules (npm ci there)";
-        assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
-        eprintln!("skipping: {msg}");
-        return;
-    }
+    let Some(dir) = node_client_dir() else { return };
     let tmp = temp_dir("grpc-web");
-    let svc = Service::start_with(
-        &tmp,
-        &[
-            ("BIA_SERVER__GRPC__GRPC_WEB", "true".to_owned()),
-            ("BIA_SERVER__GRPC__CORS__ALLOWED_ORIGINS", "[http://app.localhost]".to_owned()),
-        ],
-    )
-    .await;
+    let svc = grpc_web_service(&tmp, "http://app.localhost").await;
     // The service's descriptors, as the client builds its calls from them.
     let set = tmp.join("user.binpb");
     std::fs::write(&set, UserApiServer::<()>::schema().file_descriptor_set().encode_to_vec()).unwrap();
@@ -53,13 +71,7 @@ async fn browser_clients_call_the_grpc_port_over_grpc_web() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(seen["created"]["name"], "web", "{seen}");
-    assert_eq!(seen["got"], true, "{seen}");
-    // NotFound (5) with the service's message.
-    assert_eq!(seen["missing"]["code"], 5, "{seen}");
-    assert!(seen["missing"]["message"].as_str().unwrap().contains("not found"), "{seen}");
-    // Server streaming over gRPC-Web: the event of a user created while watching.
-    assert_eq!(seen["event"]["name"], "watched", "{seen}");
+    check_user_calls(&seen, "node");
 
     // The text form (base64), as grpc-web's `mode: grpcwebtext` sends it: a
     // reply's message and trailer frames come back in base64 too.
@@ -71,7 +83,7 @@ async fn browser_clients_call_the_grpc_port_over_grpc_web() {
     assert_eq!(decoded.first(), Some(&0u8), "a message frame first: {decoded:?}");
     let len = u32::from_be_bytes(decoded[1..5].try_into().unwrap()) as usize;
     let user = GetUserReply::decode(&decoded[5..5 + len]).unwrap().user.unwrap();
-    assert_eq!((user.id.as_str(), user.name.as_str()), (id.as_str(), "web"));
+    assert_eq!((user.id.as_str(), user.name.as_str()), (id.as_str(), "node"));
     let trailer = &decoded[5 + len..];
     assert_eq!(trailer.first(), Some(&0x80u8), "then the trailer frame");
     assert!(String::from_utf8_lossy(&trailer[5..]).contains("grpc-status:0"), "{trailer:?}");
@@ -93,7 +105,61 @@ async fn browser_clients_call_the_grpc_port_over_grpc_web() {
 
     // Native gRPC on the same port is as before.
     let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
-    assert_eq!(grpc.get_user(GetUserRequest { id }).await.unwrap().user.unwrap().name, "web");
+    assert_eq!(grpc.get_user(GetUserRequest { id }).await.unwrap().user.unwrap().name, "node");
+}
+
+/// A page in headless Chromium, served from another origin (so CORS is
+/// real), loads Connect's packages as ES modules and calls the gRPC port
+/// over gRPC-Web: unary, an error, server streaming. The page's screenshot
+/// is kept under `target/test-artifacts/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_page_calls_the_grpc_port_over_grpc_web() {
+    let Some(browser) = chromium("the gRPC-Web page runs in it") else { return };
+    if !external("python3", &["-c", "import websockets"], "drives Chromium (pip install websockets)") {
+        return;
+    }
+    let Some(node) = node_client_dir() else { return };
+    // The page's files: the page, the calls, the npm packages, the descriptors.
+    let tmp = temp_dir("grpc-web-browser");
+    let site = tmp.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    for file in ["browser.html", "user_calls.js"] {
+        std::fs::copy(node.join(file), site.join(file)).unwrap();
+    }
+    std::os::unix::fs::symlink(node.join("node_modules"), site.join("node_modules")).unwrap();
+    std::fs::write(site.join("user.binpb"), UserApiServer::<()>::schema().file_descriptor_set().encode_to_vec())
+        .unwrap();
+    let port = free_port();
+    let mut files = Command::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory", site.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    let svc = grpc_web_service(&tmp, &origin).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the page's file server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let shots = target_dir().join("test-artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("user-service-grpc-web-page.png");
+    let url = format!("{origin}/browser.html?grpc={}", svc.grpc_url());
+    let out = Command::new("python3")
+        .arg(interop_dir().join("chromium.py"))
+        .args([browser, &url, "window.result", shot.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let _ = files.kill();
+    let _ = files.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    check_user_calls(&seen, "browser");
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
 }
 
 /// `GetUser` in gRPC-Web's text form over HTTP/1.1: the reply's head and body.

@@ -285,3 +285,20 @@ pub fn target_dir() -> PathBuf {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
     }
 }
+
+/// Debian's `chromium` (or another name a Chromium goes by), if installed;
+/// where `BIA_REQUIRE_EXTERNAL=1`, a missing one fails the test.
+pub fn chromium(why: &str) -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok());
+    if found.is_none() {
+        external("chromium", &["--version"], why);
+    }
+    found
+}
+
+/// `tests/interop` of the workspace: clients that are not ours.
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
+}
