@@ -33,6 +33,25 @@ async fn a_route_served_twice_fails_the_start() {
     assert!(err.message().contains("helloworld.v1.Greeter is added twice"), "{err}");
 }
 
+/// One port takes exactly one HTTP and one gRPC server; any other count
+/// fails the start, saying so, before anything listens.
+#[tokio::test]
+async fn one_port_needs_one_server_of_each_kind() {
+    let err = bia::App::new("one-port").http(HttpServer::new(any())).one_port().start().await.unwrap_err();
+    assert_eq!(err.reason(), "BIND_FAILED");
+    assert!(err.message().contains("one HTTP and one gRPC server (this App has 1 and 0)"), "{err}");
+    let running = bia::App::new("one-port")
+        .http(HttpServer::new(any()))
+        .grpc(GrpcServer::new(any()).service(GreeterServer::new(GreeterService)))
+        .one_port()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(running.http_addrs(), running.grpc_addrs());
+    assert!(running.info().endpoints.iter().any(|e| e.starts_with("grpc://")), "{:?}", running.info().endpoints);
+    running.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn an_address_in_use_fails_the_start_and_names_the_address() {
     let taken = std::net::TcpListener::bind(any()).unwrap();

@@ -16,8 +16,8 @@ pub async fn app(conf: crate::conf::Bootstrap) -> bia::Result<bia::App> {
     bia::App::autowire().supply(conf).build().await
 }
 
-/// Provides the App: both servers, named and versioned, registered in the
-/// configured registry once serving.
+/// Provides the App: both servers (on one port with `server.mode: single`),
+/// named and versioned, registered in the configured registry once serving.
 #[bia::provider]
 pub fn new_app(conf: &crate::conf::Bootstrap, http: HttpServer, grpc: GrpcServer, registry: &Registry) -> bia::App {
     let app = bia::App::new("user-service")
@@ -25,6 +25,7 @@ pub fn new_app(conf: &crate::conf::Bootstrap, http: HttpServer, grpc: GrpcServer
         .http(http)
         .grpc(grpc)
         .registrar(registry.registrar.clone());
+    let app = if conf.server.single() { app.one_port() } else { app };
     conf.registry.endpoints.iter().fold(app, |app, e| app.endpoint(e.clone()))
 }
 

@@ -76,6 +76,32 @@ pub struct Trace {
 pub struct Server {
     pub http: Endpoint,
     pub grpc: Endpoint,
+    /// `two` (the default): HTTP on `http.addr`, gRPC on `grpc.addr`.
+    /// `single`: everything on one port, `addr` (HTTP/JSON, gRPC, gRPC-Web,
+    /// health, metrics, the OpenAPI document), with `http`'s TLS and limits.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The one port of `mode: single` (default `http.addr`).
+    #[serde(default)]
+    pub addr: Option<SocketAddr>,
+}
+
+/// `server.mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A port for HTTP and one for gRPC.
+    #[default]
+    Two,
+    /// One port for every protocol.
+    Single,
+}
+
+impl Server {
+    /// Whether everything is served on one port.
+    pub fn single(&self) -> bool {
+        self.mode == Mode::Single
+    }
 }
 
 /// `server.http` / `server.grpc`.

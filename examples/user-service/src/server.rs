@@ -28,7 +28,11 @@ pub fn new_metrics() -> Metrics {
 /// and its page (`/docs`) unless either that or `server.http.docs` is.
 #[bia::provider]
 pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, chain: &Chain) -> HttpServer {
-    let server = HttpServer::new(conf.server.http.addr);
+    let addr = match conf.server.single() {
+        true => conf.server.addr.unwrap_or(conf.server.http.addr),
+        false => conf.server.http.addr,
+    };
+    let server = HttpServer::new(addr);
     #[cfg(feature = "docs")]
     let server = server.serve_docs(conf.server.http.docs);
     server
@@ -53,10 +57,21 @@ pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> Gr
         .timeout(conf.server.grpc.timeout)
         .tls(conf.server.grpc.tls.clone())
         .limits(conf.server.grpc.limits.clone())
-        .grpc_web(conf.server.grpc.grpc_web)
-        .cors(conf.server.grpc.cors.clone())
+        // On one port, browsers are expected: gRPC-Web is on, and the HTTP
+        // side's CORS (which answers every preflight there) covers gRPC too.
+        .grpc_web(conf.server.grpc.grpc_web || conf.server.single())
+        .cors(grpc_cors(&conf.server))
         .service(UserApiServer::new(svc.clone()))
         .chain(chain)
+}
+
+/// The gRPC server's CORS: its own, or on one port the HTTP server's.
+fn grpc_cors(conf: &conf::Server) -> Option<bia::transport::http::Cors> {
+    match (&conf.grpc.cors, conf.single()) {
+        (Some(cors), _) => Some(cors.clone()),
+        (None, true) => conf.http.cors.clone(),
+        (None, false) => None,
+    }
 }
 
 pub use crate::api::WRITE_OPERATIONS;

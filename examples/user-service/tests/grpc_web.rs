@@ -209,3 +209,61 @@ fn decode_text_body(body: &str) -> Vec<u8> {
     }
     out
 }
+
+/// `server.mode: single`: one port answers the HTTP/JSON API, native gRPC
+/// (h2), gRPC-Web (Connect's transport in Node), health, the OpenAPI
+/// document and metrics; the gRPC address is not bound; SIGTERM drains it
+/// and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_port_serves_every_protocol() {
+    let tmp = temp_dir("one-port");
+    let svc = Service::start_with(&tmp, &[("BIA_SERVER__MODE", "single".to_owned())]).await;
+    let url = svc.http_url();
+    let http = UserApiHttpClient::new(url.clone()).unwrap();
+    let grpc = UserApiGrpcClient::connect(url.clone()).await.unwrap();
+
+    // gRPC's server stream and HTTP's calls on the same port.
+    let mut events = grpc.watch_users(WatchUsersRequest {}).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let created = http
+        .create_user(CreateUserRequest { name: "one".into(), email: "one.port@example.com".into() })
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(10), events.message()).await.unwrap().unwrap().unwrap();
+    assert_eq!(event.user.unwrap().id, created.id);
+    let got = grpc.get_user(GetUserRequest { id: created.id.clone() }).await.unwrap().user.unwrap();
+    assert_eq!(got, created);
+    let e = grpc.get_user(GetUserRequest { id: "00000000-0000-4000-8000-000000000000".into() }).await.unwrap_err();
+    assert!(UserError::is_user_not_found(&e), "{e}");
+    for path in ["/healthz", "/readyz", "/openapi.json", "/metrics"] {
+        let (status, body) = get(&format!("{url}{path}")).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    // The gRPC side counted in the same metrics as the HTTP side.
+    let (_, metrics) = get(&format!("{url}/metrics")).await;
+    assert!(metrics.contains("grpc") && metrics.contains("http"), "{metrics}");
+    // The gRPC address of the config is not bound.
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", svc.grpc_port)).await.is_err());
+
+    // gRPC-Web on the same port (on by default with one port).
+    if external("node", &["--version"], "runs Connect's gRPC-Web client") {
+        if let Some(dir) = node_client_dir() {
+            let set = tmp.join("user.binpb");
+            std::fs::write(&set, UserApiServer::<()>::schema().file_descriptor_set().encode_to_vec()).unwrap();
+            let out = Command::new("node")
+                .arg(dir.join("grpc_web_client.mjs"))
+                .args([&url, set.to_str().unwrap()])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+            check_user_calls(&serde_json::from_str(stdout.trim()).unwrap(), "node");
+        }
+    }
+
+    svc.sigterm();
+    let (status, _) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+}

@@ -90,6 +90,8 @@ pub struct App {
     info: AppInfo,
     http: Vec<HttpServer>,
     grpc: Vec<GrpcServer>,
+    /// Serve the gRPC server on the HTTP server's listener.
+    one_port: bool,
     stop_timeout: Duration,
     drain_delay: Duration,
     hooks: Hooks,
@@ -172,6 +174,7 @@ impl App {
             signals: true,
             http: Vec::new(),
             grpc: Vec::new(),
+            one_port: false,
             stop_timeout: Duration::from_secs(10),
             drain_delay: Duration::ZERO,
             hooks: Hooks::default(),
@@ -286,6 +289,35 @@ impl App {
         self
     }
 
+    /// Serves everything on one port: the gRPC server's calls (gRPC, and
+    /// gRPC-Web when it answers it) on the HTTP server's listener, beside
+    /// the HTTP/JSON API, `/healthz`, `/metrics`, `/openapi.json`, ...
+    /// Requests are routed by content type: `application/grpc...` to the
+    /// gRPC server (its services, middleware chain, deadlines, health and
+    /// reflection), everything else to the HTTP server. The listener, its
+    /// TLS (h2 and http/1.1 by ALPN) and its connection limits are the HTTP
+    /// server's; the gRPC server's address is not bound. Both endpoints are
+    /// announced on that port (`http://` and `grpc://`). The App must have
+    /// exactly one HTTP and one gRPC server, or the start fails.
+    ///
+    /// ```no_run
+    /// # async fn run() -> bia::Result<()> {
+    /// use bia::transport::{grpc::GrpcServer, http::HttpServer};
+    ///
+    /// let addr = "127.0.0.1:8000".parse().unwrap();
+    /// bia::App::new("users")
+    ///     .http(HttpServer::new(addr))
+    ///     .grpc(GrpcServer::new(addr).grpc_web(true))
+    ///     .one_port()
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn one_port(mut self) -> Self {
+        self.one_port = true;
+        self
+    }
+
     /// How long to keep serving after health and readiness turn to
     /// NOT_SERVING and before draining (default 0): time for load balancers
     /// and health checkers to see the change, as a Kubernetes preStop sleep.
@@ -368,29 +400,45 @@ impl App {
             s.prepend_chain(&self.chain);
             http.push(s.bind(Arc::clone(&ready), (&self.info.name, &self.info.version)).await.map_err(bind_failed)?);
         }
+        if self.one_port && (http.len() != 1 || self.grpc.len() != 1) {
+            let msg = format!(
+                "one port needs one HTTP and one gRPC server (this App has {} and {})",
+                http.len(),
+                self.grpc.len()
+            );
+            return Err(Error::internal_server(BIND_FAILED, msg));
+        }
         let mut grpc = Vec::new();
         let mut health = Vec::new();
         for mut s in self.grpc {
             s.prepend_chain(&self.chain);
-            let (bound, h) = s.bind().await.map_err(bind_failed)?;
+            let (bound, h) = s.bind(!self.one_port).await.map_err(bind_failed)?;
             grpc.push(bound);
             health.push(h);
         }
         let (tx, rx) = watch::channel(false);
         let (force_tx, force_rx) = watch::channel(false);
-        let stop = Stop { drain: rx, force: force_rx, streams_end: None };
+        let stop = Stop { drain: rx, force: force_rx, streams_end: Vec::new() };
         let mut tasks = JoinSet::new();
         let http_addrs: Vec<SocketAddr> = http.iter().map(|h| h.local).collect();
-        let grpc_addrs: Vec<SocketAddr> = grpc.iter().map(|g| g.local).collect();
         // A server with TLS is announced as such (`https://`, `grpcs://`),
         // so clients that discover it dial it over TLS.
-        let schemes: Vec<&str> = http
-            .iter()
-            .map(|h| if h.tls() { "https" } else { "http" })
-            .chain(grpc.iter().map(|g| if g.tls() { "grpcs" } else { "grpc" }))
-            .collect();
-        for bound in http.into_iter().chain(grpc) {
-            tasks.spawn(bound.serve(stop.clone()));
+        let mut schemes: Vec<&str> = http.iter().map(|h| if h.tls() { "https" } else { "http" }).collect();
+        let grpc_addrs: Vec<SocketAddr> = if self.one_port {
+            // gRPC is served on the HTTP listener: its address, its TLS.
+            schemes.extend(http.iter().map(|h| if h.tls() { "grpcs" } else { "grpc" }));
+            http_addrs.clone()
+        } else {
+            schemes.extend(grpc.iter().map(|g| if g.tls() { "grpcs" } else { "grpc" }));
+            grpc.iter().map(|g| g.local).collect()
+        };
+        if self.one_port {
+            let (h, g) = (http.remove(0), grpc.remove(0));
+            tasks.spawn(h.serve_with(g, stop.clone()));
+        } else {
+            for bound in http.into_iter().chain(grpc) {
+                tasks.spawn(bound.serve(stop.clone()));
+            }
         }
         ready.store(true, Ordering::Release);
         let mut info = self.info;

@@ -31,7 +31,7 @@ pub(crate) struct Stop {
     pub(crate) force: watch::Receiver<bool>,
     /// Raised with `force`, before connections close: the streams in
     /// flight end with their `Unavailable` first.
-    pub(crate) streams_end: Option<super::server::StreamsEnd>,
+    pub(crate) streams_end: Vec<super::server::StreamsEnd>,
 }
 
 /// How long streams that were told to end get to send that end before
@@ -170,7 +170,7 @@ where
     tokio::select! {
         _ = &mut shutdown => {}
         _ = raised(stop.force.clone()) => {
-            if let Some(end) = &stop.streams_end {
+            for end in &stop.streams_end {
                 end.raise();
             }
             if tokio::time::timeout(STREAMS_END_GRACE, &mut shutdown).await.is_err() {

@@ -9,6 +9,7 @@
 //! here, so deadlines, the chain, drain and connection handling are the same
 //! on both.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -195,9 +196,7 @@ impl ServerCore {
     /// Binds the listener; fails with the first conflict, or naming the
     /// address when it cannot be bound.
     pub(crate) async fn listen(&mut self) -> std::io::Result<tokio::net::TcpListener> {
-        if let Some(conflict) = self.conflict.take() {
-            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict));
-        }
+        self.no_conflict()?;
         let transport = match self.kind {
             Kind::Http => "HTTP",
             Kind::Grpc => "gRPC",
@@ -212,6 +211,24 @@ impl ServerCore {
     /// `Router::layer`).
     pub(crate) fn bound(self, listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<Bound> {
         let local = listener.local_addr()?;
+        let mut bound = self.unbound(router)?;
+        bound.listener = Some(listener);
+        bound.local = local;
+        Ok(bound)
+    }
+
+    /// Fails with the first conflict recorded.
+    pub(crate) fn no_conflict(&mut self) -> std::io::Result<()> {
+        match self.conflict.take() {
+            Some(conflict) => Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, conflict)),
+            None => Ok(()),
+        }
+    }
+
+    /// The server ready to serve `router` on another server's listener
+    /// (its own address unused).
+    pub(crate) fn unbound(self, router: axum::Router) -> std::io::Result<Bound> {
+        let local = self.addr;
         // gRPC is HTTP/2 only; HTTP offers both, h2 first.
         const HTTP_ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
         const GRPC_ALPN: &[&[u8]] = &[b"h2"];
@@ -225,7 +242,7 @@ impl ServerCore {
         let router = self.layers.into_iter().fold(router, |r, layer| layer(r));
         Ok(Bound {
             options,
-            listener,
+            listener: None,
             local,
             router,
             kind: self.kind,
@@ -338,7 +355,9 @@ pub(crate) use core_builder;
 /// A bound server: what [`App`](crate::App) serves until it stops.
 pub(crate) struct Bound {
     options: accept::Options,
-    listener: tokio::net::TcpListener,
+    /// `None` for a server whose requests another one's listener takes
+    /// (one port: [`Bound::serve_with`]).
+    listener: Option<tokio::net::TcpListener>,
     pub(crate) local: SocketAddr,
     router: axum::Router,
     kind: Kind,
@@ -361,7 +380,9 @@ impl Bound {
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
         let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
-        let stop = Stop { streams_end: Some(streams_end), ..stop };
+        let listener =
+            listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
+        let stop = Stop { streams_end: vec![streams_end], ..stop };
         // Turns every handler into a `Route` once, as `Router::into_make_service`
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
@@ -379,6 +400,88 @@ impl Bound {
             }
         }
         Ok(())
+    }
+
+    /// Serves this (HTTP) server's requests and `grpc`'s on this server's
+    /// listener: a request whose content type starts with
+    /// `application/grpc` (gRPC, and gRPC-Web when `grpc` answers it) goes
+    /// to `grpc`, with its chain, deadline and error form; every other one
+    /// here. Connection limits and TLS are this server's (its ALPN offers
+    /// h2, which gRPC needs, and http/1.1).
+    pub(crate) async fn serve_with(self, grpc: Bound, stop: Stop) -> Result<(), Error> {
+        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
+        let listener =
+            listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
+        let http = boxed(router, kind, timeout, error_response, chain);
+        let Bound {
+            router: grpc_router,
+            kind: grpc_kind,
+            timeout: grpc_timeout,
+            error_response: grpc_error,
+            chain: grpc_chain,
+            streams_end: grpc_end,
+            ..
+        } = grpc;
+        let grpc = boxed(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain);
+        let stop = Stop { streams_end: vec![streams_end, grpc_end], ..stop };
+        accept::serve(listener, OnePort { http, grpc }, stop, options).await;
+        Ok(())
+    }
+}
+
+/// A server's whole request handling as one service (as `serve` builds
+/// it), boxed: one port serves two of them.
+type BoxedServer =
+    tower::util::BoxCloneSyncService<::http::Request<axum::body::Body>, axum::response::Response, Infallible>;
+
+fn boxed(
+    router: axum::Router,
+    kind: Kind,
+    timeout: Option<Duration>,
+    error_response: ErrorResponse,
+    chain: Chain,
+) -> BoxedServer {
+    let router = router.with_state(());
+    let deadline = kind == Kind::Grpc || timeout.is_some();
+    match (chain.is_empty(), deadline) {
+        (true, false) => BoxedServer::new(router),
+        (true, true) => BoxedServer::new(WithDeadline::new(router, kind, timeout, error_response)),
+        (false, false) => BoxedServer::new(WithChain { inner: router, chain }),
+        (false, true) => {
+            BoxedServer::new(WithDeadline::new(WithChain { inner: router, chain }, kind, timeout, error_response))
+        }
+    }
+}
+
+/// One listener for an HTTP server and a gRPC server: routed by content
+/// type, as gRPC's (and gRPC-Web's) is always `application/grpc...` and an
+/// HTTP/JSON API's never is.
+#[derive(Clone)]
+struct OnePort {
+    http: BoxedServer,
+    grpc: BoxedServer,
+}
+
+impl tower::Service<::http::Request<axum::body::Body>> for OnePort {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = <BoxedServer as tower::Service<::http::Request<axum::body::Body>>>::Future;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        // Both are routers, always ready.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: ::http::Request<axum::body::Body>) -> Self::Future {
+        let grpc = req
+            .headers()
+            .get(::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+        if grpc {
+            self.grpc.call(req)
+        } else {
+            self.http.call(req)
+        }
     }
 }
 

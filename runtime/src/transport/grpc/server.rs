@@ -273,15 +273,21 @@ impl GrpcServer {
         true
     }
 
-    /// Binds the listener and adds health (every service serving) and
-    /// reflection.
-    pub(crate) async fn bind(mut self) -> std::io::Result<(Bound, Health)> {
+    /// Binds the listener (unless `listen` is false: another server's
+    /// listener takes its calls) and adds health (every service serving)
+    /// and reflection.
+    pub(crate) async fn bind(mut self, listen: bool) -> std::io::Result<(Bound, Health)> {
         let compression = self.compression;
         for (name, add) in std::mem::take(&mut self.pending) {
             let what = format!("gRPC service {name}");
             self.core.add(&mut self.routes, &what, move |routes| add(&compression, routes));
         }
-        let listener = self.core.listen().await?;
+        let listener = if listen {
+            Some(self.core.listen().await?)
+        } else {
+            self.core.no_conflict()?;
+            None
+        };
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let health = Health { reporter, names: self.names };
         health.set(ServingStatus::Serving).await;
@@ -310,7 +316,10 @@ impl GrpcServer {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
             router = router.layer(layer);
         }
-        let bound = self.core.bound(listener, router)?;
+        let bound = match listener {
+            Some(listener) => self.core.bound(listener, router)?,
+            None => self.core.unbound(router)?,
+        };
         Ok((bound, health))
     }
 }
