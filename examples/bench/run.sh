@@ -2,11 +2,13 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|tls|streams|throughput|footprint|build|expand|openapi|all]
+#   examples/bench/run.sh [instructions|tls|oneport|streams|throughput|footprint|build|expand|openapi|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
 # tls           the instructions cases with TLS on every server (HTTP/1.1 and h2 over rustls)
+# oneport       the instructions cases with Bia serving HTTP and gRPC on one port
+#               (App::one_port); the hand-written servers keep their own ports
 # streams       instructions per message of the streaming cases under callgrind (one
 #               stream of N1S and of N2S messages), and the server's RSS while one stream
 #               of STREAM_LONG messages goes to a slow reader
@@ -118,6 +120,8 @@ start_server() {
   "$@" "$BIN/bench-$server" "127.0.0.1:$hp" "127.0.0.1:$gp" >/dev/null 2>&1 &
   PID=$!
   case $case in grpc-*) PORT=$gp ;; *) PORT=$hp ;; esac
+  # One port: Bia serves gRPC on its HTTP address too.
+  if [ -n "${BENCH_ONE_PORT:-}" ] && [ "$server" = bia ]; then PORT=$hp; fi
   BASE="${SCHEME:-http}://127.0.0.1:$PORT"
   wait_port "$PORT"
 }
@@ -181,6 +185,20 @@ tls_instructions() {
   for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
   unset BENCH_TLS_CERT BENCH_TLS_KEY BENCH_TLS_CA
   SCHEME=http
+}
+
+# The unary cases with Bia on one port (gRPC routed by content type on the
+# HTTP listener); the hand-written servers as in `instructions`.
+oneport_instructions() {
+  need valgrind
+  export BENCH_ONE_PORT=1
+  say ""
+  say "### Instructions per request, Bia on one port (callgrind; N1=$N1, N2=$N2, concurrency $CONC)"
+  say ""
+  say "| case | hand-written | Bia | Bia / hand-written |"
+  say "| --- | ---: | ---: | ---: |"
+  for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
+  unset BENCH_ONE_PORT
 }
 
 # Streaming: instructions per message (one stream of N1S and of N2S messages),
@@ -571,13 +589,14 @@ build
 case $WHAT in
   instructions) instructions ;;
   tls) tls_instructions ;;
+  oneport) oneport_instructions ;;
   streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
   build) build_time ;;
   expand) expand_time ;;
   openapi) openapi_doc ;;
-  all) instructions; tls_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
-  *) echo "usage: $0 [instructions|tls|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
+  all) instructions; tls_instructions; oneport_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
+  *) echo "usage: $0 [instructions|tls|oneport|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

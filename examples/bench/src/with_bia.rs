@@ -105,16 +105,22 @@ impl UserApi for Users {
     }
 }
 
-/// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware.
+/// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware;
+/// with `BENCH_ONE_PORT` set, both on `http` (`App::one_port`).
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
     let ticks = TicksServer::new(TickSource);
     let tls = crate::tls::server_paths().map(|(cert, key)| bia::transport::ServerTls::new(cert, key));
-    bia::App::new("bench")
+    let app = bia::App::new("bench")
         .http(
             bia::transport::http::HttpServer::new(http).tls(tls.clone()).service(server.clone()).service(ticks.clone()),
         )
-        .grpc(bia::transport::grpc::GrpcServer::new(grpc).tls(tls).service(server).service(ticks))
+        .grpc(bia::transport::grpc::GrpcServer::new(grpc).tls(tls).service(server).service(ticks));
+    if std::env::var_os("BENCH_ONE_PORT").is_some() {
+        app.one_port()
+    } else {
+        app
+    }
 }
 
 /// The same app with the user-service's default middleware on both

@@ -407,12 +407,13 @@ impl Bound {
     /// `application/grpc` (gRPC, and gRPC-Web when `grpc` answers it) goes
     /// to `grpc`, with its chain, deadline and error form; every other one
     /// here. Connection limits and TLS are this server's (its ALPN offers
-    /// h2, which gRPC needs, and http/1.1).
+    /// h2, which gRPC needs, and http/1.1). The cost of the dispatch is in
+    /// BENCHMARKS.md (`run.sh oneport`).
     pub(crate) async fn serve_with(self, grpc: Bound, stop: Stop) -> Result<(), Error> {
         let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
-        let http = boxed(router, kind, timeout, error_response, chain);
+        let http = stack(router, kind, timeout, error_response, chain);
         let Bound {
             router: grpc_router,
             kind: grpc_kind,
@@ -422,35 +423,28 @@ impl Bound {
             streams_end: grpc_end,
             ..
         } = grpc;
-        let grpc = boxed(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain);
+        let grpc = stack(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain);
         let stop = Stop { streams_end: vec![streams_end, grpc_end], ..stop };
         accept::serve(listener, OnePort { http, grpc }, stop, options).await;
         Ok(())
     }
 }
 
-/// A server's whole request handling as one service (as `serve` builds
-/// it), boxed: one port serves two of them.
-type BoxedServer =
-    tower::util::BoxCloneSyncService<::http::Request<axum::body::Body>, axum::response::Response, Infallible>;
+/// A server's whole request handling on one port: the chain and the
+/// deadline always wrapped (an empty chain and no deadline pass straight
+/// through), so that both servers' stacks are one type and the listener's
+/// connection code is compiled once more, not once per combination (and
+/// nothing is boxed per request).
+type Stack = WithDeadline<WithChain<axum::Router>>;
 
-fn boxed(
+fn stack(
     router: axum::Router,
     kind: Kind,
     timeout: Option<Duration>,
     error_response: ErrorResponse,
     chain: Chain,
-) -> BoxedServer {
-    let router = router.with_state(());
-    let deadline = kind == Kind::Grpc || timeout.is_some();
-    match (chain.is_empty(), deadline) {
-        (true, false) => BoxedServer::new(router),
-        (true, true) => BoxedServer::new(WithDeadline::new(router, kind, timeout, error_response)),
-        (false, false) => BoxedServer::new(WithChain { inner: router, chain }),
-        (false, true) => {
-            BoxedServer::new(WithDeadline::new(WithChain { inner: router, chain }, kind, timeout, error_response))
-        }
-    }
+) -> Stack {
+    WithDeadline::new(WithChain { inner: router.with_state(()), chain }, kind, timeout, error_response)
 }
 
 /// One listener for an HTTP server and a gRPC server: routed by content
@@ -458,14 +452,14 @@ fn boxed(
 /// HTTP/JSON API's never is.
 #[derive(Clone)]
 struct OnePort {
-    http: BoxedServer,
-    grpc: BoxedServer,
+    http: Stack,
+    grpc: Stack,
 }
 
 impl tower::Service<::http::Request<axum::body::Body>> for OnePort {
     type Response = axum::response::Response;
     type Error = Infallible;
-    type Future = <BoxedServer as tower::Service<::http::Request<axum::body::Body>>>::Future;
+    type Future = <Stack as tower::Service<::http::Request<axum::body::Body>>>::Future;
 
     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
         // Both are routers, always ready.
@@ -506,7 +500,10 @@ where
     }
 
     fn call(&mut self, mut req: ::http::Request<B>) -> Self::Future {
-        req.extensions_mut().insert(ServerChain(self.chain.clone()));
+        // Empty only on one port (`Stack`); `serve` leaves it out instead.
+        if !self.chain.is_empty() {
+            req.extensions_mut().insert(ServerChain(self.chain.clone()));
+        }
         self.inner.call(req)
     }
 }
