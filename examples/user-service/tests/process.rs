@@ -664,3 +664,100 @@ async fn tls_is_switched_on_by_config_alone() {
     svc.sigterm();
     assert!(svc.wait_exit().0.success());
 }
+
+/// Content negotiation with curl: a form body, a protobuf body (whole and
+/// for `body = "user"`), protobuf replies when `Accept` asks, `curl -d` with
+/// JSON under curl's form type, and 415 for a type the API does not read.
+#[tokio::test]
+async fn bodies_in_json_protobuf_or_form_and_protobuf_replies() {
+    use prost::Message as _;
+    let dir = temp_dir("negotiate");
+    let svc = Service::start(&dir).await;
+    let url = svc.http_url();
+    let curl = |args: &[&str]| -> (u16, String, Vec<u8>) {
+        let out_file = dir.join("reply.bin");
+        let out = Command::new("curl")
+            .args(["-s", "-o", out_file.to_str().unwrap(), "-w", "%{http_code} %{content_type}", "--max-time", "10"])
+            .args(args)
+            .output()
+            .expect("curl");
+        let meta = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (code, ct) = meta.split_once(' ').unwrap_or((&meta, ""));
+        (code.parse().unwrap_or(0), ct.to_owned(), std::fs::read(&out_file).unwrap_or_default())
+    };
+    if Command::new("curl").arg("--version").output().is_err() {
+        assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: curl is missing");
+        return;
+    }
+    // A form, bound as the query is.
+    let (code, ct, body) =
+        curl(&["-X", "POST", &format!("{url}/v1/user"), "-d", "name=Form+User&email=form%40example.com"]);
+    assert_eq!((code, ct.as_str()), (200, "application/json"), "{}", String::from_utf8_lossy(&body));
+    let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(reply["user"]["name"], "Form User");
+    // `curl -d '{..}'` (curl names the form type): JSON, as the README's tutorial sends it.
+    let (code, _, body) =
+        curl(&["-X", "POST", &format!("{url}/v1/user"), "-d", r#"{"name":"Json","email":"json@example.com"}"#]);
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+
+    // Protobuf in, protobuf out.
+    let req = dir.join("req.bin");
+    std::fs::write(&req, CreateUserRequest { name: "Proto".into(), email: "proto@example.com".into() }.encode_to_vec())
+        .unwrap();
+    let data = format!("@{}", req.display());
+    let (code, ct, body) = curl(&[
+        "-X",
+        "POST",
+        &format!("{url}/v1/user"),
+        "-H",
+        "content-type: application/x-protobuf",
+        "-H",
+        "accept: application/x-protobuf",
+        "--data-binary",
+        &data,
+    ]);
+    assert_eq!((code, ct.as_str()), (200, "application/x-protobuf"));
+    let created = CreateUserReply::decode(&body[..]).unwrap().user.unwrap();
+    assert_eq!((created.name.as_str(), created.email.as_str()), ("Proto", "proto@example.com"));
+    // `body = "user"`: the body is that field's message.
+    std::fs::write(&req, UserInfo { name: "Proto Two".into(), ..Default::default() }.encode_to_vec()).unwrap();
+    let (code, _, body) = curl(&[
+        "-X",
+        "PATCH",
+        &format!("{url}/v1/user/{}?update_mask=name", created.id),
+        "-H",
+        "content-type: application/protobuf",
+        "--data-binary",
+        &data,
+    ]);
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(reply["user"]["name"], "Proto Two");
+    let (code, ct, body) = curl(&["-H", "accept: application/x-protobuf", &format!("{url}/v1/user/{}", created.id)]);
+    assert_eq!((code, ct.as_str()), (200, "application/x-protobuf"));
+    assert_eq!(GetUserReply::decode(&body[..]).unwrap().user.unwrap().name, "Proto Two");
+    // An error stays the JSON error body; a browser's Accept gets JSON.
+    let (code, ct, body) =
+        curl(&["-H", "accept: application/x-protobuf", &format!("{url}/v1/user/00000000-0000-4000-8000-000000000000")]);
+    assert_eq!((code, ct.as_str()), (404, "application/json"), "{}", String::from_utf8_lossy(&body));
+    let (_, ct, _) =
+        curl(&["-H", "accept: text/html,application/xhtml+xml,*/*;q=0.8", &format!("{url}/v1/user/{}", created.id)]);
+    assert_eq!(ct, "application/json");
+    // Bad protobuf, and a type the API does not read.
+    std::fs::write(&req, [0xffu8, 0xff, 0xff]).unwrap();
+    let (code, _, body) = curl(&[
+        "-X",
+        "POST",
+        &format!("{url}/v1/user"),
+        "-H",
+        "content-type: application/x-protobuf",
+        "--data-binary",
+        &data,
+    ]);
+    let text = String::from_utf8_lossy(&body);
+    assert!(code == 400 && text.contains(r#""reason":"CODEC""#) && text.contains("protobuf"), "{code} {text}");
+    let (code, _, body) =
+        curl(&["-X", "POST", &format!("{url}/v1/user"), "-H", "content-type: text/plain", "-d", "hello"]);
+    let text = String::from_utf8_lossy(&body);
+    assert!(code == 415 && text.contains(r#""reason":"UNSUPPORTED_MEDIA_TYPE""#), "{code} {text}");
+}

@@ -31,6 +31,8 @@ pub const FIELD_MASK: &str = "FIELD_MASK";
 /// A request body or message over the server's limit (413), as sent or
 /// once decompressed.
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+/// 415: a request body in a content type the HTTP API does not read.
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
 /// A request compressed with an encoding the server does not accept: 415 on
 /// HTTP (`Content-Encoding`; the reply's `Accept-Encoding` lists the
 /// accepted ones), `Unimplemented` on gRPC (`grpc-encoding`; the reply's

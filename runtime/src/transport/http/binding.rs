@@ -20,6 +20,7 @@ use http_body_util::BodyExt as _;
 
 use super::codec::{codec_error, json_error};
 use super::handler::ServiceConfig;
+use super::negotiate::{bind_form, body_format, decode_protobuf, merge_protobuf_field, BodyFormat};
 use crate::codec::{Message, QueryWriter};
 use crate::error::reason::{CODEC, MISSING_PATH_PARAM, NO_MATCHING_ROUTE, PAYLOAD_TOO_LARGE};
 use crate::error::Error;
@@ -210,22 +211,37 @@ pub(super) async fn bind<Req: Message>(
         BodyRule::None => {}
         BodyRule::All => {
             let bytes = read_body(body, cfg.max_body).await?;
-            if !bytes.iter().all(u8::is_ascii_whitespace) {
-                let mut de = serde_json::Deserializer::from_slice(&bytes);
-                msg = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("", e))?;
-                de.end().map_err(|e| codec_error("", format!("invalid JSON body: {e}")))?;
+            // No body: an empty message, whatever the content type says.
+            match body_format(&parts.headers, &bytes) {
+                _ if bytes.is_empty() => {}
+                Ok(BodyFormat::Json) if bytes.iter().all(u8::is_ascii_whitespace) => {}
+                Ok(BodyFormat::Json) => {
+                    let mut de = serde_json::Deserializer::from_slice(&bytes);
+                    msg = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("", e))?;
+                    de.end().map_err(|e| codec_error("", format!("invalid JSON body: {e}")))?;
+                }
+                Ok(BodyFormat::Protobuf) => msg = decode_protobuf(&bytes)?,
+                Ok(BodyFormat::Form) => bind_form(&mut msg, None, &bytes)?,
+                Err(e) => return Err(e),
             }
         }
         BodyRule::Field(field) => {
             let bytes = read_body(body, cfg.max_body).await?;
-            if !bytes.iter().all(u8::is_ascii_whitespace) {
-                let mut de = serde_json::Deserializer::from_slice(&bytes);
-                let mut track = serde_path_to_error::Track::new();
-                let res = msg.merge_json_field(field, serde_path_to_error::Deserializer::new(&mut de, &mut track));
-                if let Err(e) = res {
-                    return Err(json_error(field, serde_path_to_error::Error::new(track.path(), e)));
+            match body_format(&parts.headers, &bytes) {
+                _ if bytes.is_empty() => {}
+                Ok(BodyFormat::Json) if bytes.iter().all(u8::is_ascii_whitespace) => {}
+                Ok(BodyFormat::Json) => {
+                    let mut de = serde_json::Deserializer::from_slice(&bytes);
+                    let mut track = serde_path_to_error::Track::new();
+                    let res = msg.merge_json_field(field, serde_path_to_error::Deserializer::new(&mut de, &mut track));
+                    if let Err(e) = res {
+                        return Err(json_error(field, serde_path_to_error::Error::new(track.path(), e)));
+                    }
+                    de.end().map_err(|e| codec_error(field, format!("invalid JSON body: {e}")))?;
                 }
-                de.end().map_err(|e| codec_error(field, format!("invalid JSON body: {e}")))?;
+                Ok(BodyFormat::Protobuf) => merge_protobuf_field(&mut msg, field, &bytes)?,
+                Ok(BodyFormat::Form) => bind_form(&mut msg, Some(field), &bytes)?,
+                Err(e) => return Err(e),
             }
         }
     }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::binding::{bind, Route};
 use super::codec::{encode_reply, error_response, json_response};
+use super::negotiate::{protobuf_response, wants_protobuf};
 use super::stream::{is_websocket, not_a_websocket};
 use super::DEFAULT_MAX_BODY;
 use crate::codec::Message;
@@ -72,8 +73,11 @@ where
             Ok(m) => m,
             Err(e) => return error_response(&e),
         };
+        // A reply of one field (`response_body`) stays JSON.
+        let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
         let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
         let mut res = match res {
+            Ok(rep) if protobuf => protobuf_response(&rep),
             Ok(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
                 Ok(bytes) => json_response(bytes),
                 Err(e) => error_response(&e),

@@ -40,6 +40,7 @@ mod cors;
 mod docs;
 mod handler;
 mod layer;
+mod negotiate;
 mod openapi;
 mod server;
 mod stream;

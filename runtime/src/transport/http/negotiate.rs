@@ -1,0 +1,175 @@
+//! Content negotiation of the HTTP API: a request body in JSON (the
+//! default), protobuf (`application/x-protobuf`, `application/protobuf`,
+//! `application/proto`) or an HTML form (`application/x-www-form-urlencoded`,
+//! bound as the query is); anything else is 415 with the Bia error body. A
+//! reply is JSON unless the `Accept` header asks for protobuf first. Errors
+//! are always the JSON error body.
+//!
+//! Hand-written: the media types are a handful of fixed strings, matched by
+//! their essence (before any `;` parameter); a general `Accept` parser
+//! (q-values, wildcards) would decide nothing more here, as JSON is the
+//! answer to everything but an explicit protobuf.
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+
+use super::codec::codec_error;
+use crate::codec::Message;
+use crate::error::reason::UNSUPPORTED_MEDIA_TYPE;
+use crate::error::Error;
+
+/// The content type of protobuf replies.
+pub(super) const PROTOBUF: HeaderValue = HeaderValue::from_static("application/x-protobuf");
+
+/// The protobuf media types read and offered (their essence, lower case).
+const PROTOBUF_TYPES: [&str; 3] = ["application/x-protobuf", "application/protobuf", "application/proto"];
+
+/// What a request body is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BodyFormat {
+    Json,
+    Protobuf,
+    Form,
+}
+
+/// The format of a request body of `bytes` with these headers. No content
+/// type is JSON. A form whose body is a JSON object is read as JSON: that is
+/// what `curl -d '{..}'` sends (curl's `-d` names the form type).
+pub(super) fn body_format(headers: &HeaderMap, bytes: &[u8]) -> Result<BodyFormat, Error> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(BodyFormat::Json);
+    };
+    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        return Ok(BodyFormat::Json);
+    }
+    let lower = essence.to_ascii_lowercase();
+    if PROTOBUF_TYPES.contains(&lower.as_str()) {
+        return Ok(BodyFormat::Protobuf);
+    }
+    if lower == "application/x-www-form-urlencoded" {
+        let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        return Ok(if json { BodyFormat::Json } else { BodyFormat::Form });
+    }
+    if lower.ends_with("+json") {
+        return Ok(BodyFormat::Json);
+    }
+    Err(Error::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16(),
+        UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "request bodies are read as application/json, application/x-protobuf or application/x-www-form-urlencoded, not `{}`",
+            value.to_str().unwrap_or("?")
+        ),
+    )
+    .with_metadata("content_type", value.to_str().unwrap_or("")))
+}
+
+/// The whole message from a protobuf body.
+pub(super) fn decode_protobuf<M: Message>(bytes: &[u8]) -> Result<M, Error> {
+    M::decode(bytes).map_err(|e| codec_error("", format!("invalid protobuf body: {e}")))
+}
+
+/// Merges a protobuf body into the field `field` of `msg`: the body is that
+/// field's value, so it is framed as the field (its number, length-delimited)
+/// and merged into the message.
+pub(super) fn merge_protobuf_field<M: Message>(msg: &mut M, field: &str, bytes: &[u8]) -> Result<(), Error> {
+    let mut b = crate::schema::SchemaBuilder::default();
+    M::describe(&mut b);
+    let schema = b.build();
+    let number = schema
+        .message(M::FULL_NAME)
+        .and_then(|m| m.fields.iter().find(|f| f.name == field))
+        .map(|f| f.number)
+        .ok_or_else(|| codec_error(field, format!("`{field}` is not a field of {}", M::FULL_NAME)))?;
+    let mut framed = Vec::with_capacity(bytes.len() + 10);
+    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut framed);
+    prost::encoding::encode_varint(bytes.len() as u64, &mut framed);
+    framed.extend_from_slice(bytes);
+    msg.merge(&framed[..]).map_err(|e| codec_error(field, format!("invalid protobuf body: {e}")))
+}
+
+/// Binds a form body as the query is bound: each `key=value` fills the
+/// field at the dotted key (under `field` when the body is one field).
+pub(super) fn bind_form<M: Message>(msg: &mut M, field: Option<&str>, bytes: &[u8]) -> Result<(), Error> {
+    for (k, v) in form_urlencoded::parse(bytes) {
+        let key = match field {
+            Some(f) => format!("{f}.{k}"),
+            None => k.into_owned(),
+        };
+        match msg.bind_param(&key, &v) {
+            Ok(true) => {}
+            Ok(false) => return Err(codec_error(&key, format!("form field `{key}` names no field"))),
+            Err(e) => return Err(codec_error(&key, format!("invalid form field `{key}`: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Whether the client asks for a protobuf reply: its `Accept` names a
+/// protobuf type before `application/json` (or without it).
+#[inline]
+pub(super) fn wants_protobuf(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT) else { return false };
+    let bytes = accept.as_bytes();
+    // Most requests ask for JSON or anything: one scan and out.
+    if !bytes.windows(5).any(|w| w.eq_ignore_ascii_case(b"proto")) {
+        return false;
+    }
+    for item in accept.to_str().unwrap_or("").split(',') {
+        let essence = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if PROTOBUF_TYPES.contains(&essence.as_str()) {
+            return true;
+        }
+        if essence == "application/json" {
+            return false;
+        }
+    }
+    false
+}
+
+/// A 200 reply with the message in protobuf.
+pub(super) fn protobuf_response<M: Message>(rep: &M) -> Response {
+    let mut res = Response::new(Body::from(Bytes::from(rep.encode_to_vec())));
+    res.headers_mut().insert(header::CONTENT_TYPE, PROTOBUF);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn body_formats_by_content_type() {
+        let f = |ct: &str, body: &[u8]| body_format(&headers(&[("content-type", ct)]), body).map_err(|e| e.code());
+        assert_eq!(body_format(&HeaderMap::new(), b"{}"), Ok(BodyFormat::Json));
+        assert_eq!(f("application/json; charset=utf-8", b"{}"), Ok(BodyFormat::Json));
+        assert_eq!(f("Application/JSON", b"{}"), Ok(BodyFormat::Json));
+        assert_eq!(f("application/merge-patch+json", b"{}"), Ok(BodyFormat::Json));
+        assert_eq!(f("application/x-protobuf", b""), Ok(BodyFormat::Protobuf));
+        assert_eq!(f("application/proto", b""), Ok(BodyFormat::Protobuf));
+        assert_eq!(f("application/x-www-form-urlencoded", b"name=a"), Ok(BodyFormat::Form));
+        // curl -d '{..}'
+        assert_eq!(f("application/x-www-form-urlencoded", b" {\"name\":\"a\"}"), Ok(BodyFormat::Json));
+        assert_eq!(f("text/plain", b"hi"), Err(415));
+        assert_eq!(f("multipart/form-data; boundary=x", b""), Err(415));
+    }
+
+    #[test]
+    fn protobuf_replies_only_when_asked_first() {
+        let w = |a: &str| wants_protobuf(&headers(&[("accept", a)]));
+        assert!(!wants_protobuf(&HeaderMap::new()));
+        assert!(!w("*/*"));
+        assert!(!w("application/json"));
+        assert!(w("application/x-protobuf"));
+        assert!(w("application/protobuf, application/json;q=0.5"));
+        assert!(!w("application/json, application/x-protobuf"));
+        assert!(!w("text/html,application/xhtml+xml,*/*;q=0.8"));
+    }
+}
