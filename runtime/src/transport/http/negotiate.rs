@@ -41,6 +41,16 @@ pub(super) fn body_format(headers: &HeaderMap, bytes: &[u8]) -> Result<BodyForma
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(BodyFormat::Json);
     };
+    // The common case first, on the bytes: `application/json`, maybe with
+    // parameters.
+    let raw = value.as_bytes();
+    const JSON: &[u8] = b"application/json";
+    if raw.len() >= JSON.len()
+        && raw[..JSON.len()].eq_ignore_ascii_case(JSON)
+        && matches!(raw.get(JSON.len()), None | Some(b';' | b' '))
+    {
+        return Ok(BodyFormat::Json);
+    }
     let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") {
         return Ok(BodyFormat::Json);
@@ -113,9 +123,8 @@ pub(super) fn bind_form<M: Message>(msg: &mut M, field: Option<&str>, bytes: &[u
 #[inline]
 pub(super) fn wants_protobuf(headers: &HeaderMap) -> bool {
     let Some(accept) = headers.get(header::ACCEPT) else { return false };
-    let bytes = accept.as_bytes();
-    // Most requests ask for JSON or anything: one scan and out.
-    if !bytes.windows(5).any(|w| w.eq_ignore_ascii_case(b"proto")) {
+    // Most requests ask for JSON or anything: one scan for `proto` and out.
+    if !mentions_proto(accept.as_bytes()) {
         return false;
     }
     for item in accept.to_str().unwrap_or("").split(',') {
@@ -126,6 +135,23 @@ pub(super) fn wants_protobuf(headers: &HeaderMap) -> bool {
         if essence == "application/json" {
             return false;
         }
+    }
+    false
+}
+
+/// Whether `bytes` hold `proto` in any case (looked for at each `p`).
+#[inline]
+fn mentions_proto(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(at) = rest.iter().position(|b| b | 0x20 == b'p') {
+        rest = &rest[at..];
+        if rest.len() < 5 {
+            return false;
+        }
+        if rest[..5].eq_ignore_ascii_case(b"proto") {
+            return true;
+        }
+        rest = &rest[1..];
     }
     false
 }
@@ -171,5 +197,7 @@ mod tests {
         assert!(w("application/protobuf, application/json;q=0.5"));
         assert!(!w("application/json, application/x-protobuf"));
         assert!(!w("text/html,application/xhtml+xml,*/*;q=0.8"));
+        assert!(w("APPLICATION/X-PROTOBUF"));
+        assert!(!w("application/prot"));
     }
 }
