@@ -172,14 +172,17 @@ fn order_by_dependency(mut files: Vec<FileDescriptorProto>) -> Vec<FileDescripto
 /// schema may import (Timestamp, Duration, Empty, FieldMask, Struct, Value,
 /// ListValue, NullValue, Any and the wrappers), as protoc builds them.
 pub fn well_known_files() -> Vec<FileDescriptorProto> {
-    // prost-reflect carries the official descriptors of every well-known file.
-    let pool = prost_reflect::DescriptorPool::global();
-    WELL_KNOWN_FILES
-        .iter()
-        .filter_map(|name| pool.get_file_by_name(name))
-        .map(|f| f.file_descriptor_proto().clone())
-        .collect()
+    <FileDescriptorSet as prost::Message>::decode(WELL_KNOWN_SET).map(|set| set.file).unwrap_or_default()
 }
+
+/// [`WELL_KNOWN_FILES`]' official descriptors, encoded: the bytes
+/// prost-reflect's pool of the well-known types gives for them (a test
+/// keeps them equal). Read from these bytes when a schema needs them rather
+/// than from prost-reflect's global pool, which builds every well-known
+/// file (`descriptor.proto` too) from code at first use and keeps it: that
+/// cost a server about 1.4 MiB of resident memory from its start (measured
+/// on the user-service, BENCHMARKS.md).
+const WELL_KNOWN_SET: &[u8] = include_bytes!("well_known.binpb");
 
 /// The well-known files Bia's types come from.
 const WELL_KNOWN_FILES: [&str; 7] = [
@@ -191,3 +194,32 @@ const WELL_KNOWN_FILES: [&str; 7] = [
     "google/protobuf/timestamp.proto",
     "google/protobuf/wrappers.proto",
 ];
+
+#[cfg(test)]
+mod well_known_tests {
+    use super::*;
+
+    /// What prost-reflect's pool holds for the files (written to the file
+    /// with `BIA_SNAPSHOTS=overwrite`).
+    fn official() -> Vec<u8> {
+        let pool = prost_reflect::DescriptorPool::global();
+        let file = WELL_KNOWN_FILES
+            .iter()
+            .map(|name| pool.get_file_by_name(name).expect("a well-known file").file_descriptor_proto().clone())
+            .collect();
+        prost::Message::encode_to_vec(&FileDescriptorSet { file })
+    }
+
+    #[test]
+    fn the_embedded_well_known_files_are_the_official_ones() {
+        let official = official();
+        if std::env::var("BIA_SNAPSHOTS").as_deref() == Ok("overwrite") {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/schema/well_known.binpb");
+            std::fs::write(path, &official).unwrap();
+            return;
+        }
+        assert!(WELL_KNOWN_SET == &official[..], "src/schema/well_known.binpb is stale: BIA_SNAPSHOTS=overwrite");
+        let names: Vec<String> = well_known_files().into_iter().map(|f| f.name().to_owned()).collect();
+        assert_eq!(names, WELL_KNOWN_FILES);
+    }
+}
