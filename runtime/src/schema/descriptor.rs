@@ -175,7 +175,7 @@ pub fn well_known_files() -> Vec<FileDescriptorProto> {
     <FileDescriptorSet as prost::Message>::decode(WELL_KNOWN_SET).map(|set| set.file).unwrap_or_default()
 }
 
-/// [`WELL_KNOWN_FILES`]' official descriptors, encoded: the bytes
+/// The official descriptors of the well-known files, encoded: the bytes
 /// prost-reflect's pool of the well-known types gives for them (a test
 /// keeps them equal). Read from these bytes when a schema needs them rather
 /// than from prost-reflect's global pool, which builds every well-known
@@ -184,7 +184,8 @@ pub fn well_known_files() -> Vec<FileDescriptorProto> {
 /// on the user-service, BENCHMARKS.md).
 const WELL_KNOWN_SET: &[u8] = include_bytes!("well_known.binpb");
 
-/// The well-known files Bia's types come from.
+/// The well-known files Bia's types come from (what `WELL_KNOWN_SET` holds).
+#[cfg(test)]
 const WELL_KNOWN_FILES: [&str; 7] = [
     "google/protobuf/any.proto",
     "google/protobuf/duration.proto",
