@@ -36,6 +36,7 @@
 //! ```
 
 mod client;
+mod client_conn;
 mod client_stream;
 mod codec;
 mod handler;
