@@ -579,16 +579,10 @@ async fn jwt_guards_the_write_operations_when_switched_on() {
 /// the gRPC port (ALPN h2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_is_switched_on_by_config_alone() {
-    for tool in ["curl", "openssl"] {
-        if Command::new(tool).arg("--version").output().is_err() && Command::new(tool).arg("version").output().is_err()
-        {
-            assert!(
-                std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"),
-                "BIA_REQUIRE_EXTERNAL=1: {tool} is missing"
-            );
-            eprintln!("skipping the TLS test: {tool} is not installed");
-            return;
-        }
+    if !external("curl", &["--version"], "the HTTPS client")
+        || !external("openssl", &["version"], "certificates, ALPN check")
+    {
+        return;
     }
     let dir = temp_dir("tls");
     let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
@@ -685,8 +679,7 @@ async fn bodies_in_json_protobuf_or_form_and_protobuf_replies() {
         let (code, ct) = meta.split_once(' ').unwrap_or((&meta, ""));
         (code.parse().unwrap_or(0), ct.to_owned(), std::fs::read(&out_file).unwrap_or_default())
     };
-    if Command::new("curl").arg("--version").output().is_err() {
-        assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: curl is missing");
+    if !external("curl", &["--version"], "sends the bodies") {
         return;
     }
     // A form, bound as the query is.

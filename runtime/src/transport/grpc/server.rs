@@ -309,12 +309,8 @@ impl GrpcServer {
         if self.grpc_web {
             router = router.layer(tonic_web::GrpcWebLayer::new());
         }
-        // Outermost, so a preflight is answered before anything else runs.
         if let Some(cors) = &self.cors {
-            let layer = cors
-                .layer()
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
-            router = router.layer(layer);
+            router = cors.wrap(router)?;
         }
         let bound = match listener {
             Some(listener) => self.core.bound(listener, router)?,

@@ -122,10 +122,19 @@ impl Cors {
         self
     }
 
+    /// `router` behind these settings, outermost, so that a preflight is
+    /// answered before anything else runs; settings that cannot be are an
+    /// error of the server's start (`InvalidInput`, naming the setting).
+    pub(crate) fn wrap(&self, router: axum::Router) -> std::io::Result<axum::Router> {
+        let layer =
+            self.layer().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
+        Ok(router.layer(layer))
+    }
+
     /// tower-http's layer of these settings; a setting that cannot be
     /// (a header name that is not one, `"*"` with credentials) is an error
     /// naming it, where tower-http would panic.
-    pub(crate) fn layer(&self) -> Result<CorsLayer, Error> {
+    fn layer(&self) -> Result<CorsLayer, Error> {
         let bad = |what: String| Error::internal_server(CONFIG, format!("invalid CORS settings: {what}"));
         let any = |list: &[String]| list.iter().any(|s| s == "*");
         if self.allow_credentials && any(&self.allowed_origins) {

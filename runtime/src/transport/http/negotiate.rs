@@ -84,7 +84,9 @@ pub(super) fn decode_protobuf<M: Message>(bytes: &[u8]) -> Result<M, Error> {
 
 /// Merges a protobuf body into the field `field` of `msg`: the body is that
 /// field's value, so it is framed as the field (its number, length-delimited)
-/// and merged into the message.
+/// and merged into the message. The number comes from the message's schema,
+/// described for the call: only protobuf bodies of `body = "field"` routes
+/// pay it (the generated field list carries names, not numbers).
 pub(super) fn merge_protobuf_field<M: Message>(msg: &mut M, field: &str, bytes: &[u8]) -> Result<(), Error> {
     let mut b = crate::schema::SchemaBuilder::default();
     M::describe(&mut b);

@@ -255,14 +255,8 @@ impl HttpServer {
             Some(compression) => router.layer(CompressionLayer(compression)),
             None => router,
         };
-        // Outermost, so a preflight is answered before anything else runs.
         let router = match &self.cors {
-            Some(cors) => {
-                let layer = cors
-                    .layer()
-                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned()))?;
-                router.layer(layer)
-            }
+            Some(cors) => cors.wrap(router)?,
             None => router,
         };
         self.core.bound(listener, router)
