@@ -63,7 +63,10 @@ use serde_json::{json, Map, Value};
 use super::{DescribeErrors, DescribeService, FieldDef, Label, MessageDef, MethodDef, ReasonDef, Rule, Schema};
 use super::{SchemaBuilder, ServiceDef, TypeRef};
 
+// In this folder beside this file (the layering test keeps folders acyclic).
+#[path = "openapi_paths.rs"]
 mod paths;
+#[path = "openapi_schemas.rs"]
 mod schemas;
 
 use schemas::*;
