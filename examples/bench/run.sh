@@ -2,13 +2,15 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|tls|oneport|streams|throughput|footprint|build|expand|openapi|all]
+#   examples/bench/run.sh [instructions|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
 # tls           the instructions cases with TLS on every server (HTTP/1.1 and h2 over rustls)
 # oneport       the instructions cases with Bia serving HTTP and gRPC on one port
 #               (App::one_port); the hand-written servers keep their own ports
+# browser       Bia's gRPC server with gRPC-Web and Connect on: GetUser over gRPC, gRPC-Web,
+#               Connect (protobuf) and Connect (JSON), on the gRPC port against one port
 # streams       instructions per message of the streaming cases under callgrind (one
 #               stream of N1S and of N2S messages), and the server's RSS while one stream
 #               of STREAM_LONG messages goes to a slow reader
@@ -119,7 +121,7 @@ start_server() {
   hp=$(free_port); gp=$(free_port)
   "$@" "$BIN/bench-$server" "127.0.0.1:$hp" "127.0.0.1:$gp" >/dev/null 2>&1 &
   PID=$!
-  case $case in grpc-*) PORT=$gp ;; *) PORT=$hp ;; esac
+  case $case in grpc-* | grpcweb-* | connect-*) PORT=$gp ;; *) PORT=$hp ;; esac
   # One port: Bia serves gRPC on its HTTP address too.
   if [ -n "${BENCH_ONE_PORT:-}" ] && [ "$server" = bia ]; then PORT=$hp; fi
   BASE="${SCHEME:-http}://127.0.0.1:$PORT"
@@ -134,22 +136,26 @@ stop_server() {
 # One table row for CASE: the instructions the hand-written server and Bia
 # spend per unit (request or message) between a load of N1 and of N2 units at
 # concurrency C, each server under callgrind.
-callgrind_row() {
-  local case=$1 n1=$2 n2=$3 conc=$4 raw
-  raw=$(raw_of "$case")
-  declare -A per=()
-  for server in "$raw" bia; do
-    local irs=()
-    for n in "$n1" "$n2"; do
-      local file="$OUT/callgrind.$server.$case.$n"
-      start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
-      "$BIN/bench-load" "$case" "$BASE" "$n" "$conc" >/dev/null
-      stop_server
-      irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
-    done
-    per[$server]=$(( (irs[1] - irs[0]) / (n2 - n1) ))
+# Instructions per request of SERVER on CASE: (Ir(N2) - Ir(N1)) / (N2 - N1).
+per_request() {
+  local server=$1 case=$2 n1=$3 n2=$4 conc=$5 tag=${6:-}
+  local irs=()
+  for n in "$n1" "$n2"; do
+    local file="$OUT/callgrind.$server$tag.$case.$n"
+    start_server "$server" "$case" valgrind --tool=callgrind --callgrind-out-file="$file"
+    "$BIN/bench-load" "$case" "$BASE" "$n" "$conc" >/dev/null
+    stop_server
+    irs+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$file")")
   done
-  say "| $case | ${per[$raw]} | ${per[bia]} | $(python3 -c "print(f'{${per[bia]}/${per[$raw]}:.3f}x')") |"
+  echo $(( (irs[1] - irs[0]) / (n2 - n1) ))
+}
+
+callgrind_row() {
+  local case=$1 n1=$2 n2=$3 conc=$4 raw a b
+  raw=$(raw_of "$case")
+  a=$(per_request "$raw" "$case" "$n1" "$n2" "$conc")
+  b=$(per_request bia "$case" "$n1" "$n2" "$conc")
+  say "| $case | $a | $b | $(python3 -c "print(f'{$b/$a:.3f}x')") |"
 }
 
 instructions() {
@@ -199,6 +205,28 @@ oneport_instructions() {
   say "| --- | ---: | ---: | ---: |"
   for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
   unset BENCH_ONE_PORT
+}
+
+# The browser protocols of the gRPC server (gRPC-Web, Connect in protobuf and
+# JSON; all HTTP/1.1) and gRPC itself, with both on: Bia on two ports against
+# Bia on one port (no hand-written server speaks them).
+browser_instructions() {
+  need valgrind
+  export BENCH_BROWSER=1
+  say ""
+  say "### Instructions per request, the gRPC server's protocols (callgrind; N1=$N1, N2=$N2, concurrency $CONC)"
+  say ""
+  say "gRPC-Web and Connect on; \`grpc-get\` over h2, the others over HTTP/1.1."
+  say ""
+  say "| case | two ports | one port | one / two |"
+  say "| --- | ---: | ---: | ---: |"
+  local case two one
+  for case in grpc-get grpcweb-get connect-get connect-json; do
+    two=$(per_request bia "$case" "$N1" "$N2" "$CONC")
+    one=$(BENCH_ONE_PORT=1 per_request bia "$case" "$N1" "$N2" "$CONC" .one)
+    say "| $case | $two | $one | $(python3 -c "print(f'{$one/$two:.3f}x')") |"
+  done
+  unset BENCH_BROWSER
 }
 
 # Streaming: instructions per message (one stream of N1S and of N2S messages),
@@ -590,13 +618,14 @@ case $WHAT in
   instructions) instructions ;;
   tls) tls_instructions ;;
   oneport) oneport_instructions ;;
+  browser) browser_instructions ;;
   streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
   build) build_time ;;
   expand) expand_time ;;
   openapi) openapi_doc ;;
-  all) instructions; tls_instructions; oneport_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
-  *) echo "usage: $0 [instructions|tls|oneport|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
+  all) instructions; tls_instructions; oneport_instructions; browser_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
+  *) echo "usage: $0 [instructions|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

@@ -127,10 +127,16 @@ async fn discovery_clients_spread_calls_over_every_instance_and_follow_changes()
     let grpc = WhoGrpcClient::dial(dial.clone()).await.unwrap();
     let http = WhoHttpClient::dial(dial).await.unwrap();
 
-    // p2c: every instance takes part; 300 calls, each instance at least 10%.
+    // p2c: every instance takes part. Not an even share: p2c-EWMA prefers
+    // the node whose latency average is lowest, and on one machine a single
+    // slow early sample (a scheduler hiccup) can keep a node the slower one
+    // for longer than 300 back-to-back calls last (the average's time
+    // constant is 600 ms). A node with no sample yet is preferred, so each
+    // one is probed at least twice.
     for tally in [tally_grpc(&grpc, 300).await, tally_http(&http, 300).await] {
         assert_eq!(tally.keys().collect::<Vec<_>>(), ["a", "b", "c"], "{tally:?}");
-        assert!(tally.values().all(|n| *n >= 30), "{tally:?}");
+        assert!(tally.values().all(|n| *n >= 2), "{tally:?}");
+        assert_eq!(tally.values().sum::<usize>(), 300, "{tally:?}");
     }
 
     // A graceful stop deregisters first: the clients stop picking it.

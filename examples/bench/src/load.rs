@@ -32,6 +32,12 @@ pub enum Case {
     GrpcEcho,
     /// `GET /v1/ticks/{N}`: N ticks as server-sent events.
     HttpSse,
+    /// `GetUser` over gRPC-Web (binary, HTTP/1.1): Bia only.
+    GrpcWebGet,
+    /// `GetUser` over the Connect protocol in protobuf (HTTP/1.1): Bia only.
+    ConnectGet,
+    /// `GetUser` over the Connect protocol in JSON (HTTP/1.1): Bia only.
+    ConnectJson,
 }
 
 impl Case {
@@ -41,6 +47,10 @@ impl Case {
 
     /// The streaming cases (N counts messages, C streams).
     pub const STREAMS: [Case; 3] = [Case::GrpcStream, Case::GrpcEcho, Case::HttpSse];
+
+    /// The browser protocols of the gRPC server (no hand-written peer: measured
+    /// on two ports against one).
+    pub const BROWSER: [Case; 3] = [Case::GrpcWebGet, Case::ConnectGet, Case::ConnectJson];
 
     /// The case's name on the command line.
     pub fn name(self) -> &'static str {
@@ -54,12 +64,15 @@ impl Case {
             Case::GrpcStream => "grpc-stream",
             Case::GrpcEcho => "grpc-echo",
             Case::HttpSse => "http-sse",
+            Case::GrpcWebGet => "grpcweb-get",
+            Case::ConnectGet => "connect-get",
+            Case::ConnectJson => "connect-json",
         }
     }
 
     /// The case of a name.
     pub fn parse(s: &str) -> Option<Case> {
-        Case::ALL.into_iter().chain(Case::STREAMS).find(|c| c.name() == s)
+        Case::ALL.into_iter().chain(Case::STREAMS).chain(Case::BROWSER).find(|c| c.name() == s)
     }
 
     /// Whether the case is gRPC.
@@ -175,6 +188,14 @@ pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, Stri
                     if i >= n {
                         return Ok::<(), String>(());
                     }
+                    if Case::BROWSER.contains(&case) {
+                        let body = browser_call(&client, case, &base, i).await?;
+                        let mut s = sample.lock().expect("lock");
+                        if s.is_empty() {
+                            *s = body;
+                        }
+                        continue;
+                    }
                     let req = match case {
                         Case::HttpGet => {
                             http::Request::get(format!("{base}/v1/user/{}", id_of(i))).body(Full::default())
@@ -215,4 +236,66 @@ pub async fn run(case: Case, base: &str, n: u64, c: u64) -> Result<Outcome, Stri
     }
     let sample = sample.lock().expect("lock").clone();
     Ok(Outcome { requests: n, elapsed: started.elapsed(), sample })
+}
+
+/// One `GetUser` of a browser protocol of the gRPC server, checked: the
+/// reply, for the sample.
+async fn browser_call<C>(
+    client: &hyper_util::client::legacy::Client<C, Full<Bytes>>,
+    case: Case,
+    base: &str,
+    i: u64,
+) -> Result<String, String>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+{
+    use prost::Message as _;
+    let id = id_of(i);
+    let framed = |msg: &[u8]| {
+        let mut out = vec![0u8];
+        out.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+        out.extend_from_slice(msg);
+        out
+    };
+    let proto = GetUserRequest { id: id.clone() }.encode_to_vec();
+    let (content_type, body) = match case {
+        Case::GrpcWebGet => ("application/grpc-web+proto", framed(&proto)),
+        Case::ConnectGet => ("application/proto", proto),
+        _ => ("application/json", format!(r#"{{"id":"{id}"}}"#).into_bytes()),
+    };
+    let req = http::Request::post(format!("{base}/user.v1.User/GetUser"))
+        .header("content-type", content_type)
+        .header("x-grpc-web", "1")
+        .header("connect-protocol-version", "1")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let res = client.request(req).await.map_err(|e| format!("{}: {e}", case.name()))?;
+    let status = res.status().as_u16();
+    let body = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let bad = || format!("{}: unexpected reply {status} {:?}", case.name(), body);
+    if status != 200 {
+        return Err(bad());
+    }
+    let message = match case {
+        Case::GrpcWebGet => {
+            let len = body.get(1..5).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize).ok_or_else(bad)?;
+            let trailer = body.get(5 + len..).ok_or_else(bad)?;
+            if !trailer.starts_with(&[0x80]) || !String::from_utf8_lossy(trailer).contains("grpc-status:0") {
+                return Err(bad());
+            }
+            body.slice(5..5 + len)
+        }
+        _ => body.clone(),
+    };
+    let user = match case {
+        Case::ConnectJson => {
+            let v: serde_json::Value = serde_json::from_slice(&message).map_err(|_| bad())?;
+            v["user"]["id"].as_str().map(str::to_owned)
+        }
+        _ => UserReply::decode(message).ok().and_then(|r| r.user).map(|u| u.id),
+    };
+    if user.as_deref() != Some(id.as_str()) {
+        return Err(bad());
+    }
+    Ok(format!("{}: user {id}", case.name()))
 }

@@ -106,7 +106,8 @@ impl UserApi for Users {
 }
 
 /// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware;
-/// with `BENCH_ONE_PORT` set, both on `http` (`App::one_port`).
+/// with `BENCH_ONE_PORT` set, both on `http` (`App::one_port`); with
+/// `BENCH_BROWSER` set, the gRPC server answers gRPC-Web and Connect too.
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
     let ticks = TicksServer::new(TickSource);
@@ -115,7 +116,15 @@ pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
         .http(
             bia::transport::http::HttpServer::new(http).tls(tls.clone()).service(server.clone()).service(ticks.clone()),
         )
-        .grpc(bia::transport::grpc::GrpcServer::new(grpc).tls(tls).service(server).service(ticks));
+        .grpc({
+            let browser = std::env::var_os("BENCH_BROWSER").is_some();
+            bia::transport::grpc::GrpcServer::new(grpc)
+                .tls(tls)
+                .grpc_web(browser)
+                .connect(browser)
+                .service(server)
+                .service(ticks)
+        });
     if std::env::var_os("BENCH_ONE_PORT").is_some() {
         app.one_port()
     } else {

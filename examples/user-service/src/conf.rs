@@ -137,6 +137,10 @@ pub struct Endpoint {
     /// gRPC only: also answer gRPC-Web (browser clients) on the gRPC port.
     #[serde(default)]
     pub grpc_web: bool,
+    /// gRPC only: also answer the Connect protocol (browser clients,
+    /// `connectrpc`, curl) on the gRPC port.
+    #[serde(default)]
+    pub connect: bool,
 }
 
 fn on() -> bool {

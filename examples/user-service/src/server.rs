@@ -48,18 +48,21 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
 }
 
 /// Provides the gRPC server: the `User` API, health and reflection on
-/// `server.grpc.addr`, behind the middleware chain; gRPC-Web too when
-/// `server.grpc.grpc_web` says so, with `server.grpc.cors` for pages on
-/// other origins.
+/// `server.grpc.addr`, behind the middleware chain; gRPC-Web and the
+/// Connect protocol too when `server.grpc.grpc_web` and
+/// `server.grpc.connect` say so, with `server.grpc.cors` for pages on other
+/// origins.
 #[bia::provider]
 pub fn new_grpc_server(conf: &Bootstrap, svc: &UserService, chain: &Chain) -> GrpcServer {
     GrpcServer::new(conf.server.grpc.addr)
         .timeout(conf.server.grpc.timeout)
         .tls(conf.server.grpc.tls.clone())
         .limits(conf.server.grpc.limits.clone())
-        // On one port, browsers are expected: gRPC-Web is on, and the HTTP
-        // side's CORS (which answers every preflight there) covers gRPC too.
+        // On one port, browsers are expected: gRPC-Web and Connect are on,
+        // and the HTTP side's CORS (which answers every preflight there)
+        // covers them too.
         .grpc_web(conf.server.grpc.grpc_web || conf.server.single())
+        .connect(conf.server.grpc.connect || conf.server.single())
         .cors(grpc_cors(&conf.server))
         .service(UserApiServer::new(svc.clone()))
         .chain(chain)

@@ -36,6 +36,12 @@ pub struct AnyType {
     pub from_json: fn(serde_json::Value) -> Result<Vec<u8>, String>,
     /// Its JSON is not an object: it goes under `"value"`.
     pub special: bool,
+    /// The message's JSON text as its bytes: a bad text is a 400 `CODEC`
+    /// naming the field (the Connect protocol's JSON requests).
+    pub json_to_proto: fn(&[u8]) -> Result<Vec<u8>, crate::Error>,
+    /// The message's bytes as its JSON text (the Connect protocol's JSON
+    /// replies).
+    pub proto_to_json: fn(&[u8]) -> Result<Vec<u8>, String>,
 }
 
 inventory::collect!(AnyType);
@@ -48,13 +54,27 @@ impl AnyType {
             to_json: to_json::<MessageCodec, M>,
             from_json: from_json::<MessageCodec, M>,
             special: false,
+            json_to_proto: json_to_proto::<MessageCodec, M>,
+            proto_to_json: proto_to_json::<MessageCodec, M>,
         }
     }
     const fn well_known<T: prost::Message + Default>(full_name: &'static str, special: bool) -> Self
     where
         WellKnown: Codec<T>,
     {
-        Self { full_name, to_json: to_json::<WellKnown, T>, from_json: from_json::<WellKnown, T>, special }
+        Self {
+            full_name,
+            to_json: to_json::<WellKnown, T>,
+            from_json: from_json::<WellKnown, T>,
+            special,
+            json_to_proto: json_to_proto::<WellKnown, T>,
+            proto_to_json: proto_to_json::<WellKnown, T>,
+        }
+    }
+
+    /// The type registered under `full_name` (`package.Name`), if any.
+    pub(crate) fn find(full_name: &str) -> Option<&'static AnyType> {
+        lookup(full_name).ok()
     }
 }
 
@@ -66,6 +86,25 @@ fn to_json<C: Codec<T>, T: prost::Message + Default>(bytes: &[u8]) -> Result<ser
 fn from_json<C: Codec<T>, T: prost::Message + Default>(json: serde_json::Value) -> Result<Vec<u8>, String> {
     let v = C::deserialize(json).map_err(|e| e.to_string())?;
     Ok(v.encode_to_vec())
+}
+
+fn json_to_proto<C: Codec<T>, T: prost::Message + Default>(json: &[u8]) -> Result<Vec<u8>, crate::Error> {
+    use super::{codec_error, json_error};
+    // An empty body is the default message, as on the HTTP API.
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut track = serde_path_to_error::Track::new();
+    let v = C::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+        .map_err(|e| json_error("", serde_path_to_error::Error::new(track.path(), e)))?;
+    de.end().map_err(|e| codec_error("", format!("invalid JSON body: {e}")))?;
+    Ok(v.encode_to_vec())
+}
+
+fn proto_to_json<C: Codec<T>, T: prost::Message + Default>(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let v = T::decode(bytes).map_err(|e| e.to_string())?;
+    serde_json::to_vec(&SingularSer::<C, T>(&v, std::marker::PhantomData)).map_err(|e| e.to_string())
 }
 
 inventory::submit! { AnyType::well_known::<Empty>("google.protobuf.Empty", false) }

@@ -17,6 +17,8 @@ use super::map::ProtoMap;
 /// Marks the codec and value types a map adapter is generic over.
 type MapTypes<KC, K, VC, V, M> = PhantomData<fn() -> (KC, K, VC, V, M)>;
 use super::Codec;
+use crate::error::reason::CODEC;
+use crate::error::Error;
 
 thread_local! {
     static SNAKE_CASE: Cell<bool> = const { Cell::new(false) };
@@ -494,5 +496,32 @@ impl<'de, KC: Codec<K>, K, VC: Codec<V>, V, M: ProtoMap<K, V>> DeserializeSeed<'
             }
         }
         d.deserialize_any(Vis::<KC, K, VC, V, M>(PhantomData))
+    }
+}
+
+/// A 400 `CODEC` error about `field` (empty: the whole body).
+pub(crate) fn codec_error(field: &str, message: String) -> Error {
+    let err = Error::bad_request(CODEC, message);
+    if field.is_empty() {
+        err
+    } else {
+        err.with_metadata("field", field)
+    }
+}
+
+pub(crate) fn json_error(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    // `?` marks a segment the tracker could not name (e.g. a malformed key).
+    let path: String = e.path().to_string().split('.').take_while(|s| *s != "?").collect::<Vec<_>>().join(".");
+    let path = if path.is_empty() { ".".to_owned() } else { path };
+    let field = match (prefix, path.as_str()) {
+        (p, ".") => p.to_owned(),
+        ("", p) => p.to_owned(),
+        (p, q) => format!("{p}.{q}"),
+    };
+    let inner = e.into_inner();
+    if field.is_empty() {
+        codec_error("", format!("invalid JSON body: {inner}"))
+    } else {
+        codec_error(&field, format!("invalid JSON body at `{field}`: {inner}"))
     }
 }

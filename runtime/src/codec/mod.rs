@@ -24,6 +24,7 @@ pub use wkt::{value_from_json, value_to_json, WellKnown};
 pub use any::AnyType;
 pub use any::{any_type_known, pack, type_url_of, unpack};
 pub use boxed::Boxed;
+pub(crate) use json::{codec_error, json_error};
 pub use json::{snake_case_output, with_snake_case_output};
 pub use message::{EnumCodec, Enumeration, FieldMeta, Message, MessageCodec};
 pub use oneof::{tags_overlap, Oneof};

@@ -11,9 +11,11 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::deadline::{ErrorResponse, WithDeadline};
+use super::grpc::connect::{is_connect, Connect, Methods};
 use super::limits::ConnectionLimits;
 use super::tls::{ServerTls, TlsSetting, TlsSource};
 use super::{accept, Kind, Stop};
@@ -250,6 +252,7 @@ impl ServerCore {
             error_response: self.error_response,
             chain: self.chain,
             streams_end: self.streams_end,
+            connect: None,
         })
     }
 }
@@ -365,6 +368,8 @@ pub(crate) struct Bound {
     error_response: ErrorResponse,
     chain: Chain,
     streams_end: StreamsEnd,
+    /// The methods of a gRPC server that answers the Connect protocol too.
+    pub(crate) connect: Option<Arc<Methods>>,
 }
 
 impl Bound {
@@ -379,7 +384,7 @@ impl Bound {
     /// when a timeout is set), each one wrapper around the whole router
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
-        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
+        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, connect, .. } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
         let stop = Stop { streams_end: vec![streams_end], ..stop };
@@ -387,16 +392,22 @@ impl Bound {
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
         let deadline = kind == Kind::Grpc || timeout.is_some();
+        // Connect's translation goes outside the deadline, which reads the
+        // `grpc-timeout` it writes and answers in gRPC's form when it passes.
         match (chain.is_empty(), deadline) {
-            (true, false) => accept::serve(listener, router, stop, options).await,
+            (true, false) => accept::serve(listener, Connect::new(router, connect), stop, options).await,
             (true, true) => {
                 let svc = WithDeadline::new(router, kind, timeout, error_response);
-                accept::serve(listener, svc, stop, options).await
+                accept::serve(listener, Connect::new(svc, connect), stop, options).await
             }
-            (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop, options).await,
+            (false, false) => {
+                let svc = WithChain { inner: router, chain };
+                accept::serve(listener, Connect::new(svc, connect), stop, options).await
+            }
             (false, true) => {
                 let inner = WithChain { inner: router, chain };
-                accept::serve(listener, WithDeadline::new(inner, kind, timeout, error_response), stop, options).await
+                let svc = WithDeadline::new(inner, kind, timeout, error_response);
+                accept::serve(listener, Connect::new(svc, connect), stop, options).await
             }
         }
         Ok(())
@@ -421,11 +432,14 @@ impl Bound {
             error_response: grpc_error,
             chain: grpc_chain,
             streams_end: grpc_end,
+            connect,
             ..
         } = grpc;
-        let grpc = stack(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain);
+        let connect_on = connect.is_some();
+        let grpc = Connect::new(stack(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain), connect);
         let stop = Stop { streams_end: vec![streams_end, grpc_end], ..stop };
-        accept::serve(listener, OnePort { http, grpc }, stop, options).await;
+        accept::serve(listener, OnePort { http: Connect::new(http, None), grpc, connect: connect_on }, stop, options)
+            .await;
         Ok(())
     }
 }
@@ -449,17 +463,24 @@ fn stack(
 
 /// One listener for an HTTP server and a gRPC server: routed by content
 /// type, as gRPC's (and gRPC-Web's) is always `application/grpc...` and an
-/// HTTP/JSON API's never is.
+/// HTTP/JSON API's never is; Connect's is `application/connect+...` on
+/// streams, and on unary calls `application/json` or `application/proto`
+/// with the `connect-protocol-version` header Connect's clients send (the
+/// HTTP API's JSON requests have no such header). Both sides are wrapped
+/// in [`Connect`] so that their futures are one type; only the gRPC side
+/// translates.
 #[derive(Clone)]
 struct OnePort {
-    http: Stack,
-    grpc: Stack,
+    http: Connect<Stack>,
+    grpc: Connect<Stack>,
+    /// The gRPC server answers Connect.
+    connect: bool,
 }
 
 impl tower::Service<::http::Request<axum::body::Body>> for OnePort {
     type Response = axum::response::Response;
     type Error = Infallible;
-    type Future = <Stack as tower::Service<::http::Request<axum::body::Body>>>::Future;
+    type Future = <Connect<Stack> as tower::Service<::http::Request<axum::body::Body>>>::Future;
 
     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
         // Both are routers, always ready.
@@ -471,7 +492,7 @@ impl tower::Service<::http::Request<axum::body::Body>> for OnePort {
             .headers()
             .get(::http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-        if grpc {
+        if grpc || (self.connect && is_connect(&req)) {
             self.grpc.call(req)
         } else {
             self.http.call(req)

@@ -1,5 +1,5 @@
-// The user-service calls the gRPC-Web tests make, with Connect's client on
-// any transport: in Node (grpc_web_client.mjs) and in a browser page
+// The user-service calls the browser-client tests make, with Connect's client on
+// any transport (gRPC-Web, Connect): in Node (web_client.mjs) and in a browser page
 // (browser.html). The service's descriptors come from a FileDescriptorSet (no
 // generated code): the calls are built from the schema at run time.
 //

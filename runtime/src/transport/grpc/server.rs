@@ -42,6 +42,8 @@ pub struct GrpcServer {
     descriptor_sets: Vec<&'static [u8]>,
     /// gRPC-Web (tonic-web) beside gRPC on the same port.
     grpc_web: bool,
+    /// The Connect protocol beside gRPC on the same port.
+    connect: bool,
     cors: Option<crate::transport::http::Cors>,
 }
 
@@ -69,6 +71,7 @@ impl std::fmt::Debug for GrpcServer {
             .field("services", &self.names)
             .field("compression", &self.compression)
             .field("grpc_web", &self.grpc_web)
+            .field("connect", &self.connect)
             .field("cors", &self.cors)
             .finish()
     }
@@ -98,6 +101,7 @@ impl GrpcServer {
             },
             descriptor_sets: Vec::new(),
             grpc_web: false,
+            connect: false,
             cors: None,
         }
     }
@@ -124,6 +128,38 @@ impl GrpcServer {
     /// ```
     pub fn grpc_web(mut self, on: bool) -> Self {
         self.grpc_web = on;
+        self
+    }
+
+    /// Also answers the Connect protocol on this port, over HTTP/1.1 and
+    /// HTTP/2: unary calls as a `POST` of one message
+    /// (`application/proto`, or `application/json` in proto3 JSON) and
+    /// streaming calls in Connect's envelopes (`application/connect+proto`
+    /// or `+json`); what `@connectrpc/connect-web`'s Connect transport,
+    /// the Python `connectrpc` client, connect-go and curl speak. The
+    /// calls are the server's own: same services, middleware chain and
+    /// operation names, deadlines (`connect-timeout-ms`), limits, TLS and
+    /// drain. An error is Connect's error JSON (`{"code": "not_found",
+    /// "message": ..., "details": [...]}`) with the `google.rpc.ErrorInfo`
+    /// (reason, metadata) a gRPC client gets, and the HTTP status of its
+    /// code. Messages are compressed as Connect says (`content-encoding`,
+    /// `connect-content-encoding`) with the encodings the server accepts,
+    /// protobuf only. Services added with
+    /// [`tonic_service`](Self::tonic_service) answer protobuf only (their
+    /// messages have no JSON codec here). Off by default: when on, every
+    /// call's content type is looked at once more. A page on another origin
+    /// also needs [`cors`](Self::cors).
+    ///
+    /// ```
+    /// use bia::transport::grpc::GrpcServer;
+    ///
+    /// // curl -H 'content-type: application/json' -d '{"name":"Ada"}' \
+    /// //      http://127.0.0.1:9000/hello.v1.Greeter/SayHello
+    /// let server = GrpcServer::new("127.0.0.1:9000".parse().unwrap()).connect(true);
+    /// # drop(server);
+    /// ```
+    pub fn connect(mut self, on: bool) -> Self {
+        self.connect = on;
         self
     }
 
@@ -291,7 +327,9 @@ impl GrpcServer {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let health = Health { reporter, names: self.names };
         health.set(ServingStatus::Serving).await;
-        let fds = self.core.schema().file_descriptor_set();
+        let schema = self.core.schema();
+        let fds = schema.file_descriptor_set();
+        let connect = self.connect.then(|| super::connect::Methods::of(&schema));
         let tonic_sets = std::mem::take(&mut self.descriptor_sets);
         let reflection = || {
             let builder = tonic_reflection::server::Builder::configure()
@@ -312,10 +350,11 @@ impl GrpcServer {
         if let Some(cors) = &self.cors {
             router = cors.wrap(router)?;
         }
-        let bound = match listener {
+        let mut bound = match listener {
             Some(listener) => self.core.bound(listener, router)?,
             None => self.core.unbound(router)?,
         };
+        bound.connect = connect;
         Ok((bound, health))
     }
 }

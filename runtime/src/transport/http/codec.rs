@@ -60,32 +60,7 @@ impl Error {
     }
 }
 
-/// A 400 `CODEC` error about `field` (empty: the whole body).
-pub(super) fn codec_error(field: &str, message: String) -> Error {
-    let err = Error::bad_request(CODEC, message);
-    if field.is_empty() {
-        err
-    } else {
-        err.with_metadata("field", field)
-    }
-}
-
-pub(super) fn json_error(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
-    // `?` marks a segment the tracker could not name (e.g. a malformed key).
-    let path: String = e.path().to_string().split('.').take_while(|s| *s != "?").collect::<Vec<_>>().join(".");
-    let path = if path.is_empty() { ".".to_owned() } else { path };
-    let field = match (prefix, path.as_str()) {
-        (p, ".") => p.to_owned(),
-        ("", p) => p.to_owned(),
-        (p, q) => format!("{p}.{q}"),
-    };
-    let inner = e.into_inner();
-    if field.is_empty() {
-        codec_error("", format!("invalid JSON body: {inner}"))
-    } else {
-        codec_error(&field, format!("invalid JSON body at `{field}`: {inner}"))
-    }
-}
+pub(crate) use crate::codec::{codec_error, json_error};
 
 /// A 200 response with a JSON body.
 pub(super) fn json_response(bytes: impl Into<Bytes>) -> Response {

@@ -49,6 +49,7 @@ mod stream;
 pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
 pub use codec::error_response;
+
 #[cfg(feature = "compression")]
 pub use compression::Compression;
 pub use cors::Cors;

@@ -1,0 +1,914 @@
+//! The Connect protocol (`connectrpc.com/docs/protocol`) on the gRPC server:
+//! unary calls as plain HTTP `POST`s of one message (`application/proto` or
+//! `application/json`), streaming calls as Connect's envelopes
+//! (`application/connect+proto` or `+json`), over HTTP/1.1 or HTTP/2,
+//! answered by the very services, middleware chain, deadlines and drain that
+//! answer gRPC.
+//!
+//! Connect is gRPC's calls in another framing, so [`Connect`] translates:
+//! each Connect request becomes the gRPC request the server already answers
+//! (the message framed, `connect-timeout-ms` as `grpc-timeout`, the
+//! compression headers renamed, JSON turned into protobuf by the message's
+//! own codec) and the gRPC reply comes back as Connect's (the message bare,
+//! trailers as `trailer-` headers, the status as Connect's error JSON with its
+//! `google.rpc.ErrorInfo` detail; on streams, the end-of-stream envelope), as
+//! tonic-web does for gRPC-Web. Hand-written: the Connect project's Rust
+//! runtime serves messages of its own code generator, not prost's, so it
+//! cannot host Bia's services, and no crate translates Connect to gRPC.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::response::Response;
+use base64::Engine as _;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use http_body::Frame;
+use http_body_util::BodyExt as _;
+use pin_project_lite::pin_project;
+use prost::Message as _;
+
+use super::BoxFuture;
+use crate::codec::AnyType;
+use crate::error::reason::{BAD_REQUEST, CODEC, PAYLOAD_TOO_LARGE, UNSUPPORTED_ENCODING};
+use crate::error::{http_code_of, Error};
+use crate::schema::Schema;
+
+/// The largest unary request body and streamed message read (tonic's
+/// default `max_decoding_message_size`, which the message then meets again).
+const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+/// An envelope's flag: the message is compressed.
+const COMPRESSED: u8 = 0x01;
+/// An envelope's flag: the end of a stream, its JSON the status and trailers.
+const END_STREAM: u8 = 0x02;
+
+/// The methods a server answers, by path, with what JSON needs: the message
+/// types' codecs, and whether a call streams.
+pub(crate) struct Methods {
+    by_path: HashMap<String, Method>,
+}
+
+struct Method {
+    input: Option<&'static AnyType>,
+    output: Option<&'static AnyType>,
+    streaming: bool,
+}
+
+impl Methods {
+    /// The methods of the services in `schema` (services mounted with
+    /// `tonic_service` are not in it: they answer Connect's protobuf only).
+    pub(crate) fn of(schema: &Schema) -> Arc<Self> {
+        let mut by_path = HashMap::new();
+        for svc in schema.services() {
+            for m in &svc.methods {
+                let path = format!("/{}.{}/{}", svc.package, svc.name, m.name);
+                let method = Method {
+                    input: AnyType::find(m.input),
+                    output: AnyType::find(m.output),
+                    streaming: m.client_streaming || m.server_streaming,
+                };
+                by_path.insert(path, method);
+            }
+        }
+        Arc::new(Self { by_path })
+    }
+}
+
+/// How messages are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Proto,
+    Json,
+}
+
+impl Codec {
+    fn name(self) -> &'static str {
+        match self {
+            Codec::Proto => "proto",
+            Codec::Json => "json",
+        }
+    }
+}
+
+/// The two shapes of a Connect call.
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    /// One message each way, bare.
+    Unary(Codec),
+    /// Enveloped messages, the status in the last envelope.
+    Stream(Codec),
+}
+
+/// The Connect form of a request, if it is one: a `POST` whose content
+/// type is `application/connect+proto|json` (a stream) or
+/// `application/proto|json` (a unary call). With `strict` (one port, where
+/// the HTTP API takes JSON `POST`s too) a unary call must also say
+/// `connect-protocol-version`, as Connect's clients do.
+fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
+    if req.method() != http::Method::POST {
+        return None;
+    }
+    let ct = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    let media = ct.split(';').next().unwrap_or("").trim();
+    let codec = |name: &str| {
+        if name.eq_ignore_ascii_case("proto") {
+            Some(Codec::Proto)
+        } else if name.eq_ignore_ascii_case("json") {
+            Some(Codec::Json)
+        } else {
+            None
+        }
+    };
+    let (kind, sub) = media.split_once('/')?;
+    if !kind.eq_ignore_ascii_case("application") {
+        return None;
+    }
+    if let Some(name) = sub.get(..8).filter(|p| p.eq_ignore_ascii_case("connect+")).and_then(|_| sub.get(8..)) {
+        return codec(name).map(Form::Stream);
+    }
+    let unary = codec(sub).map(Form::Unary)?;
+    (!strict || req.headers().contains_key(PROTOCOL_VERSION)).then_some(unary)
+}
+
+/// Whether one port should hand `req` to the gRPC server as a Connect call.
+pub(crate) fn is_connect<B>(req: &Request<B>) -> bool {
+    form(req, true).is_some()
+}
+
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("connect-protocol-version");
+const TIMEOUT_MS: HeaderName = HeaderName::from_static("connect-timeout-ms");
+const STREAM_ENCODING: HeaderName = HeaderName::from_static("connect-content-encoding");
+const STREAM_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("connect-accept-encoding");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
+const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const GRPC_DETAILS: HeaderName = HeaderName::from_static("grpc-status-details-bin");
+
+/// A server's whole request handling with Connect calls translated (when
+/// `methods` is set: the gRPC server said [`connect`](super::GrpcServer::connect)).
+/// Every other request, and every request of a server without it, passes
+/// straight through.
+#[derive(Clone)]
+pub(crate) struct Connect<S> {
+    inner: S,
+    methods: Option<Arc<Methods>>,
+}
+
+impl<S> Connect<S> {
+    pub(crate) fn new(inner: S, methods: Option<Arc<Methods>>) -> Self {
+        Self { inner, methods }
+    }
+}
+
+pin_project! {
+    /// The future of [`Connect`]: the inner one as it is, or a translated call.
+    #[project = ConnectProj]
+    pub(crate) enum ConnectFuture<F> {
+        Plain { #[pin] inner: F },
+        Translated { inner: BoxFuture<Response, Infallible> },
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for ConnectFuture<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ConnectProj::Plain { inner } => inner.poll(cx),
+            ConnectProj::Translated { inner } => inner.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<S> tower::Service<Request<Body>> for Connect<S>
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ConnectFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let Some(methods) = &self.methods else {
+            return ConnectFuture::Plain { inner: self.inner.call(req) };
+        };
+        let Some(form) = form(&req, false) else {
+            return ConnectFuture::Plain { inner: self.inner.call(req) };
+        };
+        let methods = methods.clone();
+        // Routers are always ready: a clone can take the call.
+        let inner = self.inner.clone();
+        let inner: BoxFuture<Response, Infallible> = match form {
+            Form::Unary(codec) => Box::pin(async move { Ok(unary(inner, &methods, codec, req).await) }),
+            Form::Stream(codec) => Box::pin(async move { Ok(stream(inner, &methods, codec, req).await) }),
+        };
+        ConnectFuture::Translated { inner }
+    }
+}
+
+/// A unary call: the message read whole, framed for gRPC, the reply's one
+/// message (or its status, as Connect's error JSON) written bare.
+async fn unary<S>(mut inner: S, methods: &Methods, codec: Codec, req: Request<Body>) -> Response
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>,
+{
+    let (mut parts, body) = req.into_parts();
+    let method = methods.by_path.get(parts.uri.path());
+    let framed = match unary_request(&mut parts.headers, method, parts.uri.path(), codec, body).await {
+        Ok(framed) => framed,
+        Err(err) => return unary_error(&err.to_status(), HeaderMap::new(), None),
+    };
+    // The call is gRPC's whatever the client's HTTP version: tonic-web (when
+    // on) passes only HTTP/2 requests that are not its own.
+    parts.version = http::Version::HTTP_2;
+    let Ok(res) = inner.call(Request::from_parts(parts, Body::from(framed))).await;
+    let (parts, body) = res.into_parts();
+    if let Some(status) = http_failure(parts.status) {
+        return unary_error(&status, HeaderMap::new(), None);
+    }
+    let (data, trailers) = match body.collect().await {
+        Ok(collected) => {
+            let trailers = collected.trailers().cloned();
+            (collected.to_bytes(), trailers)
+        }
+        Err(e) => return unary_error(&tonic::Status::from_error(e.into_inner()), parts.headers, None),
+    };
+    let status = trailers.as_ref().or(Some(&parts.headers)).and_then(tonic::Status::from_header_map);
+    let status = status.unwrap_or_else(|| tonic::Status::internal("the gRPC reply carried no status"));
+    if status.code() != tonic::Code::Ok {
+        return unary_error(&status, parts.headers, trailers.as_ref());
+    }
+    match unary_reply(&parts.headers, method, codec, data) {
+        Ok((message, encoding)) => {
+            let mut res = Response::new(Body::from(message));
+            let headers = res.headers_mut();
+            copy_metadata(&parts.headers, trailers.as_ref(), headers);
+            headers.insert(CONTENT_TYPE, content_type(codec, false));
+            if let Some(encoding) = encoding {
+                headers.insert(CONTENT_ENCODING, encoding);
+            }
+            res
+        }
+        Err(status) => unary_error(&status, parts.headers, trailers.as_ref()),
+    }
+}
+
+/// The gRPC request of a unary Connect call: headers renamed in place, the
+/// body read (within [`MAX_MESSAGE`]), turned into protobuf and framed.
+async fn unary_request(
+    headers: &mut HeaderMap,
+    method: Option<&Method>,
+    path: &str,
+    codec: Codec,
+    body: Body,
+) -> Result<Bytes, Error> {
+    if method.is_some_and(|m| m.streaming) {
+        return Err(Error::bad_request(
+            BAD_REQUEST,
+            format!("{path} streams: call it with application/connect+{}", codec.name()),
+        ));
+    }
+    let compressed = translate_headers(headers, codec, CONTENT_ENCODING, ACCEPT_ENCODING)?;
+    let bytes = match http_body_util::Limited::new(body, MAX_MESSAGE).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(Error::payload_too_large(
+                PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {MAX_MESSAGE} bytes"),
+            ))
+        }
+        Err(e) => return Err(Error::bad_request(BAD_REQUEST, format!("cannot read the request body: {e}"))),
+    };
+    let message = match (codec, compressed) {
+        (Codec::Proto, _) => bytes,
+        (Codec::Json, Compressed::Gzip) => Bytes::from((input_of(method, path)?.json_to_proto)(&gunzip(&bytes)?)?),
+        (Codec::Json, _) => Bytes::from((input_of(method, path)?.json_to_proto)(&bytes)?),
+    };
+    Ok(envelope(u8::from(compressed == Compressed::ForServer), &message))
+}
+
+/// The reply message of a unary call, with its `Content-Encoding` if the
+/// server compressed it.
+fn unary_reply(
+    headers: &HeaderMap,
+    method: Option<&Method>,
+    codec: Codec,
+    mut data: Bytes,
+) -> Result<(Bytes, Option<HeaderValue>), tonic::Status> {
+    let Some((flags, message)) = next_envelope(&mut data).map_err(tonic::Status::internal)? else {
+        return Err(tonic::Status::internal("the gRPC reply carried no message"));
+    };
+    let encoding = if flags & COMPRESSED != 0 { headers.get(GRPC_ENCODING).cloned() } else { None };
+    match codec {
+        Codec::Proto => Ok((message, encoding)),
+        // JSON calls never offer the server an encoding (`translate_headers`).
+        Codec::Json if encoding.is_some() => Err(tonic::Status::internal("a JSON reply came compressed")),
+        Codec::Json => {
+            let output = method.and_then(|m| m.output).ok_or_else(|| tonic::Status::internal("no JSON codec"))?;
+            let json = (output.proto_to_json)(&message).map_err(tonic::Status::internal)?;
+            Ok((Bytes::from(json), None))
+        }
+    }
+}
+
+/// A unary call's error: the HTTP status of its code, Connect's error JSON,
+/// the reply's headers and trailers (as `trailer-` headers).
+fn unary_error(status: &tonic::Status, headers: HeaderMap, trailers: Option<&HeaderMap>) -> Response {
+    let mut res = Response::new(Body::from(error_json(status)));
+    *res.status_mut() = StatusCode::from_u16(http_code_of(status.code())).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let out = res.headers_mut();
+    copy_metadata(&headers, trailers, out);
+    out.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// A streaming call: the envelopes passed through (protobuf) or each one's
+/// message turned into protobuf and back (JSON), the gRPC status as the
+/// end-of-stream envelope.
+async fn stream<S>(mut inner: S, methods: &Methods, codec: Codec, req: Request<Body>) -> Response
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>,
+{
+    let (mut parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let method = methods.by_path.get(&path);
+    let prepared = (|| {
+        if method.is_some_and(|m| !m.streaming) {
+            return Err(Error::bad_request(
+                BAD_REQUEST,
+                format!("{path} is unary: call it with application/{}", codec.name()),
+            ));
+        }
+        let compressed = translate_headers(&mut parts.headers, codec, STREAM_ENCODING, STREAM_ACCEPT_ENCODING)?;
+        match codec {
+            Codec::Proto => Ok((body, None)),
+            Codec::Json => {
+                let input = input_of(method, &path)?;
+                let output = method.and_then(|m| m.output).ok_or_else(|| no_json(&path))?;
+                let gzip = compressed == Compressed::Gzip;
+                let body = Body::new(JsonRequests { inner: body, input, gzip, buf: Envelopes::default() });
+                Ok((body, Some(output)))
+            }
+        }
+    })();
+    let (body, output) = match prepared {
+        Ok(prepared) => prepared,
+        Err(err) => return stream_reply(codec, HeaderMap::new(), Body::from(end_stream(&err.to_status(), None))),
+    };
+    parts.version = http::Version::HTTP_2;
+    let Ok(res) = inner.call(Request::from_parts(parts, body)).await;
+    let (parts, body) = res.into_parts();
+    if let Some(status) = http_failure(parts.status) {
+        return stream_reply(codec, HeaderMap::new(), Body::from(end_stream(&status, None)));
+    }
+    let mut headers = parts.headers;
+    // A trailers-only reply (an error before any message): its status in the headers.
+    if let Some(status) = tonic::Status::from_header_map(&headers) {
+        strip_grpc(&mut headers);
+        return stream_reply(codec, headers, Body::from(end_stream(&status, None)));
+    }
+    if let Some(encoding) = headers.remove(GRPC_ENCODING) {
+        headers.insert(STREAM_ENCODING, encoding);
+    }
+    let body = Body::new(ConnectReplies { inner: body, output, buf: Envelopes::default(), done: false });
+    stream_reply(codec, headers, body)
+}
+
+/// The status of a reply that is not gRPC's at all (an HTTP error from a
+/// layer before the services), as gRPC's HTTP mapping has it.
+fn http_failure(status: StatusCode) -> Option<tonic::Status> {
+    use tonic::Code;
+    if status.is_success() {
+        return None;
+    }
+    let code = match status.as_u16() {
+        400 => Code::Internal,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::Unimplemented,
+        429 | 502 | 503 | 504 => Code::Unavailable,
+        _ => Code::Unknown,
+    };
+    Some(tonic::Status::new(code, format!("the gRPC server answered HTTP {status}")))
+}
+
+fn stream_reply(codec: Codec, mut headers: HeaderMap, body: Body) -> Response {
+    strip_grpc(&mut headers);
+    headers.remove(CONTENT_LENGTH);
+    headers.insert(CONTENT_TYPE, content_type(codec, true));
+    let mut res = Response::new(body);
+    *res.headers_mut() = headers;
+    res
+}
+
+fn content_type(codec: Codec, stream: bool) -> HeaderValue {
+    HeaderValue::from_static(match (codec, stream) {
+        (Codec::Proto, false) => "application/proto",
+        (Codec::Json, false) => "application/json",
+        (Codec::Proto, true) => "application/connect+proto",
+        (Codec::Json, true) => "application/connect+json",
+    })
+}
+
+/// Renames a Connect request's headers to gRPC's, in place: the content
+/// type, the timeout, and the compression headers (`encoding` and
+/// `accept_encoding`, which differ between unary calls and streams).
+/// Returns how the messages are compressed.
+fn translate_headers(
+    headers: &mut HeaderMap,
+    codec: Codec,
+    encoding: HeaderName,
+    accept_encoding: HeaderName,
+) -> Result<Compressed, Error> {
+    if let Some(v) = headers.get(PROTOCOL_VERSION) {
+        if v != "1" {
+            return Err(Error::bad_request(
+                BAD_REQUEST,
+                format!("connect-protocol-version {v:?} is not supported: this server speaks version 1"),
+            ));
+        }
+    }
+    if let Some(v) = headers.remove(TIMEOUT_MS) {
+        headers.insert(GRPC_TIMEOUT, grpc_timeout(&v)?);
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.remove(CONTENT_LENGTH);
+    let compressed = match headers.remove(&encoding) {
+        Some(v) if v != "identity" => match codec {
+            // The gRPC server decompresses (or refuses the encoding) as for gRPC.
+            Codec::Proto => {
+                headers.insert(GRPC_ENCODING, v);
+                Compressed::ForServer
+            }
+            // JSON is turned into protobuf here, so it is decompressed here.
+            Codec::Json if cfg!(feature = "compression") && v == "gzip" => Compressed::Gzip,
+            Codec::Json => {
+                let accepted = if cfg!(feature = "compression") { "gzip" } else { "none" };
+                return Err(Error::grpc(
+                    tonic::Code::Unimplemented,
+                    UNSUPPORTED_ENCODING,
+                    format!("JSON requests compressed with {v:?} are not supported (accepted: {accepted})"),
+                )
+                .with_metadata("accepted", accepted));
+            }
+        },
+        _ => Compressed::No,
+    };
+    // A JSON call is never offered compressed: its reply is turned into JSON here.
+    match (headers.remove(&accept_encoding), codec) {
+        (Some(v), Codec::Proto) => {
+            headers.insert(GRPC_ACCEPT_ENCODING, v);
+        }
+        _ => {
+            headers.remove(GRPC_ACCEPT_ENCODING);
+        }
+    }
+    Ok(compressed)
+}
+
+/// How a request's messages are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compressed {
+    No,
+    /// Protobuf in the named encoding, which the gRPC server decodes.
+    ForServer,
+    /// JSON in gzip, decoded here (the `compression` feature).
+    Gzip,
+}
+
+/// A gzip-compressed JSON message, inflated within [`MAX_MESSAGE`].
+fn gunzip(data: &[u8]) -> Result<Vec<u8>, Error> {
+    #[cfg(feature = "compression")]
+    {
+        use std::io::Read as _;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(data)
+            .take(MAX_MESSAGE as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::bad_request(CODEC, format!("the gzip-compressed message is corrupt: {e}")))?;
+        if out.len() > MAX_MESSAGE {
+            return Err(Error::payload_too_large(
+                PAYLOAD_TOO_LARGE,
+                format!("the message inflates past {MAX_MESSAGE} bytes"),
+            ));
+        }
+        Ok(out)
+    }
+    #[cfg(not(feature = "compression"))]
+    {
+        let _ = data;
+        Err(Error::grpc(tonic::Code::Unimplemented, UNSUPPORTED_ENCODING, "gzip needs the compression feature"))
+    }
+}
+
+/// `connect-timeout-ms` (at most 10 digits) as `grpc-timeout` (at most 8).
+fn grpc_timeout(v: &HeaderValue) -> Result<HeaderValue, Error> {
+    let bad = || Error::bad_request(BAD_REQUEST, format!("connect-timeout-ms {v:?} is not a number of milliseconds"));
+    let text = v.to_str().map_err(|_| bad())?;
+    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let ms: u64 = text.parse().map_err(|_| bad())?;
+    let value = if ms < 100_000_000 { format!("{ms}m") } else { format!("{}S", ms / 1000) };
+    HeaderValue::from_str(&value).map_err(|_| bad())
+}
+
+fn no_json(path: &str) -> Error {
+    Error::grpc(
+        tonic::Code::Unimplemented,
+        BAD_REQUEST,
+        format!("{path} is not a method this server can call with JSON (services added with tonic_service take protobuf only)"),
+    )
+}
+
+fn input_of(method: Option<&Method>, path: &str) -> Result<&'static AnyType, Error> {
+    method.and_then(|m| m.input).ok_or_else(|| no_json(path))
+}
+
+fn is_grpc_status_header(name: &HeaderName) -> bool {
+    name == GRPC_STATUS || name == GRPC_MESSAGE || name == GRPC_DETAILS
+}
+
+/// Drops the headers of gRPC's own framing from a reply's headers.
+fn strip_grpc(headers: &mut HeaderMap) {
+    for name in [GRPC_STATUS, GRPC_MESSAGE, GRPC_DETAILS, GRPC_ENCODING, GRPC_ACCEPT_ENCODING] {
+        headers.remove(name);
+    }
+}
+
+/// A unary reply's headers: the gRPC reply's own (less gRPC's framing) and
+/// its trailers as `trailer-` headers, as Connect's unary calls carry them.
+fn copy_metadata(headers: &HeaderMap, trailers: Option<&HeaderMap>, out: &mut HeaderMap) {
+    for (name, value) in headers {
+        if !is_grpc_status_header(name)
+            && name != CONTENT_TYPE
+            && name != CONTENT_LENGTH
+            && name != GRPC_ENCODING
+            && name != GRPC_ACCEPT_ENCODING
+        {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in trailers.into_iter().flatten() {
+        if is_grpc_status_header(name) {
+            continue;
+        }
+        if let Ok(prefixed) = HeaderName::try_from(format!("trailer-{name}")) {
+            out.append(prefixed, value.clone());
+        }
+    }
+}
+
+/// Connect's error JSON: `{"code": "not_found", "message": "...",
+/// "details": [{"type": "google.rpc.ErrorInfo", "value": "<base64>",
+/// "debug": {...}}]}`. The `debug` form of an `ErrorInfo` (reason, domain,
+/// metadata) is there for people reading the reply; clients read `value`.
+fn error_json(status: &tonic::Status) -> Vec<u8> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("code".into(), code_name(status.code()).into());
+    if !status.message().is_empty() {
+        obj.insert("message".into(), status.message().into());
+    }
+    let details = tonic_types::Status::decode(status.details()).map(|s| s.details).unwrap_or_default();
+    if !details.is_empty() {
+        let list = details
+            .iter()
+            .map(|any| {
+                let name = any.type_url.rsplit('/').next().unwrap_or(&any.type_url);
+                let mut d = serde_json::Map::new();
+                d.insert("type".into(), name.into());
+                d.insert("value".into(), base64::engine::general_purpose::STANDARD_NO_PAD.encode(&any.value).into());
+                if name == "google.rpc.ErrorInfo" {
+                    if let Ok(info) = tonic_types::pb::ErrorInfo::decode(any.value.as_slice()) {
+                        let metadata: serde_json::Map<String, serde_json::Value> =
+                            info.metadata.into_iter().map(|(k, v)| (k, v.into())).collect();
+                        let debug =
+                            serde_json::json!({"reason": info.reason, "domain": info.domain, "metadata": metadata});
+                        d.insert("debug".into(), debug);
+                    }
+                }
+                serde_json::Value::Object(d)
+            })
+            .collect();
+        obj.insert("details".into(), serde_json::Value::Array(list));
+    }
+    serde_json::to_vec(&obj).unwrap_or_default()
+}
+
+/// The end-of-stream envelope: the error (none when the call succeeded)
+/// and the trailers (less gRPC's own) as `metadata`.
+fn end_stream(status: &tonic::Status, trailers: Option<&HeaderMap>) -> Bytes {
+    let mut obj = serde_json::Map::new();
+    if status.code() != tonic::Code::Ok {
+        let error: serde_json::Value = serde_json::from_slice(&error_json(status)).unwrap_or_default();
+        obj.insert("error".into(), error);
+    }
+    let mut metadata: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+    for (name, value) in trailers.into_iter().flatten() {
+        if is_grpc_status_header(name) {
+            continue;
+        }
+        let Ok(value) = value.to_str() else { continue };
+        let entry = metadata.entry(name.as_str()).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(values) = entry {
+            values.push(value.into());
+        }
+    }
+    if !metadata.is_empty() {
+        obj.insert("metadata".into(), serde_json::Value::Object(metadata));
+    }
+    envelope(END_STREAM, &serde_json::to_vec(&obj).unwrap_or_default())
+}
+
+/// Connect's name of a code.
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "ok",
+        Code::Cancelled => "canceled",
+        Code::Unknown => "unknown",
+        Code::InvalidArgument => "invalid_argument",
+        Code::DeadlineExceeded => "deadline_exceeded",
+        Code::NotFound => "not_found",
+        Code::AlreadyExists => "already_exists",
+        Code::PermissionDenied => "permission_denied",
+        Code::ResourceExhausted => "resource_exhausted",
+        Code::FailedPrecondition => "failed_precondition",
+        Code::Aborted => "aborted",
+        Code::OutOfRange => "out_of_range",
+        Code::Unimplemented => "unimplemented",
+        Code::Internal => "internal",
+        Code::Unavailable => "unavailable",
+        Code::DataLoss => "data_loss",
+        Code::Unauthenticated => "unauthenticated",
+    }
+}
+
+/// One envelope (gRPC's frame and Connect's are the same five bytes: flags,
+/// then the length, big-endian).
+fn envelope(flags: u8, message: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(5 + message.len());
+    out.put_u8(flags);
+    out.put_u32(message.len() as u32);
+    out.put_slice(message);
+    out.freeze()
+}
+
+/// Takes one whole envelope off the front of `data`: `None` when it does not
+/// hold one yet; an error past [`MAX_MESSAGE`].
+fn next_envelope(data: &mut impl EnvelopeBuf) -> Result<Option<(u8, Bytes)>, String> {
+    let chunk = data.bytes();
+    if chunk.len() < 5 {
+        return Ok(None);
+    }
+    let len = u32::from_be_bytes([chunk[1], chunk[2], chunk[3], chunk[4]]) as usize;
+    if len > MAX_MESSAGE {
+        return Err(format!("a message of {len} bytes is larger than {MAX_MESSAGE}"));
+    }
+    if chunk.len() < 5 + len {
+        return Ok(None);
+    }
+    let flags = chunk[0];
+    Ok(Some((flags, data.take(5 + len).slice(5..))))
+}
+
+/// What [`next_envelope`] reads from: a whole body, or a stream's buffer.
+trait EnvelopeBuf {
+    fn bytes(&self) -> &[u8];
+    fn take(&mut self, n: usize) -> Bytes;
+}
+
+impl EnvelopeBuf for Bytes {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n)
+    }
+}
+
+/// The bytes of a stream not yet made into envelopes.
+#[derive(Default)]
+struct Envelopes(BytesMut);
+
+impl EnvelopeBuf for Envelopes {
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.0.split_to(n).freeze()
+    }
+}
+
+impl Envelopes {
+    fn push(&mut self, mut data: Bytes) {
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            self.0.extend_from_slice(chunk);
+            let n = chunk.len();
+            data.advance(n);
+        }
+    }
+}
+
+pin_project! {
+    /// A JSON stream's request body: each envelope's message as protobuf.
+    struct JsonRequests {
+        #[pin]
+        inner: Body,
+        input: &'static AnyType,
+        // The messages flagged compressed are in gzip.
+        gzip: bool,
+        buf: Envelopes,
+    }
+}
+
+impl http_body::Body for JsonRequests {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
+        let mut this = self.project();
+        loop {
+            let mut out = BytesMut::new();
+            while let Some((flags, message)) = next_envelope(this.buf).map_err(tonic::Status::resource_exhausted)? {
+                let proto = if flags & COMPRESSED == 0 {
+                    (this.input.json_to_proto)(&message)
+                } else if *this.gzip {
+                    gunzip(&message).and_then(|json| (this.input.json_to_proto)(&json))
+                } else {
+                    Err(Error::bad_request(CODEC, "a message is flagged compressed, but the stream names no encoding"))
+                };
+                let proto = proto.map_err(|e| e.to_status())?;
+                out.extend_from_slice(&envelope(0, &proto));
+            }
+            if !out.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(out.freeze()))));
+            }
+            match std::task::ready!(this.inner.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        this.buf.push(data);
+                    }
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(tonic::Status::from_error(e.into_inner())))),
+                None if this.buf.0.is_empty() => return Poll::Ready(None),
+                None => {
+                    return Poll::Ready(Some(Err(tonic::Status::invalid_argument(
+                        "the request stream ended inside a message",
+                    ))))
+                }
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// A streaming reply in Connect's envelopes: gRPC's frames as they are
+    /// (protobuf) or each message as JSON, then the status and trailers in
+    /// the end-of-stream envelope.
+    struct ConnectReplies {
+        #[pin]
+        inner: Body,
+        output: Option<&'static AnyType>,
+        buf: Envelopes,
+        done: bool,
+    }
+}
+
+impl http_body::Body for ConnectReplies {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let mut this = self.project();
+        loop {
+            if *this.done {
+                return Poll::Ready(None);
+            }
+            let mut end = |status: &tonic::Status, trailers: Option<&HeaderMap>| {
+                *this.done = true;
+                Poll::Ready(Some(Ok(Frame::data(end_stream(status, trailers)))))
+            };
+            let frame = match std::task::ready!(this.inner.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => frame,
+                Some(Err(e)) => return end(&tonic::Status::from_error(e.into_inner()), None),
+                None => return end(&tonic::Status::internal("the gRPC reply ended without a status"), None),
+            };
+            let frame = match frame.into_data() {
+                Ok(data) => data,
+                Err(frame) => {
+                    let Ok(trailers) = frame.into_trailers() else { continue };
+                    let status = tonic::Status::from_header_map(&trailers)
+                        .unwrap_or_else(|| tonic::Status::internal("the gRPC reply carried no status"));
+                    return end(&status, Some(&trailers));
+                }
+            };
+            let Some(output) = this.output else {
+                // Protobuf: gRPC's frames are Connect's envelopes.
+                return Poll::Ready(Some(Ok(Frame::data(frame))));
+            };
+            this.buf.push(frame);
+            let mut out = BytesMut::new();
+            loop {
+                match next_envelope(this.buf) {
+                    Ok(Some((_, message))) => match (output.proto_to_json)(&message) {
+                        Ok(json) => out.extend_from_slice(&envelope(0, &json)),
+                        Err(e) => return end(&tonic::Status::internal(e), None),
+                    },
+                    Ok(None) => break,
+                    Err(e) => return end(&tonic::Status::internal(e), None),
+                }
+            }
+            if !out.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(out.freeze()))));
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(ct: &str, version: bool) -> Request<()> {
+        let mut b = Request::post("/a.B/C").header(CONTENT_TYPE, ct);
+        if version {
+            b = b.header(PROTOCOL_VERSION, "1");
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn forms_by_content_type_and_strictness() {
+        assert!(matches!(form(&req("application/connect+proto", false), true), Some(Form::Stream(Codec::Proto))));
+        assert!(matches!(form(&req("application/Connect+JSON", false), true), Some(Form::Stream(Codec::Json))));
+        assert!(matches!(form(&req("application/json; charset=utf-8", false), false), Some(Form::Unary(Codec::Json))));
+        assert!(form(&req("application/json", false), true).is_none());
+        assert!(matches!(form(&req("application/proto", true), true), Some(Form::Unary(Codec::Proto))));
+        assert!(form(&req("application/grpc", true), true).is_none());
+        assert!(form(&req("application/connect+xml", true), true).is_none());
+        assert!(form(&req("text/plain", true), true).is_none());
+        let get = Request::get("/a.B/C").header(CONTENT_TYPE, "application/proto").body(()).unwrap();
+        assert!(form(&get, false).is_none());
+    }
+
+    #[test]
+    fn timeouts_fit_grpc_digits() {
+        let t = |s: &str| grpc_timeout(&HeaderValue::from_str(s).unwrap()).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(t("250").unwrap(), "250m");
+        assert_eq!(t("99999999").unwrap(), "99999999m");
+        assert_eq!(t("9999999999").unwrap(), "9999999S");
+        for bad in ["", "-1", "1.5", "12345678901", "1e3"] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn envelopes_split_across_chunks() {
+        let mut buf = Envelopes::default();
+        let whole = [envelope(0, b"abc"), envelope(END_STREAM, b"{}")].concat();
+        buf.push(Bytes::copy_from_slice(&whole[..4]));
+        assert_eq!(next_envelope(&mut buf).unwrap(), None);
+        buf.push(Bytes::copy_from_slice(&whole[4..]));
+        assert_eq!(next_envelope(&mut buf).unwrap(), Some((0, Bytes::from_static(b"abc"))));
+        assert_eq!(next_envelope(&mut buf).unwrap(), Some((END_STREAM, Bytes::from_static(b"{}"))));
+        assert_eq!(next_envelope(&mut buf).unwrap(), None);
+        let mut huge = Bytes::from(vec![0, 0xff, 0xff, 0xff, 0xff]);
+        assert!(next_envelope(&mut huge).is_err());
+    }
+
+    #[test]
+    fn errors_in_connect_json_with_error_info() {
+        let err = Error::not_found("USER_NOT_FOUND", "no user 7").with_metadata("id", "7");
+        let json: serde_json::Value = serde_json::from_slice(&error_json(&err.to_status())).unwrap();
+        assert_eq!(json["code"], "not_found");
+        assert_eq!(json["message"], "no user 7");
+        assert_eq!(json["details"][0]["type"], "google.rpc.ErrorInfo");
+        assert_eq!(json["details"][0]["debug"]["reason"], "USER_NOT_FOUND");
+        assert_eq!(json["details"][0]["debug"]["metadata"]["id"], "7");
+        let value = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(json["details"][0]["value"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(tonic_types::pb::ErrorInfo::decode(value.as_slice()).unwrap().reason, "USER_NOT_FOUND");
+        let end = end_stream(&tonic::Status::ok(""), None);
+        assert_eq!(&end[..], &envelope(END_STREAM, b"{}")[..]);
+    }
+}
