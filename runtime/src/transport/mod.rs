@@ -11,6 +11,7 @@
 
 pub(crate) mod accept;
 mod coarse_timer;
+mod connect;
 pub(crate) mod deadline;
 pub mod grpc;
 pub mod http;

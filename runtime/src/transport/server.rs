@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::connect::{one_port_form, Connect, Methods};
 use super::deadline::{ErrorResponse, WithDeadline};
-use super::grpc::connect::{is_connect, Connect, Methods};
 use super::limits::ConnectionLimits;
 use super::tls::{ServerTls, TlsSetting, TlsSource};
 use super::{accept, Kind, Stop};
@@ -392,22 +392,24 @@ impl Bound {
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
         let deadline = kind == Kind::Grpc || timeout.is_some();
-        // Connect's translation goes outside the deadline, which reads the
-        // `grpc-timeout` it writes and answers in gRPC's form when it passes.
+        if let Some(methods) = connect {
+            // Connect's translation goes outside the deadline, which reads
+            // the `grpc-timeout` it writes and answers in gRPC's form when it
+            // passes. (A server without it is served as below, unwrapped.)
+            let svc = WithDeadline::new(WithChain { inner: router, chain }, kind, timeout, error_response);
+            accept::serve(listener, Connect::new(svc, Some(methods)), stop, options).await;
+            return Ok(());
+        }
         match (chain.is_empty(), deadline) {
-            (true, false) => accept::serve(listener, Connect::new(router, connect), stop, options).await,
+            (true, false) => accept::serve(listener, router, stop, options).await,
             (true, true) => {
                 let svc = WithDeadline::new(router, kind, timeout, error_response);
-                accept::serve(listener, Connect::new(svc, connect), stop, options).await
+                accept::serve(listener, svc, stop, options).await
             }
-            (false, false) => {
-                let svc = WithChain { inner: router, chain };
-                accept::serve(listener, Connect::new(svc, connect), stop, options).await
-            }
+            (false, false) => accept::serve(listener, WithChain { inner: router, chain }, stop, options).await,
             (false, true) => {
                 let inner = WithChain { inner: router, chain };
-                let svc = WithDeadline::new(inner, kind, timeout, error_response);
-                accept::serve(listener, Connect::new(svc, connect), stop, options).await
+                accept::serve(listener, WithDeadline::new(inner, kind, timeout, error_response), stop, options).await
             }
         }
         Ok(())
@@ -492,10 +494,13 @@ impl tower::Service<::http::Request<axum::body::Body>> for OnePort {
             .headers()
             .get(::http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-        if grpc || (self.connect && is_connect(&req)) {
-            self.grpc.call(req)
-        } else {
-            self.http.call(req)
+        if grpc {
+            return self.grpc.call_as(req, None);
+        }
+        // Connect's requests, looked at once here and handed on as they are.
+        match self.connect.then(|| one_port_form(&req)).flatten() {
+            Some(form) => self.grpc.call_as(req, Some(form)),
+            None => self.http.call(req),
         }
     }
 }

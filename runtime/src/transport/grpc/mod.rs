@@ -39,7 +39,6 @@ mod client;
 mod client_conn;
 mod client_stream;
 mod codec;
-pub(crate) mod connect;
 mod handler;
 mod mounted;
 mod server;

@@ -329,7 +329,7 @@ impl GrpcServer {
         health.set(ServingStatus::Serving).await;
         let schema = self.core.schema();
         let fds = schema.file_descriptor_set();
-        let connect = self.connect.then(|| super::connect::Methods::of(&schema));
+        let connect = self.connect.then(|| crate::transport::connect::Methods::of(&schema));
         let tonic_sets = std::mem::take(&mut self.descriptor_sets);
         let reflection = || {
             let builder = tonic_reflection::server::Builder::configure()

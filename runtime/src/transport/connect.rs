@@ -34,11 +34,13 @@ use http_body_util::BodyExt as _;
 use pin_project_lite::pin_project;
 use prost::Message as _;
 
-use super::BoxFuture;
 use crate::codec::AnyType;
 use crate::error::reason::{BAD_REQUEST, CODEC, PAYLOAD_TOO_LARGE, UNSUPPORTED_ENCODING};
 use crate::error::{http_code_of, Error};
 use crate::schema::Schema;
+
+/// A translated call's future.
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'static>>;
 
 /// The largest unary request body and streamed message read (tonic's
 /// default `max_decoding_message_size`, which the message then meets again).
@@ -82,7 +84,7 @@ impl Methods {
 
 /// How messages are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Codec {
+pub(crate) enum Codec {
     Proto,
     Json,
 }
@@ -98,7 +100,7 @@ impl Codec {
 
 /// The two shapes of a Connect call.
 #[derive(Debug, Clone, Copy)]
-enum Form {
+pub(crate) enum Form {
     /// One message each way, bare.
     Unary(Codec),
     /// Enveloped messages, the status in the last envelope.
@@ -136,9 +138,10 @@ fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
     (!strict || req.headers().contains_key(PROTOCOL_VERSION)).then_some(unary)
 }
 
-/// Whether one port should hand `req` to the gRPC server as a Connect call.
-pub(crate) fn is_connect<B>(req: &Request<B>) -> bool {
-    form(req, true).is_some()
+/// The Connect form of a request on one port, where the HTTP API takes
+/// JSON `POST`s too (`None`: not a Connect call, for the HTTP API).
+pub(crate) fn one_port_form<B>(req: &Request<B>) -> Option<Form> {
+    form(req, true)
 }
 
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("connect-protocol-version");
@@ -153,7 +156,7 @@ const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 const GRPC_DETAILS: HeaderName = HeaderName::from_static("grpc-status-details-bin");
 
 /// A server's whole request handling with Connect calls translated (when
-/// `methods` is set: the gRPC server said [`connect`](super::GrpcServer::connect)).
+/// `methods` is set: the gRPC server said [`connect`](super::grpc::GrpcServer::connect)).
 /// Every other request, and every request of a server without it, passes
 /// straight through.
 #[derive(Clone)]
@@ -202,10 +205,23 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let Some(methods) = &self.methods else {
-            return ConnectFuture::Plain { inner: self.inner.call(req) };
+        let form = match self.methods {
+            Some(_) => form(&req, false),
+            None => None,
         };
-        let Some(form) = form(&req, false) else {
+        self.call_as(req, form)
+    }
+}
+
+impl<S> Connect<S>
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    /// Calls with the request's form known already (one port looked): a
+    /// Connect call translated, anything else (`None`) straight through.
+    pub(crate) fn call_as(&mut self, req: Request<Body>, form: Option<Form>) -> ConnectFuture<S::Future> {
+        let (Some(form), Some(methods)) = (form, &self.methods) else {
             return ConnectFuture::Plain { inner: self.inner.call(req) };
         };
         let methods = methods.clone();
