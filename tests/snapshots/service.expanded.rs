@@ -266,6 +266,13 @@ impl UserApiHttpClient {
         self.inner = self.inner.decompress(on);
         self
     }
+    /// Reads replies and errors through `envelope`, the one the server writes them
+    /// with; see `bia::transport::http::HttpClient::envelope`.
+    #[must_use]
+    pub fn envelope(mut self, envelope: impl ::bia::transport::http::Envelope) -> Self {
+        self.inner = self.inner.envelope(envelope);
+        self
+    }
     /// Dials a target through a discovery (`discovery:///name`),
     /// balanced per call; see `bia::client::Dial`.
     pub async fn dial(

@@ -80,6 +80,14 @@ impl Generator<'_> {
                 self.inner = self.inner.decompress(on);
                 self
             }
+
+            /// Reads replies and errors through `envelope`, the one the server writes them
+            /// with; see `bia::transport::http::HttpClient::envelope`.
+            #[must_use]
+            pub fn envelope(mut self, envelope: impl #k::transport::http::Envelope) -> Self {
+                self.inner = self.inner.envelope(envelope);
+                self
+            }
         };
         self.client_struct(&self.http_client, quote!(#p::HttpClient), &doc, constructors)
     }

@@ -209,8 +209,9 @@ impl Generator<'_> {
         quote! {
             let __router = {
                 let (#(#names,)*) = (#(#handlers,)*);
+                let __select_cfg = ::core::clone::Clone::clone(&self.http);
                 __router.route(#path, #p::axum::routing::any(move |__req: #p::axum::extract::Request| {
-                    let __pick = #p::http_transport::select(&[#(&#routes),*], &__req);
+                    let __pick = #p::http_transport::select(&[#(&#routes),*], &__req, &__select_cfg);
                     async move {
                         match __pick {
                             #(::core::result::Result::Ok(#indexes) => #rest(__req).await,)*

@@ -218,8 +218,12 @@ impl syn::visit_mut::VisitMut for AddSend {
 }
 
 /// Method names the generated server, clients and operation constants use.
-const GENERATED_NAMES: [&str; 14] = [
+const GENERATED_NAMES: [&str; 18] = [
     "new",
+    "envelope",
+    "decompress",
+    "middleware",
+    "dial",
     "sse_heartbeat",
     "connect",
     "connect_lazy",

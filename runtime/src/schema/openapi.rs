@@ -23,6 +23,13 @@
 //!   more), `#[validate(..)]` rules as keywords. The codec also reads more
 //!   than it writes (proto names, numbers for 64-bit integers and enums,
 //!   `null` for any field): the document states what it writes.
+//! * **Media types.** Bodies and replies are `application/json`; a body
+//!   that is one flat message (no message or map fields) also
+//!   `application/x-www-form-urlencoded`, bound as the query is; a reply
+//!   of the whole message also `application/x-protobuf` (asked for with
+//!   `Accept`). A protobuf request body is accepted too, and said so in the
+//!   body's description rather than as a media type: a JSON Schema cannot
+//!   describe it, and a fuzzer would fill it with random bytes.
 //! * **Errors.** Every operation's `default` response is the Bia error body
 //!   (`bia.Error`); the reasons of the [`errors`](OpenApi::errors) given are
 //!   listed with it.

@@ -303,9 +303,32 @@ impl Writer<'_> {
             } else {
                 self.field_at(m.input, b.body).is_some_and(is_required)
             };
+            // A form binds like the query: offered where the body is one flat
+            // message (no message or map fields), which a form can carry.
+            let mut content = Map::new();
+            let flat = b.body == "*"
+                && self
+                    .schema
+                    .message(m.input)
+                    .is_some_and(|msg| msg.fields.iter().all(|f| f.ty.ty != Type::Message && f.key.is_none()));
+            if flat {
+                content.insert("application/x-www-form-urlencoded".into(), json!({ "schema": schema.clone() }));
+            }
+            content.insert("application/json".into(), json!({ "schema": schema }));
+            // Protobuf cannot be described by a JSON Schema: said in words
+            // rather than as a media type a fuzzer would fill with bytes.
+            let protobuf = if b.body == "*" {
+                format!(" Also `application/x-protobuf`: the `{}` message in the protobuf encoding.", m.input)
+            } else {
+                String::new()
+            };
             op.insert(
                 "requestBody".into(),
-                json!({ "required": required, "content": { "application/json": { "schema": schema } } }),
+                json!({
+                    "required": required,
+                    "description": format!("The request in proto3 JSON.{protobuf}"),
+                    "content": Value::Object(content),
+                }),
             );
         }
         let reply = if b.response_body.is_empty() {
@@ -333,7 +356,17 @@ impl Writer<'_> {
                 }
             })
         } else {
-            json!({ "description": "OK", "content": { "application/json": { "schema": reply } } })
+            let mut content = Map::new();
+            content.insert("application/json".into(), json!({ "schema": reply }));
+            // Asked for with `Accept`; a reply of one field stays JSON.
+            if b.response_body.is_empty() {
+                let about = format!("The `{}` message in the protobuf encoding.", m.output);
+                content.insert(
+                    "application/x-protobuf".into(),
+                    json!({ "schema": { "type": "string", "format": "binary", "description": about } }),
+                );
+            }
+            json!({ "description": "OK", "content": Value::Object(content) })
         };
         let mut responses = Map::new();
         responses.insert("200".into(), ok);

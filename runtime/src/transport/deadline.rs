@@ -6,19 +6,44 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::response::Response;
 use pin_project_lite::pin_project;
 
+use super::envelope::Envelope;
 use super::Kind;
 use crate::context::deadline::{self, Deadline, GRPC_TIMEOUT};
 use crate::error::reason::TIMEOUT;
 use crate::error::Error;
 
-/// How a server answers with an error: its transport's error response.
-pub(crate) type ErrorResponse = fn(&Error) -> Response;
+/// How a server answers with an error: its transport's error response, or
+/// an HTTP server's [`Envelope`].
+#[derive(Clone)]
+pub(crate) enum ErrorResponse {
+    Form(fn(&Error) -> Response),
+    Envelope(Arc<dyn Envelope>),
+}
+
+impl ErrorResponse {
+    pub(crate) fn respond(&self, err: &Error) -> Response {
+        match self {
+            ErrorResponse::Form(form) => form(err),
+            ErrorResponse::Envelope(envelope) => envelope.error(err),
+        }
+    }
+}
+
+impl std::fmt::Debug for ErrorResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorResponse::Form(_) => "Form",
+            ErrorResponse::Envelope(_) => "Envelope",
+        })
+    }
+}
 
 /// Wraps a served router with deadlines.
 #[derive(Clone, Debug)]
@@ -59,7 +84,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for DeadlineFuture
             if sleep.poll(cx).is_ready() {
                 let err =
                     Error::gateway_timeout(TIMEOUT, format!("the request exceeded its {:?} deadline", this.limit));
-                return Poll::Ready(Ok((this.error_response)(&err)));
+                return Poll::Ready(Ok(this.error_response.respond(&err)));
             }
         }
         Poll::Pending
@@ -95,7 +120,7 @@ where
         DeadlineFuture {
             inner: self.inner.call(req),
             sleep: limit.map(tokio::time::sleep),
-            error_response: self.error_response,
+            error_response: self.error_response.clone(),
             limit: limit.unwrap_or_default(),
         }
     }

@@ -13,6 +13,7 @@ pub(crate) mod accept;
 mod coarse_timer;
 mod connect;
 pub(crate) mod deadline;
+mod envelope;
 pub mod grpc;
 pub mod http;
 mod limits;

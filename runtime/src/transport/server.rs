@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::connect::{one_port_form, Connect, Methods};
 use super::deadline::{ErrorResponse, WithDeadline};
+use super::envelope::Envelope;
 use super::limits::ConnectionLimits;
 use super::tls::{ServerTls, TlsSetting, TlsSource};
 use super::{accept, Kind, Stop};
@@ -52,7 +53,7 @@ pub(crate) struct ServerCore {
     kind: Kind,
     addr: SocketAddr,
     /// The transport's error response (a deadline's expiry).
-    error_response: ErrorResponse,
+    pub(crate) error_response: ErrorResponse,
     describe: Vec<fn(&mut SchemaBuilder)>,
     /// The first route conflict; `bind` fails with it.
     conflict: Option<String>,
@@ -70,25 +71,55 @@ pub(crate) struct ServerCore {
 /// each streaming call of the services added to the server watches it, and
 /// ends with 503 / `Unavailable` (reason `STOPPING`) when it is raised.
 /// Generated servers hold one (see [`EndStreams`]); unset, nothing ends
-/// streams but their own end.
+/// streams but their own end. It also carries the HTTP server's reply
+/// [`Envelope`] to its services' handlers, which is why an HTTP server can
+/// be given one after its services.
 #[doc(hidden)]
 #[derive(Clone, Debug, Default)]
-pub struct StreamsEnd(Option<std::sync::Arc<tokio::sync::watch::Sender<bool>>>);
+pub struct StreamsEnd(Option<std::sync::Arc<ServerShared>>);
+
+/// What a server shares with the services added to it: the signal that ends
+/// their streams, and (an HTTP server's) the [`Envelope`] of their replies,
+/// set when the server binds.
+struct ServerShared {
+    end: tokio::sync::watch::Sender<bool>,
+    envelope: std::sync::OnceLock<Arc<dyn Envelope>>,
+}
+
+impl std::fmt::Debug for ServerShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerShared").field("envelope", &self.envelope.get().is_some()).finish_non_exhaustive()
+    }
+}
 
 impl StreamsEnd {
     fn new() -> Self {
-        Self(Some(std::sync::Arc::new(tokio::sync::watch::channel(false).0)))
+        let end = tokio::sync::watch::channel(false).0;
+        Self(Some(std::sync::Arc::new(ServerShared { end, envelope: std::sync::OnceLock::new() })))
     }
 
     /// A receiver for one stream; `None` when unset.
     pub(crate) fn subscribe(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
-        self.0.as_ref().map(|tx| tx.subscribe())
+        self.0.as_ref().map(|s| s.end.subscribe())
     }
 
     /// Ends every stream watching.
     pub(crate) fn raise(&self) {
-        if let Some(tx) = &self.0 {
-            tx.send_replace(true);
+        if let Some(s) = &self.0 {
+            s.end.send_replace(true);
+        }
+    }
+
+    /// The envelope of the server's HTTP replies, if it has one.
+    #[inline]
+    pub(crate) fn envelope(&self) -> Option<&Arc<dyn Envelope>> {
+        self.0.as_ref()?.envelope.get()
+    }
+
+    /// Sets the envelope (once: at bind).
+    pub(crate) fn set_envelope(&self, envelope: Arc<dyn Envelope>) {
+        if let Some(s) = &self.0 {
+            let _ = s.envelope.set(envelope);
         }
     }
 }
@@ -108,11 +139,11 @@ impl std::fmt::Debug for ServerCore {
 }
 
 impl ServerCore {
-    pub(crate) fn new(kind: Kind, addr: SocketAddr, error_response: ErrorResponse) -> Self {
+    pub(crate) fn new(kind: Kind, addr: SocketAddr, error_response: fn(&Error) -> axum::response::Response) -> Self {
         Self {
             kind,
             addr,
-            error_response,
+            error_response: ErrorResponse::Form(error_response),
             describe: Vec::new(),
             conflict: None,
             timeout: None,

@@ -44,6 +44,8 @@ pub struct HttpClient {
     pub(super) tls: Arc<Tls>,
     pub(super) chain: Chain,
     decompress: bool,
+    /// How the server shapes its replies; `None`: Bia's own.
+    envelope: Option<Arc<dyn super::Envelope>>,
 }
 
 /// A node's base URL.
@@ -138,7 +140,14 @@ impl HttpClient {
     }
 
     fn with(backend: Backend<String>, tls: TlsSettings) -> Self {
-        Self { backend, client: plain_client(), tls: Arc::new(Tls::new(tls)), chain: Chain::new(), decompress: true }
+        Self {
+            backend,
+            client: plain_client(),
+            tls: Arc::new(Tls::new(tls)),
+            chain: Chain::new(),
+            decompress: true,
+            envelope: None,
+        }
     }
 
     /// The hyper client for `url`.
@@ -163,6 +172,36 @@ impl HttpClient {
     /// ```
     pub fn decompress(mut self, on: bool) -> Self {
         self.decompress = on;
+        self
+    }
+
+    /// Reads the server's replies and errors through `envelope` (the one the
+    /// server writes them with, [`HttpServer::envelope`](super::HttpServer::envelope)):
+    /// its [`open`](super::Envelope::open) takes each unary reply back to the
+    /// message's JSON or to the error. Streams open as without.
+    ///
+    /// ```
+    /// use bia::transport::http::{Envelope, HttpClient};
+    ///
+    /// struct Data;
+    /// impl Envelope for Data {
+    ///     fn open(&self, status: http::StatusCode, body: bytes::Bytes) -> Result<bytes::Bytes, bia::Error> {
+    ///         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    ///         if status.is_success() {
+    ///             Ok(bytes::Bytes::from(v["data"].to_string()))
+    ///         } else {
+    ///             Err(bia::Error::from_http(status.as_u16(), &body))
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// let client = HttpClient::new("http://127.0.0.1:8000")?.envelope(Data);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn envelope(mut self, envelope: impl super::Envelope) -> Self {
+        self.envelope = Some(Arc::new(envelope));
         self
     }
 
@@ -240,9 +279,11 @@ impl HttpClient {
             Ok(res) => read_reply(res, ctx, &url).await?,
             Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
         };
-        if !status.is_success() {
-            return Err(Error::from_http(status.as_u16(), &bytes));
-        }
+        let bytes = match &self.envelope {
+            None if status.is_success() => bytes,
+            None => return Err(Error::from_http(status.as_u16(), &bytes)),
+            Some(envelope) => envelope.open(status, bytes)?,
+        };
         decode_reply(route.response_body, &bytes, &url)
     }
 }

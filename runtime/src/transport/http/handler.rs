@@ -67,11 +67,11 @@ where
         // A WebSocket on a unary route is a mistake of the client's; answered
         // here so it never reads as an ordinary call.
         if is_websocket(&ctx.parts_mut().headers) {
-            return error_response(&not_a_websocket(route));
+            return fail(&cfg, &not_a_websocket(route));
         }
         let msg = match bind::<Req>(route, &cfg, ctx.parts_mut(), body).await {
             Ok(m) => m,
-            Err(e) => return error_response(&e),
+            Err(e) => return fail(&cfg, &e),
         };
         // A reply of one field (`response_body`) stays JSON.
         let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
@@ -79,16 +79,29 @@ where
         let mut res = match res {
             Ok(rep) if protobuf => protobuf_response(&rep),
             Ok(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
-                Ok(bytes) => json_response(bytes),
-                Err(e) => error_response(&e),
+                Ok(bytes) => match cfg.streams_end.envelope() {
+                    None => json_response(bytes),
+                    Some(envelope) => envelope.reply(bytes),
+                },
+                Err(e) => fail(&cfg, &e),
             },
-            Err(e) => error_response(&e),
+            Err(e) => fail(&cfg, &e),
         };
         let reply = ctx.take_reply();
         if !reply.is_empty() {
             res.headers_mut().extend(reply);
         }
         res
+    }
+}
+
+/// The response of a call's error: the server's envelope's, or the Bia
+/// error body.
+#[inline]
+pub(super) fn fail(cfg: &ServiceConfig, err: &Error) -> Response {
+    match cfg.streams_end.envelope() {
+        None => error_response(err),
+        Some(envelope) => envelope.error(err),
     }
 }
 
@@ -142,7 +155,8 @@ pub(super) fn open(route: &Route, parts: http::request::Parts) -> (Context, Opti
 /// };
 /// let pick = |method: &str, path: &str| {
 ///     let req = http::Request::builder().method(method).uri(path).body(axum::body::Body::empty()).unwrap();
-///     http_transport::select(&[&GET, &CANCEL], &req).map_err(|res| res.status().as_u16())
+///     let cfg = http_transport::ServiceConfig::default();
+///     http_transport::select(&[&GET, &CANCEL], &req, &cfg).map_err(|res| res.status().as_u16())
 /// };
 /// assert_eq!(pick("POST", "/v1/7:cancel"), Ok(1));
 /// assert_eq!(pick("GET", "/v1/7"), Ok(0));
@@ -154,7 +168,11 @@ pub(super) fn open(route: &Route, parts: http::request::Parts) -> (Context, Opti
 // The `Err` is the request's whole reply, made once and moved into the
 // response: boxing it would only add an allocation to a 404.
 #[allow(clippy::result_large_err)]
-pub fn select(routes: &[&Route], req: &http::Request<axum::body::Body>) -> Result<usize, Response> {
+pub fn select(
+    routes: &[&Route],
+    req: &http::Request<axum::body::Body>,
+    cfg: &ServiceConfig,
+) -> Result<usize, Response> {
     let path = req.uri().path();
     let last = path.rsplit('/').next().unwrap_or(path);
     let mut verb = None;
@@ -162,7 +180,7 @@ pub fn select(routes: &[&Route], req: &http::Request<axum::body::Body>) -> Resul
         // Verbs hold no `:`, so at most one can end the segment.
         if let Some(value) = last.strip_suffix(v).and_then(|s| s.strip_suffix(':')) {
             if value.is_empty() {
-                return Err(not_found_response(path));
+                return Err(fail(cfg, &no_route(path)));
             }
             verb = Some(v);
             break;
@@ -176,9 +194,9 @@ pub fn select(routes: &[&Route], req: &http::Request<axum::body::Body>) -> Resul
         return Ok(i);
     }
     if routes.iter().any(|r| r.verb() == verb) {
-        return Err(method_not_allowed_response(method, path));
+        return Err(fail(cfg, &not_allowed(method, path)));
     }
-    Err(not_found_response(path))
+    Err(fail(cfg, &no_route(path)))
 }
 
 /// The 404 of unknown routes, with the Bia error body.
@@ -186,8 +204,13 @@ pub async fn not_found(uri: http::Uri) -> Response {
     not_found_response(uri.path())
 }
 
+/// The error of a path without a route.
+pub(super) fn no_route(path: &str) -> Error {
+    Error::not_found(NOT_FOUND, format!("no route for {path}"))
+}
+
 fn not_found_response(path: &str) -> Response {
-    Error::not_found(NOT_FOUND, format!("no route for {path}")).into_response()
+    no_route(path).into_response()
 }
 
 /// The 405 of a known path with another method, with the Bia error body.
@@ -195,6 +218,11 @@ pub(super) async fn method_not_allowed(method: http::Method, uri: http::Uri) -> 
     method_not_allowed_response(&method, uri.path())
 }
 
+/// The error of a known path asked with another method.
+pub(super) fn not_allowed(method: &http::Method, path: &str) -> Error {
+    Error::new(405, METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
+}
+
 fn method_not_allowed_response(method: &http::Method, path: &str) -> Response {
-    Error::new(405, METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}")).into_response()
+    not_allowed(method, path).into_response()
 }

@@ -50,6 +50,7 @@ pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
 pub use codec::error_response;
 
+pub use crate::transport::envelope::{json_reply, Envelope};
 #[cfg(feature = "compression")]
 pub use compression::Compression;
 pub use cors::Cors;

@@ -104,7 +104,9 @@ pub(super) fn merge_protobuf_field<M: Message>(msg: &mut M, field: &str, bytes: 
 }
 
 /// Binds a form body as the query is bound: each `key=value` fills the
-/// field at the dotted key (under `field` when the body is one field).
+/// field at the dotted key (under `field` when the body is one field). A
+/// key that names no field is skipped, as an unknown JSON member is (an
+/// HTML form's submit button sends one); a bad value of a field is a 400.
 pub(super) fn bind_form<M: Message>(msg: &mut M, field: Option<&str>, bytes: &[u8]) -> Result<(), Error> {
     for (k, v) in form_urlencoded::parse(bytes) {
         let key = match field {
@@ -112,8 +114,7 @@ pub(super) fn bind_form<M: Message>(msg: &mut M, field: Option<&str>, bytes: &[u
             None => k.into_owned(),
         };
         match msg.bind_param(&key, &v) {
-            Ok(true) => {}
-            Ok(false) => return Err(codec_error(&key, format!("form field `{key}` names no field"))),
+            Ok(_) => {}
             Err(e) => return Err(codec_error(&key, format!("invalid form field `{key}`: {e}"))),
         }
     }

@@ -10,12 +10,13 @@ use axum::response::IntoResponse;
 use super::codec::{error_response, json_response};
 #[cfg(feature = "compression")]
 use super::compression::{Compression, CompressionLayer};
-use super::handler::{method_not_allowed, not_found};
+use super::handler::{method_not_allowed, no_route, not_allowed, not_found};
 use super::layer::RouteLayer;
 use crate::context::Kind;
 use crate::error::reason::NOT_READY;
 use crate::error::Error;
 use crate::schema::{DescribeService, OpenApi};
+use crate::transport::deadline::ErrorResponse;
 use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 
 /// A service that can be served over HTTP (implemented by generated servers).
@@ -33,6 +34,8 @@ pub struct HttpServer {
     /// The OpenAPI settings; `None` serves no document.
     openapi: Option<OpenApi>,
     cors: Option<super::Cors>,
+    /// The shape of replies and errors; `None`: Bia's own.
+    envelope: Option<Arc<dyn super::Envelope>>,
     #[cfg(feature = "compression")]
     compression: Option<Compression>,
     /// Whether `/docs` is served (when the document is).
@@ -73,6 +76,7 @@ impl HttpServer {
             router: axum::Router::new(),
             openapi: Some(OpenApi::default()),
             cors: None,
+            envelope: None,
             #[cfg(feature = "compression")]
             compression: None,
             #[cfg(feature = "docs")]
@@ -115,6 +119,31 @@ impl HttpServer {
     /// ```
     pub fn cors(mut self, cors: impl Into<Option<super::Cors>>) -> Self {
         self.cors = cors.into();
+        self
+    }
+
+    /// Writes this server's replies and errors in `envelope`'s shape (see
+    /// [`Envelope`](super::Envelope) for what it covers): the generated
+    /// operations' JSON replies, and every error this server answers with,
+    /// the 404s and 405s of paths without a route and passed deadlines
+    /// included. Its services may be added before or after.
+    ///
+    /// ```
+    /// use bia::transport::http::{Envelope, HttpServer};
+    ///
+    /// /// Every reply under `data`; errors as Bia writes them.
+    /// struct Data;
+    /// impl Envelope for Data {
+    ///     fn reply(&self, message: bytes::Bytes) -> axum::response::Response {
+    ///         bia::transport::http::json_reply([&b"{\"data\":"[..], &message, b"}"].concat())
+    ///     }
+    /// }
+    ///
+    /// let server = HttpServer::new("127.0.0.1:0".parse().unwrap()).envelope(Data);
+    /// # drop(server);
+    /// ```
+    pub fn envelope(mut self, envelope: impl super::Envelope) -> Self {
+        self.envelope = Some(Arc::new(envelope));
         self
     }
 
@@ -247,9 +276,25 @@ impl HttpServer {
                         }
                     }
                 }),
-            )
-            .fallback(not_found)
-            .method_not_allowed_fallback(method_not_allowed);
+            );
+        let router = match self.envelope.take() {
+            None => router.fallback(not_found).method_not_allowed_fallback(method_not_allowed),
+            Some(envelope) => {
+                // The services' handlers find it through the server's shared handle.
+                self.core.streams_end.set_envelope(envelope.clone());
+                self.core.error_response = ErrorResponse::Envelope(envelope.clone());
+                let on_405 = envelope.clone();
+                router
+                    .fallback(move |uri: http::Uri| {
+                        let envelope = envelope.clone();
+                        async move { envelope.error(&no_route(uri.path())) }
+                    })
+                    .method_not_allowed_fallback(move |method: http::Method, uri: http::Uri| {
+                        let envelope = on_405.clone();
+                        async move { envelope.error(&not_allowed(&method, uri.path())) }
+                    })
+            }
+        };
         #[cfg(feature = "compression")]
         let router = match self.compression {
             Some(compression) => router.layer(CompressionLayer(compression)),

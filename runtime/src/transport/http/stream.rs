@@ -56,8 +56,8 @@ use futures_util::SinkExt as _;
 use http::{header, HeaderMap, HeaderValue};
 
 use super::binding::{bind, Route};
-use super::codec::{encode_streamed, error_json, error_response, json_error};
-use super::handler::{open, ServiceConfig};
+use super::codec::{encode_streamed, error_json, json_error};
+use super::handler::{fail, open, ServiceConfig};
 use crate::codec::Message;
 use crate::context::{Context, StreamStats};
 use crate::error::reason::{CODEC, NOT_A_WEBSOCKET, PAYLOAD_TOO_LARGE, STREAM_CLOSED};
@@ -98,11 +98,11 @@ where
     let (mut ctx, outer) = open(route, parts);
     async move {
         if upgrade {
-            return error_response(&not_a_websocket(route));
+            return fail(&cfg, &not_a_websocket(route));
         }
         let msg = match bind::<Req>(route, &cfg, ctx.parts_mut(), body).await {
             Ok(m) => m,
-            Err(e) => return error_response(&e),
+            Err(e) => return fail(&cfg, &e),
         };
         let end = cfg.streams_end.subscribe();
         match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler, end, None).await {
@@ -114,7 +114,7 @@ where
                 };
                 with_headers(res, opened.reply_headers)
             }
-            Err((e, headers)) => with_headers(error_response(&e), headers),
+            Err((e, headers)) => with_headers(fail(&cfg, &e), headers),
         }
     }
 }
@@ -329,10 +329,13 @@ async fn upgrade(
     mut parts: http::request::Parts,
 ) -> Result<Upgrade, Response> {
     let ws = WebSocketUpgrade::from_request_parts(&mut parts, &()).await.map_err(|rejection| {
-        error_response(&Error::bad_request(
-            NOT_A_WEBSOCKET,
-            format!("{} is a stream: open it as a WebSocket ({rejection})", route.operation),
-        ))
+        fail(
+            cfg,
+            &Error::bad_request(
+                NOT_A_WEBSOCKET,
+                format!("{} is a stream: open it as a WebSocket ({rejection})", route.operation),
+            ),
+        )
     })?;
     let ws = ws.max_message_size(cfg.max_body).max_frame_size(cfg.max_body);
     let (ctx, outer) = open(route, parts);
