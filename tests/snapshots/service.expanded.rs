@@ -266,6 +266,13 @@ impl UserApiHttpClient {
         self.inner = self.inner.decompress(on);
         self
     }
+    /// Sends and receives protobuf instead of JSON where the body or reply is the whole
+    /// message; see `bia::transport::http::HttpClient::protobuf`.
+    #[must_use]
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.inner = self.inner.protobuf(on);
+        self
+    }
     /// Reads replies and errors through `envelope`, the one the server writes them
     /// with; see `bia::transport::http::HttpClient::envelope`.
     #[must_use]

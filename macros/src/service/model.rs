@@ -218,9 +218,10 @@ impl syn::visit_mut::VisitMut for AddSend {
 }
 
 /// Method names the generated server, clients and operation constants use.
-const GENERATED_NAMES: [&str; 18] = [
+const GENERATED_NAMES: [&str; 19] = [
     "new",
     "envelope",
+    "protobuf",
     "decompress",
     "middleware",
     "dial",

@@ -13,12 +13,13 @@ use tower::ServiceExt as _;
 use super::binding::{BodyRule, Route};
 use super::client_conn::{plain_client, request_failed, Hyper, PlainClient, Tls};
 use super::codec::{decode_reply, encode_request, JSON};
+use super::negotiate::PROTOBUF;
 use crate::client::call::{through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
 use crate::client::{chain_builder, Backend, ClientTls, Dial, Dialed, MakeNode, TlsSettings};
 use crate::codec::Message;
 use crate::context::{Context, Kind};
-use crate::error::reason::{BAD_ENDPOINT, BAD_REQUEST, UNAVAILABLE};
+use crate::error::reason::{BAD_ENDPOINT, BAD_REQUEST, CODEC, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::Chain;
 
@@ -44,6 +45,8 @@ pub struct HttpClient {
     pub(super) tls: Arc<Tls>,
     pub(super) chain: Chain,
     decompress: bool,
+    /// Protobuf on the wire (bodies of whole messages, replies).
+    protobuf: bool,
     /// How the server shapes its replies; `None`: Bia's own.
     envelope: Option<Arc<dyn super::Envelope>>,
 }
@@ -146,6 +149,7 @@ impl HttpClient {
             tls: Arc::new(Tls::new(tls)),
             chain: Chain::new(),
             decompress: true,
+            protobuf: false,
             envelope: None,
         }
     }
@@ -172,6 +176,24 @@ impl HttpClient {
     /// ```
     pub fn decompress(mut self, on: bool) -> Self {
         self.decompress = on;
+        self
+    }
+
+    /// Sends and receives protobuf instead of JSON: a request whose body is
+    /// the whole message (`body = "*"`) goes as `application/x-protobuf`,
+    /// and replies of the whole message are asked for in it (`Accept`);
+    /// a body or reply of one field stays JSON, as do errors. Smaller and
+    /// cheaper to encode than JSON, for services calling services over the
+    /// HTTP API. Off by default.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), bia::Error> {
+    /// let client = bia::transport::http::HttpClient::new("http://127.0.0.1:8000")?.protobuf(true);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
+    pub fn protobuf(mut self, on: bool) -> Self {
+        self.protobuf = on;
         self
     }
 
@@ -247,10 +269,13 @@ impl HttpClient {
     ) -> Result<Rep, Error> {
         let route = Route::pick(routes, req)?;
         let url = route.url(base, req)?;
-        let body = encode_request(route.body, req)?;
-        let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, JSON);
+        let protobuf_body = self.protobuf && route.body == BodyRule::All;
+        let body =
+            if protobuf_body { axum::body::Body::from(req.encode_to_vec()) } else { encode_request(route.body, req)? };
+        let accept = if self.protobuf && route.response_body.is_none() { PROTOBUF } else { JSON };
+        let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, accept);
         if route.body != BodyRule::None {
-            request = request.header(header::CONTENT_TYPE, JSON);
+            request = request.header(header::CONTENT_TYPE, if protobuf_body { PROTOBUF } else { JSON });
         }
         let mut request = request
             .body(body)
@@ -262,7 +287,7 @@ impl HttpClient {
         }
         let hyper = self.hyper(&url)?;
         #[cfg(feature = "compression")]
-        let (status, bytes) = if self.decompress {
+        let (status, bytes, protobuf_reply) = if self.decompress {
             let client = tower_http::decompression::Decompression::new(tower::service_fn(|r| hyper.request(r)));
             match client.oneshot(request).await {
                 Ok(res) => read_reply(res, ctx, &url).await?,
@@ -275,10 +300,14 @@ impl HttpClient {
             }
         };
         #[cfg(not(feature = "compression"))]
-        let (status, bytes) = match hyper.request(request).await {
+        let (status, bytes, protobuf_reply) = match hyper.request(request).await {
             Ok(res) => read_reply(res, ctx, &url).await?,
             Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
         };
+        if protobuf_reply && status.is_success() {
+            return Rep::decode(bytes)
+                .map_err(|e| Error::internal_server(CODEC, format!("invalid protobuf reply from {url}: {e}")));
+        }
         let bytes = match &self.envelope {
             None if status.is_success() => bytes,
             None => return Err(Error::from_http(status.as_u16(), &bytes)),
@@ -294,13 +323,14 @@ async fn read_reply<B>(
     res: http::Response<B>,
     ctx: Option<&mut Context>,
     url: &str,
-) -> Result<(http::StatusCode, bytes::Bytes), Error>
+) -> Result<(http::StatusCode, bytes::Bytes, bool), Error>
 where
     B: http_body::Body,
     B::Error: std::fmt::Display,
 {
     let status = res.status();
     let (head, body) = res.into_parts();
+    let protobuf = head.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().ends_with(b"protobuf"));
     if let Some(ctx) = ctx {
         *ctx.reply_headers_mut() = head.headers;
     }
@@ -309,7 +339,7 @@ where
         .await
         .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("reading reply of {url}: {e}")))?
         .to_bytes();
-    Ok((status, bytes))
+    Ok((status, bytes, protobuf))
 }
 
 /// One operation of an [`HttpClient`], at the end of its middleware chain.
