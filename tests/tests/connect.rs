@@ -245,3 +245,40 @@ async fn bad_requests_are_refused_with_a_reason() {
     assert_ne!(r.content_type(), "application/json");
     running.stop().await.unwrap();
 }
+
+/// A page on another origin reads every Connect reply, the errors Connect
+/// answers before any call included; a preflight is answered; each reply
+/// carries the CORS header once.
+#[tokio::test]
+async fn cors_covers_connect_replies_and_its_own_errors() {
+    let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let cors = bia::transport::http::Cors::new().allowed_origins(["http://app.localhost"]);
+    let app = App::new("connect-cors")
+        .signals(false)
+        .grpc(GrpcServer::new(any).connect(true).cors(cors).service(CounterServer::new(MemoryCounter::default())));
+    let running = app.start().await.unwrap();
+    let addr = running.grpc_addrs()[0];
+    let origin = ("origin", "http://app.localhost");
+    let allowed = |r: &Reply| r.headers.get_all("access-control-allow-origin").iter().count();
+    let r = post(addr, false, "/stream.v1.Counter/Count", &[STREAM_JSON, origin], envelope(0, br#"{"count":1}"#)).await;
+    assert_eq!((r.status, allowed(&r)), (200, 1));
+    let r =
+        post(addr, false, "/stream.v1.Counter/Count", &[STREAM_JSON, origin, ("connect-timeout-ms", "x")], "").await;
+    assert_eq!((r.end()["error"]["code"].as_str(), allowed(&r)), (Some("invalid_argument"), 1));
+    let r = post(addr, false, "/stream.v1.Counter/Count", &[JSON, origin], "{}").await;
+    assert_eq!((r.status, allowed(&r)), (400, 1));
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let preflight = http::Request::builder()
+        .method("OPTIONS")
+        .uri(format!("http://{addr}/stream.v1.Counter/Count"))
+        .header("origin", "http://app.localhost")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type,connect-protocol-version,connect-timeout-ms")
+        .body(Full::<Bytes>::default())
+        .unwrap();
+    let res = client.request(preflight).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "http://app.localhost");
+    running.stop().await.unwrap();
+}

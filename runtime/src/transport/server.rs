@@ -284,6 +284,7 @@ impl ServerCore {
             chain: self.chain,
             streams_end: self.streams_end,
             connect: None,
+            cors: None,
         })
     }
 }
@@ -401,6 +402,9 @@ pub(crate) struct Bound {
     streams_end: StreamsEnd,
     /// The methods of a gRPC server that answers the Connect protocol too.
     pub(crate) connect: Option<Arc<Methods>>,
+    /// CORS around the whole stack (a gRPC server with Connect on its own
+    /// port); other servers have theirs around the router.
+    pub(crate) cors: Option<tower_http::cors::CorsLayer>,
 }
 
 impl Bound {
@@ -415,7 +419,9 @@ impl Bound {
     /// when a timeout is set), each one wrapper around the whole router
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
-        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, connect, .. } = self;
+        let Bound {
+            options, listener, router, kind, timeout, error_response, chain, streams_end, connect, cors, ..
+        } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
         let stop = Stop { streams_end: vec![streams_end], ..stop };
@@ -428,7 +434,11 @@ impl Bound {
             // the `grpc-timeout` it writes and answers in gRPC's form when it
             // passes. (A server without it is served as below, unwrapped.)
             let svc = WithDeadline::new(WithChain { inner: router, chain }, kind, timeout, error_response);
-            accept::serve(listener, Connect::new(svc, Some(methods)), stop, options).await;
+            let svc = Connect::new(svc, Some(methods));
+            match cors {
+                Some(cors) => accept::serve(listener, tower::Layer::layer(&cors, svc), stop, options).await,
+                None => accept::serve(listener, svc, stop, options).await,
+            }
             return Ok(());
         }
         match (chain.is_empty(), deadline) {

@@ -347,14 +347,25 @@ impl GrpcServer {
         if self.grpc_web {
             router = router.layer(tonic_web::GrpcWebLayer::new());
         }
+        // On its own port with Connect on, CORS goes around the whole stack
+        // (Connect's translation included), so that an error Connect answers
+        // before any call is readable by a page too; otherwise around the router.
+        let mut outer_cors = None;
         if let Some(cors) = &self.cors {
-            router = cors.wrap(router)?;
+            if connect.is_some() && listener.is_some() {
+                let invalid =
+                    |e: crate::Error| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message().to_owned());
+                outer_cors = Some(cors.layer().map_err(invalid)?);
+            } else {
+                router = cors.wrap(router)?;
+            }
         }
         let mut bound = match listener {
             Some(listener) => self.core.bound(listener, router)?,
             None => self.core.unbound(router)?,
         };
         bound.connect = connect;
+        bound.cors = outer_cors;
         Ok((bound, health))
     }
 }

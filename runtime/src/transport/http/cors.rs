@@ -134,7 +134,7 @@ impl Cors {
     /// tower-http's layer of these settings; a setting that cannot be
     /// (a header name that is not one, `"*"` with credentials) is an error
     /// naming it, where tower-http would panic.
-    fn layer(&self) -> Result<CorsLayer, Error> {
+    pub(crate) fn layer(&self) -> Result<CorsLayer, Error> {
         let bad = |what: String| Error::internal_server(CONFIG, format!("invalid CORS settings: {what}"));
         let any = |list: &[String]| list.iter().any(|s| s == "*");
         if self.allow_credentials && any(&self.allowed_origins) {
