@@ -107,7 +107,8 @@ impl UserApi for Users {
 
 /// The app serving HTTP on `http` and gRPC on `grpc`, with no middleware;
 /// with `BENCH_ONE_PORT` set, both on `http` (`App::one_port`); with
-/// `BENCH_BROWSER` set, the gRPC server answers gRPC-Web and Connect too.
+/// `BENCH_BROWSER` set, the gRPC server answers gRPC-Web and Connect too
+/// (`BENCH_GRPC_WEB`, `BENCH_CONNECT`: one of them).
 pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
     let server = UserApiServer::from_arc(Arc::new(Users::default()));
     let ticks = TicksServer::new(TickSource);
@@ -117,11 +118,11 @@ pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
             bia::transport::http::HttpServer::new(http).tls(tls.clone()).service(server.clone()).service(ticks.clone()),
         )
         .grpc({
-            let browser = std::env::var_os("BENCH_BROWSER").is_some();
+            let on = |knob: &str| std::env::var_os("BENCH_BROWSER").is_some() || std::env::var_os(knob).is_some();
             bia::transport::grpc::GrpcServer::new(grpc)
                 .tls(tls)
-                .grpc_web(browser)
-                .connect(browser)
+                .grpc_web(on("BENCH_GRPC_WEB"))
+                .connect(on("BENCH_CONNECT"))
                 .service(server)
                 .service(ticks)
         });

@@ -116,7 +116,12 @@ fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
     if req.method() != http::Method::POST {
         return None;
     }
-    let ct = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    let ct = req.headers().get(CONTENT_TYPE)?;
+    // gRPC's own (and gRPC-Web's) first, at the cost of one comparison.
+    if ct.as_bytes().starts_with(b"application/grpc") {
+        return None;
+    }
+    let ct = ct.to_str().ok()?;
     let media = ct.split(';').next().unwrap_or("").trim();
     let codec = |name: &str| {
         if name.eq_ignore_ascii_case("proto") {

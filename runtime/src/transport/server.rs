@@ -285,6 +285,7 @@ impl ServerCore {
             streams_end: self.streams_end,
             connect: None,
             cors: None,
+            grpc_web: None,
         })
     }
 }
@@ -405,9 +406,20 @@ pub(crate) struct Bound {
     /// CORS around the whole stack (a gRPC server with Connect on its own
     /// port); other servers have theirs around the router.
     pub(crate) cors: Option<tower_http::cors::CorsLayer>,
+    /// The routes with tonic-web's layer, for gRPC-Web requests (a gRPC
+    /// server with gRPC-Web on).
+    pub(crate) grpc_web: Option<axum::Router>,
 }
 
 impl Bound {
+    /// Answers gRPC-Web too: tonic-web's layer on a copy of the whole
+    /// routes (CORS and all), which only gRPC-Web requests take ([`Split`]):
+    /// on the routes every native call takes, the layer would box each call
+    /// once more (about 5% of a call, measured).
+    pub(crate) fn add_grpc_web(&mut self) {
+        self.grpc_web = Some(self.router.clone().layer(tonic_web::GrpcWebLayer::new()));
+    }
+
     /// Whether it serves TLS (its announced endpoint is `https://` or
     /// `grpcs://`).
     pub(crate) fn tls(&self) -> bool {
@@ -420,7 +432,18 @@ impl Bound {
     /// (not `Router::layer`, which wraps and boxes every route again).
     pub(crate) async fn serve(self, stop: Stop) -> Result<(), Error> {
         let Bound {
-            options, listener, router, kind, timeout, error_response, chain, streams_end, connect, cors, ..
+            options,
+            listener,
+            router,
+            kind,
+            timeout,
+            error_response,
+            chain,
+            streams_end,
+            connect,
+            cors,
+            grpc_web,
+            ..
         } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
@@ -429,12 +452,14 @@ impl Bound {
         // does: served as it is, axum clones and boxes each handler per request.
         let router = router.with_state(());
         let deadline = kind == Kind::Grpc || timeout.is_some();
-        if let Some(methods) = connect {
+        if connect.is_some() || grpc_web.is_some() {
             // Connect's translation goes outside the deadline, which reads
             // the `grpc-timeout` it writes and answers in gRPC's form when it
-            // passes. (A server without it is served as below, unwrapped.)
-            let svc = WithDeadline::new(WithChain { inner: router, chain }, kind, timeout, error_response);
-            let svc = Connect::new(svc, Some(methods));
+            // passes; gRPC-Web's is chosen inside, by the content type. (A
+            // server with neither is served as below, unwrapped.)
+            let inner = Split { native: router, web: grpc_web.map(|r| r.with_state(())) };
+            let svc = WithDeadline::new(WithChain { inner, chain }, kind, timeout, error_response);
+            let svc = Connect::new(svc, connect);
             match cors {
                 Some(cors) => accept::serve(listener, tower::Layer::layer(&cors, svc), stop, options).await,
                 None => accept::serve(listener, svc, stop, options).await,
@@ -467,7 +492,7 @@ impl Bound {
         let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
-        let http = stack(router, kind, timeout, error_response, chain);
+        let http = stack(router, None, kind, timeout, error_response, chain);
         let Bound {
             router: grpc_router,
             kind: grpc_kind,
@@ -476,10 +501,11 @@ impl Bound {
             chain: grpc_chain,
             streams_end: grpc_end,
             connect,
+            grpc_web,
             ..
         } = grpc;
         let connect_on = connect.is_some();
-        let grpc = Connect::new(stack(grpc_router, grpc_kind, grpc_timeout, grpc_error, grpc_chain), connect);
+        let grpc = Connect::new(stack(grpc_router, grpc_web, grpc_kind, grpc_timeout, grpc_error, grpc_chain), connect);
         let stop = Stop { streams_end: vec![streams_end, grpc_end], ..stop };
         accept::serve(listener, OnePort { http: Connect::new(http, None), grpc, connect: connect_on }, stop, options)
             .await;
@@ -492,16 +518,50 @@ impl Bound {
 /// through), so that both servers' stacks are one type and the listener's
 /// connection code is compiled once more, not once per combination (and
 /// nothing is boxed per request).
-type Stack = WithDeadline<WithChain<axum::Router>>;
+type Stack = WithDeadline<WithChain<Split>>;
 
 fn stack(
     router: axum::Router,
+    grpc_web: Option<axum::Router>,
     kind: Kind,
     timeout: Option<Duration>,
     error_response: ErrorResponse,
     chain: Chain,
 ) -> Stack {
-    WithDeadline::new(WithChain { inner: router.with_state(()), chain }, kind, timeout, error_response)
+    let inner = Split { native: router.with_state(()), web: grpc_web.map(|r| r.with_state(())) };
+    WithDeadline::new(WithChain { inner, chain }, kind, timeout, error_response)
+}
+
+/// A server's routes, and (gRPC-Web on) the same routes with tonic-web's
+/// layer, which only gRPC-Web requests (`application/grpc-web...`) take.
+#[derive(Clone)]
+struct Split {
+    native: axum::Router,
+    web: Option<axum::Router>,
+}
+
+impl tower::Service<::http::Request<axum::body::Body>> for Split {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = <axum::Router as tower::Service<::http::Request<axum::body::Body>>>::Future;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        // Routers are always ready.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: ::http::Request<axum::body::Body>) -> Self::Future {
+        if let Some(web) = &mut self.web {
+            let grpc_web = req
+                .headers()
+                .get(::http::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc-web"));
+            if grpc_web {
+                return web.call(req);
+            }
+        }
+        self.native.call(req)
+    }
 }
 
 /// One listener for an HTTP server and a gRPC server: routed by content
