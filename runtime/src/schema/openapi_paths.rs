@@ -8,6 +8,9 @@ use serde_json::{json, Map, Value};
 
 use super::*;
 
+/// `google.api.HttpBody`: a body of any type, as it is.
+const HTTP_BODY: &str = "google.api.HttpBody";
+
 /// How deep query parameters follow nested messages (`a.b.c...`): a
 /// recursive message stops here, as it does at the first repeat.
 pub(super) const MAX_QUERY_DEPTH: usize = 8;
@@ -306,7 +309,14 @@ impl Writer<'_> {
             // A form binds like the query: offered where the body is one flat
             // message (no message or map fields), which a form can carry.
             let mut content = Map::new();
-            let flat = b.body == "*"
+            // `google.api.HttpBody` is the body itself, of any type.
+            let raw = if b.body == "*" {
+                m.input == HTTP_BODY
+            } else {
+                self.field_at(m.input, b.body).is_some_and(|f| f.ty.type_name == Some(HTTP_BODY))
+            };
+            let flat = !raw
+                && b.body == "*"
                 && self
                     .schema
                     .message(m.input)
@@ -314,10 +324,16 @@ impl Writer<'_> {
             if flat {
                 content.insert("application/x-www-form-urlencoded".into(), json!({ "schema": schema.clone() }));
             }
-            content.insert("application/json".into(), json!({ "schema": schema }));
+            if raw {
+                content.insert("*/*".into(), json!({ "schema": { "type": "string", "format": "binary" } }));
+            } else {
+                content.insert("application/json".into(), json!({ "schema": schema }));
+            }
             // Protobuf cannot be described by a JSON Schema: said in words
             // rather than as a media type a fuzzer would fill with bytes.
-            let protobuf = if b.body == "*" {
+            let protobuf = if raw {
+                " The body as it is, of any content type (a `google.api.HttpBody`).".to_owned()
+            } else if b.body == "*" {
                 format!(" Also `application/x-protobuf`: the `{}` message in the protobuf encoding.", m.input)
             } else {
                 String::new()
@@ -326,7 +342,7 @@ impl Writer<'_> {
                 "requestBody".into(),
                 json!({
                     "required": required,
-                    "description": format!("The request in proto3 JSON.{protobuf}"),
+                    "description": if raw { protobuf.trim().to_owned() } else { format!("The request in proto3 JSON.{protobuf}") },
                     "content": Value::Object(content),
                 }),
             );
@@ -354,6 +370,12 @@ impl Writer<'_> {
                         }
                     }
                 }
+            })
+        } else if b.response_body.is_empty() && m.output == HTTP_BODY {
+            let about = "The reply as it is, with its own content type (a `google.api.HttpBody`).";
+            json!({
+                "description": "OK",
+                "content": { "*/*": { "schema": { "type": "string", "format": "binary", "description": about } } }
             })
         } else {
             let mut content = Map::new();

@@ -20,6 +20,7 @@ use http_body_util::BodyExt as _;
 
 use super::codec::{codec_error, json_error};
 use super::handler::ServiceConfig;
+use super::http_body::{from_http_body, is_http_body, is_http_body_field, request_body};
 use super::negotiate::{bind_form, body_format, decode_protobuf, merge_protobuf_field, BodyFormat};
 use crate::codec::{Message, QueryWriter};
 use crate::error::reason::{CODEC, MISSING_PATH_PARAM, NO_MATCHING_ROUTE, PAYLOAD_TOO_LARGE};
@@ -211,6 +212,11 @@ pub(super) async fn bind<Req: Message>(
         BodyRule::None => {}
         BodyRule::All => {
             let bytes = read_body(body, cfg.max_body).await?;
+            // An `HttpBody` request takes the body as it is, any type.
+            if is_http_body::<Req>() {
+                return from_http_body(request_body(&parts.headers, bytes))
+                    .ok_or_else(|| codec_error("", "the request is not an HttpBody".into()));
+            }
             // No body: an empty message, whatever the content type says.
             match body_format(&parts.headers, &bytes) {
                 _ if bytes.is_empty() => {}
@@ -227,7 +233,13 @@ pub(super) async fn bind<Req: Message>(
         }
         BodyRule::Field(field) => {
             let bytes = read_body(body, cfg.max_body).await?;
+            let raw = Req::FIELDS.iter().find(|f| f.name == field).is_some_and(|f| is_http_body_field(f.nested));
             match body_format(&parts.headers, &bytes) {
+                // An `HttpBody` field takes the body as it is, any type.
+                _ if raw => {
+                    let encoded = prost::Message::encode_to_vec(&request_body(&parts.headers, bytes));
+                    merge_protobuf_field(&mut msg, field, &encoded)?;
+                }
                 _ if bytes.is_empty() => {}
                 Ok(BodyFormat::Json) if bytes.iter().all(u8::is_ascii_whitespace) => {}
                 Ok(BodyFormat::Json) => {

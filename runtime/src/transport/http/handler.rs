@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::binding::{bind, Route};
 use super::codec::{encode_reply, error_response, json_response};
+use super::http_body::{as_http_body, response as http_body_response};
 use super::negotiate::{protobuf_response, wants_protobuf};
 use super::stream::{is_websocket, not_a_websocket};
 use super::DEFAULT_MAX_BODY;
@@ -77,13 +78,18 @@ where
         let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
         let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
         let mut res = match res {
-            Ok(rep) if protobuf => protobuf_response(&rep),
-            Ok(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
-                Ok(bytes) => match cfg.streams_end.envelope() {
-                    None => json_response(bytes),
-                    Some(envelope) => envelope.reply(bytes),
+            // An `HttpBody` reply is its own bytes and content type (a type
+            // test the compiler settles for every other reply type).
+            Ok(rep) => match as_http_body(rep) {
+                Ok(body) => http_body_response(body).unwrap_or_else(|e| fail(&cfg, &e)),
+                Err(rep) if protobuf => protobuf_response(&rep),
+                Err(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
+                    Ok(bytes) => match cfg.streams_end.envelope() {
+                        None => json_response(bytes),
+                        Some(envelope) => envelope.reply(bytes),
+                    },
+                    Err(e) => fail(&cfg, &e),
                 },
-                Err(e) => fail(&cfg, &e),
             },
             Err(e) => fail(&cfg, &e),
         };

@@ -39,6 +39,7 @@ mod cors;
 #[cfg(feature = "docs")]
 mod docs;
 mod handler;
+mod http_body;
 mod layer;
 mod negotiate;
 mod openapi;
@@ -59,6 +60,7 @@ pub use docs::DOCS;
 pub use handler::not_found;
 #[doc(hidden)]
 pub use handler::{select, unary, ServiceConfig};
+pub use http_body::HttpBody;
 pub use layer::{RouteLayer, RouteService};
 pub use openapi::{OPENAPI_JSON, OPENAPI_YAML};
 pub use server::{HttpServer, IntoRouter};
