@@ -140,6 +140,13 @@ impl<__T> UserApiServer<__T> {
         self.http.max_body = limit;
         self
     }
+    /// Largest part of a `multipart/form-data` HTTP body (default 4 MiB); larger
+    /// parts get 413.
+    #[must_use]
+    pub fn max_part_size(mut self, limit: usize) -> Self {
+        self.http.max_part = limit;
+        self
+    }
     /// Largest accepted gRPC request message (default 4 MiB).
     #[must_use]
     pub fn max_decoding_message_size(mut self, limit: usize) -> Self {

@@ -218,8 +218,9 @@ impl syn::visit_mut::VisitMut for AddSend {
 }
 
 /// Method names the generated server, clients and operation constants use.
-const GENERATED_NAMES: [&str; 19] = [
+const GENERATED_NAMES: [&str; 20] = [
     "new",
+    "max_part_size",
     "envelope",
     "protobuf",
     "decompress",

@@ -10,6 +10,8 @@ use super::*;
 
 /// `google.api.HttpBody`: a body of any type, as it is.
 const HTTP_BODY: &str = "google.api.HttpBody";
+/// A file of a `multipart/form-data` body.
+const UPLOADED_FILE: &str = "bia.v1.UploadedFile";
 
 /// How deep query parameters follow nested messages (`a.b.c...`): a
 /// recursive message stops here, as it does at the first repeat.
@@ -323,6 +325,31 @@ impl Writer<'_> {
                     .is_some_and(|msg| msg.fields.iter().all(|f| f.ty.ty != Type::Message && f.key.is_none()));
             if flat {
                 content.insert("application/x-www-form-urlencoded".into(), json!({ "schema": schema.clone() }));
+            }
+            // A message with `UploadedFile` fields takes `multipart/form-data`:
+            // its files as binary parts, its scalar fields as text parts.
+            let message = if b.body == "*" { self.schema.message(m.input) } else { None };
+            if let Some(msg) = message.filter(|msg| msg.fields.iter().any(|f| f.ty.type_name == Some(UPLOADED_FILE))) {
+                let mut properties = Map::new();
+                for f in &msg.fields {
+                    let part = if f.ty.type_name == Some(UPLOADED_FILE) {
+                        let file = json!({ "type": "string", "format": "binary" });
+                        if f.label == Label::Repeated {
+                            json!({ "type": "array", "items": file })
+                        } else {
+                            file
+                        }
+                    } else if f.ty.ty != Type::Message && f.key.is_none() {
+                        self.field_schema(f, style, &mut Vec::new())
+                    } else {
+                        continue;
+                    };
+                    properties.insert(f.name.into(), part);
+                }
+                content.insert(
+                    "multipart/form-data".into(),
+                    json!({ "schema": { "type": "object", "properties": Value::Object(properties) } }),
+                );
             }
             if raw {
                 content.insert("*/*".into(), json!({ "schema": { "type": "string", "format": "binary" } }));

@@ -21,6 +21,7 @@ use http_body_util::BodyExt as _;
 use super::codec::{codec_error, json_error};
 use super::handler::ServiceConfig;
 use super::http_body::{from_http_body, is_http_body, is_http_body_field, request_body};
+use super::multipart::bind_multipart;
 use super::negotiate::{bind_form, body_format, decode_protobuf, merge_protobuf_field, BodyFormat};
 use crate::codec::{Message, QueryWriter};
 use crate::error::reason::{CODEC, MISSING_PATH_PARAM, NO_MATCHING_ROUTE, PAYLOAD_TOO_LARGE};
@@ -228,6 +229,7 @@ pub(super) async fn bind<Req: Message>(
                 }
                 Ok(BodyFormat::Protobuf) => msg = decode_protobuf(&bytes)?,
                 Ok(BodyFormat::Form) => bind_form(&mut msg, None, &bytes)?,
+                Ok(BodyFormat::Multipart(boundary)) => bind_multipart(&mut msg, bytes, boundary, cfg.max_part).await?,
                 Err(e) => return Err(e),
             }
         }
@@ -253,6 +255,12 @@ pub(super) async fn bind<Req: Message>(
                 }
                 Ok(BodyFormat::Protobuf) => merge_protobuf_field(&mut msg, field, &bytes)?,
                 Ok(BodyFormat::Form) => bind_form(&mut msg, Some(field), &bytes)?,
+                Ok(BodyFormat::Multipart(_)) => return Err(codec_error(
+                    field,
+                    format!(
+                        "multipart/form-data bodies are read for `body = \"*\"` rules; this one takes `{field}` alone"
+                    ),
+                )),
                 Err(e) => return Err(e),
             }
         }

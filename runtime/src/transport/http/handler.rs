@@ -22,6 +22,8 @@ use crate::middleware::{self, Chain, ServerChain};
 #[doc(hidden)]
 pub struct ServiceConfig {
     pub max_body: usize,
+    /// The largest part of a `multipart/form-data` body.
+    pub max_part: usize,
     pub snake_case: bool,
     /// How often an idle server-sent event stream sends a heartbeat.
     pub sse_heartbeat: std::time::Duration,
@@ -35,6 +37,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             max_body: DEFAULT_MAX_BODY,
+            max_part: DEFAULT_MAX_BODY,
             snake_case: false,
             sse_heartbeat: super::stream::DEFAULT_SSE_HEARTBEAT,
             chain: Chain::new(),

@@ -27,11 +27,13 @@ pub(super) const PROTOBUF: HeaderValue = HeaderValue::from_static("application/x
 const PROTOBUF_TYPES: [&str; 3] = ["application/x-protobuf", "application/protobuf", "application/proto"];
 
 /// What a request body is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum BodyFormat {
     Json,
     Protobuf,
     Form,
+    /// `multipart/form-data`, with its boundary.
+    Multipart(String),
 }
 
 /// The format of a request body of `bytes` with these headers. No content
@@ -66,11 +68,16 @@ pub(super) fn body_format(headers: &HeaderMap, bytes: &[u8]) -> Result<BodyForma
     if lower.ends_with("+json") {
         return Ok(BodyFormat::Json);
     }
+    if lower == "multipart/form-data" {
+        let boundary = multer::parse_boundary(value.to_str().unwrap_or(""))
+            .map_err(|e| codec_error("", format!("invalid multipart/form-data content type: {e}")))?;
+        return Ok(BodyFormat::Multipart(boundary));
+    }
     Err(Error::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16(),
         UNSUPPORTED_MEDIA_TYPE,
         format!(
-            "request bodies are read as application/json, application/x-protobuf or application/x-www-form-urlencoded, not `{}`",
+            "request bodies are read as application/json, application/x-protobuf, application/x-www-form-urlencoded or multipart/form-data, not `{}`",
             value.to_str().unwrap_or("?")
         ),
     )
