@@ -255,12 +255,14 @@ pub(super) async fn bind<Req: Message>(
                 }
                 Ok(BodyFormat::Protobuf) => merge_protobuf_field(&mut msg, field, &bytes)?,
                 Ok(BodyFormat::Form) => bind_form(&mut msg, Some(field), &bytes)?,
-                Ok(BodyFormat::Multipart(_)) => return Err(codec_error(
-                    field,
-                    format!(
+                Ok(BodyFormat::Multipart(_)) => {
+                    return Err(codec_error(
+                        field,
+                        format!(
                         "multipart/form-data bodies are read for `body = \"*\"` rules; this one takes `{field}` alone"
                     ),
-                )),
+                    ))
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -42,7 +42,7 @@ use crate::error::Error;
 ///     async fn put_file(&self, req: PutFileRequest) -> bia::Result<Stored>;
 /// }
 /// ```
-#[crate::message(package = "google.api", crate = "crate")]
+#[bia_macros::message(package = "google.api", crate = "crate")]
 pub struct HttpBody {
     /// The body's content type (`image/png`); empty reads as
     /// `application/octet-stream`.

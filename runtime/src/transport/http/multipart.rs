@@ -38,7 +38,7 @@ use crate::error::Error;
 ///     async fn add_photo(&self, req: AddPhotoRequest) -> bia::Result<Photo>;
 /// }
 /// ```
-#[crate::message(package = "bia.v1", crate = "crate")]
+#[bia_macros::message(package = "bia.v1", crate = "crate")]
 pub struct UploadedFile {
     /// The file's name as the client gave it (`filename=`), possibly empty.
     pub filename: String,

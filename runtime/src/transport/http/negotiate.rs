@@ -194,7 +194,8 @@ mod tests {
         // curl -d '{..}'
         assert_eq!(f("application/x-www-form-urlencoded", b" {\"name\":\"a\"}"), Ok(BodyFormat::Json));
         assert_eq!(f("text/plain", b"hi"), Err(415));
-        assert_eq!(f("multipart/form-data; boundary=x", b""), Err(415));
+        assert_eq!(f("multipart/form-data; boundary=x", b""), Ok(BodyFormat::Multipart("x".into())));
+        assert_eq!(f("multipart/form-data", b""), Err(400), "no boundary");
     }
 
     #[test]
