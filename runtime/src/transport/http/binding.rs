@@ -229,7 +229,11 @@ pub(super) async fn bind<Req: Message>(
                 }
                 Ok(BodyFormat::Protobuf) => msg = decode_protobuf(&bytes)?,
                 Ok(BodyFormat::Form) => bind_form(&mut msg, None, &bytes)?,
-                Ok(BodyFormat::Multipart(boundary)) => bind_multipart(&mut msg, bytes, boundary, cfg.max_part).await?,
+                // Boxed: its state (multer's) would otherwise make every
+                // call's future larger, past the allocator's fast sizes.
+                Ok(BodyFormat::Multipart(boundary)) => {
+                    Box::pin(bind_multipart(&mut msg, bytes, boundary, cfg.max_part)).await?
+                }
                 Err(e) => return Err(e),
             }
         }
