@@ -282,3 +282,53 @@ async fn cors_covers_connect_replies_and_its_own_errors() {
     assert_eq!(res.headers()["access-control-allow-origin"], "http://app.localhost");
     running.stop().await.unwrap();
 }
+
+/// The App's stop on Connect and gRPC-Web streams (the gRPC server's own
+/// streams underneath): one that ends within the stop timeout ends as
+/// usual; an endless one ends at the timeout with `unavailable`, reason
+/// `STOPPING`, in its protocol's form.
+#[tokio::test]
+async fn the_stop_drains_connect_and_grpc_web_streams() {
+    let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let running = App::new("connect-drain")
+        .signals(false)
+        .stop_timeout(Duration::from_millis(600))
+        .grpc(GrpcServer::new(any).connect(true).grpc_web(true).service(CounterServer::new(MemoryCounter::default())))
+        .start()
+        .await
+        .unwrap();
+    let addr = running.grpc_addrs()[0];
+    let endless =
+        post(addr, false, "/stream.v1.Counter/Count", &[STREAM_JSON], envelope(0, br#"{"count":100000,"delayMs":20}"#));
+    let short =
+        post(addr, true, "/stream.v1.Counter/Count", &[STREAM_JSON], envelope(0, br#"{"count":5,"delayMs":40}"#));
+    let web_req = CountRequest { count: 100_000, delay_ms: 20, ..Default::default() }.encode_to_vec();
+    let web = post(
+        addr,
+        false,
+        "/stream.v1.Counter/Count",
+        &[("content-type", "application/grpc-web+proto"), ("x-grpc-web", "1")],
+        envelope(0, &web_req),
+    );
+    let (endless, short, web) = (tokio::spawn(endless), tokio::spawn(short), tokio::spawn(web));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let stop = tokio::spawn(running.stop());
+
+    let short = short.await.unwrap();
+    assert_eq!(short.envelopes().len(), 6);
+    assert_eq!(short.end(), serde_json::json!({}));
+    let endless = endless.await.unwrap();
+    let end = endless.end();
+    assert_eq!(end["error"]["code"], "unavailable", "{end}");
+    assert_eq!(end["error"]["details"][0]["debug"]["reason"], "STOPPING", "{end}");
+    assert!(endless.envelopes().len() > 5, "it streamed until the stop");
+    // gRPC-Web: the trailer frame (flag 0x80) holds the status.
+    let web = web.await.unwrap();
+    let (flags, trailer) = web.envelopes().pop().unwrap();
+    assert_eq!(flags, 0x80);
+    let trailer = String::from_utf8_lossy(&trailer).to_lowercase();
+    assert!(trailer.contains("grpc-status:14"), "{trailer}");
+    stop.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
