@@ -355,3 +355,19 @@ pub async fn start(app: App) -> TestApp {
     let (http, grpc) = (running.http_addrs()[0], running.grpc_addrs()[0]);
     TestApp { running, http, grpc }
 }
+
+/// Runs curl (`-sS --max-time 10` and `args`) and returns its output, or
+/// `None` when curl is not installed, which `BIA_REQUIRE_EXTERNAL=1` (CI)
+/// makes a failure. A curl that fails fails the test.
+pub fn curl(args: &[&str]) -> Option<std::process::Output> {
+    let out = match std::process::Command::new("curl").args(["-sS", "--max-time", "10"]).args(args).output() {
+        Ok(out) => out,
+        Err(e) => {
+            assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "curl: {e}");
+            eprintln!("skipping: curl is not installed");
+            return None;
+        }
+    };
+    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(out)
+}

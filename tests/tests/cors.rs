@@ -5,7 +5,6 @@
 //! CORS rules forbid refused at start with an error instead of a panic.
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -43,22 +42,11 @@ async fn start(cors: Cors, count: Count) -> bia_tests::TestApp {
 /// curl's reply head (lowercased header lines) and status, or `None`
 /// without curl (a failure under `BIA_REQUIRE_EXTERNAL=1`).
 async fn curl(args: &[&str]) -> Option<(u16, String)> {
-    let out = match tokio::process::Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-o", "/dev/null", "-D", "-"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "curl: {e}");
-            eprintln!("skipping: curl is not installed");
-            return None;
-        }
-    };
-    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let args: Vec<String> = ["-o", "/dev/null", "-D", "-"].iter().chain(args).map(|s| (*s).to_owned()).collect();
+    let out =
+        tokio::task::spawn_blocking(move || bia_tests::curl(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await
+            .unwrap()?;
     let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
     Some((status, head))

@@ -69,15 +69,7 @@ impl Files for Store {
 /// curl's reply body and the lines of its head (lowercased), or `None`
 /// without curl (a failure under `BIA_REQUIRE_EXTERNAL=1`).
 fn curl(args: &[&str]) -> Option<(String, Vec<u8>)> {
-    let out = match std::process::Command::new("curl").args(["-sS", "--max-time", "10", "-i"]).args(args).output() {
-        Ok(out) => out,
-        Err(e) => {
-            assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "curl: {e}");
-            eprintln!("skipping: curl is not installed");
-            return None;
-        }
-    };
-    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bia_tests::curl(&[&["-i"], args].concat())?;
     let mut rest = out.stdout.as_slice();
     loop {
         let split = rest.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");

@@ -46,19 +46,7 @@ impl Photos for Album {
 /// curl's status and body, or `None` without curl (a failure under
 /// `BIA_REQUIRE_EXTERNAL=1`).
 fn curl(args: &[&str]) -> Option<(u16, serde_json::Value)> {
-    let out = match std::process::Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => {
-            assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "curl: {e}");
-            eprintln!("skipping: curl is not installed");
-            return None;
-        }
-    };
-    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bia_tests::curl(&[&["-w", "\n%{http_code}"], args].concat())?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap();
     Some((code.parse().unwrap(), serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))))

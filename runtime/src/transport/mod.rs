@@ -12,12 +12,14 @@
 pub(crate) mod accept;
 mod coarse_timer;
 mod connect;
+mod connect_wire;
 pub(crate) mod deadline;
 mod envelope;
 pub mod grpc;
 pub mod http;
 mod limits;
 pub(crate) mod server;
+mod stacks;
 mod tls;
 
 pub use crate::context::Kind;
