@@ -26,7 +26,7 @@ pub use crate::schema::{
 pub use crate::stream::Streaming;
 pub use crate::transport::grpc::{self as grpc, CallConfig, GrpcClient};
 pub use crate::transport::http::{
-    self as http_transport, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
+    self as http_transport, upload_body, BodyRule, HttpClient, PathSeg, PatternSeg, Route, ServiceConfig,
 };
 pub use crate::transport::server::{EndStreams, StreamsEnd};
 pub use crate::wire::scope as wire;

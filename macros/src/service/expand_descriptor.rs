@@ -34,7 +34,7 @@ impl Generator<'_> {
                 let path = b.template.google();
                 let body = match &b.body {
                     Body::None => String::new(),
-                    Body::All => "*".to_owned(),
+                    Body::All(_) => "*".to_owned(),
                     Body::Field(f, _) => f.clone(),
                 };
                 let response_body = b.response_body.as_ref().map(|(f, _)| f.clone()).unwrap_or_default();
@@ -100,9 +100,18 @@ impl Generator<'_> {
                 const _: () = ::core::assert!(#kind != 2, #msg);
             });
         }
-        if let Body::Field(f, span) = &b.body {
-            let ident = field_ident(f, *span);
-            out.extend(quote_spanned!(*span=> let _ = &__req.#ident;));
+        // An upload's chunks fill an `HttpBody`: the message or the field.
+        let upload = m.shape.client_streams();
+        match &b.body {
+            Body::Field(f, span) => {
+                let ident = field_ident(f, *span);
+                out.extend(match upload {
+                    true => quote_spanned!(*span=> #p::upload_body(&__req.#ident);),
+                    false => quote_spanned!(*span=> let _ = &__req.#ident;),
+                });
+            }
+            Body::All(span) if upload => out.extend(quote_spanned!(*span=> #p::upload_body(__req);)),
+            _ => {}
         }
         if let Some((f, span)) = &b.response_body {
             let ident = field_ident(f, *span);

@@ -61,7 +61,7 @@ impl Generator<'_> {
             .collect();
         let body = match &b.body {
             Body::None => quote!(#p::BodyRule::None),
-            Body::All => quote!(#p::BodyRule::All),
+            Body::All(_) => quote!(#p::BodyRule::All),
             Body::Field(f, _) => quote!(#p::BodyRule::Field(#f)),
         };
         let response_body = match &b.response_body {

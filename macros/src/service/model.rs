@@ -18,7 +18,7 @@ use crate::symbol;
 #[derive(Debug, Clone)]
 pub enum Body {
     None,
-    All,
+    All(Span),
     Field(String, Span),
 }
 
@@ -289,17 +289,15 @@ fn check_rule(
             .error(path_lit, format!("`{bad}` is not a field name; a path variable names a request field like `<id>`"));
         return None;
     }
-    if shape.client_streams() {
+    // A client stream is a WebSocket opened with a GET, or with a `body`
+    // rule an upload whose chunks fill an `HttpBody` (checked by type).
+    if shape.client_streams() && rule.body.is_none() {
         if method != "GET" {
             errors.error_at(
                 *verb_span,
-                "a client or bidirectional stream is served over a WebSocket, which opens with a GET: use `get = \"..\"`",
+                "a client or bidirectional stream is served over a WebSocket, which opens with a GET: use `get = \"..\"` \
+                 (or, for an upload of `HttpBody` chunks, add `body = \"*\"` or `body = \"field\"`)",
             );
-            return None;
-        }
-        if let Some(b) = &rule.body {
-            errors
-                .error(b, "a client stream's messages come as WebSocket frames, not in a request body: remove `body`");
             return None;
         }
         if !template.fields().is_empty() {
@@ -316,7 +314,7 @@ fn check_rule(
     }
     let body = match &rule.body {
         None => Body::None,
-        Some(b) if b.value() == symbol::WHOLE_MESSAGE => Body::All,
+        Some(b) if b.value() == symbol::WHOLE_MESSAGE => Body::All(b.span()),
         Some(b) => Body::Field(field_name(b, errors, symbol::BODY)?, b.span()),
     };
     if !matches!(body, Body::None) && matches!(method.as_str(), "GET" | "HEAD") {

@@ -34,10 +34,12 @@
 //!   (`bia.Error`); the reasons of the [`errors`](OpenApi::errors) given are
 //!   listed with it.
 //! * **Streams.** A server stream answers `text/event-stream` (one `data:`
-//!   event per message) or, when asked, `application/x-ndjson`. Client and
-//!   bidirectional streams are WebSockets over HTTP, which OpenAPI cannot
+//!   event per message) or, when asked, `application/x-ndjson`; a stream of
+//!   `google.api.HttpBody` replies is a download of any content type. Client
+//!   and bidirectional streams are WebSockets over HTTP, which OpenAPI cannot
 //!   describe: they are left out of `paths` and listed in the document's
-//!   `x-bia-websockets` extension.
+//!   `x-bia-websockets` extension; those with a `body` rule are uploads (a
+//!   plain request whose body is read as it arrives) and documented as such.
 //! * **Security.** Operations the [`bearer`](OpenApi::bearer) predicate
 //!   names declare the `bearer` (JWT) scheme and a `401` reply.
 //!

@@ -30,8 +30,8 @@ pub(super) fn bindings<'a>(s: &ServiceDef, m: &'a MethodDef) -> Vec<Binding<'a>>
         // The default route: `POST /pkg.Svc/Method`, the whole message as
         // the body (a client stream's WebSocket opens with a GET there).
         let path = Cow::Owned(format!("/{}.{}/{}", s.package, s.name, m.name));
-        let method = if m.client_streaming { "get" } else { "post" };
-        return vec![Binding { method: method.to_owned(), path, body: "*", response_body: "" }];
+        let (method, body) = if m.client_streaming { ("get", "") } else { ("post", "*") };
+        return vec![Binding { method: method.to_owned(), path, body, response_body: "" }];
     }
     m.http
         .iter()
@@ -171,7 +171,9 @@ impl Writer<'_> {
                         id.push('_');
                     }
                     ids.insert(id.clone());
-                    if m.client_streaming {
+                    // A client stream without a body rule is a WebSocket; with
+                    // one, an upload (a plain request, below).
+                    if m.client_streaming && b.body.is_empty() {
                         websockets.push(self.websocket(&operation, &id, &tag, m, b, style, bearer));
                         any_bearer |= bearer;
                         continue;
@@ -358,7 +360,9 @@ impl Writer<'_> {
             }
             // Protobuf cannot be described by a JSON Schema: said in words
             // rather than as a media type a fuzzer would fill with bytes.
-            let protobuf = if raw {
+            let protobuf = if raw && m.client_streaming {
+                " The body as it is, of any content type, read as it arrives: each chunk is one message of the stream (a `google.api.HttpBody`), the path and query bound into every one.".to_owned()
+            } else if raw {
                 " The body as it is, of any content type (a `google.api.HttpBody`).".to_owned()
             } else if b.body == "*" {
                 format!(" Also `application/x-protobuf`: the `{}` message in the protobuf encoding.", m.input)
@@ -382,7 +386,13 @@ impl Writer<'_> {
                 None => json!({}),
             }
         };
-        let ok = if m.server_streaming {
+        let ok = if m.server_streaming && m.output == HTTP_BODY {
+            let about = "The bytes of the replies as they come (a stream of `google.api.HttpBody`), with the first one's content type; an error after the first reply aborts the response.";
+            json!({
+                "description": "OK",
+                "content": { "*/*": { "schema": { "type": "string", "format": "binary", "description": about } } }
+            })
+        } else if m.server_streaming {
             json!({
                 "description": "A stream of replies: one server-sent event (`data:`) per message, a `: heartbeat` comment while idle, and an error that ends the stream as a last `event: error` with the error body. With `Accept: application/x-ndjson`, one JSON line per message (`{\"result\": ...}`) and a last `{\"error\": ...}` line for an error.",
                 "content": {

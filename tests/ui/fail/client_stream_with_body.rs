@@ -7,7 +7,8 @@ pub struct Tick {
 
 #[bia::service(package = "ui.v1")]
 pub trait Ticks: Send + Sync + 'static {
-    #[rpc(get = "/v1/sum", body = "*")]
+    // A client stream with a body rule is an upload of `HttpBody` chunks.
+    #[rpc(post = "/v1/sum", body = "*")]
     async fn sum(&self, req: Streaming<Tick>) -> bia::Result<Tick>;
 }
 

@@ -271,6 +271,16 @@ pub(super) async fn bind<Req: Message>(
             }
         }
     }
+    bind_params(route, parts, msg).await
+}
+
+/// Binds the query (unless the body is the whole message) and the path
+/// variables into `msg` (path wins).
+pub(super) async fn bind_params<Req: Message>(
+    route: &Route,
+    parts: &mut http::request::Parts,
+    mut msg: Req,
+) -> Result<Req, Error> {
     if route.body != BodyRule::All {
         if let Some(query) = parts.uri.query() {
             for (k, v) in form_urlencoded::parse(query.as_bytes()) {

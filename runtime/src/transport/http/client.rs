@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use http::header;
+use http::{header, HeaderValue};
 use http_body_util::BodyExt as _;
 #[cfg(feature = "compression")]
 use tower::ServiceExt as _;
@@ -13,7 +13,9 @@ use tower::ServiceExt as _;
 use super::binding::{BodyRule, Route};
 use super::client_conn::{plain_client, request_failed, Hyper, PlainClient, Tls};
 use super::codec::{decode_reply, encode_request, JSON};
+use super::http_body::{content_type, is_http_body};
 use super::negotiate::PROTOBUF;
+use super::raw;
 use crate::client::call::{through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
 use crate::client::{chain_builder, Backend, ClientTls, Dial, Dialed, MakeNode, TlsSettings};
@@ -22,6 +24,9 @@ use crate::context::{Context, Kind};
 use crate::error::reason::{BAD_ENDPOINT, BAD_REQUEST, CODEC, UNAVAILABLE};
 use crate::error::Error;
 use crate::middleware::Chain;
+
+/// What a client of an `HttpBody` reply accepts.
+pub(super) const ANY: HeaderValue = HeaderValue::from_static("*/*");
 
 /// The client half generated `FooHttpClient`s wrap: builds the URL, query and
 /// body from the same rules the server binds with, and rebuilds `bia::Error`s.
@@ -269,13 +274,24 @@ impl HttpClient {
     ) -> Result<Rep, Error> {
         let route = Route::pick(routes, req)?;
         let url = route.url(base, req)?;
-        let protobuf_body = self.protobuf && route.body == BodyRule::All;
-        let body =
-            if protobuf_body { axum::body::Body::from(req.encode_to_vec()) } else { encode_request(route.body, req)? };
-        let accept = if self.protobuf && route.response_body.is_none() { PROTOBUF } else { JSON };
+        // An `HttpBody` goes as its bytes with its content type.
+        let (body, content_type) = match raw::sent_body(route, req)? {
+            Some(raw) => (axum::body::Body::from(raw.data), Some(content_type(&raw.content_type)?)),
+            None if self.protobuf && route.body == BodyRule::All => {
+                (axum::body::Body::from(req.encode_to_vec()), Some(PROTOBUF))
+            }
+            None => (encode_request(route.body, req)?, (route.body != BodyRule::None).then_some(JSON)),
+        };
+        let accept = if is_http_body::<Rep>() {
+            ANY
+        } else if self.protobuf && route.response_body.is_none() {
+            PROTOBUF
+        } else {
+            JSON
+        };
         let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, accept);
-        if route.body != BodyRule::None {
-            request = request.header(header::CONTENT_TYPE, if protobuf_body { PROTOBUF } else { JSON });
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
         }
         let mut request = request
             .body(body)
@@ -287,7 +303,7 @@ impl HttpClient {
         }
         let hyper = self.hyper(&url)?;
         #[cfg(feature = "compression")]
-        let (status, bytes, protobuf_reply) = if self.decompress {
+        let (status, bytes, reply_type) = if self.decompress {
             let client = tower_http::decompression::Decompression::new(tower::service_fn(|r| hyper.request(r)));
             match client.oneshot(request).await {
                 Ok(res) => read_reply(res, ctx, &url).await?,
@@ -300,10 +316,15 @@ impl HttpClient {
             }
         };
         #[cfg(not(feature = "compression"))]
-        let (status, bytes, protobuf_reply) = match hyper.request(request).await {
+        let (status, bytes, reply_type) = match hyper.request(request).await {
             Ok(res) => read_reply(res, ctx, &url).await?,
             Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
         };
+        if is_http_body::<Rep>() && status.is_success() {
+            let content_type = reply_type.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            return raw::received(content_type, bytes);
+        }
+        let protobuf_reply = reply_type.is_some_and(|v| v.as_bytes().ends_with(b"protobuf"));
         if protobuf_reply && status.is_success() {
             return Rep::decode(bytes)
                 .map_err(|e| Error::internal_server(CODEC, format!("invalid protobuf reply from {url}: {e}")));
@@ -317,20 +338,20 @@ impl HttpClient {
     }
 }
 
-/// The status and whole body of a reply; its headers become the call's
-/// reply headers.
+/// The status, whole body and content type of a reply; its headers become
+/// the call's reply headers.
 async fn read_reply<B>(
     res: http::Response<B>,
     ctx: Option<&mut Context>,
     url: &str,
-) -> Result<(http::StatusCode, bytes::Bytes, bool), Error>
+) -> Result<(http::StatusCode, bytes::Bytes, Option<HeaderValue>), Error>
 where
     B: http_body::Body,
     B::Error: std::fmt::Display,
 {
     let status = res.status();
     let (head, body) = res.into_parts();
-    let protobuf = head.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().ends_with(b"protobuf"));
+    let content_type = head.headers.get(header::CONTENT_TYPE).cloned();
     if let Some(ctx) = ctx {
         *ctx.reply_headers_mut() = head.headers;
     }
@@ -339,7 +360,7 @@ where
         .await
         .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("reading reply of {url}: {e}")))?
         .to_bytes();
-    Ok((status, bytes, protobuf))
+    Ok((status, bytes, content_type))
 }
 
 /// One operation of an [`HttpClient`], at the end of its middleware chain.

@@ -11,7 +11,7 @@ use std::task::{Context as TaskContext, Poll};
 use eventsource_stream::Eventsource as _;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::SinkExt as _;
-use http::header;
+use http::{header, HeaderValue};
 use http_body_util::BodyExt as _;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -20,9 +20,11 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::WebSocketStream;
 
 use super::binding::{BodyRule, Route};
-use super::client::HttpClient;
+use super::client::{HttpClient, ANY};
 use super::client_conn::{request_failed, ws_stream, Tls, WsStream};
 use super::codec::{decode_reply, encode_request, JSON};
+use super::http_body::{content_type, is_http_body};
+use super::raw;
 use super::DEFAULT_MAX_BODY;
 use crate::client::call::{open_stream, through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
@@ -55,16 +57,9 @@ impl HttpClient {
             async move {
                 let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
                 let (url, res) = client
-                    .on_node(routes[0].operation, |base| client.open_events(base, &routes, &req, &headers))
+                    .on_node(routes[0].operation, |base| client.open_events::<Req, Rep>(base, &routes, &req, &headers))
                     .await?;
-                let (head, body) = res.into_parts();
-                crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = head.headers);
-                let events = body.into_data_stream().eventsource().map(move |event| match event {
-                    Ok(event) if event.event == "error" => Err(Error::from_http(500, event.data.as_bytes())),
-                    Ok(event) => decode_reply::<Rep>(None, event.data.as_bytes(), &url),
-                    Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("reading events of {url}: {e}"))),
-                });
-                sink.send_all(events).await
+                sink.send_all(streamed_replies(res, url)).await
             }
         })
         .await
@@ -72,7 +67,7 @@ impl HttpClient {
 
     /// Sends the request of a server stream to `base`: its URL, and the
     /// response once it is a stream of events.
-    async fn open_events<Req: Message>(
+    async fn open_events<Req: Message, Rep: Message>(
         &self,
         base: String,
         routes: &[&'static Route],
@@ -81,19 +76,66 @@ impl HttpClient {
     ) -> Result<(String, http::Response<hyper::body::Incoming>), Error> {
         let route = Route::pick(routes, req)?;
         let url = route.url(&base, req)?;
-        let mut request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, EVENT_STREAM);
-        if route.body != BodyRule::None {
-            request = request.header(header::CONTENT_TYPE, JSON);
-        }
-        let mut request = request
-            .body(encode_request(route.body, req)?)
+        let request = http::Request::builder().method(route.method).uri(&url).header(header::ACCEPT, accept::<Rep>());
+        let (request, body) = match raw::sent_body(route, req)? {
+            Some(raw) => (request.header(header::CONTENT_TYPE, content_type(&raw.content_type)?), raw.data.into()),
+            None if route.body != BodyRule::None => {
+                (request.header(header::CONTENT_TYPE, JSON), encode_request(route.body, req)?)
+            }
+            None => (request, encode_request(route.body, req)?),
+        };
+        let request = request
+            .body(body)
             .map_err(|e| Error::bad_request(BAD_REQUEST, format!("cannot build request to {url}: {e}")))?;
+        self.open_streamed(url, route.method, request, headers).await
+    }
+
+    /// Sends an upload to `base`: to the URL of its first message, the
+    /// bytes of all its messages as the body. An upload's body goes once:
+    /// `None` is a node after one that refused it.
+    async fn open_upload<Req: Message>(
+        &self,
+        base: String,
+        route: &'static Route,
+        first: &Req,
+        upload: Option<raw::Upload>,
+        accept: HeaderValue,
+        headers: &http::HeaderMap,
+    ) -> Result<(String, http::Response<hyper::body::Incoming>), Error> {
+        let url = route.url(&base, first)?;
+        let Some(upload) = upload else {
+            let why = format!("{} refused the upload, and an upload's body cannot be sent twice", route.operation);
+            return Err(Error::service_unavailable(UNAVAILABLE, why));
+        };
+        let request = http::Request::builder()
+            .method(route.method)
+            .uri(&url)
+            .header(header::ACCEPT, accept)
+            .header(header::CONTENT_TYPE, upload.content_type)
+            .body(upload.body)
+            .map_err(|e| Error::bad_request(BAD_REQUEST, format!("cannot build request to {url}: {e}")))?;
+        self.open_streamed(url, route.method, request, headers).await
+    }
+
+    /// Sends the request of a stream with the call's request metadata: the
+    /// response once it is a success, else its error.
+    async fn open_streamed(
+        &self,
+        url: String,
+        method: &str,
+        mut request: http::Request<axum::body::Body>,
+        headers: &http::HeaderMap,
+    ) -> Result<(String, http::Response<hyper::body::Incoming>), Error> {
         for (k, v) in headers {
             request.headers_mut().append(k, v.clone());
         }
         let res = match self.hyper(&url)?.request(request).await {
             Ok(res) => res,
-            Err(e) => return Err(request_failed(&self.tls, route.method, &url, e).await),
+            // An upload that its own stream's error broke off fails with it.
+            Err(e) => match raw::sent_error(&e) {
+                Some(e) => return Err(e),
+                None => return Err(request_failed(&self.tls, method, &url, e).await),
+            },
         };
         if !res.status().is_success() {
             let status = res.status().as_u16();
@@ -155,6 +197,10 @@ impl HttpClient {
                 let stats = crate::context::with(|ctx| ctx.extensions().get::<Arc<StreamStats>>().cloned()).flatten();
                 let req = counted(req, stats, false);
                 let headers = crate::context::with(|ctx| ctx.request_headers().clone()).unwrap_or_default();
+                if raw::is_upload(route) {
+                    let (url, res) = client.upload(route, req, accept::<Rep>(), &headers).await?;
+                    return sink.send_all(streamed_replies(res, url)).await;
+                }
                 let socket =
                     client.on_node(route.operation, |base| connect(base, route, &headers, &client.tls)).await?;
                 let (tx, rx) = socket.split();
@@ -164,6 +210,52 @@ impl HttpClient {
         })
         .await
     }
+}
+
+impl HttpClient {
+    /// Sends the messages of `req` as an upload on `route` (to one node:
+    /// the body of an upload goes once).
+    async fn upload<Req: Message>(
+        &self,
+        route: &'static Route,
+        req: Streaming<Req>,
+        accept: HeaderValue,
+        headers: &http::HeaderMap,
+    ) -> Result<(String, http::Response<hyper::body::Incoming>), Error> {
+        let (first, upload) = raw::upload(route, req).await?;
+        let upload = std::sync::Mutex::new(Some(upload));
+        let take = || upload.lock().ok().and_then(|mut u| u.take());
+        self.on_node(route.operation, |base| self.open_upload(base, route, &first, take(), accept.clone(), headers))
+            .await
+    }
+}
+
+/// What the client of a stream of replies accepts: the bytes of an
+/// `HttpBody` download, else events.
+fn accept<Rep: Message>() -> HeaderValue {
+    if is_http_body::<Rep>() {
+        ANY
+    } else {
+        HeaderValue::from_static(EVENT_STREAM)
+    }
+}
+
+/// The replies of a stream's response: the chunks of a download of
+/// `HttpBody` replies, else its server-sent events. Its headers become the
+/// call's reply headers.
+fn streamed_replies<Rep: Message>(res: http::Response<hyper::body::Incoming>, url: String) -> Streaming<Rep> {
+    let (head, body) = res.into_parts();
+    let replies = if is_http_body::<Rep>() {
+        Streaming::new(raw::chunks::<Rep, _>(&head.headers, body, url))
+    } else {
+        Streaming::new(body.into_data_stream().eventsource().map(move |event| match event {
+            Ok(event) if event.event == "error" => Err(Error::from_http(500, event.data.as_bytes())),
+            Ok(event) => decode_reply::<Rep>(None, event.data.as_bytes(), &url),
+            Err(e) => Err(Error::service_unavailable(UNAVAILABLE, format!("reading events of {url}: {e}"))),
+        }))
+    };
+    crate::context::with_mut(|ctx| *ctx.reply_headers_mut() = head.headers);
+    replies
 }
 
 /// A client-streaming call of an [`HttpClient`], at the end of its chain.
@@ -177,6 +269,25 @@ impl<Req: Message> WsCall<'_, Req> {
     async fn client_stream<Rep: Message>(&self, req: Streaming<Req>, ctx: Option<&mut Context>) -> Result<Rep, Error> {
         let headers = ctx.as_deref().map(|c| c.request_headers().clone()).unwrap_or_default();
         let route = self.route;
+        if raw::is_upload(route) {
+            let accept = if is_http_body::<Rep>() { ANY } else { JSON };
+            let (url, res) = self.client.upload(route, req, accept, &headers).await?;
+            let (head, body) = res.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| Error::service_unavailable(UNAVAILABLE, format!("reading reply of {url}: {e}")))?
+                .to_bytes();
+            let content_type =
+                head.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            if let Some(ctx) = ctx {
+                *ctx.reply_headers_mut() = head.headers;
+            }
+            if is_http_body::<Rep>() {
+                return raw::received(content_type, bytes);
+            }
+            return decode_reply(route.response_body, &bytes, &url);
+        }
         let socket =
             self.client.on_node(route.operation, |base| connect(base, route, &headers, &self.client.tls)).await?;
         let (tx, rx) = socket.split();

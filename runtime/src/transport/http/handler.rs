@@ -80,27 +80,39 @@ where
         // A reply of one field (`response_body`) stays JSON.
         let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
         let res = middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await;
-        let mut res = match res {
-            // An `HttpBody` reply is its own bytes and content type (a type
-            // test the compiler settles for every other reply type).
-            Ok(rep) => match as_http_body(rep) {
-                Ok(body) => http_body_response(body).unwrap_or_else(|e| fail(&cfg, &e)),
-                Err(rep) if protobuf => protobuf_response(&rep),
-                Err(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
-                    Ok(bytes) => match cfg.streams_end.envelope() {
-                        None => json_response(bytes),
-                        Some(envelope) => envelope.reply(bytes),
-                    },
-                    Err(e) => fail(&cfg, &e),
-                },
-            },
-            Err(e) => fail(&cfg, &e),
-        };
+        let mut res = reply_response(route, &cfg, protobuf, res);
         let reply = ctx.take_reply();
         if !reply.is_empty() {
             res.headers_mut().extend(reply);
         }
         res
+    }
+}
+
+/// The response of a call's one reply (or error): an `HttpBody` as its own
+/// bytes, protobuf when asked, else JSON in the server's envelope if any.
+#[inline]
+pub(super) fn reply_response<Rep: Message>(
+    route: &Route,
+    cfg: &ServiceConfig,
+    protobuf: bool,
+    res: Result<Rep, Error>,
+) -> Response {
+    match res {
+        // An `HttpBody` reply is its own bytes and content type (a type
+        // test the compiler settles for every other reply type).
+        Ok(rep) => match as_http_body(rep) {
+            Ok(body) => http_body_response(body).unwrap_or_else(|e| fail(cfg, &e)),
+            Err(rep) if protobuf => protobuf_response(&rep),
+            Err(rep) => match encode_reply(route.response_body, cfg.snake_case, &rep) {
+                Ok(bytes) => match cfg.streams_end.envelope() {
+                    None => json_response(bytes),
+                    Some(envelope) => envelope.reply(bytes),
+                },
+                Err(e) => fail(cfg, &e),
+            },
+        },
+        Err(e) => fail(cfg, &e),
     }
 }
 

@@ -91,17 +91,18 @@ pub(super) fn request_body(headers: &http::HeaderMap, data: Bytes) -> HttpBody {
 
 /// The response of an [`HttpBody`] reply: its bytes, with its content type.
 pub(super) fn response(body: HttpBody) -> Result<Response, Error> {
-    let content_type = if body.content_type.is_empty() {
-        HeaderValue::from_static("application/octet-stream")
-    } else {
-        HeaderValue::from_str(&body.content_type).map_err(|_| {
-            Error::internal_server(
-                CODEC,
-                format!("the reply's content type {:?} is not a header value", body.content_type),
-            )
-        })?
-    };
+    let content_type = content_type(&body.content_type)?;
     let mut res = Response::new(Body::from(body.data));
     res.headers_mut().insert(header::CONTENT_TYPE, content_type);
     Ok(res)
+}
+
+/// The `Content-Type` of an [`HttpBody`]'s `content_type`
+/// (`application/octet-stream` when empty).
+pub(super) fn content_type(value: &str) -> Result<HeaderValue, Error> {
+    if value.is_empty() {
+        return Ok(HeaderValue::from_static("application/octet-stream"));
+    }
+    HeaderValue::from_str(value)
+        .map_err(|_| Error::internal_server(CODEC, format!("the reply's content type {value:?} is not a header value")))
 }

@@ -44,6 +44,7 @@ mod layer;
 mod multipart;
 mod negotiate;
 mod openapi;
+mod raw;
 mod server;
 mod stream;
 
@@ -65,6 +66,8 @@ pub use http_body::HttpBody;
 pub use layer::{RouteLayer, RouteService};
 pub use multipart::UploadedFile;
 pub use openapi::{OPENAPI_JSON, OPENAPI_YAML};
+#[doc(hidden)]
+pub use raw::{upload_body, UploadBody};
 pub use server::{HttpServer, IntoRouter};
 pub use stream::DEFAULT_SSE_HEARTBEAT;
 #[doc(hidden)]

@@ -95,19 +95,24 @@ pub(super) fn decode_protobuf<M: Message>(bytes: &[u8]) -> Result<M, Error> {
 /// described for the call: only protobuf bodies of `body = "field"` routes
 /// pay it (the generated field list carries names, not numbers).
 pub(super) fn merge_protobuf_field<M: Message>(msg: &mut M, field: &str, bytes: &[u8]) -> Result<(), Error> {
-    let mut b = crate::schema::SchemaBuilder::default();
-    M::describe(&mut b);
-    let schema = b.build();
-    let number = schema
-        .message(M::FULL_NAME)
-        .and_then(|m| m.fields.iter().find(|f| f.name == field))
-        .map(|f| f.number)
-        .ok_or_else(|| codec_error(field, format!("`{field}` is not a field of {}", M::FULL_NAME)))?;
+    let number = field_number::<M>(field)?;
     let mut framed = Vec::with_capacity(bytes.len() + 10);
     prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut framed);
     prost::encoding::encode_varint(bytes.len() as u64, &mut framed);
     framed.extend_from_slice(bytes);
     msg.merge(&framed[..]).map_err(|e| codec_error(field, format!("invalid protobuf body: {e}")))
+}
+
+/// The number of the top-level field `field` of `M`.
+pub(super) fn field_number<M: Message>(field: &str) -> Result<u32, Error> {
+    let mut b = crate::schema::SchemaBuilder::default();
+    M::describe(&mut b);
+    let schema = b.build();
+    schema
+        .message(M::FULL_NAME)
+        .and_then(|m| m.fields.iter().find(|f| f.name == field))
+        .map(|f| f.number)
+        .ok_or_else(|| codec_error(field, format!("`{field}` is not a field of {}", M::FULL_NAME)))
 }
 
 /// Binds a form body as the query is bound: each `key=value` fills the

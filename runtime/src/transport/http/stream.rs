@@ -43,6 +43,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+
+use futures_util::future::Either;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -58,11 +60,13 @@ use http::{header, HeaderMap, HeaderValue};
 use super::binding::{bind, Route};
 use super::codec::{encode_streamed, error_json, json_error};
 use super::handler::{fail, open, ServiceConfig};
+use super::http_body::is_http_body;
+use super::raw;
 use crate::codec::Message;
 use crate::context::{Context, StreamStats};
 use crate::error::reason::{CODEC, NOT_A_WEBSOCKET, PAYLOAD_TOO_LARGE, STREAM_CLOSED};
 use crate::error::Error;
-use crate::middleware::stream::{counted, serve_stream, stopped, stopping_error, ReplyStream, Sink};
+use crate::middleware::stream::{counted, serve_stream, stopped, stopping_error, Opened, ReplyStream, Sink};
 use crate::middleware::{self, Chain};
 use crate::stream::{StreamExt as _, Streaming};
 
@@ -93,7 +97,7 @@ where
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
     let (parts, body) = req.into_parts();
-    let ndjson = accepts_ndjson(&parts.headers);
+    let ndjson = wants_ndjson(&parts.headers);
     let upgrade = is_websocket(&parts.headers);
     let (mut ctx, outer) = open(route, parts);
     async move {
@@ -106,21 +110,27 @@ where
         };
         let end = cfg.streams_end.subscribe();
         match serve_stream(outer, cfg.chain.clone(), ctx, msg, handler, end, None).await {
-            Ok(opened) => {
-                let res = if ndjson {
-                    ndjson_response(opened.stream, cfg.snake_case)
-                } else {
-                    sse_response(opened.stream, cfg.snake_case, cfg.sse_heartbeat)
-                };
-                with_headers(res, opened.reply_headers)
-            }
+            Ok(opened) => streamed_reply(opened, ndjson, &cfg).await,
             Err((e, headers)) => with_headers(fail(&cfg, &e), headers),
         }
     }
 }
 
+/// The response of a call whose replies are a stream: a download of
+/// `HttpBody` replies, else events (or NDJSON when asked for).
+pub(super) async fn streamed_reply<Rep: Message>(opened: Opened<Rep>, ndjson: bool, cfg: &ServiceConfig) -> Response {
+    let res = if is_http_body::<Rep>() {
+        raw::download(opened.stream, cfg).await
+    } else if ndjson {
+        ndjson_response(opened.stream, cfg.snake_case)
+    } else {
+        sse_response(opened.stream, cfg.snake_case, cfg.sse_heartbeat)
+    };
+    with_headers(res, opened.reply_headers)
+}
+
 /// Whether the client asked for newline-delimited JSON.
-fn accepts_ndjson(headers: &HeaderMap) -> bool {
+pub(super) fn wants_ndjson(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().any(|v| v.to_str().is_ok_and(|v| v.contains(NDJSON)))
 }
 
@@ -137,7 +147,7 @@ pub(super) fn not_a_websocket(route: &Route) -> Error {
     )
 }
 
-fn with_headers(mut res: Response, headers: HeaderMap) -> Response {
+pub(super) fn with_headers(mut res: Response, headers: HeaderMap) -> Response {
     if !headers.is_empty() {
         res.headers_mut().extend(headers);
     }
@@ -216,7 +226,10 @@ where
     F: FnOnce(Streaming<Req>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Rep, Error>> + Send + 'static,
 {
-    websocket(route, cfg, req, move |call: WsCall<Req>| async move {
+    if raw::is_upload(route) {
+        return Either::Left(raw::client_streaming(route, cfg, req, handler));
+    }
+    Either::Right(websocket(route, cfg, req, move |call: WsCall<Req>| async move {
         let WsCall { mut tx, input, mut ctx, outer, cfg } = call;
         // An upgraded connection is out of the server's graceful shutdown:
         // the stop ends the call here, once its timeout has passed.
@@ -234,7 +247,7 @@ where
             }
             Err(e) => close(&mut tx, Some(&e)).await,
         }
-    })
+    }))
 }
 
 /// Serves one bidirectional call over a WebSocket (generated routers call
@@ -252,7 +265,10 @@ where
     F: FnOnce(Streaming<Req>, Sink<Rep>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + Send + 'static,
 {
-    websocket(route, cfg, req, move |call: WsCall<Req>| async move {
+    if raw::is_upload(route) {
+        return Either::Left(raw::streaming(route, cfg, req, handler));
+    }
+    Either::Right(websocket(route, cfg, req, move |call: WsCall<Req>| async move {
         let WsCall { mut tx, input, ctx, outer, cfg } = call;
         let end = cfg.streams_end.subscribe();
         let mut replies = match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end, None).await {
@@ -273,7 +289,7 @@ where
             }
         }
         close(&mut tx, None).await;
-    })
+    }))
 }
 
 /// A WebSocket call once upgraded: the socket's sending half, the client's
@@ -448,8 +464,8 @@ mod tests {
     #[test]
     fn ndjson_is_asked_for_by_accept() {
         let mut h = HeaderMap::new();
-        assert!(!accepts_ndjson(&h));
+        assert!(!wants_ndjson(&h));
         h.insert(header::ACCEPT, HeaderValue::from_static("application/x-ndjson, */*"));
-        assert!(accepts_ndjson(&h));
+        assert!(wants_ndjson(&h));
     }
 }
