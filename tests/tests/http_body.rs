@@ -132,6 +132,19 @@ async fn raw_bodies_in_and_out_as_they_are() {
             .unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["size"], "7");
 
+    // The generated HTTP client sends and reads the bodies as they are.
+    let http = FilesHttpClient::new(url.clone()).unwrap();
+    let got = http.get_file(GetFileRequest { name: "photo.png".into() }).await.unwrap();
+    assert_eq!((got.content_type.as_str(), got.data.as_ref()), ("image/png", png.as_slice()));
+    let csv = HttpBody { content_type: "text/csv".into(), data: "a,b\n".into(), ..Default::default() };
+    let stored = http.put_file(PutFileRequest { name: "c.csv".into(), file: Some(csv.clone()) }).await.unwrap();
+    assert_eq!((stored.size, stored.content_type.as_str()), (4, "text/csv"));
+    assert_eq!(http.get_file(GetFileRequest { name: "c.csv".into() }).await.unwrap(), csv);
+    let stored = http.upload(csv).await.unwrap();
+    assert_eq!((stored.name.as_str(), stored.size), ("upload", 4));
+    let err = http.get_file(GetFileRequest { name: "none".into() }).await.unwrap_err();
+    assert_eq!((err.code(), err.reason()), (404, "NO_FILE"));
+
     // gRPC: HttpBody is an ordinary message.
     let grpc = FilesGrpcClient::connect(app.grpc_url()).await.unwrap();
     let got = grpc.get_file(GetFileRequest { name: "photo.png".into() }).await.unwrap();

@@ -69,6 +69,20 @@ struct Store {
 impl Files for Arc<Store> {
     async fn download(&self, req: FileName) -> bia::Result<impl Stream<Item = bia::Result<HttpBody>>> {
         let chunk = req.chunk.max(1) as usize;
+        if req.name == "endless" {
+            let tick = HttpBody {
+                content_type: "text/plain".into(),
+                data: Bytes::from_static(b"tick\n"),
+                ..Default::default()
+            };
+            return Ok(Streaming::from_stream(bia::stream::unfold((), move |()| {
+                let tick = tick.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Some((tick, ()))
+                }
+            })));
+        }
         let items: Vec<bia::Result<HttpBody>> = match req.name.as_str() {
             // A chunk, then an error: the download breaks off.
             "broken" => vec![
@@ -91,7 +105,7 @@ impl Files for Arc<Store> {
                     .collect()
             }
         };
-        Ok(bia::stream::iter(items))
+        Ok(Streaming::new(bia::stream::iter(items)))
     }
 
     async fn upload(&self, mut req: Streaming<FileChunk>) -> bia::Result<Stored> {
@@ -159,6 +173,7 @@ async fn start() -> Running {
     let server = FilesServer::new(store.clone());
     let app = App::new("files")
         .signals(false)
+        .stop_timeout(Duration::from_millis(600))
         .http(HttpServer::new(any).service(server.clone()))
         .grpc(GrpcServer::new(any).service(server));
     let app = bia_tests::start(app).await;
@@ -426,4 +441,38 @@ fn the_document_says_downloads_and_uploads() {
     assert!(paths["/v1/shout"]["post"]["responses"]["200"]["content"]["*/*"].is_object(), "{paths}");
     assert!(paths["/v1/progress/{name}"]["post"]["responses"]["200"]["content"]["text/event-stream"].is_object());
     assert!(doc.get("x-bia-websockets").is_none(), "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_stop_ends_uploads_and_downloads_in_flight_after_the_stop_timeout() {
+    let Running { app, store, tmp } = start().await;
+    let http = FilesHttpClient::new(app.http_url()).unwrap();
+    // An upload whose handler waits for more than the stop allows.
+    let (tx, rx) = Streaming::channel(1);
+    tx.send(Ok(chunks("slow", "a/b", &[b"one"]).remove(0))).await.unwrap();
+    let upload = tokio::spawn({
+        let http = http.clone();
+        async move { http.upload(rx).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.slow_read.load(Ordering::SeqCst) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the handler never got a chunk");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A download that never ends.
+    let mut download = http.download(FileName { name: "endless".into(), chunk: 0 }).await.unwrap();
+    assert!(download.next().await.unwrap().is_ok());
+
+    let started = std::time::Instant::now();
+    let stop = tokio::spawn(app.running.stop());
+    let end = tokio::time::timeout(Duration::from_secs(5), upload).await.expect("the upload ends").unwrap();
+    let end = end.expect_err("the stop ends the upload");
+    assert_eq!((end.code(), end.reason()), (503, "STOPPING"), "{end:?}");
+    let (_, end) = tokio::time::timeout(Duration::from_secs(5), collect(download)).await.expect("the download ends");
+    assert!(end.is_some(), "a download the stop cut must not end as a whole one");
+    stop.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+    drop(tx);
+    std::fs::remove_dir_all(&tmp).ok();
 }
