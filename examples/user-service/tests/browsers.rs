@@ -297,6 +297,12 @@ async fn one_port_serves_every_protocol() {
     let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
     assert_eq!((&reply["code"], &reply["reason"]), (&404.into(), &"NOT_FOUND".into()), "{reply}");
 
+    // A Connect GET on the same port (`connect=v1` says it is one).
+    let query = format!("connect=v1&encoding=json&message={}", url_encode(&format!(r#"{{"id":"{}"}}"#, created.id)));
+    let (status, reply) = get(&format!("{url}/user.v1.User/GetUser?{query}")).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.contains(&created.id), "{reply}");
+
     // gRPC-Web and Connect on the same port (on by default with one port).
     if external("node", &["--version"], "runs Connect's web clients") {
         if let Some(dir) = node_client_dir() {
@@ -423,6 +429,33 @@ async fn python_and_curl_call_the_grpc_port_over_connect() {
     assert!(head.starts_with("http/1.1 200") && head.contains("content-type: application/proto"), "{head}");
     assert_eq!(GetUserReply::decode(body.as_slice()).unwrap().user.unwrap().name, "curl");
 
+    // Unary as a GET, the message in the query: JSON percent-encoded, and
+    // protobuf in URL-safe base64 (Connect's form for calls caches may keep).
+    let get = |query: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "-i", "--http1.1", &format!("{base}/user.v1.User/GetUser?{query}")])
+            .output();
+        let text = out.unwrap().stdout;
+        let split = text.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        (String::from_utf8_lossy(&text[..split]).to_ascii_lowercase(), text[split + 4..].to_vec())
+    };
+    let json = format!(r#"{{"id":"{id}"}}"#);
+    let message: String = url_encode(&json);
+    let (head, body) = get(&format!("connect=v1&encoding=json&message={message}"));
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let got: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(got["user"]["name"], "curl", "{got}");
+    let proto =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(GetUserRequest { id: id.clone() }.encode_to_vec());
+    let (head, body) = get(&format!("connect=v1&encoding=proto&base64=1&message={proto}"));
+    assert!(head.starts_with("http/1.1 200") && head.contains("content-type: application/proto"), "{head}");
+    assert_eq!(GetUserReply::decode(body.as_slice()).unwrap().user.unwrap().name, "curl");
+    let (head, body) = get("connect=v2&encoding=json&message=%7B%7D");
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(String::from_utf8_lossy(&body).contains("connect=v2"), "{}", String::from_utf8_lossy(&body));
+    let (head, _) = get("connect=v1&encoding=proto&base64=1&message=%%%");
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+
     // A server stream in Connect's envelopes (JSON): within its deadline,
     // it ends with the end-of-stream envelope holding deadline_exceeded.
     let mut request = vec![0u8, 0, 0, 0, 2];
@@ -440,4 +473,14 @@ async fn python_and_curl_call_the_grpc_port_over_connect() {
     let (flags, end) = last.expect("an end-of-stream envelope");
     assert_eq!(flags, 2, "{end}");
     assert_eq!(end["error"]["code"], "deadline_exceeded", "{end}");
+}
+
+/// Percent-encodes every byte that is not unreserved in a URL.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

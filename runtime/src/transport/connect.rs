@@ -1,6 +1,8 @@
 //! The Connect protocol (`connectrpc.com/docs/protocol`) on the gRPC server:
 //! unary calls as plain HTTP `POST`s of one message (`application/proto` or
-//! `application/json`), streaming calls as Connect's envelopes
+//! `application/json`) or as `GET`s with the message in the query (Connect's
+//! form for calls without side effects: `?encoding=json&message=...`, or
+//! `encoding=proto&base64=1`, optionally `compression=gzip`), streaming calls as Connect's envelopes
 //! (`application/connect+proto` or `+json`), over HTTP/1.1 or HTTP/2,
 //! answered by the very services, middleware chain, deadlines and drain that
 //! answer gRPC.
@@ -107,6 +109,9 @@ pub(crate) enum Form {
 /// the HTTP API takes JSON `POST`s too) a unary call must also say
 /// `connect-protocol-version`, as Connect's clients do.
 fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
+    if req.method() == http::Method::GET {
+        return get_form(req.uri().query()?, strict);
+    }
     if req.method() != http::Method::POST {
         return None;
     }
@@ -135,6 +140,63 @@ fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
     }
     let unary = codec(sub).map(Form::Unary)?;
     (!strict || req.headers().contains_key(PROTOCOL_VERSION)).then_some(unary)
+}
+
+/// The form of a unary call sent as a `GET` (Connect's form for calls
+/// without side effects, which caches can keep): the query says
+/// `encoding=json|proto` and, when `strict`, `connect=v1`.
+fn get_form(query: &str, strict: bool) -> Option<Form> {
+    let (mut codec, mut versioned) = (None, false);
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match &*k {
+            "encoding" if v == "json" => codec = Some(Codec::Json),
+            "encoding" if v == "proto" => codec = Some(Codec::Proto),
+            "connect" => versioned = true,
+            _ => {}
+        }
+    }
+    codec.filter(|_| versioned || !strict).map(Form::Unary)
+}
+
+/// The message of a `GET` call, from its query (`message`, URL-safe base64
+/// with `base64=1`, `compression`), with the request made the `POST` the
+/// rest of the translation reads.
+fn get_request(parts: &mut http::request::Parts) -> Result<Bytes, Error> {
+    use base64::Engine as _;
+    let (mut message, mut base64, mut compression, mut version) = (None, false, None, None);
+    for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+        match &*k {
+            "message" => message = Some(v.into_owned()),
+            "base64" => base64 = v == "1",
+            "compression" => compression = Some(v.into_owned()),
+            "connect" => version = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if let Some(v) = version.filter(|v| v != "v1") {
+        return Err(Error::bad_request(BAD_REQUEST, format!("connect={v} is not supported: this server speaks v1")));
+    }
+    let message =
+        message.ok_or_else(|| Error::bad_request(BAD_REQUEST, "a GET call carries its message in `message`"))?;
+    let message = if base64 {
+        const URL_SAFE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        );
+        URL_SAFE
+            .decode(message.as_bytes())
+            .map_err(|e| Error::bad_request(BAD_REQUEST, format!("`message` is not URL-safe base64: {e}")))?
+    } else {
+        message.into_bytes()
+    };
+    if let Some(c) = compression {
+        let c = HeaderValue::from_str(&c)
+            .map_err(|_| Error::bad_request(BAD_REQUEST, format!("compression={c:?} is no encoding")))?;
+        parts.headers.insert(CONTENT_ENCODING, c);
+    }
+    parts.method = http::Method::POST;
+    Ok(Bytes::from(message))
 }
 
 /// The Connect form of a request on one port, where the HTTP API takes
@@ -237,7 +299,13 @@ async fn unary<S>(mut inner: S, methods: &Methods, codec: Codec, req: Request<Bo
 where
     S: tower::Service<Request<Body>, Response = Response, Error = Infallible>,
 {
-    let (mut parts, body) = req.into_parts();
+    let (mut parts, mut body) = req.into_parts();
+    if parts.method == http::Method::GET {
+        match get_request(&mut parts) {
+            Ok(message) => body = Body::from(message),
+            Err(err) => return unary_error(&err.to_status(), HeaderMap::new(), None),
+        }
+    }
     let method = methods.by_path.get(parts.uri.path());
     let framed = match unary_request(&mut parts.headers, method, parts.uri.path(), codec, body).await {
         Ok(framed) => framed,
