@@ -20,6 +20,13 @@ use crate::error::Error;
 /// they are (an upload), the rest of the message bound from the path and
 /// query as usual. On gRPC it is the ordinary message it is.
 ///
+/// Streamed: a stream of `HttpBody` replies is a download (the replies'
+/// bytes as one body, as they come, with the first one's content type), and
+/// a client stream with a `body` rule is an upload read as it arrives, one
+/// message per chunk (`async fn upload(&self, req: Streaming<FileChunk>)`
+/// with `#[rpc(put = "/v1/files/<name>", body = "file")]`); files larger
+/// than the body limit go this way.
+///
 /// ```
 /// use bia::transport::http::HttpBody;
 ///
