@@ -35,6 +35,8 @@
 #![warn(missing_docs)]
 
 pub mod app;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod client;
 pub mod codec;
 pub mod config;

@@ -8,36 +8,21 @@
 //! curl http://127.0.0.1:8000/openapi.json        # or fetch it from the running server
 //! ```
 
-use helloworld::GreeterServer;
+use bia::cli::{Cli, Command};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("proto") => {
-            let dir = args.get(1).map(String::as_str).unwrap_or("proto");
-            GreeterServer::<()>::schema().write_proto_files(dir)?;
-            println!("wrote the .proto files of helloworld.v1 under {dir}/");
-            Ok(())
-        }
-        Some("openapi") => match args.get(1) {
-            Some(file) => {
-                helloworld::openapi().write(file)?;
-                println!("wrote the OpenAPI document of helloworld.v1 to {file}");
-                Ok(())
-            }
-            None => {
-                print!("{}", helloworld::openapi().to_json_pretty());
-                Ok(())
-            }
-        },
-        Some(other) => Err(format!(
-            "unknown command `{other}`; run without arguments to serve, or `proto [DIR]`, or `openapi [FILE]`"
-        )
-        .into()),
-        None => {
-            helloworld::app(([0, 0, 0, 0], 8000).into(), ([0, 0, 0, 0], 9000).into()).await?.run().await?;
-            Ok(())
-        }
+async fn main() -> std::process::ExitCode {
+    // `serve` (the default), `proto [DIR]`, `openapi [FILE]`, `--help`: `bia::cli`.
+    let cli = Cli::<bia::cli::NoCommand>::parse_args(bia::package!());
+    if let Some(done) = cli.command().export(&helloworld::openapi()) {
+        return bia::cli::exit(done);
     }
+    if let Command::Serve = cli.command() {
+        let app = helloworld::app(([0, 0, 0, 0], 8000).into(), ([0, 0, 0, 0], 9000).into()).await;
+        return bia::cli::exit(match app {
+            Ok(app) => app.run().await,
+            Err(e) => Err(e),
+        });
+    }
+    std::process::ExitCode::SUCCESS
 }

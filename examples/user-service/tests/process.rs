@@ -233,6 +233,64 @@ async fn a_bad_config_is_rejected_with_a_message_naming_it() {
     assert!(err.contains("server.grpc.addr") && err.contains("bia_"), "{err}");
 }
 
+/// The command line is `bia::cli`'s: `--help` lists every subcommand,
+/// `--version` the package's, a mistake exits 2 with clap's message, and
+/// `proto DIR` writes files protoc accepts.
+#[test]
+fn the_command_line_helps_refuses_mistakes_and_exports_protos() {
+    let dir = temp_dir("cli");
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    for word in ["serve", "proto", "openapi", "token", "--conf"] {
+        assert!(help.contains(word), "`{word}` missing from:\n{help}");
+    }
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("user-service {}", env!("CARGO_PKG_VERSION")));
+    let out = Command::new(BIN).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bogus"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).args(["token", "--ttl", "soon"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let protos = dir.join("proto");
+    let out = Command::new(BIN).args(["proto", protos.to_str().unwrap()]).current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = protos.join("user/v1.proto");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    assert!(text.contains("service User"), "{text}");
+    assert!(!dir.join("user-service.db").exists(), "exporting must not open the database");
+    let names: Vec<String> =
+        walk(&protos).iter().map(|p| p.strip_prefix(&protos).unwrap().display().to_string()).collect();
+    match Command::new("python3")
+        .args(["-m", "grpc_tools.protoc", &format!("-I{}", protos.display()), "-o/dev/null"])
+        .args(&names)
+        .output()
+    {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let missing = stderr.contains("No module named");
+            assert!(missing && std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "protoc: {stderr}");
+        }
+        Err(e) => assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "python3: {e}"),
+    }
+}
+
+/// The files under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn openapi_is_served_and_exported_alike_and_the_config_turns_it_off() {
     let dir = temp_dir("openapi");

@@ -275,6 +275,16 @@ impl OpenApi {
         self.title.as_deref()
     }
 
+    /// The schema of the services added (what `proto` exports).
+    ///
+    /// ```
+    /// let api = bia::schema::OpenApi::new("Nothing", "1");
+    /// assert_eq!(api.schema().services().count(), 0);
+    /// ```
+    pub fn schema(&self) -> Schema {
+        Schema::from_fns(&self.describe)
+    }
+
     /// The document of the services added.
     ///
     /// ```
