@@ -175,10 +175,11 @@ fn export(cwd: &Path, what: &str, out: Option<PathBuf>) -> ExitCode {
     }
 }
 
-/// `cargo run` of the project at `root`, quiet but for its build's progress.
+/// `cargo run` of the project at `root`: cargo shows the build's progress
+/// on standard error, the binary's output stays on standard output.
 fn cargo_run(root: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.arg("run").arg("--quiet").arg("--manifest-path").arg(root.join("Cargo.toml")).arg("--");
+    cmd.arg("run").arg("--manifest-path").arg(root.join("Cargo.toml")).arg("--");
     cmd
 }
 

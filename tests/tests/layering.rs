@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [(&str, u8); 17] = [
+const LAYERS: [(&str, u8); 18] = [
     ("error", 0),
     ("types", 0),
     ("context", 1),
@@ -37,6 +37,7 @@ const LAYERS: [(&str, u8); 17] = [
     ("transport", 5),
     ("app", 6),
     ("log", 7),
+    ("cli", 7),
     ("__private", 7),
     ("lib", 8),
 ];
