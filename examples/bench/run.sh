@@ -2,10 +2,14 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]
+#   examples/bench/run.sh [instructions|observed|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
+# observed      the instructions cases with observability: the bare hand-written server, the
+#               fair reference (the same server with tower-http's TraceLayer, JSON log lines
+#               through tracing-subscriber, prometheus-client metrics and tracing-opentelemetry
+#               spans: BENCH_STACK=fair, src/fair.rs) and Bia with its default stack
 # tls           the instructions cases with TLS on every server (HTTP/1.1 and h2 over rustls)
 # oneport       the instructions cases with Bia serving HTTP and gRPC on one port
 #               (App::one_port); the hand-written servers keep their own ports
@@ -166,6 +170,25 @@ instructions() {
   say "| case | hand-written | Bia | Bia / hand-written |"
   say "| --- | ---: | ---: | ---: |"
   for case in $CASES; do callgrind_row "$case" "$N1" "$N2" "$CONC"; done
+}
+
+# The unary cases with observability on: bare hand-written, the fair reference
+# (the hand-written server with its community's observability), Bia's default stack.
+observed_instructions() {
+  need valgrind
+  say ""
+  say "### Instructions per request with observability (callgrind; N1=$N1, N2=$N2, concurrency $CONC)"
+  say ""
+  say "| case | bare hand-written | fair reference | Bia, default stack | Bia / fair | Bia / bare |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: |"
+  local case raw bare fair bia
+  for case in $CASES; do
+    raw=$(raw_of "$case")
+    bare=$(per_request "$raw" "$case" "$N1" "$N2" "$CONC")
+    fair=$(BENCH_STACK=fair per_request "$raw" "$case" "$N1" "$N2" "$CONC" .fair)
+    bia=$(BIA_BENCH_STACK=default per_request bia "$case" "$N1" "$N2" "$CONC" .stack)
+    say "| $case | $bare | $fair | $bia | $(python3 -c "print(f'{$bia/$fair:.3f}x')") | $(python3 -c "print(f'{$bia/$bare:.3f}x')") |"
+  done
 }
 
 # The unary cases again with TLS on every server (a certificate of a CA made
@@ -619,6 +642,7 @@ case $WHAT in
   tls) tls_instructions ;;
   oneport) oneport_instructions ;;
   browser) browser_instructions ;;
+  observed) observed_instructions ;;
   streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
@@ -626,6 +650,6 @@ case $WHAT in
   expand) expand_time ;;
   openapi) openapi_doc ;;
   all) instructions; tls_instructions; oneport_instructions; browser_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
-  *) echo "usage: $0 [instructions|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [instructions|observed|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

@@ -9,6 +9,7 @@
 //! service shaped like tonic-build's output; errors carry the same Kratos body
 //! and `google.rpc.ErrorInfo` as Bia's.
 
+pub mod fair;
 pub mod load;
 pub mod load_stream;
 pub mod raw_axum;

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
-use crate::Store;
+use crate::{fair, Store};
 
 #[derive(Serialize)]
 struct UserInfo {
@@ -28,7 +28,7 @@ struct UserReply {
     user: UserInfo,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct CreateUserRequest {
     name: String,
@@ -44,22 +44,39 @@ struct ErrorBody {
 }
 
 async fn get_user(State(store): State<Arc<Store>>, Path(id): Path<String>) -> Response {
+    if fair::on() {
+        fair::record_args(format_args!("{{\"id\":{id:?}}}"));
+    }
     match store.get(&id) {
         Some((name, email)) => Json(UserReply { user: UserInfo { id, name, email } }).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(ErrorBody {
-                code: 404,
-                reason: "USER_NOT_FOUND",
-                message: format!("user {id} not found"),
-                metadata: BTreeMap::new(),
-            }),
-        )
-            .into_response(),
+        None => {
+            let mut res = (
+                StatusCode::NOT_FOUND,
+                Json(ErrorBody {
+                    code: 404,
+                    reason: "USER_NOT_FOUND",
+                    message: format!("user {id} not found"),
+                    metadata: BTreeMap::new(),
+                }),
+            )
+                .into_response();
+            if fair::on() {
+                fair::record_reason("USER_NOT_FOUND");
+                res.extensions_mut().insert(Reason("USER_NOT_FOUND"));
+            }
+            res
+        }
     }
 }
 
+/// An error's reason, for the fair reference's metrics.
+#[derive(Clone, Copy)]
+struct Reason(&'static str);
+
 async fn create_user(State(store): State<Arc<Store>>, Json(req): Json<CreateUserRequest>) -> Json<UserReply> {
+    if fair::on() {
+        fair::record_args(serde_json::to_string(&req).unwrap_or_default());
+    }
     let id = store.create(req.name.clone(), req.email.clone());
     Json(UserReply { user: UserInfo { id, name: req.name, email: req.email } })
 }
@@ -78,13 +95,48 @@ async fn ticks(Path(count): Path<u32>) -> Sse<impl Stream<Item = Result<Event, a
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// The router.
+/// The router (with the fair reference's observability when it is on).
 pub fn router(store: Arc<Store>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/v1/user/{id}", get(get_user))
         .route("/v1/user", post(create_user))
         .route("/v1/ticks/{count}", get(ticks))
-        .with_state(store)
+        .with_state(store);
+    if fair::on() {
+        observed(router)
+    } else {
+        router
+    }
+}
+
+/// The router with a span and a log line per request (tower-http's
+/// `TraceLayer`) and its metrics (a middleware, as axum's Prometheus
+/// example records them).
+fn observed(router: Router) -> Router {
+    use axum::extract::{MatchedPath, Request};
+    use axum::middleware::Next;
+    let metrics = fair::init();
+    let operation = |req: &Request| req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let track = move |req: Request, next: Next| async move {
+        let start = std::time::Instant::now();
+        let op = operation(&req).unwrap_or_else(|| req.uri().path().to_owned());
+        let res = next.run(req).await;
+        let reason = res.extensions().get::<Reason>().map_or("", |r| r.0);
+        metrics.record("http", &op, res.status().as_u16().to_string(), reason, start.elapsed());
+        res
+    };
+    let trace = tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(move |req: &Request| {
+            let op = operation(req);
+            fair::request_span("http", op.as_deref().unwrap_or(req.uri().path()), req.headers())
+        })
+        .on_request(())
+        .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
+            let reason = res.extensions().get::<Reason>().map_or("", |r| r.0);
+            fair::log_response(res.status().as_u16(), reason, latency);
+        })
+        .on_failure(());
+    router.layer(axum::middleware::from_fn(track)).layer(trace)
 }
 
 /// Serves until `shutdown`.

@@ -14,7 +14,7 @@ use tonic::server::{Grpc, NamedService, ServerStreamingService, StreamingService
 use tonic::{Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::Store;
+use crate::{fair, Store};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct UserInfo {
@@ -78,8 +78,15 @@ impl UnaryService<GetUserRequest> for GetUserSvc {
         let store = Arc::clone(&self.0);
         Box::pin(async move {
             let id = request.into_inner().id;
+            if fair::on() {
+                fair::record_args(format_args!("{{\"id\":{id:?}}}"));
+            }
             match store.get(&id) {
                 Some((name, email)) => Ok(Response::new(UserReply { user: Some(UserInfo { id, name, email }) })),
+                None if fair::on() => {
+                    fair::record_reason("USER_NOT_FOUND");
+                    Err(not_found(&id))
+                }
                 None => Err(Status::with_error_details(
                     tonic::Code::NotFound,
                     format!("user {id} not found"),
@@ -88,6 +95,14 @@ impl UnaryService<GetUserRequest> for GetUserSvc {
             }
         })
     }
+}
+
+fn not_found(id: &str) -> Status {
+    Status::with_error_details(
+        tonic::Code::NotFound,
+        format!("user {id} not found"),
+        ErrorDetails::with_error_info("USER_NOT_FOUND", "user.v1", HashMap::new()),
+    )
 }
 
 struct CreateUserSvc(Arc<Store>);
@@ -99,6 +114,9 @@ impl UnaryService<CreateUserRequest> for CreateUserSvc {
         let store = Arc::clone(&self.0);
         Box::pin(async move {
             let req = request.into_inner();
+            if fair::on() {
+                fair::record_args(format_args!("{req:?}"));
+            }
             let id = store.create(req.name.clone(), req.email.clone());
             Ok(Response::new(UserReply { user: Some(UserInfo { id, name: req.name, email: req.email }) }))
         })
@@ -229,9 +247,117 @@ pub async fn serve(
         let identity = tonic::transport::Identity::from_pem(cert, key);
         builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
     }
+    if fair::on() {
+        let metrics = fair::init();
+        let trace = tower_http::trace::TraceLayer::new_for_grpc()
+            .make_span_with(|req: &http::Request<tonic::body::Body>| {
+                fair::request_span("grpc", req.uri().path(), req.headers())
+            })
+            .on_request(())
+            .on_response(())
+            .on_eos(())
+            .on_failure(());
+        let layers = tower::ServiceBuilder::new()
+            .layer(trace)
+            .layer(tower::layer::layer_fn(move |inner| Observe { inner, metrics }));
+        return builder
+            .layer(layers)
+            .add_service(UserServer::new())
+            .add_service(TicksServer)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await;
+    }
     builder
         .add_service(UserServer::new())
         .add_service(TicksServer)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
+}
+
+/// The fair reference's log line and metrics of a gRPC call, once its
+/// status is known: in the response's headers (a trailers-only error) or in
+/// its trailers (tower-http's `TraceLayer` gives the span; tonic has no
+/// metrics layer of its own, so this is what a team writes).
+#[derive(Clone)]
+struct Observe<S> {
+    inner: S,
+    metrics: &'static fair::Metrics,
+}
+
+impl<S, B> Service<http::Request<B>> for Observe<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let done =
+            Done { metrics: self.metrics, operation: req.uri().path().to_owned(), start: std::time::Instant::now() };
+        let call = self.inner.call(req);
+        Box::pin(async move {
+            let res = call.await?;
+            if res.headers().contains_key("grpc-status") {
+                done.finish(res.headers());
+                return Ok(res);
+            }
+            Ok(res.map(|inner| tonic::body::Body::new(Finishing { inner, done: Some(done) })))
+        })
+    }
+}
+
+struct Done {
+    metrics: &'static fair::Metrics,
+    operation: String,
+    start: std::time::Instant,
+}
+
+impl Done {
+    fn finish(self, headers: &http::HeaderMap) {
+        let status = Status::from_header_map(headers).unwrap_or_else(|| Status::unknown("no status"));
+        let reason = status.get_error_details().error_info().map(|i| i.reason.clone()).unwrap_or_default();
+        let code = i32::from(status.code());
+        let latency = self.start.elapsed();
+        fair::log_response(u16::try_from(code).unwrap_or(2), &reason, latency);
+        self.metrics.record("grpc", &self.operation, code.to_string(), &reason, latency);
+    }
+}
+
+/// A reply body that calls [`Done::finish`] at its trailers.
+struct Finishing {
+    inner: tonic::body::Body,
+    done: Option<Done>,
+}
+
+impl Body for Finishing {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        if let Some(Ok(Some(trailers))) = frame.as_ref().map(|f| f.as_ref().map(http_body::Frame::trailers_ref)) {
+            if let Some(done) = self.done.take() {
+                done.finish(trailers);
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
