@@ -47,6 +47,10 @@ async fn helloworld_both_clients_and_raw_requests_agree() {
     let r = raw::http("GET", &format!("{}/helloworld/curl", app.http_url()), "").await;
     assert_eq!((r.status, r.content_type.as_str()), (200, "application/json"));
     assert_eq!(r.text(), r#"{"message":"Hello curl"}"#);
+    // A WebSocket asked of a unary route is refused, never answered as a call.
+    let upgrade = [("connection", "upgrade"), ("upgrade", "websocket"), ("sec-websocket-version", "13")];
+    let r = raw::http_with("GET", &format!("{}/helloworld/curl", app.http_url()), &upgrade, "").await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (400, Some("NOT_A_WEBSOCKET")));
     let t: HelloReply =
         raw::grpc_unary(&app.grpc_url(), "/helloworld.v1.Greeter/SayHello", HelloRequest { name: "tonic".into() })
             .await

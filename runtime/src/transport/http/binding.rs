@@ -200,7 +200,12 @@ pub(super) async fn bind<Req: Message>(
     parts: &mut http::request::Parts,
     body: Body,
 ) -> Result<Req, Error> {
-    if let Some(len) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
+    // A route without a body rule reads no body: its length is not looked at.
+    let declared = match route.body {
+        BodyRule::None => None,
+        _ => parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()),
+    };
+    if let Some(len) = declared {
         if len > cfg.max_body {
             return Err(Error::payload_too_large(
                 PAYLOAD_TOO_LARGE,

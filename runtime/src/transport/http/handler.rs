@@ -69,8 +69,12 @@ where
     let (mut ctx, outer) = open(route, parts);
     async move {
         // A WebSocket on a unary route is a mistake of the client's; answered
-        // here so it never reads as an ordinary call.
-        if is_websocket(&ctx.parts_mut().headers) {
+        // here so it never reads as an ordinary call. hyper marks every
+        // HTTP/1.1 request with an `Upgrade` header (the only way a
+        // WebSocket opens here) with `OnUpgrade`: an extension test first,
+        // cheaper than a header lookup on every call.
+        let parts = ctx.parts_mut();
+        if parts.extensions.get::<hyper::upgrade::OnUpgrade>().is_some() && is_websocket(&parts.headers) {
             return fail(&cfg, &not_a_websocket(route));
         }
         let msg = match bind::<Req>(route, &cfg, ctx.parts_mut(), body).await {
