@@ -33,9 +33,12 @@
 //! let _grpc_and_http = GreeterServer::new(MyGreeter);
 //! ```
 #![warn(missing_docs)]
+// docs.rs builds with every feature and marks what each item needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod app;
 #[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 pub mod client;
 pub mod codec;

@@ -345,6 +345,7 @@ impl Injector for HeadersMut<'_> {
 /// # Ok(()) }
 /// ```
 #[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub fn otlp_provider(endpoint: &str, service_name: &str) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, Error> {
     use opentelemetry_otlp::WithExportConfig as _;
     let exporter =

@@ -51,6 +51,7 @@ mod pb;
 mod registry;
 
 #[cfg(feature = "etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
 pub use registry::EtcdRegistry;
 
 /// Where etcd is and how instances are kept there (the `registry.etcd`

@@ -55,9 +55,11 @@ pub use codec::error_response;
 
 pub use crate::transport::envelope::{json_reply, Envelope};
 #[cfg(feature = "compression")]
+#[cfg_attr(docsrs, doc(cfg(feature = "compression")))]
 pub use compression::Compression;
 pub use cors::Cors;
 #[cfg(feature = "docs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "docs")))]
 pub use docs::DOCS;
 pub use handler::not_found;
 #[doc(hidden)]

@@ -149,6 +149,7 @@ impl HttpServer {
 
     /// With the `compression` feature (tower-http's gzip, brotli and zstd).
     #[cfg(feature = "compression")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "compression")))]
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = Some(compression);
         self
@@ -202,6 +203,7 @@ impl HttpServer {
     /// # drop(server);
     /// ```
     #[cfg(feature = "docs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "docs")))]
     pub fn serve_docs(mut self, on: bool) -> Self {
         self.docs = on;
         self
