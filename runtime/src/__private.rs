@@ -11,7 +11,7 @@ pub use ::serde;
 pub use ::tonic;
 
 pub use crate::codec;
-pub use crate::codec::message::field_path_kind;
+pub use crate::codec::message::{field_path_kind, split_key};
 pub use crate::codec::validate;
 pub use crate::codec::{
     field_error, map, optional, repeated, singular, Codec, EnumCodec, FieldMeta, Key, MapSeed, MapSer, MessageCodec,

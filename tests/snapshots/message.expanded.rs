@@ -554,12 +554,7 @@ const _: () = {
             key: &str,
             value: &str,
         ) -> ::core::result::Result<bool, ::std::string::String> {
-            let (__head, __rest) = match key.split_once('.') {
-                ::core::option::Option::Some((h, r)) => {
-                    (h, ::core::option::Option::Some(r))
-                }
-                ::core::option::Option::None => (key, ::core::option::Option::None),
-            };
+            let (__head, __rest) = ::bia::__private::split_key(key);
             let _ = (&__rest, &value);
             match __head {
                 "id" => {
@@ -609,12 +604,7 @@ const _: () = {
             }
         }
         fn param(&self, key: &str) -> ::core::option::Option<::std::string::String> {
-            let (__head, __rest) = match key.split_once('.') {
-                ::core::option::Option::Some((h, r)) => {
-                    (h, ::core::option::Option::Some(r))
-                }
-                ::core::option::Option::None => (key, ::core::option::Option::None),
-            };
+            let (__head, __rest) = ::bia::__private::split_key(key);
             let _ = &__rest;
             match __head {
                 "id" => {

@@ -347,10 +347,7 @@ impl Gen<'_> {
                 }
 
                 fn bind_param(&mut self, key: &str, value: &str) -> ::core::result::Result<bool, ::std::string::String> {
-                    let (__head, __rest) = match key.split_once('.') {
-                        ::core::option::Option::Some((h, r)) => (h, ::core::option::Option::Some(r)),
-                        ::core::option::Option::None => (key, ::core::option::Option::None),
-                    };
+                    let (__head, __rest) = #p::split_key(key);
                     let _ = (&__rest, &value);
                     match __head {
                         #(#bind)*
@@ -362,10 +359,7 @@ impl Gen<'_> {
                 }
 
                 fn param(&self, key: &str) -> ::core::option::Option<::std::string::String> {
-                    let (__head, __rest) = match key.split_once('.') {
-                        ::core::option::Option::Some((h, r)) => (h, ::core::option::Option::Some(r)),
-                        ::core::option::Option::None => (key, ::core::option::Option::None),
-                    };
+                    let (__head, __rest) = #p::split_key(key);
                     let _ = &__rest;
                     match __head {
                         #(#param)*
