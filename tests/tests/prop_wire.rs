@@ -7,13 +7,17 @@
 //! written, and proto3 JSON reads back into the same value. The count of
 //! cases is bounded (`PROPTEST_CASES`, 256 by default; 5,000 pass too).
 //! One difference from prost is on purpose: Bia writes a `-0.0` float, as
-//! protobuf's C++ runtime does, where prost drops it as the default.
+//! protobuf's C++ runtime does, where prost drops it as the default. And
+//! Bia's proto3 JSON of the same values agrees with the reference printer,
+//! Python protobuf's `json_format` reading the bytes through the descriptors
+//! Bia exports (`tests/interop/json_reference.py`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use bia::types::{Duration, Timestamp};
 use bia_tests::{Author, Choice, Genre, Kinds, Scalars};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree as _;
 use proptest::test_runner::{Config, TestRunner};
 use prost::Message as _;
 
@@ -285,4 +289,89 @@ fn proto3_json_reads_back_the_same_value() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// `value` without its `null` members: Bia writes an absent message field as
+/// `null` (as Go's protojson does with `EmitUnpopulated`, which Kratos
+/// sets); json_format leaves it out. Both read back as absent.
+fn without_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(without_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nulls),
+        _ => {}
+    }
+}
+
+/// Numbers equal as written, or as the same `f32` (Python prints a float
+/// field with the shortest digits of its float32, Bia through the same rule;
+/// either form reads back as the same value).
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x == y || {
+                let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+                x == y || (x as f32) == (y as f32)
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Bia's proto3 JSON of generated values against the reference printer,
+/// Python protobuf's `json_format`, reading the same bytes through the
+/// descriptors Bia exports. (Skipped without Python's protobuf; a failure
+/// under `BIA_REQUIRE_EXTERNAL=1`.)
+#[test]
+fn proto3_json_agrees_with_the_reference_printer() {
+    let have = std::process::Command::new("python3").args(["-c", "import google.protobuf.json_format"]).output();
+    if !have.is_ok_and(|o| o.status.success()) {
+        assert_ne!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref(), Ok("1"), "python3 with protobuf is needed");
+        eprintln!("skipping: python3 with protobuf is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("bia-prop-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut b = bia::schema::SchemaBuilder::default();
+    <Kinds as bia::codec::Message>::describe(&mut b);
+    let set = b.build().file_descriptor_set().encode_to_vec();
+    std::fs::write(dir.join("set.binpb"), set).unwrap();
+
+    // A corpus of generated values, their bytes, and Bia's JSON of each.
+    let mut runner = runner(200);
+    let mut corpus = Vec::new();
+    let mut ours = Vec::new();
+    let cases = runner.config().cases;
+    for _ in 0..cases {
+        let value = kinds().new_tree(&mut runner).unwrap().current();
+        let bytes = value.encode_to_vec();
+        corpus.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_be_bytes());
+        corpus.extend_from_slice(&bytes);
+        ours.push(serde_json::to_value(&value).unwrap());
+    }
+    std::fs::write(dir.join("corpus.bin"), corpus).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/json_reference.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir.join("set.binpb"))
+        .arg(dir.join("corpus.bin"))
+        .arg("test.v1.Kinds")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let theirs: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(theirs.len(), ours.len());
+    for (ours, theirs) in ours.iter_mut().zip(&theirs) {
+        without_nulls(ours);
+        assert!(same_json(ours, theirs), "Bia's JSON differs from json_format's:\nbia:    {ours}\npython: {theirs}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
