@@ -193,3 +193,77 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<(), Error> {
     result
         .map_err(|e| Error::internal_server(crate::error::reason::LOG_INIT, format!("cannot install the logger: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Lines written to memory.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        /// Each line as JSON, without what differs by design: the time, and
+        /// the service's fields (tracing-subscriber has none).
+        fn parsed(&self) -> Vec<serde_json::Value> {
+            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            text.lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+                    let map = v.as_object_mut().unwrap();
+                    for key in ["timestamp", "service.name", "service.version", "service.id"] {
+                        map.remove(key);
+                    }
+                    v
+                })
+                .collect()
+        }
+    }
+
+    fn emit() {
+        tracing::info!(plain = true, "outside any span");
+        let rpc = tracing::info_span!("rpc", operation = "/a.v1.B/C", n = 3_i64, later = tracing::field::Empty);
+        let _rpc = rpc.enter();
+        rpc.record("later", "recorded after \"creation\"");
+        let request = tracing::info_span!("request", request_id = "r\\1\n");
+        let _request = request.enter();
+        tracing::info!(kind = "http", latency = 0.5, code = 200_u16, "done \"quoted\" é");
+        tracing::warn!(list = ?vec![1, 2], "debug value");
+        let empty = tracing::info_span!("empty");
+        let _empty = empty.enter();
+        tracing::error!("in a span without fields");
+    }
+
+    #[test]
+    fn json_lines_are_tracing_subscribers_field_for_field() {
+        let (ours, theirs) = (Lines::default(), Lines::default());
+        let writer = ours.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, emit);
+        let writer = theirs.clone();
+        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+        tracing::subscriber::with_default(subscriber, emit);
+
+        let raw = String::from_utf8(ours.0.lock().unwrap().clone()).unwrap();
+        assert!(raw.lines().all(|l| l.starts_with("{\"service.name\":\"svc\",\"timestamp\":\"")), "{raw}");
+        let (ours, theirs) = (ours.parsed(), theirs.parsed());
+        assert_eq!(ours.len(), 4);
+        assert_eq!(ours, theirs);
+    }
+}
