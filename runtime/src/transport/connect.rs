@@ -38,9 +38,10 @@ use crate::error::reason::{BAD_REQUEST, PAYLOAD_TOO_LARGE, UNSUPPORTED_ENCODING}
 use crate::error::{http_code_of, Error};
 use crate::schema::Schema;
 
+use super::connect_get::{get_form, get_request};
 use super::connect_wire::{
-    end_stream, envelope, error_json, gunzip, is_grpc_status_header, next_envelope, ConnectReplies, JsonRequests,
-    COMPRESSED, GRPC_DETAILS, GRPC_MESSAGE, GRPC_STATUS, MAX_MESSAGE,
+    copy_metadata, end_stream, envelope, error_json, grpc_timeout, gunzip, next_envelope, strip_grpc, ConnectReplies,
+    JsonRequests, COMPRESSED, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, MAX_MESSAGE,
 };
 
 /// A translated call's future.
@@ -142,63 +143,6 @@ fn form<B>(req: &Request<B>, strict: bool) -> Option<Form> {
     (!strict || req.headers().contains_key(PROTOCOL_VERSION)).then_some(unary)
 }
 
-/// The form of a unary call sent as a `GET` (Connect's form for calls
-/// without side effects, which caches can keep): the query says
-/// `encoding=json|proto` and, when `strict`, `connect=v1`.
-fn get_form(query: &str, strict: bool) -> Option<Form> {
-    let (mut codec, mut versioned) = (None, false);
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match &*k {
-            "encoding" if v == "json" => codec = Some(Codec::Json),
-            "encoding" if v == "proto" => codec = Some(Codec::Proto),
-            "connect" => versioned = true,
-            _ => {}
-        }
-    }
-    codec.filter(|_| versioned || !strict).map(Form::Unary)
-}
-
-/// The message of a `GET` call, from its query (`message`, URL-safe base64
-/// with `base64=1`, `compression`), with the request made the `POST` the
-/// rest of the translation reads.
-fn get_request(parts: &mut http::request::Parts) -> Result<Bytes, Error> {
-    use base64::Engine as _;
-    let (mut message, mut base64, mut compression, mut version) = (None, false, None, None);
-    for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
-        match &*k {
-            "message" => message = Some(v.into_owned()),
-            "base64" => base64 = v == "1",
-            "compression" => compression = Some(v.into_owned()),
-            "connect" => version = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    if let Some(v) = version.filter(|v| v != "v1") {
-        return Err(Error::bad_request(BAD_REQUEST, format!("connect={v} is not supported: this server speaks v1")));
-    }
-    let message =
-        message.ok_or_else(|| Error::bad_request(BAD_REQUEST, "a GET call carries its message in `message`"))?;
-    let message = if base64 {
-        const URL_SAFE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-            &base64::alphabet::URL_SAFE,
-            base64::engine::GeneralPurposeConfig::new()
-                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-        );
-        URL_SAFE
-            .decode(message.as_bytes())
-            .map_err(|e| Error::bad_request(BAD_REQUEST, format!("`message` is not URL-safe base64: {e}")))?
-    } else {
-        message.into_bytes()
-    };
-    if let Some(c) = compression {
-        let c = HeaderValue::from_str(&c)
-            .map_err(|_| Error::bad_request(BAD_REQUEST, format!("compression={c:?} is no encoding")))?;
-        parts.headers.insert(CONTENT_ENCODING, c);
-    }
-    parts.method = http::Method::POST;
-    Ok(Bytes::from(message))
-}
-
 /// The Connect form of a request on one port, where the HTTP API takes
 /// JSON `POST`s too (`None`: not a Connect call, for the HTTP API).
 pub(crate) fn one_port_form<B>(req: &Request<B>) -> Option<Form> {
@@ -210,8 +154,6 @@ const TIMEOUT_MS: HeaderName = HeaderName::from_static("connect-timeout-ms");
 const STREAM_ENCODING: HeaderName = HeaderName::from_static("connect-content-encoding");
 const STREAM_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("connect-accept-encoding");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
-const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
-const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 
 /// A server's whole request handling with Connect calls translated (when
 /// `methods` is set: the gRPC server said [`connect`](super::grpc::GrpcServer::connect)).
@@ -569,18 +511,6 @@ enum Compressed {
     Gzip,
 }
 
-/// `connect-timeout-ms` (at most 10 digits) as `grpc-timeout` (at most 8).
-fn grpc_timeout(v: &HeaderValue) -> Result<HeaderValue, Error> {
-    let bad = || Error::bad_request(BAD_REQUEST, format!("connect-timeout-ms {v:?} is not a number of milliseconds"));
-    let text = v.to_str().map_err(|_| bad())?;
-    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let ms: u64 = text.parse().map_err(|_| bad())?;
-    let value = if ms < 100_000_000 { format!("{ms}m") } else { format!("{}S", ms / 1000) };
-    HeaderValue::from_str(&value).map_err(|_| bad())
-}
-
 fn no_json(path: &str) -> Error {
     Error::grpc(
         tonic::Code::Unimplemented,
@@ -591,36 +521,6 @@ fn no_json(path: &str) -> Error {
 
 fn input_of(method: Option<&Method>, path: &str) -> Result<&'static AnyType, Error> {
     method.and_then(|m| m.input).ok_or_else(|| no_json(path))
-}
-
-/// Drops the headers of gRPC's own framing from a reply's headers.
-fn strip_grpc(headers: &mut HeaderMap) {
-    for name in [GRPC_STATUS, GRPC_MESSAGE, GRPC_DETAILS, GRPC_ENCODING, GRPC_ACCEPT_ENCODING] {
-        headers.remove(name);
-    }
-}
-
-/// A unary reply's headers: the gRPC reply's own (less gRPC's framing) and
-/// its trailers as `trailer-` headers, as Connect's unary calls carry them.
-fn copy_metadata(headers: &HeaderMap, trailers: Option<&HeaderMap>, out: &mut HeaderMap) {
-    for (name, value) in headers {
-        if !is_grpc_status_header(name)
-            && name != CONTENT_TYPE
-            && name != CONTENT_LENGTH
-            && name != GRPC_ENCODING
-            && name != GRPC_ACCEPT_ENCODING
-        {
-            out.append(name.clone(), value.clone());
-        }
-    }
-    for (name, value) in trailers.into_iter().flatten() {
-        if is_grpc_status_header(name) {
-            continue;
-        }
-        if let Ok(prefixed) = HeaderName::try_from(format!("trailer-{name}")) {
-            out.append(prefixed, value.clone());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use base64::Engine as _;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http::{HeaderMap, HeaderName};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body::Frame;
 use pin_project_lite::pin_project;
 use prost::Message as _;
 
 use crate::codec::AnyType;
-use crate::error::reason::CODEC;
+use crate::error::reason::{BAD_REQUEST, CODEC};
 use crate::error::Error;
 
 /// The largest unary request body and streamed message read (tonic's
@@ -30,6 +31,8 @@ pub(super) const END_STREAM: u8 = 0x02;
 pub(super) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 pub(super) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 pub(super) const GRPC_DETAILS: HeaderName = HeaderName::from_static("grpc-status-details-bin");
+pub(super) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
+pub(super) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 
 pub(super) fn is_grpc_status_header(name: &HeaderName) -> bool {
     name == GRPC_STATUS || name == GRPC_MESSAGE || name == GRPC_DETAILS
@@ -353,6 +356,48 @@ impl http_body::Body for ConnectReplies {
 
     fn is_end_stream(&self) -> bool {
         self.done
+    }
+}
+
+/// `connect-timeout-ms` (at most 10 digits) as `grpc-timeout` (at most 8).
+pub(super) fn grpc_timeout(v: &HeaderValue) -> Result<HeaderValue, Error> {
+    let bad = || Error::bad_request(BAD_REQUEST, format!("connect-timeout-ms {v:?} is not a number of milliseconds"));
+    let text = v.to_str().map_err(|_| bad())?;
+    if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let ms: u64 = text.parse().map_err(|_| bad())?;
+    let value = if ms < 100_000_000 { format!("{ms}m") } else { format!("{}S", ms / 1000) };
+    HeaderValue::from_str(&value).map_err(|_| bad())
+}
+
+/// Drops the headers of gRPC's own framing from a reply's headers.
+pub(super) fn strip_grpc(headers: &mut HeaderMap) {
+    for name in [GRPC_STATUS, GRPC_MESSAGE, GRPC_DETAILS, GRPC_ENCODING, GRPC_ACCEPT_ENCODING] {
+        headers.remove(name);
+    }
+}
+
+/// A unary reply's headers: the gRPC reply's own (less gRPC's framing) and
+/// its trailers as `trailer-` headers, as Connect's unary calls carry them.
+pub(super) fn copy_metadata(headers: &HeaderMap, trailers: Option<&HeaderMap>, out: &mut HeaderMap) {
+    for (name, value) in headers {
+        if !is_grpc_status_header(name)
+            && name != CONTENT_TYPE
+            && name != CONTENT_LENGTH
+            && name != GRPC_ENCODING
+            && name != GRPC_ACCEPT_ENCODING
+        {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in trailers.into_iter().flatten() {
+        if is_grpc_status_header(name) {
+            continue;
+        }
+        if let Ok(prefixed) = HeaderName::try_from(format!("trailer-{name}")) {
+            out.append(prefixed, value.clone());
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 pub(crate) mod accept;
 mod coarse_timer;
 mod connect;
+mod connect_get;
 mod connect_wire;
 pub(crate) mod deadline;
 mod envelope;

@@ -73,12 +73,10 @@ where
     let (parts, body) = req.into_parts();
     let (mut ctx, outer) = open(route, parts);
     async move {
-        let input = match uploaded::<Req>(route, ctx.parts_mut(), body).await {
+        let input = match counted_upload::<Req>(route, &cfg, &mut ctx, outer.is_some(), body).await {
             Ok(input) => input,
             Err(e) => return fail(&cfg, &e),
         };
-        let stats = (outer.is_some() || !cfg.chain.is_empty()).then(|| StreamStats::of_or_insert(&mut ctx));
-        let input = counted(input, stats, true);
         let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
         // As a WebSocket call, the stop ends an upload once its timeout has
         // passed (the handler may wait on a sender that never ends).
@@ -110,18 +108,29 @@ where
     let ndjson = wants_ndjson(&parts.headers);
     let (mut ctx, outer) = open(route, parts);
     async move {
-        let input = match uploaded::<Req>(route, ctx.parts_mut(), body).await {
+        let input = match counted_upload::<Req>(route, &cfg, &mut ctx, outer.is_some(), body).await {
             Ok(input) => input,
             Err(e) => return fail(&cfg, &e),
         };
-        let stats = (outer.is_some() || !cfg.chain.is_empty()).then(|| StreamStats::of_or_insert(&mut ctx));
-        let input = counted(input, stats, true);
         let end = cfg.streams_end.subscribe();
         match serve_stream(outer, cfg.chain.clone(), ctx, input, handler, end, None).await {
             Ok(opened) => streamed_reply(opened, ndjson, &cfg).await,
             Err((e, headers)) => with_headers(fail(&cfg, &e), headers),
         }
     }
+}
+
+/// The messages of an upload, counted for the middleware when there is any.
+async fn counted_upload<Req: Message>(
+    route: &Route,
+    cfg: &ServiceConfig,
+    ctx: &mut crate::context::Context,
+    server_chain: bool,
+    body: Body,
+) -> Result<Streaming<Req>, Error> {
+    let input = uploaded::<Req>(route, ctx.parts_mut(), body).await?;
+    let stats = (server_chain || !cfg.chain.is_empty()).then(|| StreamStats::of_or_insert(ctx));
+    Ok(counted(input, stats, true))
 }
 
 /// The messages of an upload: the path and query bound once, each chunk of
