@@ -11,6 +11,8 @@
 //! ```
 //!
 //! `-c/--conf PATH` names a config file or directory for every subcommand,
+//! `--config-etcd ENDPOINTS` (or `BIA_CONFIG_ETCD`) the etcd that holds the
+//! config too (the binary chooses the key: [`bia::config::EtcdSource`](crate::config)),
 //! `--help` and `--version` answer as users expect, and a mistake is a
 //! clear message with exit code 2 (clap's). The `bia` command's `proto` and
 //! `openapi` run the project's binary with these subcommands: the schema
@@ -109,6 +111,10 @@ macro_rules! package {
 pub struct Cli<C: Subcommand = NoCommand> {
     /// `-c/--conf PATH`: a config file or directory.
     pub conf: Option<PathBuf>,
+    /// `--config-etcd ENDPOINTS` (or `BIA_CONFIG_ETCD`): etcd's client URLs,
+    /// comma-separated, when the config (also) lives in etcd (see
+    /// [`bia::config::EtcdSource`](crate::config)); empty otherwise.
+    pub config_etcd: Vec<String>,
     command: Command<C>,
 }
 
@@ -118,6 +124,15 @@ struct Raw<C: Subcommand> {
     /// A config file or directory (YAML, TOML or JSON), merged over the embedded defaults
     #[arg(short = 'c', long = "conf", global = true, value_name = "PATH")]
     conf: Option<PathBuf>,
+    /// etcd's client URLs (comma-separated) when the config is kept in etcd, merged over the files
+    #[arg(
+        long = "config-etcd",
+        env = "BIA_CONFIG_ETCD",
+        global = true,
+        value_name = "ENDPOINTS",
+        value_delimiter = ','
+    )]
+    config_etcd: Vec<String>,
     #[command(subcommand)]
     command: Option<Command<C>>,
 }
@@ -165,7 +180,8 @@ impl<C: Subcommand> Cli<C> {
         }
         let matches = command.try_get_matches_from(args)?;
         let raw = Raw::<C>::from_arg_matches(&matches)?;
-        Ok(Self { conf: raw.conf, command: raw.command.unwrap_or(Command::Serve) })
+        let config_etcd = raw.config_etcd.into_iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+        Ok(Self { conf: raw.conf, config_etcd, command: raw.command.unwrap_or(Command::Serve) })
     }
 
     /// What the command line asks for ([`Command::Serve`] when it names no

@@ -45,6 +45,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod error;
+pub(crate) mod etcd;
 pub mod log;
 pub mod middleware;
 pub mod registry;

@@ -160,6 +160,40 @@ impl Etcd {
         }
     }
 
+    /// Starts etcd again on the same ports and data (after [`Etcd::kill`]
+    /// or as a restart): what it held is still there.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Puts `value` at `key`, through etcd's JSON gateway (`/v3/kv/put`).
+    pub fn put(&self, key: &str, value: &str) {
+        let body = format!("{{\"key\":\"{}\",\"value\":\"{}\"}}", base64(key.as_bytes()), base64(value.as_bytes()));
+        self.gateway("/v3/kv/put", &body);
+    }
+
+    /// Deletes `key`, through etcd's JSON gateway (`/v3/kv/deleterange`).
+    pub fn delete(&self, key: &str) {
+        self.gateway("/v3/kv/deleterange", &format!("{{\"key\":\"{}\"}}", base64(key.as_bytes())));
+    }
+
+    /// One POST to the JSON gateway on the plaintext port; panics unless 200.
+    fn gateway(&self, path: &str, body: &str) {
+        use std::io::{Read as _, Write as _};
+        let port = if self.secure.is_some() { self.plain_port } else { self.port };
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("etcd is up");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 200"), "etcd {path}: {out}");
+    }
+
     /// Starts a new, empty etcd on the same ports (everything registered is
     /// gone, as after losing the cluster).
     pub fn restart_empty(&mut self) {
@@ -174,4 +208,23 @@ impl Drop for Etcd {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Standard base64 with padding, for the JSON gateway's keys and values.
+/// Written here because this file is shared by crates whose dev-dependencies
+/// differ, and it is a dozen lines.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

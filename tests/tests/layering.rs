@@ -4,12 +4,12 @@
 //! |---|---|
 //! | 0 | `error`, `types` |
 //! | 1 | `context`, `schema` |
-//! | 2 | `codec`, `stream`, `tls` (0 to 2: the ground floor) |
+//! | 2 | `codec`, `stream`, `tls`, `etcd` (0 to 2: the ground floor) |
 //! | 3 | `config`, `middleware`, `registry`, `wire` |
 //! | 4 | `client` |
 //! | 5 | `transport` |
 //! | 6 | `app` |
-//! | 7 | `log`, `__private` |
+//! | 7 | `log`, `cli`, `__private` |
 //!
 //! A file may use its own top-level module and any module of a lower layer,
 //! never one of its own layer or above; and no import cycle runs through two
@@ -29,6 +29,7 @@ const LAYERS: [(&str, u8); 18] = [
     ("codec", 2),
     ("stream", 2),
     ("tls", 2),
+    ("etcd", 2),
     ("config", 3),
     ("middleware", 3),
     ("registry", 3),

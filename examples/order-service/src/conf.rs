@@ -47,11 +47,27 @@ pub struct Users {
     pub timeout: Duration,
 }
 
-/// Embedded defaults, then the `-c` path if given, then `BIA_*` variables.
-pub fn loader(conf_path: Option<&str>) -> bia::config::Loader {
-    let loader = bia::config::Loader::new().embedded("embedded:configs/config.yaml", DEFAULT_CONFIG);
-    match conf_path {
-        Some(p) => loader.path(p),
-        None => loader,
+/// The key prefix of the order-service's config in etcd: every key under it
+/// (`/configs/order-service/config.yaml`, ...) is merged in key order.
+pub const ETCD_PREFIX: &str = "/configs/order-service/";
+
+/// The loader: embedded defaults, then the `-c/--conf` path if given, then
+/// the keys under [`ETCD_PREFIX`] when `--config-etcd` (or
+/// `BIA_CONFIG_ETCD`) names etcd's endpoints, then `BIA_*` environment
+/// overrides.
+pub fn loader(conf_path: Option<&str>, etcd: &[String]) -> bia::Result<bia::config::Loader> {
+    let mut loader = bia::config::Loader::new().embedded("embedded:configs/config.yaml", DEFAULT_CONFIG);
+    if let Some(p) = conf_path {
+        loader = loader.path(p);
     }
+    if etcd.is_empty() {
+        return Ok(loader);
+    }
+    #[cfg(feature = "etcd")]
+    return Ok(loader.etcd(bia::config::EtcdSource::prefix(bia::config::EtcdConfig::new(etcd), ETCD_PREFIX)));
+    #[cfg(not(feature = "etcd"))]
+    Err(bia::Error::internal_server(
+        bia::error::reason::CONFIG,
+        format!("--config-etcd (the keys under {ETCD_PREFIX}) needs the `etcd` feature: cargo run -p order-service --features etcd"),
+    ))
 }

@@ -1,7 +1,9 @@
 //! `cargo run -p order-service` (HTTP :8001, gRPC :9001), next to
 //! `cargo run -p user-service`; `order-service -c ./configs` reads a config
-//! directory or file over the embedded defaults; `order-service --help`
-//! lists the rest (`proto`, `openapi`).
+//! directory or file over the embedded defaults, `--config-etcd
+//! http://127.0.0.1:2379` the keys under `/configs/order-service/` in etcd
+//! (the `etcd` feature); `order-service --help` lists the rest (`proto`,
+//! `openapi`).
 
 mod app;
 mod biz;
@@ -10,8 +12,8 @@ mod data;
 mod server;
 mod service;
 
-async fn run(path: Option<&str>) -> bia::Result<()> {
-    let loader = conf::loader(path);
+async fn run(path: Option<&str>, etcd: &[String]) -> bia::Result<()> {
+    let loader = conf::loader(path, etcd)?;
     let bootstrap: conf::Bootstrap = loader.load()?;
     let log = bootstrap.log.clone();
     // The registry is made here (instead of by `app::new_registry`) to keep a
@@ -21,8 +23,10 @@ async fn run(path: Option<&str>) -> bia::Result<()> {
     let local = registry.local.clone();
     let app = bia::App::autowire().supply(bootstrap).supply(registry).build().await?;
     bia::log::init(&log, app.info())?;
-    let _watch = match (path, local) {
-        (Some(_), Some(local)) => Some(loader.watch(move |c: &conf::Bootstrap| {
+    // A config read from a file or from etcd is watched.
+    let watched = path.is_some() || !etcd.is_empty();
+    let _watch = match (watched, local) {
+        (true, Some(local)) => Some(loader.watch(move |c: &conf::Bootstrap| {
             local.set(c.registry.services.clone());
             tracing::info!("configuration reloaded: {} service(s) in the static registry", c.registry.services.len());
         })?),
@@ -39,7 +43,7 @@ async fn main() -> std::process::ExitCode {
         return bia::cli::exit(done);
     }
     let path = cli.conf.as_deref().map(|p| p.to_string_lossy().into_owned());
-    match run(path.as_deref()).await {
+    match run(path.as_deref(), &cli.config_etcd).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("order-service: {}", e.message());

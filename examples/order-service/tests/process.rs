@@ -233,3 +233,48 @@ async fn orders_find_the_user_service_in_etcd() {
     }
     orders.stop();
 }
+
+/// The config kept in etcd (`BIA_CONFIG_ETCD`, keys under
+/// `/configs/order-service/`): the static registry listed there is changed
+/// in etcd and the running order-service follows, without a restart.
+#[cfg(feature = "etcd")]
+#[tokio::test]
+async fn the_registry_changed_in_etcd_is_followed_without_a_restart() {
+    let Some(etcd) = etcd::Etcd::start("order-service-config") else { return };
+    let dir = temp_dir("etcd-config");
+    let users = user_service(&dir, &[], None);
+    let listing = |id: &str, users: &Proc| {
+        format!(
+            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: {id}\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
+            users.grpc, users.http
+        )
+    };
+    etcd.put("/configs/order-service/config.yaml", &listing("u1", &users));
+    let orders =
+        Proc::spawn(Path::new(env!("CARGO_BIN_EXE_order-service")), &dir, &[("BIA_CONFIG_ETCD", etcd.url())], None);
+    let order = tutorial(&users, &orders).await;
+
+    // The user-service moves; until etcd says so the details are 503.
+    users.stop();
+    let moved = user_service(&dir, &[], None);
+    let http = OrderApiHttpClient::new(format!("http://127.0.0.1:{}", orders.http)).unwrap();
+    let details = || http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() });
+    let err = details().await.unwrap_err();
+    assert_eq!(err.code(), 503, "{err}");
+
+    // A later key under the prefix overrides the first: the order-service
+    // reloads and reaches the moved user-service.
+    etcd.put("/configs/order-service/zz-moved.yaml", &listing("u2", &moved));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match details().await {
+            Ok(d) => {
+                assert_eq!(d.user.unwrap().name, "Ann");
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "the change in etcd was not followed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    orders.stop();
+}

@@ -1,7 +1,9 @@
 //! `cargo run -p user-service` (HTTP :8000, gRPC :9000, SQLite file
 //! `user-service.db`), or `user-service -c ./configs` to read a config
-//! directory or file over the embedded defaults; `user-service --help`
-//! lists the rest (`proto`, `openapi`, `token`).
+//! directory or file over the embedded defaults, `--config-etcd
+//! http://127.0.0.1:2379` the keys under `/configs/user-service/` in etcd
+//! (the `etcd` feature); `user-service --help` lists the rest (`proto`,
+//! `openapi`, `token`).
 
 mod app;
 mod biz;
@@ -34,11 +36,14 @@ enum Extra {
 async fn main() -> std::process::ExitCode {
     // `-c PATH`, `serve`, `proto [DIR]`, `openapi [FILE]`, `token`, `--help`.
     let cli = Cli::<Extra>::parse_args(bia::package!());
-    let conf = cli.conf.as_deref().map(|p| p.to_string_lossy().into_owned());
-    let result = match cli.into_command() {
-        Command::App(Extra::Token { sub, ttl }) => token(conf.as_deref(), &sub, ttl),
-        command @ (Command::Proto { .. } | Command::Openapi { .. }) => export(conf.as_deref(), &command),
-        Command::Serve => run(conf.as_deref()).await,
+    let path = cli.conf.as_deref().map(|p| p.to_string_lossy().into_owned());
+    let etcd = cli.config_etcd.clone();
+    let result = conf::loader(path.as_deref(), &etcd).and_then(|loader| Ok((loader, cli.into_command())));
+    let result = match result {
+        Err(e) => Err(e),
+        Ok((loader, Command::App(Extra::Token { sub, ttl }))) => token(&loader, &sub, ttl),
+        Ok((loader, command @ (Command::Proto { .. } | Command::Openapi { .. }))) => export(&loader, &command),
+        Ok((loader, Command::Serve)) => run(loader, path.is_some() || !etcd.is_empty()).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -50,31 +55,31 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// Prints a token for the write operations.
-fn token(path: Option<&str>, sub: &str, ttl: std::time::Duration) -> bia::Result<()> {
-    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+fn token(loader: &bia::config::Loader, sub: &str, ttl: std::time::Duration) -> bia::Result<()> {
+    let bootstrap: conf::Bootstrap = loader.load()?;
     println!("{}", server::mint_token(&bootstrap.auth.jwt, sub, ttl)?);
     Ok(())
 }
 
 /// `proto` and `openapi`: the schema and document of the configured
 /// server (bearer auth on the writes when the config turns JWT on).
-fn export(path: Option<&str>, command: &Command<Extra>) -> bia::Result<()> {
-    let bootstrap: conf::Bootstrap = conf::loader(path).load()?;
+fn export(loader: &bia::config::Loader, command: &Command<Extra>) -> bia::Result<()> {
+    let bootstrap: conf::Bootstrap = loader.load()?;
     command.export(&api::openapi(bootstrap.auth.jwt.enabled)).unwrap_or(Ok(()))
 }
 
-async fn run(path: Option<&str>) -> bia::Result<()> {
-    let loader = conf::loader(path);
+/// Serves; a config read from a file or from etcd (`watched`) is watched.
+async fn run(loader: bia::config::Loader, watched: bool) -> bia::Result<()> {
     let bootstrap: conf::Bootstrap = loader.load()?;
     let log = bootstrap.log.clone();
     let app = app::app(bootstrap).await?;
     bia::log::init(&log, app.info())?;
     // A watched config reloads on change; bad edits are logged and ignored.
-    let _watch = match path {
-        Some(_) => Some(
+    let _watch = match watched {
+        true => Some(
             loader.watch(|c: &conf::Bootstrap| tracing::info!(log.level = %c.log.level, "configuration reloaded"))?,
         ),
-        None => None,
+        false => None,
     };
     app.run().await
 }

@@ -2,14 +2,15 @@
 //! etcd's watch stream.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use super::calls::{Auth, Etcd};
-use super::{pb, EtcdConfig};
+use super::sessions::{feed, keep_registered, range_prefix};
+use super::EtcdConfig;
 use crate::error::reason::{CONFIG, REGISTRY};
 use crate::error::Error;
+use crate::etcd::{pb, Etcd};
 use crate::registry::{AbortOnDrop, BoxFuture, Discovery, Registrar, ServiceInstance, Watcher};
 
 /// A registry on etcd. Cheap to share (`Arc`); one background task per
@@ -38,47 +39,8 @@ impl EtcdRegistry {
         if config.endpoints.is_empty() {
             return Err(Error::internal_server(CONFIG, "the etcd registry needs at least one endpoint"));
         }
-        let auth = match (&config.username, &config.password) {
-            (None, None) => None,
-            (Some(user), Some(password)) => Some(Auth::new(user.clone(), password.clone())),
-            (Some(_), None) => return Err(Error::internal_server(CONFIG, "the etcd `username` needs its `password`")),
-            (None, Some(_)) => return Err(Error::internal_server(CONFIG, "the etcd `password` needs its `username`")),
-        };
-        let mut tls = None;
-        let mut peer = None;
-        let mut endpoints = Vec::new();
-        for url in &config.endpoints {
-            let mut e = tonic::transport::Endpoint::from_shared(url.clone())
-                .map_err(|e| Error::internal_server(CONFIG, format!("invalid etcd endpoint `{url}`: {e}")))?
-                .connect_timeout(config.timeout)
-                .tcp_nodelay(true);
-            if url.starts_with("https://") {
-                let loaded = match &tls {
-                    Some(loaded) => Arc::clone(loaded),
-                    None => Arc::clone(tls.insert(config.tls.clone().unwrap_or_default().load()?)),
-                };
-                if peer.is_none() {
-                    let uri = e.uri();
-                    let host = uri.host().unwrap_or_default().to_owned();
-                    peer = Some((Arc::clone(&loaded), host, uri.port_u16().unwrap_or(2379)));
-                }
-                e = e.tls_config(loaded.tonic()).map_err(|e| {
-                    Error::internal_server(crate::error::reason::TLS_CONFIG, format!("etcd TLS for `{url}`: {e}"))
-                })?;
-            } else if config.tls.is_some() {
-                return Err(Error::internal_server(
-                    CONFIG,
-                    format!("the etcd endpoint `{url}` is plaintext but `tls` is set: use https://"),
-                ));
-            }
-            endpoints.push(e);
-        }
-        let channel = if endpoints.len() == 1 {
-            endpoints.remove(0).connect_lazy()
-        } else {
-            tonic::transport::Channel::balance_list(endpoints.into_iter())
-        };
-        Ok(EtcdRegistry { etcd: Etcd::new(channel, config.timeout, auth, peer), config, sessions: Mutex::default() })
+        let etcd = Etcd::connect(&config, REGISTRY)?;
+        Ok(EtcdRegistry { etcd, config, sessions: Mutex::default() })
     }
 
     fn key(&self, instance: &ServiceInstance) -> String {
@@ -104,7 +66,7 @@ impl Registrar for EtcdRegistry {
             let value = serde_json::to_vec(instance)
                 .map_err(|e| Error::internal_server(REGISTRY, format!("cannot encode the instance: {e}")))?;
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let task = tokio::spawn(self.etcd.clone().keep_registered(key.clone(), value, self.config.ttl, tx));
+            let task = tokio::spawn(keep_registered(self.etcd.clone(), key.clone(), value, self.config.ttl, tx));
             let task = AbortOnDrop(task);
             match tokio::time::timeout(self.config.timeout, rx).await {
                 Ok(Ok(Ok(()))) => {
@@ -135,15 +97,15 @@ impl Registrar for EtcdRegistry {
 
 impl Discovery for EtcdRegistry {
     fn get_service<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Vec<ServiceInstance>, Error>> {
-        Box::pin(async move { Ok(self.etcd.range_prefix(&self.prefix(name)).await?.0) })
+        Box::pin(async move { Ok(range_prefix(&self.etcd, &self.prefix(name)).await?.0) })
     }
 
     fn watch<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Watcher, Error>> {
         Box::pin(async move {
             let prefix = self.prefix(name);
-            let (list, revision) = self.etcd.range_prefix(&prefix).await?;
+            let (list, revision) = range_prefix(&self.etcd, &prefix).await?;
             let (tx, rx) = watch::channel(Ok(list));
-            let feeder = tokio::spawn(self.etcd.clone().feed(prefix, tx, revision));
+            let feeder = tokio::spawn(feed(self.etcd.clone(), prefix, tx, revision));
             Ok(Watcher::new(rx, Some(feeder)))
         })
     }

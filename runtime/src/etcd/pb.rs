@@ -1,6 +1,6 @@
-//! The etcd v3 messages the registry uses: a subset of each message's
-//! fields, with etcd's field numbers, declared with prost's derive (so no
-//! `protoc` at build time).
+//! The etcd v3 messages Bia uses (the registry and the config source): a
+//! subset of each message's fields, with etcd's field numbers, declared
+//! with prost's derive (so no `protoc` at build time).
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ResponseHeader {

@@ -1,24 +1,26 @@
-//! The etcd calls the registry makes, through tonic like every other Bia
-//! client: unary calls, bidirectional streams, and the registration and
-//! watch loops built on them.
+//! The etcd calls Bia makes, through tonic like every other Bia client:
+//! unary calls and bidirectional streams with etcd's auth token, a range of
+//! keys, and a watch. The registry's loops (`registry::etcd`) and the config
+//! source in etcd (`config`) are built on them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
 use tonic::metadata::{Ascii, MetadataValue};
 
-use super::pb;
-use crate::error::reason::{REGISTRY, TLS_HANDSHAKE};
+use super::{pb, EtcdConfig};
+use crate::error::reason::{CONFIG, TLS_CONFIG, TLS_HANDSHAKE};
 use crate::error::Error;
-use crate::registry::{publish, ServiceInstance, Snapshot};
 use crate::tls::{ask_why, closed_early, handshake_failure, LoadedTls};
 
 /// The etcd client calls (cheap to clone: a tonic channel).
 #[derive(Clone)]
-pub(super) struct Etcd {
+pub(crate) struct Etcd {
     channel: tonic::transport::Channel,
     timeout: Duration,
+    /// The reason of the errors of its calls (`REGISTRY`, `CONFIG`): what
+    /// the caller uses etcd for.
+    reason: &'static str,
     auth: Option<Arc<Auth>>,
     /// A TLS endpoint to ask why it refuses this client (see
     /// [`ask_why`]), with the settings it is reached with.
@@ -26,14 +28,14 @@ pub(super) struct Etcd {
 }
 
 /// etcd's user and password, and the token `Authenticate` gave for them.
-pub(super) struct Auth {
+struct Auth {
     user: String,
     password: String,
     token: tokio::sync::Mutex<Option<MetadataValue<Ascii>>>,
 }
 
 impl Auth {
-    pub(super) fn new(user: String, password: String) -> Self {
+    fn new(user: String, password: String) -> Self {
         Self { user, password, token: tokio::sync::Mutex::new(None) }
     }
 }
@@ -53,19 +55,6 @@ fn token_refused(status: &tonic::Status) -> bool {
         || (status.code() == tonic::Code::InvalidArgument && matches!(status.message(), OLD_REVISION | USER_EMPTY))
 }
 
-fn unavailable(what: &str, detail: impl std::fmt::Display) -> Error {
-    Error::service_unavailable(REGISTRY, format!("etcd {what}: {detail}"))
-}
-
-/// A call that failed in transport: said as a failed TLS handshake when it
-/// is one.
-fn transport(what: &str, e: &(dyn std::error::Error + 'static), detail: impl std::fmt::Display) -> Error {
-    match handshake_failure(e) {
-        Some(why) => Error::service_unavailable(TLS_HANDSHAKE, format!("etcd {what}: TLS handshake failed: {why}")),
-        None => unavailable(what, detail),
-    }
-}
-
 /// The tonic request of `msg`, with the token when there is one.
 fn request<T>(msg: T, token: Option<&MetadataValue<Ascii>>) -> tonic::Request<T> {
     let mut request = tonic::Request::new(msg);
@@ -76,13 +65,75 @@ fn request<T>(msg: T, token: Option<&MetadataValue<Ascii>>) -> tonic::Request<T>
 }
 
 impl Etcd {
-    pub(super) fn new(
-        channel: tonic::transport::Channel,
-        timeout: Duration,
-        auth: Option<Auth>,
-        tls: Option<(Arc<LoadedTls>, String, u16)>,
-    ) -> Self {
-        Self { channel, timeout, auth: auth.map(Arc::new), tls: tls.map(Arc::new) }
+    /// A client of the etcd at `config.endpoints`, its errors with `reason`.
+    /// It connects lazily, so it is made even while etcd is down; calls then
+    /// fail within the timeout. TLS settings that do not load fail here
+    /// (reason `TLS_CONFIG`), as do no endpoint, a user without a password
+    /// and TLS settings given for an `http://` endpoint (reason `CONFIG`).
+    pub(crate) fn connect(config: &EtcdConfig, reason: &'static str) -> Result<Self, Error> {
+        if config.endpoints.is_empty() {
+            return Err(Error::internal_server(CONFIG, "etcd needs at least one endpoint"));
+        }
+        let auth = match (&config.username, &config.password) {
+            (None, None) => None,
+            (Some(user), Some(password)) => Some(Auth::new(user.clone(), password.clone())),
+            (Some(_), None) => return Err(Error::internal_server(CONFIG, "the etcd `username` needs its `password`")),
+            (None, Some(_)) => return Err(Error::internal_server(CONFIG, "the etcd `password` needs its `username`")),
+        };
+        let mut tls = None;
+        let mut peer = None;
+        let mut endpoints = Vec::new();
+        for url in &config.endpoints {
+            let mut e = tonic::transport::Endpoint::from_shared(url.clone())
+                .map_err(|e| Error::internal_server(CONFIG, format!("invalid etcd endpoint `{url}`: {e}")))?
+                .connect_timeout(config.timeout)
+                .tcp_nodelay(true);
+            if url.starts_with("https://") {
+                let loaded = match &tls {
+                    Some(loaded) => Arc::clone(loaded),
+                    None => Arc::clone(tls.insert(config.tls.clone().unwrap_or_default().load()?)),
+                };
+                if peer.is_none() {
+                    let uri = e.uri();
+                    let host = uri.host().unwrap_or_default().to_owned();
+                    peer = Some(Arc::new((Arc::clone(&loaded), host, uri.port_u16().unwrap_or(2379))));
+                }
+                e = e
+                    .tls_config(loaded.tonic())
+                    .map_err(|e| Error::internal_server(TLS_CONFIG, format!("etcd TLS for `{url}`: {e}")))?;
+            } else if config.tls.is_some() {
+                return Err(Error::internal_server(
+                    CONFIG,
+                    format!("the etcd endpoint `{url}` is plaintext but `tls` is set: use https://"),
+                ));
+            }
+            endpoints.push(e);
+        }
+        let channel = if endpoints.len() == 1 {
+            endpoints.remove(0).connect_lazy()
+        } else {
+            tonic::transport::Channel::balance_list(endpoints.into_iter())
+        };
+        Ok(Self { channel, timeout: config.timeout, reason, auth: auth.map(Arc::new), tls: peer })
+    }
+
+    /// The timeout of one call.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// An error of a call: etcd is unavailable for `what`.
+    pub(crate) fn unavailable(&self, what: &str, detail: impl std::fmt::Display) -> Error {
+        Error::service_unavailable(self.reason, format!("etcd {what}: {detail}"))
+    }
+
+    /// A call that failed in transport: said as a failed TLS handshake when
+    /// it is one.
+    fn transport(&self, what: &str, e: &(dyn std::error::Error + 'static), detail: impl std::fmt::Display) -> Error {
+        match handshake_failure(e) {
+            Some(why) => Error::service_unavailable(TLS_HANDSHAKE, format!("etcd {what}: TLS handshake failed: {why}")),
+            None => self.unavailable(what, detail),
+        }
     }
 
     /// A call that failed in transport, said as a failed TLS handshake when
@@ -104,10 +155,10 @@ impl Etcd {
                 }
             }
         }
-        transport(what, &err, detail)
+        self.transport(what, &err, detail)
     }
 
-    pub(super) async fn unary<Req, Rep>(&self, path: &'static str, req: Req) -> Result<Rep, Error>
+    pub(crate) async fn unary<Req, Rep>(&self, path: &'static str, req: Req) -> Result<Rep, Error>
     where
         Req: prost::Message + Clone + Send + 'static,
         Rep: prost::Message + Default + Send + 'static,
@@ -121,7 +172,7 @@ impl Etcd {
 
     /// A bidirectional stream: what is sent on the returned sender goes to
     /// etcd; replies come from the returned stream.
-    async fn stream<Req, Rep>(
+    pub(crate) async fn stream<Req, Rep>(
         &self,
         path: &'static str,
         first: Req,
@@ -149,7 +200,7 @@ impl Etcd {
                 }
             })
             .await?;
-        let tx = sender.ok_or_else(|| unavailable(path, "stream not opened"))?;
+        let tx = sender.ok_or_else(|| self.unavailable(path, "stream not opened"))?;
         Ok((tx, replies))
     }
 
@@ -187,7 +238,7 @@ impl Etcd {
                 }
             }
         };
-        tokio::time::timeout(self.timeout, call).await.map_err(|_| unavailable(path, "timed out"))?
+        tokio::time::timeout(self.timeout, call).await.map_err(|_| self.unavailable(path, "timed out"))?
     }
 
     /// The token to send: the one held, or a new one from `Authenticate`
@@ -216,7 +267,7 @@ impl Etcd {
             }
         };
         let token = MetadataValue::try_from(reply.token)
-            .map_err(|_| unavailable("authentication", "the token is not a header value"))?;
+            .map_err(|_| self.unavailable("authentication", "the token is not a header value"))?;
         *held = Some(token.clone());
         Ok(Some(token))
     }
@@ -231,155 +282,37 @@ impl Etcd {
         }
     }
 
-    pub(super) async fn range_prefix(&self, prefix: &str) -> Result<(Vec<ServiceInstance>, i64), Error> {
-        let rep: pb::RangeResponse = self
-            .unary(
-                "/etcdserverpb.KV/Range",
-                pb::RangeRequest { key: prefix.as_bytes().to_vec(), range_end: prefix_end(prefix.as_bytes()) },
-            )
-            .await?;
-        let mut out = Vec::with_capacity(rep.kvs.len());
-        for kv in &rep.kvs {
-            match serde_json::from_slice::<ServiceInstance>(&kv.value) {
-                Ok(i) => out.push(i),
-                Err(e) => tracing::warn!(
-                    key = %String::from_utf8_lossy(&kv.key),
-                    "ignoring a registry entry that is not a service instance: {e}"
-                ),
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok((out, rep.header.map(|h| h.revision).unwrap_or_default()))
+    /// The keys from `key` up to `range_end` (just `key` when empty), and
+    /// the store's revision they were read at.
+    pub(crate) async fn range(&self, key: &[u8], range_end: Vec<u8>) -> Result<(Vec<pb::KeyValue>, i64), Error> {
+        let rep: pb::RangeResponse =
+            self.unary("/etcdserverpb.KV/Range", pb::RangeRequest { key: key.to_vec(), range_end }).await?;
+        Ok((rep.kvs, rep.header.map(|h| h.revision).unwrap_or_default()))
     }
 
-    /// One registration session: a new lease, the key on it, then the
-    /// keepalive until something fails (the caller starts a new session).
-    async fn session(
+    /// A watch of the keys from `key` up to `range_end`, from `revision`
+    /// on: its replies (the events), and the sender that keeps the watch
+    /// open while held.
+    pub(crate) async fn watch(
         &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-        registered: &mut Option<tokio::sync::oneshot::Sender<Result<(), Error>>>,
-    ) -> Result<(), Error> {
-        let ttl_secs = i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX);
-        let grant: pb::LeaseGrantResponse =
-            self.unary("/etcdserverpb.Lease/LeaseGrant", pb::LeaseGrantRequest { ttl: ttl_secs }).await?;
-        if !grant.error.is_empty() {
-            return Err(unavailable("lease grant", grant.error));
-        }
-        let lease = grant.id;
-        let _: pb::PutResponse = self
-            .unary(
-                "/etcdserverpb.KV/Put",
-                pb::PutRequest { key: key.as_bytes().to_vec(), value: value.to_vec(), lease },
-            )
-            .await?;
-        if let Some(tx) = registered.take() {
-            let _ = tx.send(Ok(()));
-        }
-        tracing::debug!(key, lease, "registered in etcd");
-        let (tx, mut replies) = self
-            .stream::<_, pb::LeaseKeepAliveResponse>(
-                "/etcdserverpb.Lease/LeaseKeepAlive",
-                pb::LeaseKeepAliveRequest { id: lease },
-            )
-            .await?;
-        let every = (ttl / 3).max(Duration::from_millis(300));
-        loop {
-            let reply = tokio::time::timeout(self.timeout, replies.message())
-                .await
-                .map_err(|_| unavailable("keepalive", "no reply"))?
-                .map_err(|s| unavailable("keepalive", s.message()))?
-                .ok_or_else(|| unavailable("keepalive", "stream ended"))?;
-            if reply.ttl <= 0 {
-                return Err(unavailable("keepalive", format!("lease {lease} expired")));
-            }
-            tokio::time::sleep(every).await;
-            tx.send(pb::LeaseKeepAliveRequest { id: lease })
-                .await
-                .map_err(|_| unavailable("keepalive", "stream closed"))?;
-        }
-    }
-
-    /// Keeps `key` registered: sessions one after another, with backoff,
-    /// until aborted.
-    pub(super) async fn keep_registered(
-        self,
-        key: String,
-        value: Vec<u8>,
-        ttl: Duration,
-        registered: tokio::sync::oneshot::Sender<Result<(), Error>>,
-    ) {
-        let mut registered = Some(registered);
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let started = std::time::Instant::now();
-            if let Err(e) = self.session(&key, &value, ttl, &mut registered).await {
-                if registered.is_none() {
-                    tracing::warn!(key, "etcd registration lost, registering again: {}", e.message());
-                }
-            }
-            if started.elapsed() > ttl {
-                backoff = Duration::from_millis(100);
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
-    }
-
-    /// Feeds `tx` with the instances under `prefix` after every change;
-    /// while etcd is unreachable the last snapshot stays (clients keep using
-    /// the instances they know).
-    pub(super) async fn feed(self, prefix: String, tx: watch::Sender<Snapshot>, mut revision: i64) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self.watch_once(&prefix, &tx, &mut revision).await {
-                Ok(()) => backoff = Duration::from_millis(100),
-                Err(e) => tracing::debug!(prefix, "etcd watch interrupted: {}", e.message()),
-            }
-            if tx.is_closed() {
-                return;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-            // Catch up on what changed while the watch was down.
-            if let Ok((list, rev)) = self.range_prefix(&prefix).await {
-                publish(&tx, list);
-                revision = rev;
-            }
-        }
-    }
-
-    async fn watch_once(&self, prefix: &str, tx: &watch::Sender<Snapshot>, revision: &mut i64) -> Result<(), Error> {
+        key: &[u8],
+        range_end: Vec<u8>,
+        revision: i64,
+    ) -> Result<(tokio::sync::mpsc::Sender<pb::WatchRequest>, tonic::Streaming<pb::WatchResponse>), Error> {
         let create = pb::WatchRequest {
             request_union: Some(pb::WatchRequestUnion::CreateRequest(pb::WatchCreateRequest {
-                key: prefix.as_bytes().to_vec(),
-                range_end: prefix_end(prefix.as_bytes()),
-                start_revision: *revision + 1,
+                key: key.to_vec(),
+                range_end,
+                start_revision: revision,
             })),
         };
-        let (_keep_open, mut replies) =
-            self.stream::<_, pb::WatchResponse>("/etcdserverpb.Watch/Watch", create).await?;
-        loop {
-            let Some(reply) = replies.message().await.map_err(|s| unavailable("watch", s.message()))? else {
-                return Err(unavailable("watch", "stream ended"));
-            };
-            if reply.canceled || reply.compact_revision > 0 {
-                return Err(unavailable("watch", format!("canceled: {}", reply.cancel_reason)));
-            }
-            if reply.events.is_empty() {
-                continue;
-            }
-            let (list, rev) = self.range_prefix(prefix).await?;
-            *revision = rev.max(reply.header.map(|h| h.revision).unwrap_or_default());
-            publish(tx, list);
-        }
+        self.stream("/etcdserverpb.Watch/Watch", create).await
     }
 }
 
 /// The smallest key after every key starting with `prefix` (etcd's range end
 /// for a prefix).
-fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < 0xff {

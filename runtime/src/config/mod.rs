@@ -1,8 +1,9 @@
-//! Configuration: YAML and TOML files (a file or a directory, merged in
-//! order), then environment overrides, with `${VAR}` and `${VAR:default}`
-//! placeholders, read into your own serde type. Files can be watched: a change
-//! reloads them and calls your observers; a file that no longer parses is
-//! logged and the old value kept.
+//! Configuration: YAML, TOML and JSON files (a file or a directory, merged
+//! in order), then keys in etcd (the `etcd` feature: [`EtcdSource`]), then
+//! environment overrides, with `${VAR}` and `${VAR:default}` placeholders,
+//! read into your own serde type. Files and etcd keys can be watched: a
+//! change reloads them and calls your observers; a value that no longer
+//! parses is logged and the old one kept.
 //!
 //! Parsing and merging are [figment]'s; Bia adds the placeholders, the
 //! directory rule, embedded defaults, the watch and error messages that
@@ -58,12 +59,21 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use figment::error::{Actual, Kind, OneOf};
-use figment::providers::{Env, Format, Toml, Yaml};
+use figment::providers::{Env, Format as _, Json, Toml, Yaml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Profile};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+
+#[cfg(feature = "etcd")]
+mod etcd;
+#[cfg(feature = "etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
+pub use etcd::EtcdSource;
+
+/// etcd's connection settings, for an [`EtcdSource`].
+pub use crate::etcd::EtcdConfig;
 
 /// Reason of every configuration error.
 pub use crate::error::reason::CONFIG as CONFIG_REASON;
@@ -86,12 +96,49 @@ impl fmt::Debug for Source {
     }
 }
 
-/// Where configuration comes from, in the order it is merged (later wins).
+/// Where configuration comes from, in the order it is merged (later wins):
+/// the embedded texts and files in the order given, then the etcd sources
+/// in the order given, then the environment.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Loader {
     sources: Vec<Source>,
+    #[cfg(feature = "etcd")]
+    etcd: Vec<EtcdSource>,
     env_prefix: Option<String>,
+}
+
+/// The format of a config text: by a file's (or an etcd key's) extension,
+/// or as an [`EtcdSource`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (`.yaml`, `.yml`).
+    Yaml,
+    /// TOML (`.toml`).
+    Toml,
+    /// JSON (`.json`).
+    Json,
+}
+
+impl Format {
+    /// The format a name's extension says, if it says one.
+    ///
+    /// ```
+    /// use bia::config::Format;
+    ///
+    /// assert_eq!(Format::of_name("/configs/app/10-base.yml"), Some(Format::Yaml));
+    /// assert_eq!(Format::of_name("app.json"), Some(Format::Json));
+    /// assert_eq!(Format::of_name("app.ini"), None);
+    /// ```
+    pub fn of_name(name: &str) -> Option<Format> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "toml" => Some(Format::Toml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Loader {
@@ -197,7 +244,16 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses one file into a dictionary, then substitutes its placeholders.
 fn parse(name: &str, text: &str) -> Result<Dict, Error> {
-    let mut dict = if name.ends_with(".toml") {
+    let Some(format) = Format::of_name(name) else {
+        return Err(config_error(format!("{name}: unknown config format; use .yaml, .yml, .toml or .json")));
+    };
+    parse_as(name, format, text)
+}
+
+/// Parses one text in `format` (`name` says where it came from, for
+/// errors), then substitutes its placeholders.
+fn parse_as(name: &str, format: Format, text: &str) -> Result<Dict, Error> {
+    let mut dict = if format == Format::Toml {
         Toml::from_str::<Dict>(text).map_err(|e| {
             let at = e.span().map(|s| line_col(text, s.start));
             let at = at.map(|(l, c)| format!(" at line {l} column {c}")).unwrap_or_default();
@@ -209,12 +265,14 @@ fn parse(name: &str, text: &str) -> Result<Dict, Error> {
             };
             config_error(format!("{name}: not valid TOML{at}: {}{hint}", unquoted(e.message().trim())))
         })?
-    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+    } else if format == Format::Yaml {
         // serde_yaml's message carries its own "at line L column C".
         Yaml::from_str::<Dict>(text)
             .map_err(|e| config_error(format!("{name}: not valid YAML: {}", unquoted(&e.to_string()))))?
     } else {
-        return Err(config_error(format!("{name}: unknown config format; use .yaml, .yml or .toml")));
+        // serde_json's message carries its own "at line L column C".
+        Json::from_str::<Dict>(text)
+            .map_err(|e| config_error(format!("{name}: not valid JSON: {}", unquoted(&e.to_string()))))?
     };
     substitute_dict(&mut dict, &mut Vec::new(), name)?;
     Ok(dict)
@@ -380,11 +438,14 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
         .map_err(|e| config_error(format!("config directory {} cannot be read: {e}", path.display())))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "toml")))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "toml" | "json")))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(config_error(format!("config directory {} holds no .yaml, .yml or .toml file", path.display())));
+        return Err(config_error(format!(
+            "config directory {} holds no .yaml, .yml, .toml or .json file",
+            path.display()
+        )));
     }
     Ok(files)
 }
@@ -394,6 +455,10 @@ fn merge_text(figment: Figment, name: &str, text: &str) -> Result<Figment, Error
     Ok(figment.merge(Parsed { name: name.to_owned(), dict }))
 }
 
+/// What a load read from etcd: a fingerprint of each source's keys and
+/// values, in the order of the sources (what a watch starts from).
+type Seen = Vec<u64>;
+
 impl Loader {
     /// No sources yet; environment overrides with the `BIA_` prefix.
     ///
@@ -402,18 +467,24 @@ impl Loader {
     /// assert!(loader.files().is_err()); // no such folder here
     /// ```
     pub fn new() -> Self {
-        Self { sources: Vec::new(), env_prefix: Some("BIA_".to_owned()) }
+        Self {
+            sources: Vec::new(),
+            #[cfg(feature = "etcd")]
+            etcd: Vec::new(),
+            env_prefix: Some("BIA_".to_owned()),
+        }
     }
 
-    /// Adds a file, or a directory whose `.yaml`/`.yml`/`.toml` files are
-    /// merged in name order.
+    /// Adds a file, or a directory whose `.yaml`/`.yml`/`.toml`/`.json`
+    /// files are merged in name order.
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
         self.sources.push(Source::Path(path.into()));
         self
     }
 
     /// Adds text compiled into the binary (defaults that need no file);
-    /// `name` ends in `.yaml`, `.yml` or `.toml` and names it in errors.
+    /// `name` ends in `.yaml`, `.yml`, `.toml` or `.json` and names it in
+    /// errors.
     pub fn embedded(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
         self.sources.push(Source::Embedded { name: name.into(), text: text.into() });
         self
@@ -436,7 +507,28 @@ impl Loader {
         Ok(out)
     }
 
-    fn figment(&self) -> Result<Figment, Error> {
+    /// Adds a key (or a key prefix) in etcd, merged after the files and
+    /// before the environment (see [`EtcdSource`]).
+    ///
+    /// ```
+    /// use bia::config::{EtcdConfig, EtcdSource, Loader};
+    ///
+    /// let loader = Loader::new()
+    ///     .embedded("defaults.yaml", "log:\n  level: info\n")
+    ///     .etcd(EtcdSource::prefix(EtcdConfig::new(["http://127.0.0.1:2379"]), "/configs/user-service/"));
+    /// # drop(loader);
+    /// ```
+    #[cfg(feature = "etcd")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
+    pub fn etcd(mut self, source: EtcdSource) -> Self {
+        self.etcd.push(source);
+        self
+    }
+
+    /// The merged sources, and what was read from etcd.
+    fn figment_seen(&self) -> Result<(Figment, Seen), Error> {
+        #[cfg_attr(not(feature = "etcd"), allow(unused_mut))]
+        let mut seen = Seen::new();
         let mut figment = Figment::new();
         for s in &self.sources {
             match s {
@@ -450,11 +542,20 @@ impl Loader {
                 }
             }
         }
+        #[cfg(feature = "etcd")]
+        for source in &self.etcd {
+            let read = source.fetch()?;
+            seen.push(read.fingerprint);
+            for (name, format, text) in &read.texts {
+                let dict = parse_as(name, *format, text)?;
+                figment = figment.merge(Parsed { name: name.clone(), dict });
+            }
+        }
         if let Some(prefix) = &self.env_prefix {
             // Overrides are values as they are: no placeholders in them.
             figment = figment.merge(Env::prefixed(prefix).split("__"));
         }
-        Ok(figment)
+        Ok((figment, seen))
     }
 
     /// Reads every source into `T`. A missing file, a parse error or a value
@@ -462,27 +563,42 @@ impl Loader {
     /// expected (never the value). Numbers and booleans may be written as
     /// strings (what a placeholder gives): `"8000"` reads into a `u16`,
     /// `"true"` into a `bool`.
+    ///
+    /// Keys in etcd are read while `load` waits (within the source's
+    /// timeout), on a thread of their own, so it can be called from
+    /// `main` before or inside a Tokio runtime.
     pub fn load<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let figment = self.figment()?;
-        figment.extract_lossy::<T>().map_err(|e| {
+        self.load_seen().map(|(value, _)| value)
+    }
+
+    fn load_seen<T: DeserializeOwned>(&self) -> Result<(T, Seen), Error> {
+        let (figment, seen) = self.figment_seen()?;
+        let value = figment.extract_lossy::<T>().map_err(|e| {
             let secrets = secret_values(&figment);
             let all: Vec<String> = e.into_iter().map(|e| describe(&figment, &e, &secrets)).collect();
             config_error(format!("invalid configuration: {}", all.join("; ")))
-        })
+        })?;
+        Ok((value, seen))
     }
-    /// Loads `T` and watches the files: each change reloads them and calls
-    /// `observer` with the new value; a file that no longer parses is logged
-    /// and the old value kept. Dropping the returned [`Watched`] stops it.
+    /// Loads `T` and watches the files and the etcd sources: each change
+    /// reloads them and calls `observer` with the new value; a value that
+    /// no longer parses (or a file that is gone or unreadable) is logged and
+    /// the old value kept. While etcd is unreachable the last good value
+    /// stays; the watch reconnects, and a change made meanwhile is loaded
+    /// when it is back. Dropping the returned [`Watched`] stops it.
     pub fn watch<T, F>(self, observer: F) -> Result<Watched<T>, Error>
     where
         T: DeserializeOwned + Send + Sync + 'static,
         F: Fn(&T) + Send + 'static,
     {
         use notify::Watcher as _;
-        let initial: T = self.load()?;
+        #[cfg_attr(not(feature = "etcd"), allow(unused_variables))]
+        let (initial, seen): (T, Seen) = self.load_seen()?;
         let current = Arc::new(RwLock::new(Arc::new(initial)));
         let files = self.files()?;
         let (tx, rx) = std::sync::mpsc::channel::<()>();
+        #[cfg(feature = "etcd")]
+        let tx_etcd = tx.clone();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if matches!(res, Ok(ref e) if e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove()) {
                 let _ = tx.send(());
@@ -500,6 +616,8 @@ impl Loader {
                 .watch(d, notify::RecursiveMode::NonRecursive)
                 .map_err(|e| config_error(format!("cannot watch {}: {e}", d.display())))?;
         }
+        #[cfg(feature = "etcd")]
+        let etcd_watch = etcd::watch(&self.etcd, seen, tx_etcd)?;
         let shared = Arc::clone(&current);
         std::thread::Builder::new()
             .name("bia-config-watch".into())
@@ -521,6 +639,9 @@ impl Loader {
                 }
             })
             .map_err(|e| config_error(format!("cannot start the config watcher: {e}")))?;
+        #[cfg(feature = "etcd")]
+        return Ok(Watched { current, _watcher: Box::new((watcher, etcd_watch)) });
+        #[cfg(not(feature = "etcd"))]
         Ok(Watched { current, _watcher: Box::new(watcher) })
     }
 }
