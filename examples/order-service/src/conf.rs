@@ -17,6 +17,10 @@ pub struct Bootstrap {
     pub registry: bia::registry::RegistryConfig,
     #[serde(default)]
     pub log: bia::log::LogConf,
+    /// Spans and metrics exported over OTLP (`otlp.endpoint`; the `otlp`
+    /// cargo feature).
+    #[serde(default)]
+    pub otlp: bia::middleware::otlp::OtlpConfig,
 }
 
 // Read in `main` and supplied at startup.

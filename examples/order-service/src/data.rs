@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use bia::client::Dial;
+use bia::middleware::metrics::Metrics;
 use bia::middleware::timeout::Timeout;
+use bia::middleware::trace::Tracing;
 use bia::registry::Registry;
 use user_service::api::UserApiGrpcClient;
 
@@ -36,9 +38,20 @@ pub fn new_order_repo() -> MemoryOrderRepo {
 
 /// Provides the user-service's generated gRPC client, dialed through the
 /// registry (`users.target`, `discovery:///user-service` by default) and
-/// balanced per call, with `users.timeout` on every call.
+/// balanced per call: a client span continuing the order call's trace
+/// (`traceparent` sent on), `client_requests_*` metrics, and
+/// `users.timeout` on every call.
 #[bia::provider]
-pub async fn new_user_client(conf: &Bootstrap, registry: &Registry) -> bia::Result<UserApiGrpcClient> {
+pub async fn new_user_client(
+    conf: &Bootstrap,
+    registry: &Registry,
+    metrics: &Metrics,
+    _telemetry: &crate::app::Telemetry,
+) -> bia::Result<UserApiGrpcClient> {
     let dial = Dial::new(conf.users.target.clone()).discovery(registry.discovery.clone());
-    Ok(UserApiGrpcClient::dial(dial).await?.middleware(Timeout::new(conf.users.timeout)))
+    Ok(UserApiGrpcClient::dial(dial)
+        .await?
+        .middleware(Tracing::client())
+        .middleware(metrics.client())
+        .middleware(Timeout::new(conf.users.timeout)))
 }

@@ -1,6 +1,7 @@
-//! The App and the pieces around it: the registry, the tracer, and the root
+//! The App and the pieces around it: the registry, the telemetry, and the root
 //! provider that puts the servers together.
 
+use bia::middleware::metrics::Metrics;
 use bia::registry::Registry;
 use bia::transport::grpc::GrpcServer;
 use bia::transport::http::HttpServer;
@@ -19,8 +20,15 @@ pub async fn app(conf: crate::conf::Bootstrap) -> bia::Result<bia::App> {
 /// Provides the App: both servers (on one port with `server.mode: single`),
 /// named and versioned, registered in the configured registry once serving.
 #[bia::provider]
-pub fn new_app(conf: &crate::conf::Bootstrap, http: HttpServer, grpc: GrpcServer, registry: &Registry) -> bia::App {
+pub fn new_app(
+    conf: &crate::conf::Bootstrap,
+    http: HttpServer,
+    grpc: GrpcServer,
+    registry: &Registry,
+    telemetry: &Telemetry,
+) -> bia::App {
     let app = bia::App::new("user-service")
+        .id(telemetry.instance.clone())
         .version(env!("CARGO_PKG_VERSION"))
         .http(http)
         .grpc(grpc)
@@ -35,56 +43,18 @@ pub fn new_registry(conf: &crate::conf::Bootstrap) -> bia::Result<Registry> {
     conf.registry.build()
 }
 
-/// Provides the tracer set-up (see [`Tracer`]); its cleanup flushes spans.
+/// Provides the telemetry set-up (see [`Telemetry`]): spans and metrics
+/// exported over OTLP when `otlp.endpoint` is set; its cleanup sends what is
+/// still queued.
 #[bia::provider]
-pub fn new_tracer(conf: &crate::conf::Bootstrap) -> bia::Result<(Tracer, Cleanup)> {
-    let tracer = tracer(&conf.trace)?;
-    Ok((
-        Tracer(()),
-        Cleanup::sync(move || {
-            if let Some(t) = tracer {
-                t.flush();
-            }
-        }),
-    ))
+pub fn new_telemetry(conf: &crate::conf::Bootstrap, metrics: &Metrics) -> bia::Result<(Telemetry, Cleanup)> {
+    let instance = format!("user-service-{}", uuid::Uuid::new_v4());
+    let export = conf.otlp.install("user-service", env!("CARGO_PKG_VERSION"), &instance, metrics)?;
+    Ok((Telemetry { instance }, Cleanup::sync(move || export.shutdown())))
 }
 
-/// The tracer is set up: the middleware's `Tracing` depends on it.
-pub struct Tracer(());
-
-/// A handle that flushes exported spans at stop.
-struct Exporter(#[cfg(feature = "otlp")] bia::middleware::trace::opentelemetry_sdk::trace::SdkTracerProvider);
-
-impl Exporter {
-    fn flush(self) {
-        #[cfg(feature = "otlp")]
-        if let Err(e) = self.0.shutdown() {
-            tracing::warn!("flushing spans failed: {e}");
-        }
-    }
-}
-
-/// Sets up tracing: spans exported over OTLP when `trace.otlp_endpoint` is
-/// set; otherwise made (trace and span ids on every call's log lines, W3C
-/// `traceparent` continued) but not exported.
-fn tracer(conf: &crate::conf::Trace) -> bia::Result<Option<Exporter>> {
-    use bia::middleware::trace::{opentelemetry, opentelemetry_sdk};
-    if conf.otlp_endpoint.is_empty() {
-        opentelemetry::global::set_tracer_provider(opentelemetry_sdk::trace::SdkTracerProvider::builder().build());
-        return Ok(None);
-    }
-    #[cfg(feature = "otlp")]
-    {
-        let provider = bia::middleware::trace::otlp_provider(&conf.otlp_endpoint, "user-service")?;
-        opentelemetry::global::set_tracer_provider(provider.clone());
-        Ok(Some(Exporter(provider)))
-    }
-    #[cfg(not(feature = "otlp"))]
-    Err(bia::Error::internal_server(
-        "CONFIG",
-        format!(
-            "trace.otlp_endpoint is {} but user-service was built without the `otlp` feature: cargo run -p user-service --features otlp",
-            conf.otlp_endpoint
-        ),
-    ))
+/// The tracer is set up (the middleware's `Tracing` depends on it), and
+/// this instance's id, which the App and the exported telemetry share.
+pub struct Telemetry {
+    pub instance: String,
 }

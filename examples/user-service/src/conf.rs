@@ -19,8 +19,10 @@ pub struct Bootstrap {
     pub log: bia::log::LogConf,
     #[serde(default)]
     pub auth: Auth,
+    /// Spans and metrics exported over OTLP (`otlp.endpoint`; the `otlp`
+    /// cargo feature).
     #[serde(default)]
-    pub trace: Trace,
+    pub otlp: bia::middleware::otlp::OtlpConfig,
     /// Where the service registers (static by default, or etcd).
     #[serde(default)]
     pub registry: bia::registry::RegistryConfig,
@@ -60,15 +62,6 @@ impl std::fmt::Debug for Jwt {
             .field("issuer", &self.issuer)
             .finish()
     }
-}
-
-/// `trace`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Trace {
-    /// An OTLP/gRPC collector (`http://127.0.0.1:4317`); empty: spans are made
-    /// and propagated but not exported. Needs the `otlp` cargo feature.
-    #[serde(default)]
-    pub otlp_endpoint: String,
 }
 
 /// `server`.

@@ -83,7 +83,7 @@ pub use crate::api::WRITE_OPERATIONS;
 /// tracing (after the tracer is set up), request ids, logging (emails
 /// masked), metrics, JWT on writes (by config), validation.
 #[bia::provider]
-pub fn new_middleware(conf: &Bootstrap, metrics: &Metrics, _tracer: &crate::app::Tracer) -> bia::Result<Chain> {
+pub fn new_middleware(conf: &Bootstrap, metrics: &Metrics, _telemetry: &crate::app::Telemetry) -> bia::Result<Chain> {
     let mut chain = Chain::new()
         .with(Recovery::new())
         .with(Tracing::server())

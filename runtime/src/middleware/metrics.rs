@@ -234,6 +234,99 @@ impl Metrics {
         let mut registry = self.shared.registry.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut registry)
     }
+
+    /// Records the request metrics into OpenTelemetry instruments of
+    /// `provider` too, which export them (over OTLP with
+    /// [`Otlp`](super::otlp::Otlp)): the same names without the `_total`
+    /// that Prometheus adds to counters (`server_requests_code`,
+    /// `server_requests_seconds` with this registry's buckets,
+    /// `server_stream_messages_received`, `..._sent`, and the `client_`
+    /// ones) and the same labels as attributes (`code` a number). A second
+    /// call changes nothing.
+    ///
+    /// ```
+    /// use bia::middleware::metrics::Metrics;
+    /// use bia::middleware::trace::opentelemetry_sdk::metrics::SdkMeterProvider;
+    ///
+    /// let metrics = Metrics::new();
+    /// metrics.export(&SdkMeterProvider::builder().build());
+    /// ```
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn export(&self, provider: &opentelemetry_sdk::metrics::SdkMeterProvider) {
+        use opentelemetry::metrics::MeterProvider as _;
+        let meter = provider.meter("bia");
+        for (recorder, side) in [(&self.shared.server, "server"), (&self.shared.client, "client")] {
+            let _ = recorder.otel.set(otel::Instruments::new(&meter, side, &recorder.seconds_buckets));
+        }
+    }
+}
+
+#[cfg(feature = "otlp")]
+mod otel {
+    use opentelemetry::metrics::{Counter, Histogram, Meter};
+    use opentelemetry::{KeyValue, Value};
+
+    use super::Label;
+    use crate::context::Kind;
+    use crate::error::Error;
+
+    /// The OpenTelemetry instruments of one side.
+    pub(super) struct Instruments {
+        requests: Counter<u64>,
+        seconds: Histogram<f64>,
+        received: Counter<u64>,
+        sent: Counter<u64>,
+    }
+
+    fn operation(op: &Label) -> KeyValue {
+        KeyValue::new("operation", Value::String(op.0.clone().into()))
+    }
+
+    impl Instruments {
+        pub(super) fn new(meter: &Meter, side: &str, buckets: &[f64]) -> Self {
+            Self {
+                requests: meter
+                    .u64_counter(format!("{side}_requests_code"))
+                    .with_description(format!("The total number of processed requests ({side} side)"))
+                    .build(),
+                seconds: meter
+                    .f64_histogram(format!("{side}_requests_seconds"))
+                    .with_description(format!("{side} requests duration (sec)"))
+                    .with_boundaries(buckets.to_vec())
+                    .build(),
+                received: meter
+                    .u64_counter(format!("{side}_stream_messages_received"))
+                    .with_description(format!("Messages received in streams ({side} side)"))
+                    .build(),
+                sent: meter
+                    .u64_counter(format!("{side}_stream_messages_sent"))
+                    .with_description(format!("Messages sent in streams ({side} side)"))
+                    .build(),
+            }
+        }
+
+        pub(super) fn record(&self, kind: Kind, op: &Label, err: Option<&Error>, seconds: f64) {
+            let (code, reason) = err.map_or((200, ""), |e| (e.code(), e.reason()));
+            let kind = KeyValue::new("kind", kind.as_str());
+            self.requests.add(
+                1,
+                &[
+                    kind.clone(),
+                    operation(op),
+                    KeyValue::new("code", i64::from(code)),
+                    KeyValue::new("reason", reason.to_owned()),
+                ],
+            );
+            self.seconds.record(seconds, &[kind, operation(op)]);
+        }
+
+        pub(super) fn messages(&self, kind: Kind, op: &Label, received: u64, sent: u64) {
+            let attributes = [KeyValue::new("kind", kind.as_str()), operation(op)];
+            self.received.add(received, &attributes);
+            self.sent.add(sent, &attributes);
+        }
+    }
 }
 
 /// The middleware of [`Metrics::server`] and [`Metrics::client`]: times the
@@ -272,6 +365,13 @@ struct Recorder {
     received: Family<OpLabels, Counter>,
     sent: Family<OpLabels, Counter>,
     ops: RwLock<HashMap<Label, OpHandles>>,
+    /// The same measurements as OpenTelemetry instruments, exported over
+    /// OTLP once [`Metrics::export`] is called.
+    #[cfg(feature = "otlp")]
+    otel: OnceLock<otel::Instruments>,
+    /// The histogram's buckets, for the OpenTelemetry one.
+    #[cfg(feature = "otlp")]
+    seconds_buckets: Arc<[f64]>,
 }
 
 struct OpHandles {
@@ -296,11 +396,15 @@ fn kind_index(kind: Kind) -> usize {
 impl Recorder {
     fn new(buckets: Buckets) -> Self {
         Self {
+            #[cfg(feature = "otlp")]
+            seconds_buckets: buckets.0.clone(),
             requests: Family::default(),
             seconds: Family::new_with_constructor(buckets),
             received: Family::default(),
             sent: Family::default(),
             ops: RwLock::new(HashMap::new()),
+            #[cfg(feature = "otlp")]
+            otel: OnceLock::new(),
         }
     }
 
@@ -333,6 +437,10 @@ impl Recorder {
         let labels = OpLabels { kind: kind.as_str(), operation: Label::from(operation) };
         self.received.get_or_create(&labels).inc_by(received);
         self.sent.get_or_create(&labels).inc_by(sent);
+        #[cfg(feature = "otlp")]
+        if let Some(otel) = self.otel.get() {
+            otel.messages(kind, &labels.operation, received, sent);
+        }
     }
 
     fn operations(&self) -> usize {
@@ -381,6 +489,10 @@ impl Recorder {
             }
         }
         kind_handles.seconds.observe(seconds);
+        #[cfg(feature = "otlp")]
+        if let Some(otel) = self.otel.get() {
+            otel.record(kind, &handles.operation, err, seconds);
+        }
     }
 }
 

@@ -72,6 +72,7 @@ pub mod jwt;
 pub mod logging;
 pub mod metadata;
 pub mod metrics;
+pub mod otlp;
 pub mod ratelimit;
 pub mod recovery;
 pub mod retry;

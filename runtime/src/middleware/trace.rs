@@ -50,7 +50,7 @@
 //! #     async fn get_user(&self, req: GetUserRequest) -> bia::Result<User>;
 //! # }
 //! # async fn run() -> bia::Result<()> {
-//! // Any provider: the OTLP one of the `otlp` feature, or your own.
+//! // Any provider: the OTLP one of the `otlp` feature (bia::middleware::otlp), or your own.
 //! let provider = SdkTracerProvider::builder().build();
 //! // Downstream calls made from handlers continue the server's trace.
 //! let users = UsersGrpcClient::connect("http://127.0.0.1:9000").await?.middleware(Tracing::client().provider(&provider));
@@ -323,56 +323,5 @@ impl Injector for HeadersMut<'_> {
         if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(key.as_bytes()), HeaderValue::try_from(value)) {
             self.0.insert(name, value);
         }
-    }
-}
-
-/// A tracer provider exporting spans over OTLP/gRPC (feature `otlp`).
-///
-/// Spans go in batches to `endpoint` (an OpenTelemetry Collector,
-/// `http://127.0.0.1:4317`) with the resource attribute `service.name`. Call
-/// it inside a Tokio runtime (the exporter's channel runs there), then give
-/// it to [`Tracing::provider`] or make it the global provider; call
-/// `shutdown()` on it before exiting to flush the last spans.
-///
-/// ```no_run
-/// use bia::middleware::trace::{otlp_provider, Tracing};
-///
-/// # async fn run() -> bia::Result<()> {
-/// let provider = otlp_provider("http://127.0.0.1:4317", "user-service")?;
-/// bia::middleware::trace::opentelemetry::global::set_tracer_provider(provider.clone());
-/// bia::App::new("user-service").middleware(Tracing::server()).run().await?;
-/// let _ = provider.shutdown();
-/// # Ok(()) }
-/// ```
-#[cfg(feature = "otlp")]
-#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
-pub fn otlp_provider(endpoint: &str, service_name: &str) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, Error> {
-    use opentelemetry_otlp::WithExportConfig as _;
-    let exporter =
-        opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build().map_err(|e| {
-            Error::internal_server(
-                crate::error::reason::CONFIG,
-                format!("cannot build the OTLP span exporter for `{endpoint}`: {e}"),
-            )
-        })?;
-    let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_owned()).build();
-    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build())
-}
-
-#[cfg(all(test, feature = "otlp"))]
-mod otlp_tests {
-    use super::otlp_provider;
-
-    #[tokio::test]
-    async fn builds_a_provider_and_refuses_a_bad_endpoint() {
-        let provider = otlp_provider("http://127.0.0.1:4317", "svc").unwrap();
-        let _tracing = super::Tracing::server().provider(&provider);
-        drop(provider.shutdown());
-        let err = otlp_provider("not a uri", "svc").unwrap_err();
-        assert_eq!(err.reason(), crate::error::reason::CONFIG);
-        assert!(err.message().contains("not a uri"), "{}", err.message());
     }
 }
