@@ -38,7 +38,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::<Extra>::parse_args(bia::package!());
     let path = cli.conf.as_deref().map(|p| p.to_string_lossy().into_owned());
     let etcd = cli.config_etcd.clone();
-    let result = conf::loader(path.as_deref(), &etcd).and_then(|loader| Ok((loader, cli.into_command())));
+    let result = conf::loader(path.as_deref(), &etcd).map(|loader| (loader, cli.into_command()));
     let result = match result {
         Err(e) => Err(e),
         Ok((loader, Command::App(Extra::Token { sub, ttl }))) => token(&loader, &sub, ttl),
