@@ -5,7 +5,10 @@
 //! files protoc accepts and an OpenAPI document a validator accepts.
 //!
 //! The generated projects build in this workspace's target directory, with
-//! this workspace's lockfile, so they reuse what is built already.
+//! this workspace's lockfile and without debug info (as this workspace builds
+//! its dependencies), so they reuse what is built already and add little to
+//! the disk: a generated project's own profile would otherwise rebuild every
+//! dependency with full debug info.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -48,6 +51,7 @@ fn bia(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env("NO_COLOR", "1")
         .output()
         .expect("bia runs")
@@ -147,6 +151,7 @@ fn cargo(dir: &Path, args: &[&str]) {
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
@@ -215,6 +220,7 @@ fn a_new_project_builds_passes_its_tests_grows_a_service_and_runs() {
             .arg("run")
             .current_dir(&project)
             .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
             .env("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http}"))
             .env("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc}"))
             .env("HELLO_SERVICE_DB", format!("sqlite://{}?mode=rwc", tmp.0.join("run.db").display()))

@@ -4,12 +4,13 @@
 //! |---|---|
 //! | 0 | `error`, `types` |
 //! | 1 | `context`, `schema` |
-//! | 2 | `codec`, `stream`, `tls`, `etcd` (0 to 2: the ground floor) |
-//! | 3 | `config`, `middleware`, `registry`, `wire` |
-//! | 4 | `client` |
-//! | 5 | `transport` |
-//! | 6 | `app` |
-//! | 7 | `log`, `cli`, `__private` |
+//! | 2 | `codec`, `stream`, `tls` (0 to 2: the ground floor) |
+//! | 3 | `etcd` |
+//! | 4 | `config`, `middleware`, `registry`, `wire` |
+//! | 5 | `client` |
+//! | 6 | `transport` |
+//! | 7 | `app` |
+//! | 8 | `log`, `cli`, `__private` |
 //!
 //! A file may use its own top-level module and any module of a lower layer,
 //! never one of its own layer or above; and no import cycle runs through two
@@ -29,18 +30,18 @@ const LAYERS: [(&str, u8); 19] = [
     ("codec", 2),
     ("stream", 2),
     ("tls", 2),
-    ("etcd", 2),
-    ("config", 3),
-    ("middleware", 3),
-    ("registry", 3),
-    ("wire", 3),
-    ("client", 4),
-    ("transport", 5),
-    ("app", 6),
-    ("log", 7),
-    ("cli", 7),
-    ("__private", 7),
-    ("lib", 8),
+    ("etcd", 3),
+    ("config", 4),
+    ("middleware", 4),
+    ("registry", 4),
+    ("wire", 4),
+    ("client", 5),
+    ("transport", 6),
+    ("app", 7),
+    ("log", 8),
+    ("cli", 8),
+    ("__private", 8),
+    ("lib", 9),
 ];
 
 /// A source file as a module path: `["transport", "http", "client"]`;
