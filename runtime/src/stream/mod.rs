@@ -67,8 +67,18 @@ use crate::error::Error;
 /// # Ok(()) }
 /// ```
 pub struct Streaming<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+    inner: Inner<T>,
     done: bool,
+}
+
+enum Inner<T> {
+    /// Any stream of results.
+    Boxed(Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>),
+    /// A gRPC request stream as tonic decodes it (a server's client or
+    /// bidirectional stream), polled directly: per message, no call through
+    /// a vtable and no adapter moving the message once more. `error` makes
+    /// a decoding failure Bia's (the transport's rule, given by it).
+    Grpc(tonic::Streaming<T>, fn(&tonic::Status) -> Error),
 }
 
 impl<T> fmt::Debug for Streaming<T> {
@@ -83,7 +93,13 @@ impl<T: 'static> Streaming<T> {
     where
         S: Stream<Item = Result<T, Error>> + Send + 'static,
     {
-        Self { inner: Box::pin(stream), done: false }
+        Self { inner: Inner::Boxed(Box::pin(stream)), done: false }
+    }
+
+    /// The messages tonic decodes from a gRPC request, each decoding
+    /// failure made an error by `error`.
+    pub(crate) fn grpc(stream: tonic::Streaming<T>, error: fn(&tonic::Status) -> Error) -> Self {
+        Self { inner: Inner::Grpc(stream, error), done: false }
     }
 
     /// A stream of results whose errors convert into `bia::Error`.
@@ -150,11 +166,21 @@ impl<T> Streaming<T> {
 impl<T> Stream for Streaming<T> {
     type Item = Result<T, Error>;
 
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.done {
             return Poll::Ready(None);
         }
-        let item = self.inner.as_mut().poll_next(cx);
+        let item = match &mut self.inner {
+            Inner::Boxed(stream) => stream.as_mut().poll_next(cx),
+            Inner::Grpc(stream, error) => match Pin::new(stream).poll_next(cx) {
+                // The common case first: a message, passed on as it came.
+                Poll::Ready(Some(Ok(message))) => return Poll::Ready(Some(Ok(message))),
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(status))) => Poll::Ready(Some(Err(decoding_failed(*error, &status)))),
+                Poll::Ready(None) => Poll::Ready(None),
+            },
+        };
         if matches!(item, Poll::Ready(Some(Err(_)) | None)) {
             self.done = true;
         }
@@ -162,12 +188,20 @@ impl<T> Stream for Streaming<T> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done {
-            (0, Some(0))
-        } else {
-            self.inner.size_hint()
+        match &self.inner {
+            _ if self.done => (0, Some(0)),
+            Inner::Boxed(stream) => stream.size_hint(),
+            Inner::Grpc(stream, _) => stream.size_hint(),
         }
     }
 }
 
 impl<T> Unpin for Streaming<T> {}
+
+/// A gRPC request stream's failure made Bia's (kept out of the message's
+/// path).
+#[cold]
+#[inline(never)]
+fn decoding_failed(error: fn(&tonic::Status) -> Error, status: &tonic::Status) -> Error {
+    error(status)
+}

@@ -45,8 +45,16 @@ impl<D: Message> Decoder for ServerDecoder<D> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
-        D::decode(buf).map(Some).map_err(|e| decode_error::<D>(&e).to_status())
+        D::decode(buf).map(Some).map_err(|e| decode_status::<D>(&e))
     }
+}
+
+/// The status of a bad message, out of the decoder's path (which it would
+/// otherwise grow past what the compiler inlines into it).
+#[cold]
+#[inline(never)]
+fn decode_status<D: Message>(e: &prost::DecodeError) -> Status {
+    decode_error::<D>(e).to_status()
 }
 
 /// A bad-protobuf error naming the field, from prost's `Message.field: ...` text.

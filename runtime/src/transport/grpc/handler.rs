@@ -23,7 +23,7 @@ use crate::error::reason::{PAYLOAD_TOO_LARGE, UNSUPPORTED_ENCODING};
 use crate::error::Error;
 use crate::middleware::stream::{counted, serve_stream, CallInput, ReplyStream, Sink, StatusForm};
 use crate::middleware::{self, Chain, ServerChain};
-use crate::stream::{StreamExt as _, Streaming};
+use crate::stream::Streaming;
 
 /// Per-service settings generated servers apply to every call.
 #[derive(Debug, Clone)]
@@ -167,7 +167,7 @@ impl<M: Message> TonicInput for M {
 impl<T: Message> TonicInput for Streaming<T> {
     type Tonic = tonic::Streaming<T>;
     fn convert(stream: tonic::Streaming<T>, stats: Option<Arc<StreamStats>>) -> Self {
-        counted(Streaming::new(stream.map(|item| item.map_err(|status| incoming_error(&status)))), stats, true)
+        counted(Streaming::grpc(stream, incoming_error), stats, true)
     }
 }
 
