@@ -220,7 +220,7 @@ fn a_new_project_builds_passes_its_tests_grows_a_service_and_runs() {
             .arg("run")
             .current_dir(&project)
             .env("CARGO_TARGET_DIR", target_dir())
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+            .env("CARGO_PROFILE_DEV_DEBUG", "false")
             .env("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http}"))
             .env("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc}"))
             .env("HELLO_SERVICE_DB", format!("sqlite://{}?mode=rwc", tmp.0.join("run.db").display()))

@@ -52,18 +52,21 @@ impl Deadline {
 /// Parses a `grpc-timeout` value: at most 8 digits and a unit (`H`, `M`,
 /// `S`, `m`, `u`, `n`), as the gRPC spec defines it.
 pub(crate) fn parse(v: &str) -> Option<Duration> {
-    if v.len() < 2 || v.len() > 9 {
+    // Bytes, not `str` slicing: the last character may be more than one
+    // byte (a panic the fuzzer found), and only ASCII digits count (`+5S`
+    // is no timeout, though `u64::from_str` reads `+5`).
+    let (&unit, digits) = v.as_bytes().split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let (digits, unit) = v.split_at(v.len() - 1);
-    let n: u64 = digits.parse().ok()?;
+    let n = digits.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
     Some(match unit {
-        "H" => Duration::from_secs(n.checked_mul(3600)?),
-        "M" => Duration::from_secs(n.checked_mul(60)?),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
+        b'H' => Duration::from_secs(n * 3600),
+        b'M' => Duration::from_secs(n * 60),
+        b'S' => Duration::from_secs(n),
+        b'm' => Duration::from_millis(n),
+        b'u' => Duration::from_micros(n),
+        b'n' => Duration::from_nanos(n),
         _ => return None,
     })
 }
@@ -104,6 +107,21 @@ mod tests {
         assert_eq!(parse("5"), None);
         assert_eq!(parse("123456789S"), None);
         assert_eq!(parse("1x"), None);
+        assert_eq!(parse("99999999H"), Some(Duration::from_secs(99_999_999 * 3600)));
+    }
+
+    #[test]
+    fn grpc_timeout_refuses_what_is_not_ascii_digits_and_a_unit() {
+        // Found by the fuzzer (fuzz/regressions/grpc_timeout): a last
+        // character of more than one byte panicked.
+        assert_eq!(parse("\u{3e3}"), None);
+        assert_eq!(parse("1\u{3e3}"), None);
+        assert_eq!(parse("\u{3e3}S"), None);
+        assert_eq!(parse("+5S"), None);
+        assert_eq!(parse("-5S"), None);
+        assert_eq!(parse(" 5S"), None);
+        assert_eq!(parse("S"), None);
+        assert_eq!(parse(""), None);
     }
 
     #[test]
