@@ -1,8 +1,10 @@
 //! Connection hygiene on real sockets: a slowloris client is cut off after
 //! the header read timeout, an idle keep-alive connection is closed, 2,000
 //! half-open connections do not keep a normal client from being served, a
-//! flood of HTTP/2 resets leaves the server serving, and the cap on open
-//! connections makes new ones wait instead of failing.
+//! flood of HTTP/2 resets leaves the server serving, the cap on open
+//! connections makes new ones wait instead of failing, and what hyper refuses
+//! before any service sees it (a URI over its limit, a head over the buffer,
+//! a request that is not HTTP) is answered with the error body.
 
 use std::time::{Duration, Instant};
 
@@ -169,4 +171,44 @@ async fn a_flood_of_http2_resets_leaves_the_server_serving() {
     let grpc = helloworld::GreeterGrpcClient::connect(app.grpc_url()).await.unwrap();
     assert_eq!(grpc.say_hello(HelloRequest { name: "after".into() }).await.unwrap().message, "Hello after");
     app.running.stop().await.unwrap();
+}
+
+/// Sends `request` on a new connection and reads the reply to its end (the
+/// server closes after these replies): status, head, body.
+async fn refused(app: &bia_tests::TestApp, request: &[u8]) -> (u16, String, serde_json::Value) {
+    let mut stream = TcpStream::connect(app.http).await.unwrap();
+    // The server may answer (and close) before it has read everything.
+    let _ = stream.write_all(request).await;
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply)).await.expect("a reply");
+    let text = String::from_utf8(reply).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {text:?}"));
+    let status = head[9..12].parse().unwrap();
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+    (status, head.to_owned(), serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}")))
+}
+
+#[tokio::test]
+async fn what_hyper_refuses_by_itself_has_the_error_body() {
+    let app = start(ConnectionLimits { max_header_size: Some(100 * 1024), ..Default::default() }).await;
+
+    let long_uri = format!("GET /{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000));
+    let (status, _, body) = refused(&app, long_uri.as_bytes()).await;
+    assert_eq!((status, body["code"].as_u64(), body["reason"].as_str()), (414, Some(414), Some("URI_TOO_LONG")), "{body}");
+
+    let big_head = format!("GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "b".repeat(150 * 1024));
+    let (status, _, body) = refused(&app, big_head.as_bytes()).await;
+    assert_eq!((status, body["reason"].as_str()), (431, Some("HEADERS_TOO_LARGE")), "{body}");
+
+    let many: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let (status, _, body) = refused(&app, format!("GET / HTTP/1.1\r\nhost: x\r\n{many}\r\n").as_bytes()).await;
+    assert_eq!((status, body["reason"].as_str()), (431, Some("HEADERS_TOO_LARGE")), "{body}");
+
+    let (status, _, body) = refused(&app, b"G@T / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert_eq!((status, body["reason"].as_str()), (400, Some("MALFORMED_REQUEST")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("not HTTP/1.1"), "{body}");
+
+    // And the server goes on serving.
+    assert_eq!(hello(&app).await, "Hello ok");
 }

@@ -60,6 +60,12 @@ pub const NOT_FOUND: &str = "NOT_FOUND";
 pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 /// `/readyz` while the server starts or drains (503).
 pub const NOT_READY: &str = "NOT_READY";
+/// An HTTP/1 request whose request line or headers are not HTTP (400).
+pub const MALFORMED_REQUEST: &str = "MALFORMED_REQUEST";
+/// An HTTP/1 request URI over 65,534 bytes, hyper's (and `http::Uri`'s) limit (414).
+pub const URI_TOO_LONG: &str = "URI_TOO_LONG";
+/// An HTTP/1 request head over the server's buffer or header-count limit (431).
+pub const HEADERS_TOO_LARGE: &str = "HEADERS_TOO_LARGE";
 
 // Clients.
 

@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
 use super::limits::ConnectionLimits;
+use super::parse_errors;
 use super::tls::{peer_certificate, TlsSource};
 
 /// The stop signals of a server: `drain` stops accepting and lets
@@ -200,9 +201,48 @@ impl AsyncRead for Io {
     }
 }
 
+impl Io {
+    /// Writes `instead` in place of the `len` bytes hyper asked to write (one
+    /// of its own error responses, see [`parse_errors`]), and says those were
+    /// written. Nothing written yet: `Pending` as the socket says, and hyper
+    /// asks again. A socket that takes only part of it (a client that sent a
+    /// bad request and reads nothing) gets the part: the connection closes
+    /// right after this response either way.
+    #[cold]
+    fn poll_write_instead(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        len: usize,
+        instead: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let mut written = 0;
+        while written < instead.len() {
+            let rest = &instead[written..];
+            let poll = match this {
+                Io::Plain(s) => Pin::new(s).poll_write(cx, rest),
+                Io::Tls(s) => Pin::new(s).poll_write(cx, rest),
+            };
+            match poll {
+                Poll::Ready(Ok(0)) => break,
+                Poll::Ready(Ok(n)) => written += n,
+                Poll::Ready(Err(e)) if written == 0 => return Poll::Ready(Err(e)),
+                Poll::Pending if written == 0 => return Poll::Pending,
+                Poll::Ready(Err(_)) | Poll::Pending => break,
+            }
+        }
+        Poll::Ready(Ok(len))
+    }
+}
+
 impl AsyncWrite for Io {
     #[inline]
     fn poll_write(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if parse_errors::maybe(buf) {
+            if let Some(rewritten) = parse_errors::rewrite(buf) {
+                return self.poll_write_instead(cx, buf.len(), &rewritten);
+            }
+        }
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Io::Tls(s) => Pin::new(s).poll_write(cx, buf),
@@ -215,6 +255,13 @@ impl AsyncWrite for Io {
         cx: &mut TaskContext<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        if let [one] = bufs {
+            if parse_errors::maybe(one) {
+                if let Some(rewritten) = parse_errors::rewrite(one) {
+                    return self.poll_write_instead(cx, one.len(), &rewritten);
+                }
+            }
+        }
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Io::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),

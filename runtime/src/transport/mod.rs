@@ -19,6 +19,7 @@ mod envelope;
 pub mod grpc;
 pub mod http;
 mod limits;
+mod parse_errors;
 pub(crate) mod server;
 mod stacks;
 mod tls;

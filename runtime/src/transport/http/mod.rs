@@ -52,6 +52,7 @@ mod stream;
 pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
 pub use codec::error_response;
+pub(crate) use codec::error_json;
 
 pub use crate::transport::envelope::{json_reply, Envelope};
 #[cfg(feature = "compression")]
