@@ -255,7 +255,7 @@ impl Library for MemoryLibrary {
             .collect();
         let size = if req.page_size <= 0 { 10 } else { req.page_size.min(100) } as usize;
         let page = req.page.max(1) as usize;
-        let books = all.iter().skip((page - 1) * size).take(size).cloned().collect();
+        let books = all.iter().skip((page - 1).saturating_mul(size)).take(size).cloned().collect();
         Ok(ListBooksReply { books, total: all.len() as i64 })
     }
 

@@ -195,7 +195,11 @@ async fn what_hyper_refuses_by_itself_has_the_error_body() {
 
     let long_uri = format!("GET /{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000));
     let (status, _, body) = refused(&app, long_uri.as_bytes()).await;
-    assert_eq!((status, body["code"].as_u64(), body["reason"].as_str()), (414, Some(414), Some("URI_TOO_LONG")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_u64(), body["reason"].as_str()),
+        (414, Some(414), Some("URI_TOO_LONG")),
+        "{body}"
+    );
 
     let big_head = format!("GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "b".repeat(150 * 1024));
     let (status, _, body) = refused(&app, big_head.as_bytes()).await;

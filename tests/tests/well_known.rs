@@ -71,6 +71,28 @@ fn field_masks_read_both_spellings_and_refuse_what_has_no_json_form() {
     let bad = Everything { mask: Some(FieldMask { paths: vec!["Upper".into()] }), ..Default::default() };
     let err = serde_json::to_value(bad).unwrap_err().to_string();
     assert!(err.contains("upper-case"), "{err}");
+    // Found by the fuzzer (fuzz/regressions/protobuf): paths whose JSON form
+    // reads back as something else were written, and lost on the way back.
+    for path in ["a,b", " a", "a\r", ""] {
+        let lossy = Everything { mask: Some(FieldMask { paths: vec![path.into()] }), ..Default::default() };
+        let err = serde_json::to_value(lossy).unwrap_err().to_string();
+        assert!(err.contains("reads back"), "{path:?}: {err}");
+    }
+}
+
+#[test]
+fn a_value_without_a_kind_inside_a_struct_or_list_is_refused() {
+    // Found by the fuzzer (fuzz/regressions/protobuf): it was written as
+    // null and read back as a NullValue.
+    use bia::types::{ListValue, Struct};
+    let empty = Value { kind: None };
+    let doc = Struct { fields: [("a".to_owned(), empty.clone())].into() };
+    let err = bia::codec::value_to_json(&Value { kind: Some(bia::types::ValueKind::StructValue(doc)) }).unwrap_err();
+    assert!(err.contains("no kind set"), "{err}");
+    let list = ListValue { values: vec![empty.clone()] };
+    let err = bia::codec::value_to_json(&Value { kind: Some(bia::types::ValueKind::ListValue(list)) }).unwrap_err();
+    assert!(err.contains("no kind set"), "{err}");
+    assert_eq!(bia::codec::value_to_json(&empty).unwrap(), serde_json::Value::Null);
 }
 
 #[test]

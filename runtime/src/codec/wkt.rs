@@ -253,37 +253,49 @@ impl Codec<FieldMask> for WellKnown {
 /// The JSON form of a field mask: each path's segments in lowerCamelCase,
 /// joined by commas. A path that has no such form (an upper-case letter, or
 /// `_` not before a lower-case letter) is an error, as in protobuf's own
-/// JSON printers.
+/// JSON printers; so is one whose form reads back as another path (empty,
+/// with a comma, with spaces around it), as in Go's protojson.
 fn field_mask_to_json(m: &FieldMask) -> Result<String, String> {
     let mut out = String::new();
     for (i, path) in m.paths.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let mut upper = false;
-        for c in path.chars() {
-            if c.is_ascii_uppercase() {
-                return Err(format!("field mask path `{path}` has no JSON form: it has an upper-case letter"));
-            }
-            if upper {
-                if !c.is_ascii_lowercase() {
-                    return Err(format!(
-                        "field mask path `{path}` has no JSON form: `_` must come before a lower-case letter"
-                    ));
-                }
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            } else if c == '_' {
-                upper = true;
-            } else {
-                out.push(c);
-            }
-        }
-        if upper {
-            return Err(format!("field mask path `{path}` has no JSON form: it ends with `_`"));
+        let start = out.len();
+        push_camel(path, &mut out)?;
+        let json = &out[start..];
+        if path.is_empty() || json.contains(',') || camel_to_snake(json) != *path {
+            return Err(format!("field mask path {path:?} has no JSON form that reads back to it"));
         }
     }
     Ok(out)
+}
+
+/// `zip_code` -> `zipCode` onto `out`.
+fn push_camel(path: &str, out: &mut String) -> Result<(), String> {
+    let mut upper = false;
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            return Err(format!("field mask path `{path}` has no JSON form: it has an upper-case letter"));
+        }
+        if upper {
+            if !c.is_ascii_lowercase() {
+                return Err(format!(
+                    "field mask path `{path}` has no JSON form: `_` must come before a lower-case letter"
+                ));
+            }
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else if c == '_' {
+            upper = true;
+        } else {
+            out.push(c);
+        }
+    }
+    if upper {
+        return Err(format!("field mask path `{path}` has no JSON form: it ends with `_`"));
+    }
+    Ok(())
 }
 
 /// `zipCode` -> `zip_code`, segment by segment (proto names pass unchanged).
@@ -434,13 +446,24 @@ impl Serialize for JsonValue<'_> {
     }
 }
 
+/// A `Value` inside a `Struct` or `ListValue` must hold something: one with
+/// no kind set has no JSON form (it would read back as a null), as in
+/// protobuf's own JSON printers. (A `Value` field left at its default is
+/// written as `null`, as a field it is no different from one holding null.)
+fn set<E: serde::ser::Error>(v: &Value) -> Result<&Value, E> {
+    if v.kind.is_none() {
+        return Err(E::custom("a google.protobuf.Value in a Struct or ListValue has no kind set"));
+    }
+    Ok(v)
+}
+
 struct JsonStruct<'a>(&'a Struct);
 
 impl Serialize for JsonStruct<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.fields.len()))?;
         for (k, v) in &self.0.fields {
-            map.serialize_entry(k, &JsonValue(v))?;
+            map.serialize_entry(k, &JsonValue(set(v)?))?;
         }
         map.end()
     }
@@ -452,7 +475,7 @@ impl Serialize for JsonList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.values.len()))?;
         for v in &self.0.values {
-            seq.serialize_element(&JsonValue(v))?;
+            seq.serialize_element(&JsonValue(set(v)?))?;
         }
         seq.end()
     }

@@ -96,9 +96,11 @@ mod tests {
     fn nothing_else_is_touched() {
         let ours = format!("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: {DATE}\r\n\r\n");
         assert!(rewrite(ours.as_bytes()).is_none());
-        let with_body = format!("HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 2\r\ndate: {DATE}\r\n\r\n{{}}");
+        let with_body =
+            format!("HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 2\r\ndate: {DATE}\r\n\r\n{{}}");
         assert!(rewrite(with_body.as_bytes()).is_none());
-        let other = format!("HTTP/1.1 418 I'm a teapot\r\nconnection: close\r\ncontent-length: 0\r\ndate: {DATE}\r\n\r\n");
+        let other =
+            format!("HTTP/1.1 418 I'm a teapot\r\nconnection: close\r\ncontent-length: 0\r\ndate: {DATE}\r\n\r\n");
         assert!(rewrite(other.as_bytes()).is_none());
         assert!(!maybe(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
     }
