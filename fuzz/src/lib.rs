@@ -26,8 +26,11 @@ use http_body_util::BodyExt as _;
 use prost::Message as _;
 use tower::ServiceExt as _;
 
+/// A fuzz target: any bytes in, a panic only on a broken promise.
+pub type Target = fn(&[u8]);
+
 /// Every target by name (the name of its corpus folder under `fuzz/corpus`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("path", path),
     ("query", query),
     ("json", json),
@@ -38,7 +41,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The target called `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
