@@ -115,3 +115,44 @@ fn a_watched_file_reloads_and_a_broken_edit_keeps_the_old_value() {
     }
     assert_eq!(watched.get().server.http.timeout, "2s", "the old value is kept");
 }
+
+#[test]
+fn a_watched_file_deleted_emptied_or_made_unreadable_keeps_the_old_value() {
+    let dir = temp_dir("vanish");
+    let file = dir.join("config.yaml");
+    // Defaults embedded, the file overrides one value: without it the
+    // config would still be valid, with the default back.
+    std::fs::write(&file, "server:\n  http:\n    timeout: 2s\n").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watched = Loader::new()
+        .embedded("defaults.yaml", BASE)
+        .path(&dir)
+        .env_prefix(None)
+        .watch(move |c: &Conf| {
+            let _ = tx.send(c.clone());
+        })
+        .unwrap();
+    let quiet = |what: &str| {
+        let deadline = Instant::now() + Duration::from_millis(600);
+        while Instant::now() < deadline {
+            assert!(rx.try_recv().is_err(), "{what}: must not reach observers");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(watched.get().server.http.timeout, "2s", "{what}: the old value is kept");
+    };
+
+    // Emptied (an editor's truncate before its write), deleted (a deploy's
+    // delete before its copy), replaced by something that cannot be read.
+    std::fs::write(&file, "").unwrap();
+    quiet("emptied");
+    std::fs::remove_file(&file).unwrap();
+    quiet("deleted");
+    std::fs::create_dir(&file).unwrap();
+    quiet("made a folder");
+    std::fs::remove_dir(&file).unwrap();
+
+    // A good file again is loaded.
+    std::fs::write(&file, "server:\n  http:\n    timeout: 3s\n").unwrap();
+    let seen = rx.recv_timeout(Duration::from_secs(10)).expect("no reload observed within 10 s");
+    assert_eq!(seen.server.http.timeout, "3s");
+}

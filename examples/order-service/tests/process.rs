@@ -65,6 +65,50 @@ async fn orders_find_the_user_service_on_the_static_registry() {
 }
 
 #[tokio::test]
+async fn a_config_file_emptied_deleted_or_unreadable_keeps_the_running_config() {
+    let dir = temp_dir("vanishing-conf");
+    let users = user_service(&dir, &[], None);
+    let conf = dir.join("order.yaml");
+    std::fs::write(
+        &conf,
+        format!(
+            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: u1\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
+            users.grpc, users.http
+        ),
+    )
+    .unwrap();
+    let log = dir.join("orders.log");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_order-service"));
+    let orders = Proc::spawn_logging(bin, &dir, &[], Some(&conf), std::fs::File::create(&log).unwrap().into());
+    let order = tutorial(&users, &orders).await;
+    let http = OrderApiHttpClient::new(format!("http://127.0.0.1:{}", orders.http)).unwrap();
+    let failures = || std::fs::read_to_string(&log).unwrap().matches("configuration reload failed").count();
+
+    // Each way the file goes bad while the service runs: the registry it
+    // had stays (the user-service is still found), one error per change.
+    let steps: [(&str, &dyn Fn()); 3] = [
+        ("emptied", &|| std::fs::write(&conf, "").unwrap()),
+        ("deleted", &|| std::fs::remove_file(&conf).unwrap()),
+        ("made a folder", &|| std::fs::create_dir(&conf).unwrap()),
+    ];
+    for (n, (what, step)) in steps.iter().enumerate() {
+        step();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while failures() <= n {
+            assert!(Instant::now() < deadline, "{what}: no error logged");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(failures(), n + 1, "{what}: one error per change");
+        let details = http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() }).await;
+        assert_eq!(details.unwrap_or_else(|e| panic!("{what}: {e}")).user.unwrap().name, "Ann");
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("is empty") && text.contains("no longer a file"), "{text}");
+    orders.stop();
+}
+
+#[tokio::test]
 async fn orders_find_the_user_service_in_etcd() {
     let Some(etcd) = etcd::Etcd::start("order-service") else { return };
     let dir = temp_dir("etcd");

@@ -42,13 +42,18 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(bin: &Path, dir: &Path, env: &[(&str, String)], conf: Option<&Path>) -> Proc {
+        Self::spawn_logging(bin, dir, env, conf, Stdio::null())
+    }
+
+    /// [`Proc::spawn`] with its log (standard output) to `log`.
+    pub fn spawn_logging(bin: &Path, dir: &Path, env: &[(&str, String)], conf: Option<&Path>, log: Stdio) -> Proc {
         let (http, grpc) = (free_port(), free_port());
         let mut cmd = Command::new(bin);
         cmd.current_dir(dir)
             .env("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http}"))
             .env("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc}"))
             .env("BIA_LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
