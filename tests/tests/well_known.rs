@@ -78,6 +78,11 @@ fn field_masks_read_both_spellings_and_refuse_what_has_no_json_form() {
         let err = serde_json::to_value(lossy).unwrap_err().to_string();
         assert!(err.contains("reads back"), "{path:?}: {err}");
     }
+    // And what would have no JSON form is not read either.
+    for mask in ["a_", "a__b", "a_.b", "a_1"] {
+        let err = serde_json::from_value::<Everything>(json!({ "mask": mask })).unwrap_err().to_string();
+        assert!(err.contains("no JSON form"), "{mask:?}: {err}");
+    }
 }
 
 #[test]

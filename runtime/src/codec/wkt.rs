@@ -235,7 +235,12 @@ impl Codec<FieldMask> for WellKnown {
     /// the proto names: `displayName,address.zip_code`.
     fn parse_param(s: &str) -> Result<FieldMask, String> {
         let paths = s.split(',').filter(|p| !p.is_empty()).map(camel_to_snake).collect();
-        Ok(FieldMask { paths })
+        let mask = FieldMask { paths };
+        // What has no JSON form is no field path (`a_`, `a__b`): refused
+        // here rather than accepted and then impossible to write (found by
+        // the fuzzer, fuzz/regressions/json).
+        field_mask_to_json(&mask)?;
+        Ok(mask)
     }
     fn format_param(v: &FieldMask, out: &mut String) {
         // A path with no JSON form (upper case) goes as it is.
