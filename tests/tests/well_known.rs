@@ -101,6 +101,24 @@ fn a_value_without_a_kind_inside_a_struct_or_list_is_refused() {
 }
 
 #[test]
+fn durations_and_timestamps_out_of_their_range_are_refused_not_normalised() {
+    // Found by the fuzzer (fuzz/regressions/protobuf): a Duration of 16383 s
+    // and 1,342,177,279 ns was written as "16384.342177279s", another value.
+    use bia::types::Timestamp;
+    let bad_durations = [(16_383, 1_342_177_279), (1, -1), (-1, 1), (315_576_000_001, 0), (0, -1_000_000_000)];
+    for (seconds, nanos) in bad_durations {
+        let e = Everything { took: Some(Duration { seconds, nanos }), ..Default::default() };
+        assert!(serde_json::to_value(&e).is_err(), "{seconds}s {nanos}ns");
+    }
+    let good = Everything { took: Some(Duration { seconds: -1, nanos: -500_000_000 }), ..Default::default() };
+    assert_eq!(serde_json::to_value(&good).unwrap()["took"], "-1.500s");
+    for (seconds, nanos) in [(0, -1), (0, 1_000_000_000), (253_402_300_800, 0), (-62_135_596_801, 0)] {
+        let e = Everything { when: Some(Timestamp { seconds, nanos }), ..Default::default() };
+        assert!(serde_json::to_value(&e).is_err(), "{seconds}s {nanos}ns");
+    }
+}
+
+#[test]
 fn any_holds_messages_and_well_known_types() {
     // A well-known type inside goes under "value".
     let any = Any::from_msg(&Duration { seconds: 3, nanos: 0 }).unwrap();

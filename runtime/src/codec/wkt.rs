@@ -25,7 +25,7 @@ use crate::types::{
 pub struct WellKnown;
 
 macro_rules! wkt {
-    ($ty:ty, $full:literal, $file:literal, $what:literal) => {
+    ($ty:ty, $full:literal, $file:literal, $what:literal, $valid:path) => {
         impl ProtoType for $ty {
             type Codec = WellKnown;
         }
@@ -51,6 +51,7 @@ macro_rules! wkt {
                 false
             }
             fn serialize<S: Serializer>(v: &$ty, s: S) -> Result<S::Ok, S::Error> {
+                $valid(v).map_err(serde::ser::Error::custom)?;
                 s.collect_str(v)
             }
             fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
@@ -73,8 +74,52 @@ macro_rules! wkt {
     };
 }
 
-wkt!(Timestamp, "google.protobuf.Timestamp", "google/protobuf/timestamp.proto", "timestamp (RFC 3339)");
-wkt!(Duration, "google.protobuf.Duration", "google/protobuf/duration.proto", "duration (like \"1.5s\")");
+wkt!(
+    Timestamp,
+    "google.protobuf.Timestamp",
+    "google/protobuf/timestamp.proto",
+    "timestamp (RFC 3339)",
+    timestamp_valid
+);
+wkt!(
+    Duration,
+    "google.protobuf.Duration",
+    "google/protobuf/duration.proto",
+    "duration (like \"1.5s\")",
+    duration_valid
+);
+
+/// A `Timestamp` the JSON form can hold: nanos in `0..1e9` (prost's printer
+/// would carry the rest into the seconds, so that the value read back
+/// differs: found by the fuzzer) and a date from year 1 to 9999, as the
+/// type's own definition says.
+fn timestamp_valid(t: &Timestamp) -> Result<(), String> {
+    if !(0..1_000_000_000).contains(&t.nanos) {
+        return Err(format!("a google.protobuf.Timestamp with nanos {} has no JSON form", t.nanos));
+    }
+    if !(-62_135_596_800..=253_402_300_799).contains(&t.seconds) {
+        return Err(format!("a google.protobuf.Timestamp of second {} is outside years 1 to 9999", t.seconds));
+    }
+    Ok(())
+}
+
+/// A `Duration` the JSON form can hold: nanos within a second and of the
+/// seconds' sign, at most 10,000 years (the type's own definition; prost's
+/// printer would normalise anything else into a different value: found by
+/// the fuzzer, fuzz/regressions/protobuf).
+fn duration_valid(d: &Duration) -> Result<(), String> {
+    let same_sign = d.seconds == 0 || d.nanos == 0 || (d.seconds < 0) == (d.nanos < 0);
+    if d.nanos.unsigned_abs() >= 1_000_000_000 || !same_sign {
+        return Err(format!(
+            "a google.protobuf.Duration of {}s and {}ns has no JSON form (nanos must be within a second and of the seconds' sign)",
+            d.seconds, d.nanos
+        ));
+    }
+    if d.seconds.unsigned_abs() > 315_576_000_000 {
+        return Err(format!("a google.protobuf.Duration of {}s is longer than 10,000 years", d.seconds));
+    }
+    Ok(())
+}
 
 /// What every well-known message shares: protobuf through prost, presence
 /// like any message, and its schema entry.
