@@ -154,9 +154,14 @@ pub fn json(data: &[u8]) {
 /// The two messages hold the same values. Not by their bytes: a map's
 /// entries are written in its iteration order, which a `HashMap` does not
 /// keep. Not by `==` either: a NaN float is not equal to itself. By their
-/// JSON values (maps compared as maps, NaN as `"NaN"`) and their lengths.
+/// JSON values (maps compared as maps, NaN as `"NaN"`) and, after a
+/// protobuf round trip, their lengths. (After a JSON round trip the lengths
+/// may differ where JSON has one form for several protobuf values, as in
+/// every proto3 JSON printer: a `NullValue` of any number is `null`.)
 fn assert_same(a: &Deep, b: &Deep, what: &str) {
-    assert_eq!(a.encoded_len(), b.encoded_len(), "{what}: encoded_len");
+    if !what.starts_with("JSON") {
+        assert_eq!(a.encoded_len(), b.encoded_len(), "{what}: encoded_len");
+    }
     match (serde_json::to_value(a), serde_json::to_value(b)) {
         (Ok(x), Ok(y)) => assert_eq!(x, y, "{what}"),
         (Err(_), Err(_)) => {}

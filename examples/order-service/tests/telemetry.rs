@@ -224,17 +224,25 @@ async fn one_trace_across_both_services_and_the_request_counters_reach_a_python_
         assert_eq!(span.version, "0.1.0", "{span:?}");
         assert!(span.instance.starts_with(&format!("{}-", span.service)), "{span:?}");
     }
-    // The failed calls: error status on both sides of the unknown user.
-    let all = spans(&receiver.received());
-    let failed_create = all
-        .iter()
-        .find(|s| s.name == "/order.v1.Order/CreateOrder" && s.status == "STATUS_CODE_ERROR")
-        .expect("the CreateOrder of an unknown user, as an error");
-    let failed_get = all
-        .iter()
-        .filter(|s| s.trace == failed_create.trace && s.service == "user-service")
-        .find(|s| s.name == "/user.v1.User/GetUser")
-        .expect("the user-service's side of it");
+    // The failed calls: error status on both sides of the unknown user
+    // (their spans may come in a later batch than the trace above).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed_get = loop {
+        let all = spans(&receiver.received());
+        let failed_create =
+            all.iter().find(|s| s.name == "/order.v1.Order/CreateOrder" && s.status == "STATUS_CODE_ERROR");
+        let failed_get = failed_create.and_then(|create| {
+            all.iter()
+                .filter(|s| s.trace == create.trace && s.service == "user-service")
+                .find(|s| s.name == "/user.v1.User/GetUser")
+                .cloned()
+        });
+        if let Some(get) = failed_get {
+            break get;
+        }
+        assert!(Instant::now() < deadline, "no failed CreateOrder with its GetUser within 20 s: {all:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(failed_get.status, "STATUS_CODE_ERROR");
 
     // The request counters of each operation, from both services.

@@ -54,7 +54,10 @@ pub(super) fn rewrite(buf: &[u8]) -> Option<Bytes> {
         ),
         _ => return None,
     };
-    let body = super::http::error_json(&err, b"", b"");
+    // The error body as every Bia error response writes it (`Error`'s
+    // serialisation), without the HTTP server's encoder: this module sits
+    // below `http` (the accept loop uses it).
+    let body = serde_json::to_vec(&err).expect("serializing strings to JSON cannot fail");
     let head = format!(
         "{status_line}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: {date}\r\n\r\n",
         body.len()

@@ -5,8 +5,19 @@ use std::net::{SocketAddr, TcpListener};
 
 use bia_bench::load::{run, Case};
 
+/// A free loopback port, never one handed out before in this process: the
+/// smoke tests run side by side, and a port one of them picked and let go
+/// could otherwise be picked again by the other before its server binds it.
 fn free() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    static TAKEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let mut taken = TAKEN.lock().unwrap();
+        if !taken.contains(&addr.port()) {
+            taken.push(addr.port());
+            return addr;
+        }
+    }
 }
 
 /// Runs every case on both sides (Bia with its default stack when `stack`).

@@ -115,7 +115,7 @@ pub(super) fn encode_reply<Rep: Message>(
 
 /// The error body of `err` between `prefix` and `suffix` (the envelope of a
 /// stream's last line or frame).
-pub(crate) fn error_json(err: &Error, prefix: &[u8], suffix: &[u8]) -> Bytes {
+pub(super) fn error_json(err: &Error, prefix: &[u8], suffix: &[u8]) -> Bytes {
     encode_json(|out| {
         out.extend_from_slice(prefix);
         serde::Serialize::serialize(err, &mut serde_json::Serializer::new(&mut *out))?;

@@ -51,7 +51,6 @@ mod stream;
 #[doc(hidden)]
 pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
-pub(crate) use codec::error_json;
 pub use codec::error_response;
 
 pub use crate::transport::envelope::{json_reply, Envelope};
