@@ -14,19 +14,21 @@ use std::time::{Duration, Instant};
 use order_service::api::*;
 use support::*;
 
+/// An order-service config listing one user-service instance on the static
+/// registry.
+fn static_registry(id: &str, users: &Proc) -> String {
+    format!(
+        "registry:\n  kind: static\n  services:\n    user-service:\n      - id: {id}\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
+        users.grpc, users.http
+    )
+}
+
 #[tokio::test]
 async fn orders_find_the_user_service_on_the_static_registry() {
     let dir = temp_dir("static");
     let users = user_service(&dir, &[], None);
     let conf = dir.join("order.yaml");
-    std::fs::write(
-        &conf,
-        format!(
-            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: u1\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
-            users.grpc, users.http
-        ),
-    )
-    .unwrap();
+    std::fs::write(&conf, static_registry("u1", &users)).unwrap();
     let orders = order_service(&dir, &conf);
     let order = tutorial(&users, &orders).await;
 
@@ -42,14 +44,7 @@ async fn orders_find_the_user_service_on_the_static_registry() {
     // Another user-service (same database) elsewhere; the config file is
     // edited to list it, and the running order-service follows the reload.
     let moved = user_service(&dir, &[], None);
-    std::fs::write(
-        &conf,
-        format!(
-            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: u2\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
-            moved.grpc, moved.http
-        ),
-    )
-    .unwrap();
+    std::fs::write(&conf, static_registry("u2", &moved)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match details().await {
@@ -69,14 +64,7 @@ async fn a_config_file_emptied_deleted_or_unreadable_keeps_the_running_config() 
     let dir = temp_dir("vanishing-conf");
     let users = user_service(&dir, &[], None);
     let conf = dir.join("order.yaml");
-    std::fs::write(
-        &conf,
-        format!(
-            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: u1\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
-            users.grpc, users.http
-        ),
-    )
-    .unwrap();
+    std::fs::write(&conf, static_registry("u1", &users)).unwrap();
     let log = dir.join("orders.log");
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_order-service"));
     let orders = Proc::spawn_logging(bin, &dir, &[], Some(&conf), std::fs::File::create(&log).unwrap().into());
@@ -145,13 +133,7 @@ async fn the_registry_changed_in_etcd_is_followed_without_a_restart() {
     let Some(etcd) = etcd::Etcd::start("order-service-config") else { return };
     let dir = temp_dir("etcd-config");
     let users = user_service(&dir, &[], None);
-    let listing = |id: &str, users: &Proc| {
-        format!(
-            "registry:\n  kind: static\n  services:\n    user-service:\n      - id: {id}\n        endpoints: [grpc://127.0.0.1:{}, http://127.0.0.1:{}]\n",
-            users.grpc, users.http
-        )
-    };
-    etcd.put("/configs/order-service/config.yaml", &listing("u1", &users));
+    etcd.put("/configs/order-service/config.yaml", &static_registry("u1", &users));
     let orders = Proc::spawn(
         std::path::Path::new(env!("CARGO_BIN_EXE_order-service")),
         &dir,
@@ -170,7 +152,7 @@ async fn the_registry_changed_in_etcd_is_followed_without_a_restart() {
 
     // A later key under the prefix overrides the first: the order-service
     // reloads and reaches the moved user-service.
-    etcd.put("/configs/order-service/zz-moved.yaml", &listing("u2", &moved));
+    etcd.put("/configs/order-service/zz-moved.yaml", &static_registry("u2", &moved));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match details().await {

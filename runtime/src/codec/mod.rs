@@ -16,9 +16,13 @@ mod oneof;
 mod scalar;
 #[doc(hidden)]
 pub mod validate;
+// `#[macro_use]`: the well-known types' codec macros serve `wkt_struct` too.
+#[macro_use]
 mod wkt;
+mod wkt_struct;
 
-pub use wkt::{value_from_json, value_to_json, WellKnown};
+pub use wkt::WellKnown;
+pub use wkt_struct::{value_from_json, value_to_json};
 
 #[doc(hidden)]
 pub use any::AnyType;

@@ -52,13 +52,9 @@
 //! look secret (`secret`, `password`, `token`, `key`, ...), and [`redact`]
 //! hides the passwords of URLs (`postgres://user:***@host`).
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use figment::error::{Actual, Kind, OneOf};
 use figment::providers::{Env, Format as _, Json, Toml, Yaml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Profile};
@@ -68,9 +64,15 @@ use crate::error::Error;
 
 #[cfg(feature = "etcd")]
 mod etcd;
+mod secrets;
+mod watch;
+
 #[cfg(feature = "etcd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
 pub use etcd::EtcdSource;
+pub use secrets::redact;
+use secrets::{describe, secret_values};
+pub use watch::Watched;
 
 /// etcd's connection settings, for an [`EtcdSource`].
 pub use crate::etcd::EtcdConfig;
@@ -293,139 +295,9 @@ impl figment::Provider for Parsed {
     }
 }
 
-/// Hides the passwords of URLs and DSNs in `text`:
-/// `postgres://user:pass@host/db` becomes `postgres://user:***@host/db`, the
-/// Go form `user:pass@tcp(host)/db` becomes `user:***@tcp(host)/db`. Bia
-/// runs its log lines and error messages that can hold a URL through it;
-/// use it for your own.
-///
-/// ```
-/// use bia::config::redact;
-///
-/// assert_eq!(redact("postgres://app:s3cret@db:5432/users"), "postgres://app:***@db:5432/users");
-/// assert_eq!(redact("cannot open `mysql://root:pw@tcp(db:3306)/x`"), "cannot open `mysql://root:***@tcp(db:3306)/x`");
-/// assert_eq!(redact("https://user@example.com/a"), "https://user@example.com/a"); // no password
-/// assert_eq!(redact("nothing to hide"), "nothing to hide");
-/// ```
-pub fn redact(text: &str) -> Cow<'_, str> {
-    if !text.contains('@') {
-        return Cow::Borrowed(text);
-    }
-    let is_delimiter = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>');
-    let mut out = String::new();
-    // `text[..copied]` is in `out`, redacted.
-    let mut copied = 0;
-    let mut start = 0;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        if !is_delimiter(c) {
-            continue;
-        }
-        if let Some(password) = password_range(&text[start..i]) {
-            out.push_str(&text[copied..start + password.start]);
-            out.push_str("***");
-            copied = start + password.end;
-        }
-        start = i + c.len_utf8();
-    }
-    if copied == 0 {
-        return Cow::Borrowed(text);
-    }
-    out.push_str(&text[copied..]);
-    Cow::Owned(out)
-}
-
-/// Where the password of `user:password@host` is in one word of text.
-fn password_range(word: &str) -> Option<std::ops::Range<usize>> {
-    // The credentials run from after `scheme://` (or the word's start) to
-    // the last `@`: a password may hold an unescaped `@` or `/`.
-    let at = word.rfind('@')?;
-    let from = word[..at].find("://").map_or(0, |i| i + 3);
-    let colon = from + word[from..at].find(':')?;
-    (colon + 1 < at).then_some(colon + 1..at)
-}
-
-/// Whether a key's name says its value is a secret.
-fn looks_secret(key: &str) -> bool {
-    const WORDS: [&str; 9] = ["secret", "password", "passwd", "pwd", "token", "key", "credential", "private", "dsn"];
-    let key = key.to_ascii_lowercase();
-    WORDS.iter().any(|w| key.contains(w))
-}
-
-/// The string values of keys that look secret, anywhere in `figment`: they
-/// are cut out of messages that might quote them.
-fn secret_values(figment: &Figment) -> Vec<String> {
-    fn walk(key: &str, value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::String(_, s) if looks_secret(key) && s.len() >= 3 => out.push(s.clone()),
-            Value::Dict(_, dict) => dict.iter().for_each(|(k, v)| walk(k, v, out)),
-            Value::Array(_, items) => items.iter().for_each(|v| walk(key, v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if let Ok(data) = figment::Provider::data(figment) {
-        data.values().flat_map(|dict| dict.iter()).for_each(|(k, v)| walk(k, v, &mut out));
-    }
-    // Longest first, so a secret that holds another is cut out whole.
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out
-}
-
-/// What kind of value a parser found, without the value.
-fn kind_of(actual: &Actual) -> &'static str {
-    match actual {
-        Actual::Bool(_) => "a boolean",
-        Actual::Unsigned(_) | Actual::Signed(_) => "an integer",
-        Actual::Float(_) => "a float",
-        Actual::Char(_) => "a character",
-        Actual::Str(_) => "a string",
-        Actual::Bytes(_) => "bytes",
-        Actual::Unit => "nothing",
-        Actual::Seq => "a list",
-        Actual::Map => "a map",
-        _ => "a value of another kind",
-    }
-}
-
-/// One extraction error as text that names the key, the source and what was
-/// expected, never the value.
-fn describe(figment: &Figment, e: &figment::Error, secrets: &[String]) -> String {
-    let key = e.path.join(".");
-    let what = match &e.kind {
-        Kind::Message(_) if e.path.last().is_some_and(|k| looks_secret(k)) => {
-            "the value cannot be read (the parser's message is withheld: the key looks secret)".to_owned()
-        }
-        Kind::Message(message) => {
-            // A field's own parser may quote the value: cut it out.
-            let mut message = message.clone();
-            if let Ok(Value::String(_, value)) = figment.find_value(&key) {
-                if !value.is_empty() && !key.is_empty() {
-                    message = message.replace(&value, "<value>");
-                }
-            }
-            for secret in secrets {
-                message = message.replace(secret, "<redacted>");
-            }
-            redact(&message).into_owned()
-        }
-        Kind::InvalidType(actual, expected) => format!("expected {expected}, found {}", kind_of(actual)),
-        Kind::InvalidValue(actual, expected) => format!("invalid value ({}), expected {expected}", kind_of(actual)),
-        Kind::InvalidLength(len, expected) => format!("{len} items, expected {expected}"),
-        Kind::UnknownVariant(_, expected) => format!("unknown variant, expected {}", OneOf(expected)),
-        Kind::UnknownField(field, expected) => format!("unknown field `{field}`, expected {}", OneOf(expected)),
-        Kind::MissingField(field) => format!("missing field `{field}`"),
-        Kind::DuplicateField(field) => format!("duplicate field `{field}`"),
-        Kind::ISizeOutOfRange(_) | Kind::USizeOutOfRange(_) => "integer out of range".to_owned(),
-        Kind::Unsupported(actual) => format!("unsupported {}", kind_of(actual)),
-        Kind::UnsupportedKey(actual, need) => format!("unsupported key ({}), need {need}", kind_of(actual)),
-    };
-    let source = e.metadata.as_ref().map(|m| m.name.to_string());
-    match (key.is_empty(), source) {
-        (false, Some(source)) => format!("{key} in {source}: {what}"),
-        (false, None) => format!("{key}: {what}"),
-        (true, Some(source)) => format!("{source}: {what}"),
-        (true, None) => what,
-    }
+/// A file a config folder contributes: one in a format Bia reads.
+fn is_config_file(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "toml" | "json"))
 }
 
 fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
@@ -438,7 +310,7 @@ fn files_of(path: &Path) -> Result<Vec<PathBuf>, Error> {
         .map_err(|e| config_error(format!("config directory {} cannot be read: {e}", path.display())))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "toml" | "json")))
+        .filter(|p| is_config_file(p))
         .collect();
     files.sort();
     if files.is_empty() {
@@ -580,160 +452,13 @@ impl Loader {
         })?;
         Ok((value, seen))
     }
-    /// Loads `T` and watches the files and the etcd sources: each change
-    /// reloads them and calls `observer` with the new value; a value that
-    /// no longer parses (or a file that is gone, emptied or unreadable, even
-    /// in a watched folder) is logged, once, and the old value kept. While etcd is unreachable the last good value
-    /// stays; the watch reconnects, and a change made meanwhile is loaded
-    /// when it is back. Dropping the returned [`Watched`] stops it.
-    pub fn watch<T, F>(self, observer: F) -> Result<Watched<T>, Error>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-        F: Fn(&T) + Send + 'static,
-    {
-        use notify::Watcher as _;
-        #[cfg_attr(not(feature = "etcd"), allow(unused_variables))]
-        let (initial, seen): (T, Seen) = self.load_seen()?;
-        let current = Arc::new(RwLock::new(Arc::new(initial)));
-        let files = self.files()?;
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        #[cfg(feature = "etcd")]
-        let tx_etcd = tx.clone();
-        let watched = Watching::of(&self.sources);
-        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if matches!(res, Ok(ref e) if (e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove())
-                && e.paths.iter().any(|p| watched.covers(p)))
-            {
-                let _ = tx.send(());
-            }
-        })
-        .map_err(|e| config_error(format!("cannot watch the configuration: {e}")))?;
-        // Watch the folders: editors replace files rather than write them.
-        let mut dirs: Vec<PathBuf> =
-            files.iter().map(|f| f.parent().map(Path::to_owned).unwrap_or_else(|| PathBuf::from("."))).collect();
-        dirs.sort();
-        dirs.dedup();
-        for d in &dirs {
-            let d = if d.as_os_str().is_empty() { Path::new(".") } else { d.as_path() };
-            watcher
-                .watch(d, notify::RecursiveMode::NonRecursive)
-                .map_err(|e| config_error(format!("cannot watch {}: {e}", d.display())))?;
-        }
-        #[cfg(feature = "etcd")]
-        let etcd_watch = etcd::watch(&self.etcd, seen, tx_etcd)?;
-        let shared = Arc::clone(&current);
-        let mut known = files.clone();
-        std::thread::Builder::new()
-            .name("bia-config-watch".into())
-            .spawn(move || {
-                while rx.recv().is_ok() {
-                    // Let a burst of events (write, rename, chmod) settle.
-                    std::thread::sleep(Duration::from_millis(50));
-                    while rx.try_recv().is_ok() {}
-                    match still_there(&known).and_then(|()| self.load::<T>()) {
-                        Ok(v) => {
-                            let v = Arc::new(v);
-                            *shared.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&v);
-                            known = self.files().unwrap_or(known);
-                            observer(&v);
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "configuration reload failed; keeping the previous value")
-                        }
-                    }
-                }
-            })
-            .map_err(|e| config_error(format!("cannot start the config watcher: {e}")))?;
-        #[cfg(feature = "etcd")]
-        return Ok(Watched { current, _watcher: Box::new((watcher, etcd_watch)) });
-        #[cfg(not(feature = "etcd"))]
-        Ok(Watched { current, _watcher: Box::new(watcher) })
-    }
-}
-
-/// Which changes in the watched folders are the configuration's: the files
-/// named as sources, and the config files (by extension) of folders named
-/// as sources. Anything else there (a log file beside the config, an
-/// editor's swap file) is not: a reload that logs an error into a log file
-/// in the folder would otherwise trigger itself forever.
-struct Watching {
-    /// Each named file: its folder (canonical) and name.
-    files: Vec<(PathBuf, std::ffi::OsString)>,
-    /// Each named folder (canonical).
-    dirs: Vec<PathBuf>,
-}
-
-impl Watching {
-    fn of(sources: &[Source]) -> Self {
-        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-        let mut out = Watching { files: Vec::new(), dirs: Vec::new() };
-        for s in sources {
-            if let Source::Path(p) = s {
-                if p.is_dir() {
-                    out.dirs.push(canonical(p));
-                } else if let Some(name) = p.file_name() {
-                    let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                    out.files.push((canonical(parent), name.to_owned()));
-                }
-            }
-        }
-        out
-    }
-
-    fn covers(&self, path: &Path) -> bool {
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return false };
-        let parent = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned());
-        self.files.iter().any(|(dir, file)| *dir == parent && file == name)
-            || (self.dirs.contains(&parent)
-                && matches!(
-                    Path::new(name).extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "toml" | "json")
-                ))
-    }
-}
-
-/// On a reload: every file of the last good load is still there and not
-/// empty. A file that vanished or was emptied is far more often a write in
-/// progress (an editor's truncate-then-write, a deploy's delete-then-copy)
-/// than a wish to drop its settings, so the reload fails and the previous
-/// value stays; a file is removed for good by a restart.
-fn still_there(files: &[PathBuf]) -> Result<(), Error> {
-    for file in files {
-        match std::fs::metadata(file) {
-            Ok(meta) if meta.is_file() && meta.len() == 0 => {
-                return Err(config_error(format!("config file {} is empty", file.display())));
-            }
-            Ok(meta) if !meta.is_file() => {
-                return Err(config_error(format!("config file {} is no longer a file", file.display())));
-            }
-            Ok(_) => {}
-            Err(e) => return Err(config_error(format!("config file {} cannot be read: {e}", file.display()))),
-        }
-    }
-    Ok(())
-}
-
-/// A watched configuration (see [`Loader::watch`]).
-pub struct Watched<T> {
-    current: Arc<RwLock<Arc<T>>>,
-    _watcher: Box<dyn std::any::Any + Send>,
-}
-
-impl<T> Watched<T> {
-    /// The latest good value.
-    pub fn get(&self) -> Arc<T> {
-        Arc::clone(&self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner))
-    }
-}
-
-impl<T> std::fmt::Debug for Watched<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watched").finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
+    use super::secrets::looks_secret;
     use super::*;
 
     #[test]
