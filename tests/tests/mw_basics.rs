@@ -175,8 +175,8 @@ async fn logging_child() {
         return;
     }
     let app = bia::App::new("logging");
-    let conf = bia::log::LogConf { level: "info".into(), format: bia::log::LogFormat::Json };
-    bia::log::init(&conf, app.info()).unwrap();
+    let conf = bia::log::LogConf { format: bia::log::LogFormat::Json, ..Default::default() };
+    let _log = bia::log::init(&conf, app.info()).unwrap();
     let app =
         app.middleware(Logging::server().redact(MaskFields::new(["password", "token"]))).middleware(Recovery::new());
     let (app, http, grpc) = start_auth(app, false).await;

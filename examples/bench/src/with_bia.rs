@@ -137,8 +137,13 @@ pub fn app(http: SocketAddr, grpc: SocketAddr) -> bia::App {
 /// transports: recovery, tracing (an SDK provider without exporter, so ids
 /// are made), logging (one JSON line per call, written to stdout), metrics
 /// and validation. Installs the global tracer provider and log subscriber
-/// (`log_level`: `info` for the benchmark, `off` in tests).
-pub fn app_with_default_stack(http: SocketAddr, grpc: SocketAddr, log_level: &str) -> bia::Result<bia::App> {
+/// (`log_level`: `info` for the benchmark, `off` in tests); keep the
+/// returned guard while the app runs (it writes the last lines).
+pub fn app_with_default_stack(
+    http: SocketAddr,
+    grpc: SocketAddr,
+    log_level: &str,
+) -> bia::Result<(bia::App, bia::log::LogGuard)> {
     use bia::middleware::trace::{opentelemetry, opentelemetry_sdk};
     opentelemetry::global::set_tracer_provider(opentelemetry_sdk::trace::SdkTracerProvider::builder().build());
     let metrics = bia::middleware::metrics::Metrics::new();
@@ -148,7 +153,8 @@ pub fn app_with_default_stack(http: SocketAddr, grpc: SocketAddr, log_level: &st
         .middleware(bia::middleware::logging::Logging::server())
         .middleware(metrics.server())
         .middleware(bia::middleware::validate::Validate::new());
-    let conf = bia::log::LogConf { format: bia::log::LogFormat::Json, level: log_level.to_owned() };
-    bia::log::init(&conf, app.info())?;
-    Ok(app)
+    let conf =
+        bia::log::LogConf { format: bia::log::LogFormat::Json, level: log_level.to_owned(), ..Default::default() };
+    let log = bia::log::init(&conf, app.info())?;
+    Ok((app, log))
 }

@@ -22,7 +22,7 @@ async fn run(path: Option<&str>, etcd: &[String]) -> bia::Result<()> {
     let registry = bootstrap.registry.build()?;
     let local = registry.local.clone();
     let app = bia::App::autowire().supply(bootstrap).supply(registry).build().await?;
-    bia::log::init(&log, app.info())?;
+    let _log = bia::log::init(&log, app.info())?;
     // A config read from a file or from etcd is watched.
     let watched = path.is_some() || !etcd.is_empty();
     let _watch = match (watched, local) {

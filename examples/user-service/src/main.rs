@@ -73,7 +73,7 @@ async fn run(loader: bia::config::Loader, watched: bool) -> bia::Result<()> {
     let bootstrap: conf::Bootstrap = loader.load()?;
     let log = bootstrap.log.clone();
     let app = app::app(bootstrap).await?;
-    bia::log::init(&log, app.info())?;
+    let _log = bia::log::init(&log, app.info())?;
     // A watched config reloads on change; bad edits are logged and ignored.
     let _watch = match watched {
         true => Some(

@@ -86,6 +86,48 @@ pub const DEFAULT_BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 /// format, which Prometheus scrapes natively.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// How [`bia::log`](crate::log)'s writer reports the lines it lost: queue
+/// full, write failed. Set once by the writer when it is installed; `log`
+/// sits above this module, so it hands over a reader rather than this
+/// module reaching up.
+pub(crate) static LOG_DROPS: OnceLock<fn() -> [u64; 2]> = OnceLock::new();
+
+/// `log_lines_dropped_total{reason}`, read from [`LOG_DROPS`] at each
+/// scrape; absent in a process whose log lines do not go through
+/// [`bia::log`](crate::log).
+#[derive(Debug)]
+struct LogLinesDropped;
+
+impl prometheus_client::collector::Collector for LogLinesDropped {
+    fn encode(&self, encoder: prometheus_client::encoding::DescriptorEncoder) -> fmt::Result {
+        let Some(read) = LOG_DROPS.get() else { return Ok(()) };
+        let [queue_full, write_failed] = read();
+        encode_by_reason(
+            encoder,
+            "log_lines_dropped",
+            "Log lines lost: the writer's queue was full, or writing them failed",
+            &[("queue_full", queue_full), ("write_failed", write_failed)],
+        )
+    }
+}
+
+/// A counter family labelled by `reason`, from values read at scrape time
+/// (what queues outside the registry count: lost log lines, dropped spans).
+pub(crate) fn encode_by_reason(
+    mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    name: &str,
+    help: &str,
+    counts: &[(&'static str, u64)],
+) -> fmt::Result {
+    use prometheus_client::encoding::EncodeMetric as _;
+    let family = Family::<Vec<(&'static str, &'static str)>, Counter>::default();
+    for &(reason, count) in counts {
+        family.get_or_create(&vec![("reason", reason)]).inc_by(count);
+    }
+    let metric = encoder.encode_descriptor(name, help, None, family.metric_type())?;
+    family.encode(metric)
+}
+
 /// Prometheus metrics of calls (see the [module docs](self)).
 ///
 /// Cheap to clone: clones share the registry and the metrics.
@@ -167,6 +209,7 @@ impl Metrics {
         let client = Arc::new(Recorder::new(Buckets(buckets)));
         server.register(&mut registry, "server");
         client.register(&mut registry, "client");
+        registry.register_collector(Box::new(LogLinesDropped));
         Self { shared: Arc::new(Shared { registry: Mutex::new(registry), server, client }) }
     }
 

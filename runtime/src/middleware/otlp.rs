@@ -204,7 +204,6 @@ mod export {
     use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanExporter as _, SpanProcessor};
     use opentelemetry_sdk::Resource;
     use prometheus_client::metrics::counter::Counter;
-    use prometheus_client::metrics::family::Family;
 
     use super::OtlpConfig;
     use crate::error::reason::CONFIG;
@@ -386,18 +385,13 @@ mod export {
     }
 
     impl prometheus_client::collector::Collector for DroppedCollector {
-        fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder) -> std::fmt::Result {
-            use prometheus_client::encoding::EncodeMetric as _;
-            let family = Family::<Vec<(&'static str, &'static str)>, Counter>::default();
-            family.get_or_create(&vec![("reason", "queue_full")]).inc_by(self.queue_full.get());
-            family.get_or_create(&vec![("reason", "export_failed")]).inc_by(self.export_failed.get());
-            let metric = encoder.encode_descriptor(
+        fn encode(&self, encoder: prometheus_client::encoding::DescriptorEncoder) -> std::fmt::Result {
+            crate::middleware::metrics::encode_by_reason(
+                encoder,
                 "otlp_spans_dropped",
                 "Spans not exported over OTLP: the queue was full, or their export failed",
-                None,
-                family.metric_type(),
-            )?;
-            family.encode(metric)
+                &[("queue_full", self.queue_full.get()), ("export_failed", self.export_failed.get())],
+            )
         }
     }
 

@@ -263,23 +263,27 @@ fn scope() -> InstrumentationScope {
 }
 
 /// The `tracing` span that puts trace and span ids on the handler's log lines.
+///
+/// The ids are fields of the span from its creation, not recorded into it
+/// afterwards: a subscriber formatting fields as JSON (tracing-subscriber's
+/// `JsonFields`, which `bia::log` uses) reads a span's stored JSON back into
+/// a map, adds the recorded field and writes the map out again on every
+/// `record`, which cost more than the rest of the span (about 17,000
+/// instructions per call, measured).
 fn log_span(cx: &opentelemetry::Context, operation: &str) -> tracing::Span {
-    let span = tracing::error_span!(
-        target: "bia::middleware::trace",
-        "rpc",
-        trace.id = tracing::field::Empty,
-        span.id = tracing::field::Empty,
-        operation = operation,
-    );
-    if !span.is_disabled() {
-        let otel = cx.span();
-        let sc = otel.span_context();
-        if sc.is_valid() {
-            span.record("trace.id", tracing::field::display(sc.trace_id()));
-            span.record("span.id", tracing::field::display(sc.span_id()));
-        }
+    let otel = cx.span();
+    let sc = otel.span_context();
+    if sc.is_valid() {
+        tracing::error_span!(
+            target: "bia::middleware::trace",
+            "rpc",
+            trace.id = %sc.trace_id(),
+            span.id = %sc.span_id(),
+            operation = operation,
+        )
+    } else {
+        tracing::error_span!(target: "bia::middleware::trace", "rpc", operation = operation)
     }
-    span
 }
 
 /// Records the outcome on the call's span and ends it.

@@ -6,9 +6,12 @@
 #[tokio::main]
 async fn main() {
     let (http, grpc) = bia_bench::server_addrs("bench-bia");
-    let app = match std::env::var("BIA_BENCH_STACK").as_deref() {
-        Ok("default") => bia_bench::with_bia::app_with_default_stack(http, grpc, "info").expect("default stack"),
-        _ => bia_bench::with_bia::app(http, grpc),
+    let (app, _log) = match std::env::var("BIA_BENCH_STACK").as_deref() {
+        Ok("default") => {
+            let (app, log) = bia_bench::with_bia::app_with_default_stack(http, grpc, "info").expect("default stack");
+            (app, Some(log))
+        }
+        _ => (bia_bench::with_bia::app(http, grpc), None),
     };
     app.run().await.expect("serve");
 }

@@ -29,10 +29,11 @@ pub async fn same_replies(stack: bool) {
     };
     let axum_task = tokio::spawn(bia_bench::raw_axum::serve(axum_addr, stop(rx.clone())));
     let tonic_task = tokio::spawn(bia_bench::raw_tonic::serve(tonic_addr, stop(rx.clone())));
-    let app = if stack {
-        bia_bench::with_bia::app_with_default_stack(bia_http, bia_grpc, "off").unwrap()
+    let (app, _log) = if stack {
+        let (app, log) = bia_bench::with_bia::app_with_default_stack(bia_http, bia_grpc, "off").unwrap();
+        (app, Some(log))
     } else {
-        bia_bench::with_bia::app(bia_http, bia_grpc)
+        (bia_bench::with_bia::app(bia_http, bia_grpc), None)
     };
     let running = app.start().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
