@@ -108,3 +108,85 @@ async fn a_log_sink_that_went_away_counts_the_lines_it_lost_and_calls_go_on() {
     let (status, _) = svc.wait_exit();
     assert!(status.success(), "a closed stdout does not fail the stop: {status}");
 }
+
+/// Sends `GET path` on `stream` (closing it after the reply) and returns the
+/// status, or `None` when no reply came within `wait`.
+fn exchange(mut stream: std::net::TcpStream, path: &str, wait: Duration) -> Option<u16> {
+    use std::io::Write as _;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    match stream.read_to_end(&mut reply) {
+        Ok(_) if reply.len() >= 12 => std::str::from_utf8(&reply[9..12]).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_new_connections_wait_open_ones_are_served_and_it_recovers_logging_once() {
+    let dir = temp_dir("fds");
+    let (http_port, grpc_port) = (free_port(), free_port());
+    let log = std::fs::File::create(dir.join("service.log")).unwrap();
+    // A low descriptor limit, set by the shell the service is started from.
+    let child = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n 128 && exec \"$0\"", BIN])
+        .current_dir(&dir)
+        .env("USER_SERVICE_DB", format!("sqlite://{}/users.db?mode=rwc", dir.display()))
+        .env("BIA_LOG__FORMAT", "json")
+        .env("BIA_SERVER__HTTP__ADDR", format!("127.0.0.1:{http_port}"))
+        .env("BIA_SERVER__GRPC__ADDR", format!("127.0.0.1:{grpc_port}"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut svc = Service { child, http_port, grpc_port };
+    svc.wait_ready().await;
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+    let id = http.create_user(CreateUserRequest { name: "cy".into(), email: "cy@example.com".into() }).await.unwrap();
+    let path = format!("/v1/user/{}", id.user.unwrap().id);
+    drop(http);
+
+    // Idle connections until the service is out of descriptors: the ones it
+    // accepted are open, the rest wait in its listen backlog.
+    let addr = ("127.0.0.1", http_port);
+    let mut held: Vec<std::net::TcpStream> = (0..200).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    let read_log = || std::fs::read_to_string(dir.join("service.log")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !read_log().contains("accepting connections fails") {
+        assert!(Instant::now() < deadline, "no accept failure logged within 15 s:\n{}", read_log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A connection it had accepted is served.
+    let first = held.remove(0);
+    let served = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || exchange(first, &path, Duration::from_secs(5))
+    });
+    assert_eq!(served.await.unwrap(), Some(200), "an open connection is served while accepts fail");
+    // A new one waits (it is in the backlog, not refused), for as long as
+    // the descriptors are out: seconds of retries, one line logged.
+    let waiting = std::net::TcpStream::connect(addr).unwrap();
+    let pending = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        (exchange(waiting, "/readyz", Duration::from_secs(20)), started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!pending.is_finished(), "a new connection was served while descriptors were out");
+
+    // Descriptors free up: the waiting connection is served, new ones too.
+    drop(held);
+    let (status, waited) = pending.await.unwrap();
+    assert_eq!(status, Some(200), "the waiting connection is served once descriptors free up");
+    assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    assert_eq!(get(&format!("{}/readyz", svc.http_url())).await.0, 200);
+
+    svc.sigterm();
+    let (status, _) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+    let log = read_log();
+    let lines = |text: &str| log.lines().filter(|l| l.contains(text)).count();
+    assert_eq!(lines("accepting connections fails"), 1, "one line for seconds of failures:\n{log}");
+    assert_eq!(lines("accepting connections again"), 1, "{log}");
+    assert!(log.contains("Too many open files"), "{log}");
+}

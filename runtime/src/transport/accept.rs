@@ -24,6 +24,70 @@ use super::limits::ConnectionLimits;
 use super::parse_errors;
 use super::tls::{peer_certificate, TlsSource};
 
+/// How long the loop waits after a failed `accept` before trying again.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+
+/// Failed accepts are logged at most once per this interval.
+pub(crate) const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Failed accepts (out of file descriptors, mostly: `EMFILE`, `ENFILE`,
+/// `ENOBUFS`), logged at most once per [`ACCEPT_ERROR_LOG_INTERVAL`] with
+/// how many failed since the last line, and the recovery once after a
+/// logged failure: a process out of descriptors retries every 50 ms, and a
+/// line each time would flood the log it may need descriptors to write.
+struct AcceptErrors {
+    addr: Option<std::net::SocketAddr>,
+    /// When the last failure line was written.
+    last_line: Option<std::time::Instant>,
+    /// Failures since that line.
+    unlogged: u64,
+    /// The last accept failed.
+    failing: bool,
+    /// A failure line was written since the last recovery.
+    said_failing: bool,
+}
+
+impl AcceptErrors {
+    fn new(addr: Option<std::net::SocketAddr>) -> Self {
+        Self { addr, last_line: None, unlogged: 0, failing: false, said_failing: false }
+    }
+
+    #[cold]
+    fn failed(&mut self, e: &std::io::Error) {
+        self.failing = true;
+        self.unlogged += 1;
+        let now = std::time::Instant::now();
+        if self.last_line.is_none_or(|t| now.duration_since(t) >= ACCEPT_ERROR_LOG_INTERVAL) {
+            tracing::warn!(
+                target: "bia::transport",
+                address = ?self.addr,
+                error = %e,
+                failures = self.unlogged,
+                "accepting connections fails; new connections wait in the listen backlog, open ones are served \
+                 (logged at most once every {} s)",
+                ACCEPT_ERROR_LOG_INTERVAL.as_secs()
+            );
+            self.last_line = Some(now);
+            self.unlogged = 0;
+            self.said_failing = true;
+        }
+    }
+
+    #[cold]
+    fn recovered(&mut self) {
+        self.failing = false;
+        if std::mem::take(&mut self.said_failing) {
+            tracing::info!(
+                target: "bia::transport",
+                address = ?self.addr,
+                failures_not_logged = self.unlogged,
+                "accepting connections again"
+            );
+            self.unlogged = 0;
+        }
+    }
+}
+
 /// The stop signals of a server: `drain` stops accepting and lets
 /// connections finish; `force` closes whatever is left.
 #[derive(Clone, Debug)]
@@ -104,6 +168,7 @@ where
     // A permit per open connection: at the limit, the loop stops accepting
     // and new connections wait in the listen backlog.
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut accept_errors = AcceptErrors::new(listener.local_addr().ok());
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&slots).acquire_owned() => match permit {
@@ -115,11 +180,18 @@ where
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok((stream, _)) => {
+                        if accept_errors.failing {
+                            accept_errors.recovered();
+                        }
+                        stream
+                    }
                     Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        // Out of file descriptors and the like: back off (new
+                        // connections wait in the listen backlog), keep serving
+                        // the open ones, and say so once per interval.
+                        accept_errors.failed(&e);
+                        tokio::time::sleep(ACCEPT_RETRY).await;
                         continue;
                     }
                 };
