@@ -46,9 +46,33 @@ pub struct Endpoint {
 pub struct Users {
     /// `discovery:///user-service`, `direct:///host:port,..` or `http://host:port`.
     pub target: String,
-    /// The timeout of one call.
+    /// The timeout of one call, its retries included.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// The timeout of one attempt of an idempotent call (`GetUser`,
+    /// `ListUsers`): an instance that has not answered by then is left for
+    /// another, within `timeout`.
+    #[serde(with = "humantime_serde")]
+    pub attempt_timeout: Duration,
+    /// The circuit breaker (Google SRE adaptive throttling, as Kratos').
+    #[serde(default)]
+    pub breaker: Breaker,
+}
+
+/// `users.breaker`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Breaker {
+    /// Attempts in the window before the breaker may refuse calls.
+    pub request: u64,
+    /// The share of attempts that must succeed for it to let all through.
+    pub success: f64,
+}
+
+impl Default for Breaker {
+    /// Kratos' defaults.
+    fn default() -> Self {
+        Self { request: 100, success: 0.6 }
+    }
 }
 
 /// The key prefix of the order-service's config in etcd: every key under it

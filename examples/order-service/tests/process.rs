@@ -166,3 +166,77 @@ async fn the_registry_changed_in_etcd_is_followed_without_a_restart() {
     }
     orders.stop();
 }
+
+#[tokio::test]
+async fn an_instance_that_accepts_and_never_answers_is_failed_over_within_the_timeout_and_alone_opens_the_breaker() {
+    let dir = temp_dir("black-hole");
+    let users = user_service(&dir, &[], None);
+    // A black hole: accepts connections, never reads or answers.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = hole.accept() {
+            held.push(s);
+        }
+    });
+    let instance = |id: &str, grpc: u16, http: u16| {
+        format!("      - id: {id}\n        endpoints: [grpc://127.0.0.1:{grpc}, http://127.0.0.1:{http}]\n")
+    };
+    let (hole, live) = (instance("hole", hole_port, hole_port), instance("u1", users.grpc, users.http));
+    let config = |instances: &str| {
+        format!(
+            "users:\n  target: discovery:///user-service\n  timeout: 1s\n  attempt_timeout: 300ms\n  breaker: {{request: 5, success: 0.6}}\n\
+             registry:\n  kind: static\n  services:\n    user-service:\n{instances}"
+        )
+    };
+    let conf = dir.join("order.yaml");
+    std::fs::write(&conf, config(&format!("{hole}{live}"))).unwrap();
+    let orders = order_service(&dir, &conf);
+    let order = tutorial(&users, &orders).await;
+
+    // Every call succeeds within its timeout; after the black hole made an
+    // attempt miss its 300 ms, the balancer leaves it alone.
+    let http = OrderApiHttpClient::new(format!("http://127.0.0.1:{}", orders.http)).unwrap();
+    let details = || http.get_order_details_with_user(GetOrderDetailsWithUserRequest { id: order.clone() });
+    let mut waited = 0;
+    for i in 0..30 {
+        let started = Instant::now();
+        let d = details().await.unwrap_or_else(|e| panic!("call {i}: {e}"));
+        assert_eq!(d.user.unwrap().name, "Ann");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "call {i} took {took:?}, past its timeout");
+        if took >= Duration::from_millis(300) {
+            waited += 1;
+        }
+    }
+    assert!(waited <= 2, "{waited} of 30 calls waited for the black hole");
+
+    // Only the black hole is left: calls time out (504), then the breaker
+    // refuses them at once (503 CIRCUITBREAKER).
+    std::fs::write(&conf, config(&hole)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut timed_out = 0;
+    loop {
+        let started = Instant::now();
+        let result = details().await;
+        let took = started.elapsed();
+        match result {
+            Ok(_) => {} // the reload is not followed yet
+            Err(e) if e.code() == 504 => {
+                assert!(took < Duration::from_millis(1500), "a timeout after {took:?}");
+                timed_out += 1;
+            }
+            Err(e) if e.reason() == "CIRCUITBREAKER" => {
+                assert_eq!(e.code(), 503, "{e}");
+                assert!(took < Duration::from_millis(200), "a refusal of the breaker took {took:?}");
+                assert!(timed_out >= 1, "the breaker opened before any call failed");
+                break;
+            }
+            Err(e) => panic!("unexpected {e} after {took:?}"),
+        }
+        assert!(Instant::now() < deadline, "the breaker did not open within 30 s ({timed_out} timeouts)");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    orders.stop();
+}

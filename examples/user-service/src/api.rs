@@ -135,7 +135,7 @@ pub trait UserApi: Send + Sync + 'static {
     async fn create_user(&self, req: CreateUserRequest) -> bia::Result<CreateUserReply>;
 
     /// Gets one user.
-    #[rpc(get = "/v1/user/<id>")]
+    #[rpc(idempotent, get = "/v1/user/<id>")]
     async fn get_user(&self, req: GetUserRequest) -> bia::Result<GetUserReply>;
 
     /// Changes a user's name or email: the fields the update mask names.
@@ -143,7 +143,7 @@ pub trait UserApi: Send + Sync + 'static {
     async fn update_user(&self, req: UpdateUserRequest) -> bia::Result<UpdateUserReply>;
 
     /// Lists users, oldest first: `GET /v1/users?page=1&page_size=10`.
-    #[rpc(get = "/v1/users")]
+    #[rpc(idempotent, get = "/v1/users")]
     async fn list_users(&self, req: ListUsersRequest) -> bia::Result<ListUsersReply>;
 
     /// Streams user events as they happen, from now on: over gRPC, or as

@@ -83,16 +83,23 @@ impl<H> std::fmt::Debug for Pool<H> {
 }
 
 /// A node picked for one call; report how it went with [`Picked::done`].
+/// One dropped without a report was abandoned (see its `Drop`).
 pub(crate) struct Picked<H> {
     pub node: Arc<Node<H>>,
     start: Instant,
     epoch: Instant,
+    reported: bool,
 }
 
 impl<H> Picked<H> {
     /// Records the call: its latency in the EWMA, or (`refused`) takes the
     /// node out of rotation for a while.
-    pub fn done(self, refused: bool) {
+    pub fn done(mut self, refused: bool) {
+        self.reported = true;
+        self.record(refused, false);
+    }
+
+    fn record(&self, refused: bool, abandoned: bool) {
         let node = &self.node;
         node.inflight.fetch_sub(1, Ordering::Relaxed);
         let now = self.epoch.elapsed();
@@ -102,8 +109,8 @@ impl<H> Picked<H> {
             return;
         }
         // The first call on a node pays for its connection: not a latency
-        // sample.
-        if node.samples.fetch_add(1, Ordering::Relaxed) == 0 {
+        // sample, unless it never ended.
+        if node.samples.fetch_add(1, Ordering::Relaxed) == 0 && !abandoned {
             return;
         }
         let lat = self.start.elapsed().as_nanos() as f64;
@@ -117,6 +124,20 @@ impl<H> Picked<H> {
             old * w + lat * (1.0 - w)
         };
         node.ewma_ns.store(next.max(1.0) as u64, Ordering::Relaxed);
+    }
+}
+
+impl<H> Drop for Picked<H> {
+    /// A call dropped before it ended: its deadline passed, or its caller
+    /// gave up. It is no longer in flight (without this a node's count of
+    /// calls in flight only grew with each timeout), and the time it ran is
+    /// a latency sample, the least the node took: a node that accepts
+    /// connections and never answers looks as slow as the deadlines it
+    /// made calls miss, so the balancer stops picking it.
+    fn drop(&mut self) {
+        if !self.reported {
+            self.record(false, true);
+        }
     }
 }
 
@@ -275,11 +296,57 @@ impl<H: Clone + Send + Sync + 'static> Pool<H> {
             },
         };
         node.inflight.fetch_add(1, Ordering::Relaxed);
-        Ok(Picked { node, start: Instant::now(), epoch: self.epoch })
+        Ok(Picked { node, start: Instant::now(), epoch: self.epoch, reported: false })
     }
 
     /// How many nodes there are now.
     pub fn len(&self) -> usize {
         self.snapshot().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_nodes() -> Arc<Pool<String>> {
+        let make: MakeNode<String> = Arc::new(|addr: &str, _tls: bool| Ok(addr.to_owned()));
+        let list = ["127.0.0.1:1".to_owned(), "127.0.0.1:2".to_owned()];
+        Pool::direct(&Dial::new("direct:///127.0.0.1:1,127.0.0.1:2"), &list, "grpc", make)
+    }
+
+    #[test]
+    fn a_call_dropped_before_its_end_leaves_the_flight_and_makes_its_node_look_slow() {
+        let pool = two_nodes();
+        // Both nodes answered once (the connection's call, not a sample) and
+        // then quickly.
+        for _ in 0..8 {
+            let picked = pool.pick(&[]).unwrap();
+            picked.done(false);
+        }
+        let abandoned = pool.pick(&[]).unwrap();
+        let slow = Arc::clone(&abandoned.node);
+        std::thread::sleep(Duration::from_millis(30));
+        drop(abandoned); // its deadline passed
+        assert_eq!(slow.inflight.load(Ordering::Relaxed), 0, "the abandoned call is not in flight");
+        assert!(slow.ewma_ns.load(Ordering::Relaxed) >= 1_000_000, "its time is a sample");
+        // The balancer now prefers the other node (both are always the two
+        // p2c candidates).
+        for _ in 0..20 {
+            let picked = pool.pick(&[]).unwrap();
+            assert!(!Arc::ptr_eq(&picked.node, &slow), "picked the node that made a call miss its deadline");
+            picked.done(false);
+        }
+    }
+
+    #[test]
+    fn a_first_call_that_never_ends_is_a_sample_too() {
+        let pool = two_nodes();
+        let first = pool.pick(&[]).unwrap();
+        let node = Arc::clone(&first.node);
+        std::thread::sleep(Duration::from_millis(5));
+        drop(first);
+        assert!(node.ewma_ns.load(Ordering::Relaxed) > 0, "a node that never answered is not `no sample yet`");
+        assert_eq!(node.inflight.load(Ordering::Relaxed), 0);
     }
 }

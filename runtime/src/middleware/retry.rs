@@ -31,7 +31,12 @@
 //!
 //! Order: a [`Timeout`](super::timeout::Timeout) outside `Retry` bounds the whole
 //! call, inside it each attempt; put the circuit breaker inside `Retry` so that
-//! each attempt is counted.
+//! each attempt is counted, and outside an attempt's `Timeout` so that it sees
+//! the attempts that timed out (a timeout drops what runs inside it):
+//! `Timeout(call)`, `Retry`, `CircuitBreaker`, `Timeout(attempt)`. With an
+//! attempt timeout shorter than the call's, an instance that accepts
+//! connections and never answers costs one attempt, and the balancer, which
+//! counts the time of an abandoned attempt, then leaves it alone.
 //!
 //! ```
 //! use std::time::Duration;
