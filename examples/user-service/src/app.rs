@@ -32,7 +32,8 @@ pub fn new_app(
         .version(env!("CARGO_PKG_VERSION"))
         .http(http)
         .grpc(grpc)
-        .registrar(registry.registrar.clone());
+        .registrar(registry.registrar.clone())
+        .stop_timeout(conf.server.stop_timeout);
     let app = if conf.server.single() { app.one_port() } else { app };
     conf.registry.endpoints.iter().fold(app, |app, e| app.endpoint(e.clone()))
 }

@@ -77,6 +77,15 @@ pub struct Server {
     /// The one port of `mode: single` (default `http.addr`).
     #[serde(default)]
     pub addr: Option<SocketAddr>,
+    /// How long calls and streams in flight get to end once a stop (SIGTERM,
+    /// Ctrl-C) begins; then they end with 503 / `Unavailable` (reason
+    /// `STOPPING`).
+    #[serde(default = "default_stop_timeout", with = "humantime_serde")]
+    pub stop_timeout: Duration,
+}
+
+fn default_stop_timeout() -> Duration {
+    Duration::from_secs(10)
 }
 
 /// `server.mode`.

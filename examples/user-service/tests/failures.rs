@@ -190,3 +190,120 @@ async fn out_of_file_descriptors_new_connections_wait_open_ones_are_served_and_i
     assert_eq!(lines("accepting connections again"), 1, "{log}");
     assert!(log.contains("Too many open files"), "{log}");
 }
+
+/// A gRPC `CreateUser` over a raw HTTP/2 client whose request message is
+/// sent only when `tx` sends it (an upload in flight); its reply's
+/// `grpc-status` and `grpc-message` (headers or trailers).
+fn grpc_upload(
+    url: &str,
+) -> (
+    tokio::sync::mpsc::Sender<Result<hyper::body::Frame<bytes::Bytes>, std::convert::Infallible>>,
+    tokio::task::JoinHandle<(String, String)>,
+) {
+    use http_body_util::BodyExt as _;
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).http2_only(true).build_http();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let req = http::Request::post(format!("{url}/user.v1.User/CreateUser"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+        .unwrap();
+    let call = tokio::spawn(async move {
+        let res = client.request(req).await.unwrap();
+        let headers = res.headers().clone();
+        let collected = res.into_body().collect().await.unwrap();
+        let trailers = collected.trailers().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            let v = headers.get(name).or_else(|| trailers.get(name));
+            v.map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        };
+        (field("grpc-status"), field("grpc-message"))
+    });
+    (tx, call)
+}
+
+/// A `POST /v1/user` on a raw connection, its head and `sent` bytes of its
+/// body written.
+async fn http_upload(port: u16, body: &[u8], sent: usize) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt as _;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /v1/user HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body[..sent]).await.unwrap();
+    s
+}
+
+async fn read_reply(mut s: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut reply)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[tokio::test]
+async fn sigterm_ends_what_outlives_the_stop_timeout_with_unavailable_lets_the_rest_finish_and_exits_zero() {
+    use bia::stream::StreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    let dir = temp_dir("stop");
+    // Calls may take 30 s here, longer than the stop timeout.
+    let env = [
+        ("BIA_SERVER__STOP_TIMEOUT", "2s".to_owned()),
+        ("BIA_SERVER__HTTP__TIMEOUT", "30s".to_owned()),
+        ("BIA_SERVER__GRPC__TIMEOUT", "30s".to_owned()),
+    ];
+    let svc = Service::start_with(&dir, &env).await;
+    let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+    let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+
+    // In flight when the stop begins: a stream on each transport, an upload on
+    // each that never finishes, and one on each that finishes in time.
+    let mut over_grpc = grpc.watch_users(WatchUsersRequest {}).await.unwrap();
+    let mut over_sse = http.watch_users(WatchUsersRequest {}).await.unwrap();
+    let body = br#"{"name":"late","email":"late@example.com"}"#;
+    let never = http_upload(svc.http_port, body, 10).await;
+    let mut in_time = http_upload(svc.http_port, br#"{"name":"on-time","email":"on-time@example.com"}"#, 10).await;
+    let (never_grpc, never_grpc_call) = grpc_upload(&svc.grpc_url());
+    let (in_time_grpc, in_time_grpc_call) = grpc_upload(&svc.grpc_url());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let stop = Instant::now();
+    svc.sigterm();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Within the stop timeout: these finish with success.
+    in_time.write_all(&br#"{"name":"on-time","email":"on-time@example.com"}"#[10..]).await.unwrap();
+    let reply = read_reply(in_time).await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let msg = prost::Message::encode_to_vec(&CreateUserRequest { name: "g".into(), email: "g@example.com".into() });
+    let mut frame = vec![0u8];
+    frame.extend((msg.len() as u32).to_be_bytes());
+    frame.extend(msg);
+    in_time_grpc.send(Ok(hyper::body::Frame::data(frame.into()))).await.unwrap();
+    drop(in_time_grpc);
+    assert_eq!(in_time_grpc_call.await.unwrap().0, "0", "the gRPC upload that finished in time succeeds");
+
+    // Past it: each ends with 503 / Unavailable, reason STOPPING.
+    let reply = read_reply(never).await;
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(reply.contains(r#""reason":"STOPPING""#), "the Bia error body: {reply}");
+    assert!(stop.elapsed() >= Duration::from_secs(2), "ended before the stop timeout: {:?}", stop.elapsed());
+    let (status, message) = never_grpc_call.await.unwrap();
+    assert_eq!(status, "14", "Unavailable: {message}");
+    drop(never_grpc);
+    for (transport, stream) in [("grpc", &mut over_grpc), ("sse", &mut over_sse)] {
+        // The users created in time come first.
+        let e = loop {
+            match tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap() {
+                Some(Ok(event)) => assert_eq!(event.kind, UserEventKind::Created),
+                Some(Err(e)) => break e,
+                None => panic!("{transport}: the stream closed without its end"),
+            }
+        };
+        assert_eq!((e.code(), e.reason()), (503, "STOPPING"), "{transport}: {e}");
+    }
+    let (status, _) = svc.wait_exit();
+    assert!(status.success(), "{status}");
+}

@@ -124,6 +124,66 @@ impl StreamsEnd {
     }
 }
 
+impl StreamsEnd {
+    /// `call` (a unary call: reading its request, the middleware and the
+    /// handler), ended with 503 / `Unavailable` (reason `STOPPING`) if the
+    /// server's stop timeout passes first: a call longer than the stop
+    /// timeout gets an answer instead of a closed connection.
+    ///
+    /// Nothing is subscribed, allocated or polled beyond `call` until `call`
+    /// is first pending: a call answered in one poll costs a branch.
+    #[inline]
+    pub(crate) fn until_stopped<F: std::future::Future>(&self, call: F) -> UntilStopped<'_, F> {
+        UntilStopped { call, end: self, stopped: None }
+    }
+}
+
+/// The error of a unary call the stop ended.
+#[cold]
+pub(crate) fn call_stopped() -> Error {
+    Error::service_unavailable(
+        crate::error::reason::STOPPING,
+        "the server stopped before this call ended (its stop timeout passed): try again",
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`StreamsEnd::until_stopped`].
+    pub(crate) struct UntilStopped<'a, F> {
+        #[pin]
+        call: F,
+        end: &'a StreamsEnd,
+        stopped: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for UntilStopped<'_, F> {
+    type Output = Result<F::Output, Error>;
+
+    #[inline]
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        if let std::task::Poll::Ready(out) = this.call.poll(cx) {
+            return std::task::Poll::Ready(Ok(out));
+        }
+        poll_stopped(this.end, this.stopped, cx)
+    }
+}
+
+/// The stop half of [`UntilStopped::poll`], once its call is pending.
+#[cold]
+fn poll_stopped<T>(
+    end: &StreamsEnd,
+    stopped: &mut Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<Result<T, Error>> {
+    let stopped = stopped.get_or_insert_with(|| Box::pin(crate::middleware::stream::stopped(end.subscribe())));
+    match stopped.as_mut().poll(cx) {
+        std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(call_stopped())),
+        std::task::Poll::Pending => std::task::Poll::Pending,
+    }
+}
+
 /// Implemented by generated servers: the server a service is added to
 /// hands it the signal that ends its streams at stop.
 #[doc(hidden)]

@@ -138,8 +138,12 @@ where
     Box::pin(async move {
         let mut grpc = grpc::<Req, Rep>(&cfg);
         let once = Once { handler: Some(handler), operation, chain: cfg.chain };
-        let res = grpc.unary(once, req).await;
-        Ok(finish(res))
+        // Ended with `Unavailable` (`STOPPING`) when the server's stop
+        // timeout passes before the call does.
+        match cfg.streams_end.until_stopped(grpc.unary(once, req)).await {
+            Ok(res) => Ok(finish(res)),
+            Err(e) => Ok(e.to_status().into_http()),
+        }
     })
 }
 
