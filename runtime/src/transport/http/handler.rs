@@ -77,17 +77,19 @@ where
         if parts.extensions.get::<hyper::upgrade::OnUpgrade>().is_some() && is_websocket(&parts.headers) {
             return fail(&cfg, &not_a_websocket(route));
         }
-        // Reading the request (an upload may be slow) and the call, ended
-        // with 503 `STOPPING` when the server's stop timeout passes first.
-        let call = async {
-            let msg = bind::<Req>(route, &cfg, ctx.parts_mut(), body).await?;
-            // A reply of one field (`response_body`) stays JSON.
-            let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
-            Ok((protobuf, middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler).await))
-        };
-        let (protobuf, res) = match cfg.streams_end.until_stopped(call).await {
-            Ok(Ok(done)) => done,
+        // Reading the request (an upload may be slow) and the call, each
+        // ended with 503 `STOPPING` when the server's stop timeout passes
+        // first.
+        let msg = match cfg.streams_end.until_stopped(bind::<Req>(route, &cfg, ctx.parts_mut(), body)).await {
+            Ok(Ok(m)) => m,
             Ok(Err(e)) | Err(e) => return fail(&cfg, &e),
+        };
+        // A reply of one field (`response_body`) stays JSON.
+        let protobuf = route.response_body.is_none() && wants_protobuf(&ctx.parts_mut().headers);
+        let served = cfg.streams_end.until_stopped(middleware::serve(outer, &cfg.chain, &mut ctx, msg, handler));
+        let res = match served.await {
+            Ok(res) => res,
+            Err(e) => return fail(&cfg, &e),
         };
         let mut res = reply_response(route, &cfg, protobuf, res);
         let reply = ctx.take_reply();
