@@ -125,6 +125,10 @@ pub enum UserError {
     /// A watcher read too slowly and missed events; it watches again from now.
     #[error(code = 503)]
     WatchLagged,
+    /// The database is unreachable, restarting or busy; the call may be
+    /// tried again.
+    #[error(code = 503)]
+    DatabaseUnavailable,
 }
 
 /// The user service.

@@ -34,6 +34,17 @@ pub struct DatabaseConf {
     /// Pool size.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// How long a call waits for a connection of the pool (all in use, or
+    /// the database unreachable) before it fails with 503
+    /// `DATABASE_UNAVAILABLE`: below the server's timeout, so a database
+    /// that went away is a fast 503 rather than a 504.
+    #[serde(default = "default_acquire_timeout", with = "humantime_serde")]
+    pub acquire_timeout: std::time::Duration,
+    /// SQLite: how long a statement waits for a lock another writer holds
+    /// before it fails with 503 `DATABASE_UNAVAILABLE` (SQLite's own default,
+    /// 5 s, is past any call's deadline).
+    #[serde(default = "default_busy_timeout", with = "humantime_serde")]
+    pub busy_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for DatabaseConf {
@@ -42,6 +53,8 @@ impl std::fmt::Debug for DatabaseConf {
             .field("driver", &self.driver)
             .field("source", &redact(&self.source))
             .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("busy_timeout", &self.busy_timeout)
             .finish()
     }
 }
@@ -50,8 +63,53 @@ fn default_max_connections() -> u32 {
     5
 }
 
+fn default_acquire_timeout() -> std::time::Duration {
+    std::time::Duration::from_millis(500)
+}
+
+fn default_busy_timeout() -> std::time::Duration {
+    std::time::Duration::from_millis(500)
+}
+
+/// A failed statement: 503 `DATABASE_UNAVAILABLE` when the database is away
+/// or busy (the call may be tried again), else 500 `DATABASE`. The cause is
+/// kept for the log, not sent.
 fn db_error(e: sqlx::Error) -> bia::Error {
+    if unavailable(&e) {
+        return UserError::database_unavailable(
+            "the database is unavailable (unreachable, restarting or busy): try again",
+        )
+        .with_cause(e);
+    }
     bia::Error::internal_server("DATABASE", "database error").with_cause(e)
+}
+
+/// Whether `e` says the database is away or busy, rather than that the
+/// statement failed: no connection within the acquire timeout, a connection
+/// lost, or the database's own codes for it.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => {
+            if let Some(e) = e.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                // SQLITE_BUSY and SQLITE_LOCKED, and their extended codes.
+                let code = sqlx::error::DatabaseError::code(e).and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                return matches!(code & 0xff, 5 | 6);
+            }
+            if let Some(e) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                // Connection exceptions; the server shutting down, crashed or
+                // starting; too many connections.
+                let code = e.code();
+                return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+            }
+            if let Some(e) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                // Too many connections, shutdown in progress, lock wait timeout.
+                return matches!(e.number(), 1040 | 1053 | 1205);
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// The repository's statements in one backend's dialect: only the
@@ -99,8 +157,21 @@ impl SqlUserRepo {
             bia::Error::internal_server("DATABASE", format!("bad database source `{}`: {why}", redact(&conf.source)))
         })?;
         sqlx::any::install_default_drivers();
-        let pool =
-            AnyPoolOptions::new().max_connections(conf.max_connections.max(1)).connect(&url).await.map_err(|e| {
+        let busy_timeout = conf.busy_timeout.as_millis().min(i32::MAX as u128);
+        let pool = AnyPoolOptions::new()
+            .max_connections(conf.max_connections.max(1))
+            .acquire_timeout(conf.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if driver == Driver::Sqlite {
+                        sqlx::Executor::execute(conn, format!("PRAGMA busy_timeout = {busy_timeout}").as_str()).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| {
                 bia::Error::service_unavailable(
                     "DATABASE",
                     format!("cannot open the database `{}`: {e}", redact(&conf.source)),

@@ -307,3 +307,143 @@ async fn sigterm_ends_what_outlives_the_stop_timeout_with_unavailable_lets_the_r
     let (status, _) = svc.wait_exit();
     assert!(status.success(), "{status}");
 }
+
+/// Writers creating users, half over HTTP and half over gRPC, until stopped:
+/// each success is recorded (the write the service accepted), each failure
+/// must be a 503 `DATABASE_UNAVAILABLE`, and no call may outlive the
+/// service's 1 s deadline.
+struct WriteLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    seen: Arc<Seen>,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    created: Mutex<Vec<(String, String)>>,
+    unavailable: std::sync::atomic::AtomicUsize,
+    unexpected: Mutex<Vec<String>>,
+}
+
+impl WriteLoad {
+    async fn start(svc: &Service, writers: usize) -> WriteLoad {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = Arc::new(Seen::default());
+        let http = UserApiHttpClient::new(svc.http_url()).unwrap();
+        let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+        let writers = (0..writers)
+            .map(|w| {
+                let (stop, seen, http, grpc) = (stop.clone(), seen.clone(), http.clone(), grpc.clone());
+                tokio::spawn(async move {
+                    // Bounded: at most 5,000 calls per writer.
+                    for i in 0..5_000 {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        let email = format!("w{w}-{i}@example.com");
+                        let req = CreateUserRequest { name: format!("w{w}-{i}"), email: email.clone() };
+                        let started = Instant::now();
+                        let res = if w % 2 == 0 { http.create_user(req).await } else { grpc.create_user(req).await };
+                        let took = started.elapsed();
+                        if took > Duration::from_millis(1_300) {
+                            seen.unexpected.lock().unwrap().push(format!("a call took {took:?}"));
+                        }
+                        match res {
+                            Ok(rep) => seen.created.lock().unwrap().push((rep.user.unwrap().id, email)),
+                            Err(e) if e.code() == 503 && UserError::is_database_unavailable(&e) => {
+                                seen.unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                            Err(e) => seen.unexpected.lock().unwrap().push(format!("{e} after {took:?}")),
+                        }
+                    }
+                })
+            })
+            .collect();
+        WriteLoad { stop, seen, writers }
+    }
+
+    fn created(&self) -> usize {
+        self.seen.created.lock().unwrap().len()
+    }
+
+    fn unavailable(&self) -> usize {
+        self.seen.unavailable.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits (bounded) until `n` more writes than now succeeded.
+    async fn wait_created(&self, n: usize, why: &str) {
+        let target = self.created() + n;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.created() < target {
+            assert!(Instant::now() < deadline, "{why}: {} writes, {} unavailable", self.created(), self.unavailable());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the writers; checks that every failure was the expected one and
+    /// that every accepted write is in the database, read back through the
+    /// service.
+    async fn finish(self, svc: &Service) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for w in self.writers {
+            w.await.unwrap();
+        }
+        let unexpected = self.seen.unexpected.lock().unwrap().clone();
+        assert!(unexpected.is_empty(), "{unexpected:#?}");
+        let created = self.seen.created.lock().unwrap().clone();
+        let grpc = UserApiGrpcClient::connect(svc.grpc_url()).await.unwrap();
+        for (id, email) in &created {
+            let user = grpc
+                .get_user(GetUserRequest { id: id.clone() })
+                .await
+                .unwrap_or_else(|e| panic!("user {id} ({email}) got a success reply and is not in the database: {e}"));
+            assert_eq!(&user.user.unwrap().email, email);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_file_locked_by_another_writer_is_a_fast_503_then_writes_resume_and_none_accepted_is_lost() {
+    use sqlx::Connection as _;
+    let dir = temp_dir("sqlite-locked");
+    let svc = Service::start(&dir).await;
+    let load = WriteLoad::start(&svc, 4).await;
+    load.wait_created(20, "no writes before the lock").await;
+
+    // Another process's writer takes the database's write lock and keeps it.
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}/users.db", dir.display())).await.unwrap();
+    sqlx::Executor::execute(&mut other, "BEGIN EXCLUSIVE").await.unwrap();
+    let (created, unavailable) = (load.created(), load.unavailable());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(load.unavailable() >= unavailable + 4, "writes while locked did not fail with 503");
+    assert!(load.created() <= created + 4, "writes went through a locked database");
+
+    sqlx::Executor::execute(&mut other, "ROLLBACK").await.unwrap();
+    other.close().await.unwrap();
+    load.wait_created(20, "writes did not resume once the lock was gone").await;
+    load.finish(&svc).await;
+}
+
+#[tokio::test]
+async fn postgres_stopped_under_load_is_a_fast_503_then_back_without_a_restart_and_no_accepted_write_is_lost() {
+    let Some(mut pg) = Postgres::start("failures") else {
+        return Postgres::missing("the Postgres failure test");
+    };
+    let dir = temp_dir("postgres-away");
+    let svc = Service::start_with(&dir, &[("USER_SERVICE_DB", pg.url())]).await;
+    let load = WriteLoad::start(&svc, 4).await;
+    load.wait_created(20, "no writes before the stop").await;
+
+    pg.stop();
+    let unavailable = load.unavailable();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let created = load.created();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(load.unavailable() >= unavailable + 4, "writes while the database was away did not fail with 503");
+    assert_eq!(load.created(), created, "writes succeeded with the database stopped");
+
+    pg.restart();
+    load.wait_created(20, "writes did not resume once the database was back").await;
+    load.finish(&svc).await;
+}

@@ -4,8 +4,7 @@
 //! requests in flight on both transports, and start failures.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -349,96 +348,10 @@ async fn a_database_that_cannot_open_fails_the_start_naming_the_provider() {
     assert!(err.contains(") failed: cannot open the database `sqlite://"), "{err}");
 }
 
-/// A throwaway PostgreSQL server on a free loopback port (Debian's
-/// `postgresql` package; run as the `postgres` user when we are root).
-struct Postgres {
-    child: Child,
-    dir: PathBuf,
-    port: u16,
-}
-
-fn pg_bin(name: &str) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("bin").join(name))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop()
-}
-
-fn as_postgres_user(bin: &Path) -> Command {
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    }
-}
-
-impl Postgres {
-    fn start() -> Option<Postgres> {
-        let (initdb, postgres) = (pg_bin("initdb")?, pg_bin("postgres")?);
-        let dir = std::env::temp_dir().join(format!("bia-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
-        let data = dir.join("data");
-        let out = as_postgres_user(&initdb)
-            .args(["--auth=trust", "--username=bia", "--encoding=UTF8", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        let port = free_port();
-        let child = as_postgres_user(&postgres)
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "postgres did not start within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Postgres { child, dir, port })
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://bia@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        // A fast shutdown of the postmaster, then the files.
-        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).ok();
-        if let Some(pid) = pid.as_deref().and_then(|s| s.lines().next()) {
-            let _ = Command::new("kill").args(["-INT", pid]).status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[tokio::test]
 async fn postgres_when_the_source_is_a_postgres_url() {
-    let Some(pg) = Postgres::start() else {
-        let msg = "PostgreSQL server binaries (initdb, postgres) are not installed (apt-get install postgresql)";
-        assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
-        eprintln!("skipping the Postgres test: {msg}");
-        return;
+    let Some(pg) = Postgres::start("process") else {
+        return Postgres::missing("the Postgres test");
     };
     let dir = temp_dir("postgres");
     let (http_port, grpc_port) = (free_port(), free_port());

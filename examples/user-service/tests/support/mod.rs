@@ -302,3 +302,109 @@ pub fn chromium(why: &str) -> Option<&'static str> {
 pub fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
 }
+
+/// A throwaway PostgreSQL server on a free loopback port (Debian's
+/// `postgresql` package; run as the `postgres` user when we are root),
+/// which a test may stop and start again on the same data and port.
+pub struct Postgres {
+    child: Option<Child>,
+    dir: PathBuf,
+    pub port: u16,
+}
+
+fn pg_bin(name: &str) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn as_postgres_user(bin: &Path) -> Command {
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+impl Postgres {
+    /// A new cluster, started; `None` when PostgreSQL is not installed.
+    pub fn start(name: &str) -> Option<Postgres> {
+        let initdb = pg_bin("initdb")?;
+        pg_bin("postgres")?;
+        let dir = std::env::temp_dir().join(format!("bia-pg-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+        let out = as_postgres_user(&initdb)
+            .args(["--auth=trust", "--username=bia", "--encoding=UTF8", "-D"])
+            .arg(dir.join("data"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let mut pg = Postgres { child: None, dir, port: free_port() };
+        pg.restart();
+        Some(pg)
+    }
+
+    /// Starts the server (again) on its data and port; waits until it listens.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let child = as_postgres_user(&pg_bin("postgres").unwrap())
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-p", &self.port.to_string(), "-h", "127.0.0.1", "-k"])
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "postgres did not start within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A fast shutdown (connections closed, what was committed kept).
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).ok();
+        if let Some(pid) = pid.as_deref().and_then(|s| s.lines().next()) {
+            let _ = Command::new("kill").args(["-INT", pid]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://bia@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// What a test does without PostgreSQL: fail under
+    /// `BIA_REQUIRE_EXTERNAL=1`, else say it skips.
+    pub fn missing(test: &str) {
+        let msg = "PostgreSQL server binaries (initdb, postgres) are not installed (apt-get install postgresql)";
+        assert!(std::env::var("BIA_REQUIRE_EXTERNAL").as_deref() != Ok("1"), "BIA_REQUIRE_EXTERNAL=1: {msg}");
+        eprintln!("skipping {test}: {msg}");
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
