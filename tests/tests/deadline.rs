@@ -132,22 +132,40 @@ async fn stopping_flips_health_and_readiness_and_drains_in_flight_calls() {
 }
 
 #[tokio::test]
-async fn the_stop_timeout_ends_calls_that_outlive_it() {
+async fn the_stop_timeout_ends_calls_that_outlive_it_with_unavailable_on_both_transports() {
     let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let running = bia::App::new("forced")
         .stop_timeout(Duration::from_millis(300))
+        .http(HttpServer::new(any).service(SlowServer::new(Sleeper)))
         .grpc(GrpcServer::new(any).service(SlowServer::new(Sleeper)))
         .start()
         .await
         .unwrap();
     let grpc = SlowGrpcClient::connect(format!("http://{}", running.grpc_addrs()[0])).await.unwrap();
-    let slow = tokio::spawn(async move { grpc.sleep(SleepRequest { millis: 30_000 }).await });
+    let http = SlowHttpClient::new(format!("http://{}", running.http_addrs()[0])).unwrap();
+    let slow_grpc = tokio::spawn({
+        let grpc = grpc.clone();
+        async move { grpc.sleep(SleepRequest { millis: 30_000 }).await }
+    });
+    let slow_http = tokio::spawn({
+        let http = http.clone();
+        async move { http.sleep(SleepRequest { millis: 30_000 }).await }
+    });
+    // Within the stop timeout: these complete.
+    let short_grpc = tokio::spawn(async move { grpc.sleep(SleepRequest { millis: 200 }).await });
+    let short_http = tokio::spawn(async move { http.sleep(SleepRequest { millis: 200 }).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     running.stop().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "stop waited past its timeout");
-    let res = tokio::time::timeout(Duration::from_secs(5), slow).await.expect("the call was not ended").unwrap();
-    assert!(res.is_err(), "a call past the stop timeout is cut, not completed");
+    assert_eq!(short_grpc.await.unwrap().unwrap().slept, 200);
+    assert_eq!(short_http.await.unwrap().unwrap().slept, 200);
+    for (transport, slow) in [("grpc", slow_grpc), ("http", slow_http)] {
+        let res = tokio::time::timeout(Duration::from_secs(5), slow).await.expect("the call was not ended").unwrap();
+        let e = res.expect_err("a call past the stop timeout is ended, not completed");
+        // An answer, not a cut connection: 503 / Unavailable, reason STOPPING.
+        assert_eq!((e.code(), e.reason()), (503, "STOPPING"), "{transport}: {e}");
+    }
 }
 
 /// A front service whose handler calls the slow service through a client
