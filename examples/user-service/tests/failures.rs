@@ -191,15 +191,13 @@ async fn out_of_file_descriptors_new_connections_wait_open_ones_are_served_and_i
     assert!(log.contains("Too many open files"), "{log}");
 }
 
+/// Where the test sends the frames of a request body.
+type Upload = tokio::sync::mpsc::Sender<Result<hyper::body::Frame<bytes::Bytes>, std::convert::Infallible>>;
+
 /// A gRPC `CreateUser` over a raw HTTP/2 client whose request message is
 /// sent only when `tx` sends it (an upload in flight); its reply's
 /// `grpc-status` and `grpc-message` (headers or trailers).
-fn grpc_upload(
-    url: &str,
-) -> (
-    tokio::sync::mpsc::Sender<Result<hyper::body::Frame<bytes::Bytes>, std::convert::Infallible>>,
-    tokio::task::JoinHandle<(String, String)>,
-) {
+fn grpc_upload(url: &str) -> (Upload, tokio::task::JoinHandle<(String, String)>) {
     use http_body_util::BodyExt as _;
     let client =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).http2_only(true).build_http();

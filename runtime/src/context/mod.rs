@@ -222,6 +222,34 @@ impl Context {
         &self.operation
     }
 
+    /// The operation's name as it is kept: borrowed, not copied, when it is
+    /// a generated operation's constant.
+    pub(crate) fn operation_name(&self) -> Cow<'static, str> {
+        self.operation.clone()
+    }
+
+    /// [`service`](Self::service) and [`method`](Self::method) of a
+    /// generated operation, borrowed from its constant when it is one;
+    /// `None` for a route.
+    pub(crate) fn service_and_method(&self) -> Option<(Cow<'static, str>, Cow<'static, str>)> {
+        let (service, method) = (self.service(), self.method());
+        if service.is_empty() {
+            return None;
+        }
+        Some(match &self.operation {
+            Cow::Borrowed(op) => {
+                let op: &'static str = op;
+                // The same slices, taken from the `'static` string itself.
+                let at = |part: &str| {
+                    let start = part.as_ptr() as usize - op.as_ptr() as usize;
+                    Cow::Borrowed(&op[start..start + part.len()])
+                };
+                (at(service), at(method))
+            }
+            Cow::Owned(_) => (Cow::Owned(service.to_owned()), Cow::Owned(method.to_owned())),
+        })
+    }
+
     /// `package.Service` of a generated operation (empty for a route).
     pub fn service(&self) -> &str {
         match self.operation.strip_prefix('/').and_then(|o| o.split_once('/')) {

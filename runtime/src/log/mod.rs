@@ -25,7 +25,7 @@
 //! is dropped (at the end of `main`), waiting at most a second.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -36,6 +36,12 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::app::AppInfo;
 use crate::error::Error;
+
+mod json;
+mod writer;
+
+use json::{JsonFieldsOfBia, JsonLine};
+use writer::{Batches, WRITE_FAILED};
 
 /// How log lines look.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -110,7 +116,6 @@ pub fn dropped_lines() -> DroppedLines {
 }
 
 static QUEUE_FULL: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
-static WRITE_FAILED: AtomicU64 = AtomicU64::new(0);
 
 fn drop_counts() -> [u64; 2] {
     let d = dropped_lines();
@@ -138,59 +143,6 @@ impl fmt::Debug for LogGuard {
     }
 }
 
-/// The writer thread's end of the queue: standard output, one `write` for
-/// all the lines the queue held, and never an error back to the thread (a
-/// failed write counts the lines it lost into `write_failed` and the next
-/// batch tries again). Hand-written instead of a `std::io::BufWriter`,
-/// which on a failed write cannot tell how many lines were lost.
-struct Batches<W> {
-    out: W,
-    buf: Vec<u8>,
-}
-
-/// A batch is written when the queue is empty or it reaches this size.
-const BATCH_BYTES: usize = 64 * 1024;
-
-impl<W: std::io::Write> Batches<W> {
-    fn new(out: W) -> Self {
-        Self { out, buf: Vec::with_capacity(BATCH_BYTES) }
-    }
-
-    fn write_batch(&mut self) {
-        let mut written = 0;
-        while written < self.buf.len() {
-            match self.out.write(&self.buf[written..]) {
-                Ok(0) => break,
-                Ok(n) => written += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        let lost = &self.buf[written..];
-        if !lost.is_empty() {
-            let lines = lost.iter().filter(|&&b| b == b'\n').count().max(1);
-            WRITE_FAILED.fetch_add(lines as u64, Ordering::Relaxed);
-        }
-        let _ = self.out.flush();
-        self.buf.clear();
-    }
-}
-
-impl<W: std::io::Write> std::io::Write for Batches<W> {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(line);
-        if self.buf.len() >= BATCH_BYTES {
-            self.write_batch();
-        }
-        Ok(line.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.write_batch();
-        Ok(())
-    }
-}
-
 /// Prefixes every text line with the service's identity.
 struct WithService<F> {
     inner: F,
@@ -208,92 +160,6 @@ where
         self.inner.format_event(ctx, writer, event)
     }
 }
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
-}
-
-/// The JSON line of an event, written in one pass: tracing-subscriber's
-/// JSON format, field for field (`timestamp`, `level`, `fields`, `target`,
-/// `span` and `spans`), after the service's own fields. Hand-written
-/// because tracing-subscriber's own formatter reads each span's fields back
-/// from their stored JSON text into a `serde_json::Value` and writes them
-/// out again, for `span` and again for every entry of `spans` (about a
-/// quarter of what a log line cost, measured); here the stored text is
-/// copied into the line as it is.
-struct JsonLine {
-    service_fields: String,
-}
-
-impl<S> FormatEvent<S, JsonFields> for JsonLine
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, JsonFields>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        use tracing_subscriber::fmt::time::FormatTime as _;
-        let meta = event.metadata();
-        writer.write_char('{')?;
-        writer.write_str(&self.service_fields)?;
-        writer.write_str(",\"timestamp\":\"")?;
-        tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer)?;
-        write!(writer, "\",\"level\":\"{}\",\"fields\":", meta.level())?;
-        let fields = serde_json::to_string(&tracing_serde::fields::AsMap::field_map(event)).map_err(|_| fmt::Error)?;
-        writer.write_str(&fields)?;
-        writer.write_str(",\"target\":")?;
-        write_json_str(&mut writer, meta.target())?;
-        let current = event.parent().and_then(|id| ctx.span(id)).or_else(|| ctx.lookup_current());
-        if let Some(span) = current {
-            writer.write_str(",\"span\":")?;
-            write_span(&mut writer, &span)?;
-            writer.write_str(",\"spans\":[")?;
-            if let Some(scope) = ctx.lookup_current().map(|s| s.scope()) {
-                for (i, span) in scope.from_root().enumerate() {
-                    if i > 0 {
-                        writer.write_char(',')?;
-                    }
-                    write_span(&mut writer, &span)?;
-                }
-            }
-            writer.write_char(']')?;
-        }
-        writer.write_str("}\n")
-    }
-}
-
-/// A span as tracing-subscriber's JSON shows it: its fields (as the JSON
-/// object `JsonFields` stored, keys sorted), then `name`.
-fn write_span<S>(writer: &mut Writer<'_>, span: &tracing_subscriber::registry::SpanRef<'_, S>) -> fmt::Result
-where
-    S: for<'a> LookupSpan<'a>,
-{
-    let ext = span.extensions();
-    let stored = ext.get::<tracing_subscriber::fmt::FormattedFields<JsonFields>>().map(|f| f.fields.as_str());
-    match stored.map(str::trim).and_then(|f| f.strip_suffix('}')).filter(|f| f.len() > 1) {
-        Some(open) => {
-            writer.write_str(open)?;
-            writer.write_str(",\"name\":")?;
-        }
-        None => writer.write_str("{\"name\":")?,
-    }
-    write_json_str(writer, span.metadata().name())?;
-    writer.write_char('}')
-}
-
-fn write_json_str(writer: &mut Writer<'_>, s: &str) -> fmt::Result {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) {
-        writer.write_char('"')?;
-        writer.write_str(s)?;
-        return writer.write_char('"');
-    }
-    writer.write_str(&json_string(s))
-}
-
-use tracing_subscriber::fmt::format::JsonFields;
 
 /// Installs the global subscriber, writing through the queue and writer
 /// thread of the [module docs](self). Fails on an invalid level or queue
@@ -313,12 +179,19 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<LogGuard, Error> {
         return Err(config_error("log.queue must be at least 1 line".to_owned()));
     }
     let text_prefix = format!("service.name={} service.version={} service.id={} ", info.name, info.version, info.id);
-    let service_fields = format!(
-        "\"service.name\":{},\"service.version\":{},\"service.id\":{}",
-        json_string(&info.name),
-        json_string(&info.version),
-        json_string(&info.id)
-    );
+    let mut service_fields = String::new();
+    for (i, (key, value)) in
+        [("service.name", &info.name), ("service.version", &info.version), ("service.id", &info.id)]
+            .into_iter()
+            .enumerate()
+    {
+        if i > 0 {
+            service_fields.push(',');
+        }
+        json::push_json_str(&mut service_fields, key);
+        service_fields.push(':');
+        json::push_json_str(&mut service_fields, value);
+    }
     let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(conf.queue)
         .lossy(true)
@@ -328,7 +201,7 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<LogGuard, Error> {
     let result = if conf.format == LogFormat::Json {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .fmt_fields(JsonFields::new())
+            .fmt_fields(JsonFieldsOfBia)
             .event_format(JsonLine { service_fields })
             .with_writer(writer)
             .try_init()
@@ -401,6 +274,38 @@ mod tests {
         let empty = tracing::info_span!("empty");
         let _empty = empty.enter();
         tracing::error!("in a span without fields");
+        // Every kind of value, in a span (recorded at creation and after)
+        // and in an event, with what JSON must escape.
+        let error = std::io::Error::other("disk \"full\"\t\u{1}");
+        let kinds = tracing::info_span!(
+            "kinds",
+            r#type = ?"raw name",
+            bytes = &b"\x00\x0a\xff"[..],
+            nan = f64::NAN,
+            big = u128::MAX,
+            neg = -3_i64,
+            flag = false,
+            text = "tab\tnewline\nquote\"backslash\\del\u{7f}bell\u{7}é😀",
+            added = tracing::field::Empty,
+        );
+        kinds.record("added", 1.25);
+        let _kinds = kinds.enter();
+        tracing::warn!(
+            error = &error as &dyn std::error::Error,
+            bytes = &b"\x01\xab"[..],
+            big = i128::MIN,
+            inf = f64::INFINITY,
+            tiny = 1e-300,
+            whole = 2.0,
+            r#type = "event raw",
+            "kinds \u{0} {}",
+            "formatted"
+        );
+        drop(_kinds);
+        let later = tracing::info_span!("later", first = 1_u8, second = tracing::field::Empty);
+        later.record("second", "two");
+        let _later = later.enter();
+        tracing::info!("after two records");
     }
 
     #[test]
@@ -408,7 +313,7 @@ mod tests {
         let (ours, theirs) = (Lines::default(), Lines::default());
         let writer = ours.clone();
         let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(JsonFields::new())
+            .fmt_fields(JsonFieldsOfBia)
             .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
             .with_writer(move || writer.clone())
             .finish();
@@ -420,60 +325,26 @@ mod tests {
         let raw = String::from_utf8(ours.0.lock().unwrap().clone()).unwrap();
         assert!(raw.lines().all(|l| l.starts_with("{\"service.name\":\"svc\",\"timestamp\":\"")), "{raw}");
         let (ours, theirs) = (ours.parsed(), theirs.parsed());
-        assert_eq!(ours.len(), 4);
-        assert_eq!(ours, theirs);
-    }
-
-    /// Takes `room` bytes, then fails every write (a pipe whose reader went away).
-    struct Closing {
-        room: usize,
-        taken: Vec<u8>,
-        writes: usize,
-    }
-
-    impl std::io::Write for Closing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.writes += 1;
-            if self.room == 0 {
-                return Err(std::io::ErrorKind::BrokenPipe.into());
-            }
-            let n = buf.len().min(self.room);
-            self.room -= n;
-            self.taken.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+        assert_eq!(ours.len(), 6);
+        for (ours, theirs) in ours.iter().zip(&theirs) {
+            assert_eq!(ours, theirs);
         }
     }
 
     #[test]
-    fn a_batch_is_one_write_and_a_failed_write_counts_the_lines_it_lost() {
-        use std::io::Write as _;
-        let mut out = Batches::new(Closing { room: 1 << 20, taken: Vec::new(), writes: 0 });
-        for i in 0..100 {
-            out.write_all(format!("line {i}\n").as_bytes()).unwrap();
-        }
-        assert_eq!(out.out.writes, 0, "nothing is written before the queue is empty");
-        out.flush().unwrap();
-        assert_eq!(out.out.writes, 1);
-        assert_eq!(out.out.taken.iter().filter(|&&b| b == b'\n').count(), 100);
-
-        // The reader takes a line and a half, then goes away: the half line
-        // and the two after it are lost, and the next batch too.
-        let before = WRITE_FAILED.load(Ordering::Relaxed);
-        let mut out = Batches::new(Closing { room: 12, taken: Vec::new(), writes: 0 });
-        for line in ["first 1\n", "second 2\n", "third 3\n", "fourth4\n"] {
-            out.write_all(line.as_bytes()).unwrap();
-        }
-        out.flush().unwrap();
-        assert_eq!(out.out.taken, b"first 1\nseco");
-        // Other tests of this binary may count too; none fail writes.
-        assert_eq!(WRITE_FAILED.load(Ordering::Relaxed) - before, 3);
-        out.write_all(b"fifth 5\n").unwrap();
-        out.flush().expect("a failed write is not the worker's error");
-        assert_eq!(WRITE_FAILED.load(Ordering::Relaxed) - before, 4);
-        assert!(out.buf.is_empty(), "a lost batch is not kept");
+    fn the_time_is_written_as_tracing_subscriber_writes_it() {
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        let mut theirs = String::new();
+        tracing_subscriber::fmt::time::SystemTime.format_time(&mut Writer::new(&mut theirs)).unwrap();
+        let ours = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
+        // 2026-12-03T06:30:01.123456Z: the same form, the same second (or the next).
+        assert_eq!(ours.len(), theirs.len(), "{ours} / {theirs}");
+        let shape = |t: &str| t.chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect::<String>();
+        assert_eq!(shape(&ours), "0000-00-00T00:00:00.000000Z");
+        assert_eq!(shape(&theirs), shape(&ours));
+        let seconds = |t: &str| humantime::parse_rfc3339(t).unwrap();
+        let apart = seconds(&ours).duration_since(seconds(&theirs)).unwrap();
+        assert!(apart < std::time::Duration::from_secs(1), "{ours} / {theirs}");
     }
 
     #[test]
