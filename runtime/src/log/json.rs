@@ -22,6 +22,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::middleware::call_ids;
+
 /// The JSON line of an event: tracing-subscriber's JSON format, field for
 /// field (`timestamp`, `level`, `fields`, `target`, `span` and `spans`),
 /// after the service's own fields. The time is humantime's RFC 3339 with
@@ -59,20 +61,35 @@ where
         out.push_str(",\"target\":");
         push_json_str(out, meta.target());
         let current = event.parent().and_then(|id| ctx.span(id)).or_else(|| ctx.lookup_current());
-        if let Some(span) = current {
+        // The server call's `rpc` entry, when the trace middleware hands it
+        // over instead of making a span: the root of `spans`, and `span`
+        // when the handler is in no span of its own.
+        call_ids::with_current(|call| {
+            if current.is_none() && call.is_none() {
+                return;
+            }
             out.push_str(",\"span\":");
-            push_span(out, &span);
+            match (&current, call) {
+                (Some(span), _) => push_span(out, span),
+                (None, Some(call)) => push_call(out, call),
+                (None, None) => {}
+            }
             out.push_str(",\"spans\":[");
+            let mut first = true;
+            if let Some(call) = call {
+                push_call(out, call);
+                first = false;
+            }
             if let Some(scope) = ctx.lookup_current().map(|s| s.scope()) {
-                for (i, span) in scope.from_root().enumerate() {
-                    if i > 0 {
+                for span in scope.from_root() {
+                    if !std::mem::replace(&mut first, false) {
                         out.push(',');
                     }
                     push_span(out, &span);
                 }
             }
             out.push(']');
-        }
+        });
         out.push_str("}\n");
         writer.write_str(out)
     }
@@ -95,6 +112,30 @@ where
     }
     push_json_str(out, span.metadata().name());
     out.push('}');
+}
+
+/// A call's `rpc` entry, as the trace middleware's span shows it.
+fn push_call(out: &mut String, call: &call_ids::CallIds) {
+    out.push('{');
+    if let Some((trace_id, span_id)) = call.ids {
+        out.push_str("\"trace.id\":\"");
+        push_hex(out, &trace_id.to_bytes());
+        out.push_str("\",\"span.id\":\"");
+        push_hex(out, &span_id.to_bytes());
+        out.push_str("\",");
+    }
+    out.push_str("\"operation\":");
+    push_json_str(out, &call.operation);
+    out.push_str(",\"name\":\"rpc\"}");
+}
+
+/// Lower-case hex, as the ids' `Display` writes them.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 /// How the fields of spans and of events are formatted in JSON: one

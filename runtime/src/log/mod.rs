@@ -220,6 +220,10 @@ pub fn init(conf: &LogConf, info: &AppInfo) -> Result<LogGuard, Error> {
     })?;
     // Only the installed subscriber's counter: a second `init` failed above.
     let _ = QUEUE_FULL.set(queue_full);
+    if conf.format == LogFormat::Json {
+        // The JSON lines write the trace middleware's ids themselves.
+        crate::middleware::call_ids::read_by_log();
+    }
     let _ = crate::middleware::metrics::LOG_DROPS.set(drop_counts);
     Ok(LogGuard { _worker: worker })
 }
@@ -328,6 +332,58 @@ mod tests {
         assert_eq!(ours.len(), 6);
         for (ours, theirs) in ours.iter().zip(&theirs) {
             assert_eq!(ours, theirs);
+        }
+    }
+
+    /// What a handler logs, in its call and in a span of its own.
+    fn handler() {
+        tracing::info!(a = 1, "in the call");
+        let user = tracing::info_span!("user", step = 2);
+        let _user = user.enter();
+        tracing::warn!("in the handler's own span");
+    }
+
+    #[test]
+    fn a_calls_ids_handed_over_read_as_the_trace_middlewares_span() {
+        use crate::middleware::call_ids::{CallIds, WithCallIds};
+        use opentelemetry::trace::{SpanId, TraceId};
+        let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
+        for ids in [Some((trace_id, span_id)), None] {
+            let (ours, theirs) = (Lines::default(), Lines::default());
+            // tracing-subscriber's JSON, with the span the trace middleware
+            // makes for other subscribers.
+            let writer = theirs.clone();
+            let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+            tracing::subscriber::with_default(subscriber, || {
+                let rpc = match ids {
+                    Some((t, s)) => tracing::error_span!("rpc", trace.id = %t, span.id = %s, operation = "/a.v1.B/C"),
+                    None => tracing::error_span!("rpc", operation = "/a.v1.B/C"),
+                };
+                let _rpc = rpc.enter();
+                tracing::info!("before");
+                handler();
+            });
+            // Ours, handed the ids.
+            let writer = ours.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .fmt_fields(JsonFieldsOfBia)
+                .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::with_default(subscriber, || {
+                let call = CallIds { ids, operation: "/a.v1.B/C".into() };
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                runtime.block_on(WithCallIds::new(call, async {
+                    tracing::info!("before");
+                    handler();
+                }));
+                tracing::info!("after the call: no rpc entry");
+            });
+            let (ours, theirs) = (ours.parsed(), theirs.parsed());
+            assert_eq!(ours.len(), 4);
+            assert_eq!(ours[..3], theirs[..], "{ids:?}");
+            assert!(ours[3].get("span").is_none() && ours[3].get("spans").is_none(), "{}", ours[3]);
         }
     }
 

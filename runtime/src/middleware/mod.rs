@@ -60,6 +60,7 @@ macro_rules! guard {
 }
 
 mod any;
+pub(crate) mod call_ids;
 mod chain;
 mod raw;
 mod selector;
