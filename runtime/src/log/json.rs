@@ -129,13 +129,16 @@ fn push_call(out: &mut String, call: &call_ids::CallIds) {
     out.push_str(",\"name\":\"rpc\"}");
 }
 
-/// Lower-case hex, as the ids' `Display` writes them.
+/// Lower-case hex, as the ids' `Display` writes them (at most 16 bytes).
 fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    let mut hex = [0u8; 32];
+    for (pair, b) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
+    let len = 2 * bytes.len().min(16);
+    out.push_str(std::str::from_utf8(&hex[..len]).unwrap_or_default());
 }
 
 /// How the fields of spans and of events are formatted in JSON: one
@@ -233,13 +236,22 @@ impl<'a> JsonObject<'a> {
         self.out.push('}');
     }
 
-    /// Writes `name` as the next key.
+    /// Writes `name` as the next key. A field's name is an identifier
+    /// almost always: written as it is once a look says it needs no escape.
     fn key(&mut self, name: &str) -> &mut String {
-        if !std::mem::replace(&mut self.first, false) {
-            self.out.push(',');
+        let first = std::mem::replace(&mut self.first, false);
+        if name.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)]) {
+            if !first {
+                self.out.push(',');
+            }
+            push_json_str(self.out, name);
+            self.out.push(':');
+        } else {
+            self.out.reserve(name.len() + 4);
+            self.out.push_str(if first { "\"" } else { ",\"" });
+            self.out.push_str(name);
+            self.out.push_str("\":");
         }
-        push_json_str(self.out, name);
-        self.out.push(':');
         self.out
     }
 }
@@ -334,21 +346,38 @@ fn word_needs_escape(w: u64) -> bool {
     control || has_zero(w ^ (ONES * u64::from(b'"'))) || has_zero(w ^ (ONES * u64::from(b'\\')))
 }
 
+/// The bytes JSON escapes: control characters, `"` and `\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// `s` as the inside of a JSON string, escaped as serde_json escapes it
-/// (`"`, `\`, control characters; the rest as it is), eight bytes at a
-/// time while none needs it.
+/// (`"`, `\`, control characters; the rest as it is): the runs between
+/// escapes found eight bytes at a time, then byte by byte, and copied
+/// whole.
 fn push_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8) {
+    loop {
+        while let Some(word) = bytes.get(i..i + 8) {
             let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if !word_needs_escape(word) {
-                i += 8;
-                continue;
+            if word_needs_escape(word) {
+                break;
             }
+            i += 8;
         }
-        let b = bytes[i];
+        while i < bytes.len() && !NEEDS_ESCAPE[usize::from(bytes[i])] {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         let short = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -357,11 +386,7 @@ fn push_escaped(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0..=0x1f => "",
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ => "",
         };
         // An ASCII byte: never inside a multi-byte character.
         out.push_str(&s[start..i]);
