@@ -9,10 +9,9 @@
 //! * [`Tracing::client`] wraps a call of a generated client (gRPC or HTTP) in
 //!   a span of kind `Client` and injects its context into the outgoing
 //!   headers or metadata. Called from inside a handler, the client span is a
-//!   child of that call's server span (the server middleware leaves the span's
-//!   context in the call's [`Context`] extensions, which the client reads through
-//!   [`bia::context::with`](crate::context::with)); elsewhere its parent is
-//!   [`opentelemetry::Context::current`].
+//!   child of that call's server span (the server middleware makes the span's
+//!   context [`opentelemetry::Context::current`] while the call is polled);
+//!   elsewhere its parent is whatever context is current.
 //!
 //! Spans are named after the operation (`/user.v1.User/GetUser`) and carry
 //! `rpc.system` (`grpc` or `http`), `rpc.service` and `rpc.method`; on the
@@ -185,7 +184,6 @@ impl Tracing {
         let parent =
             self.propagator.extract_with_context(&opentelemetry::Context::new(), &Headers(ctx.request_headers()));
         let cx = self.start(ctx, SpanKind::Server, parent);
-        ctx.extensions_mut().insert(CallTrace(cx.clone()));
         let res = if super::call_ids::read_by_log_lines() {
             // `bia::log` writes the ids itself: no `tracing` span.
             let ids = super::call_ids::CallIds::of(&cx, ctx.operation_name());
@@ -199,12 +197,9 @@ impl Tracing {
     }
 
     async fn call(&self, ctx: &mut Context, req: AnyMessage, next: Next<'_>) -> Result<AnyMessage, Error> {
-        let parent = ctx
-            .extensions()
-            .get::<CallTrace>()
-            .map(|t| t.0.clone())
-            .or_else(current_context)
-            .unwrap_or_else(opentelemetry::Context::current);
+        // Inside a server call, its context (the server middleware makes it
+        // current while the call is polled); elsewhere whatever is current.
+        let parent = opentelemetry::Context::current();
         let cx = self.start(ctx, SpanKind::Client, parent);
         self.propagator.inject_context(&cx, &mut HeadersMut(ctx.request_headers_mut()));
         let res = next.run(ctx, req).with_context(cx.clone()).await;
@@ -270,12 +265,13 @@ impl Tracing {
 /// }
 /// ```
 pub fn current_context() -> Option<opentelemetry::Context> {
-    crate::context::with(|c| c.extensions().get::<CallTrace>().map(|t| t.0.clone())).flatten()
+    // The server middleware makes the call's context current while the call
+    // is polled (no copy of it in the call's extensions: their map costs an
+    // allocation per call).
+    crate::context::with(|_| ())?;
+    let cx = opentelemetry::Context::current();
+    cx.has_active_span().then_some(cx)
 }
-
-/// What the server middleware leaves in the call's extensions.
-#[derive(Clone)]
-struct CallTrace(opentelemetry::Context);
 
 fn scope() -> InstrumentationScope {
     InstrumentationScope::builder(TRACER_NAME).with_version(env!("CARGO_PKG_VERSION")).build()
