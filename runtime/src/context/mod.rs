@@ -232,10 +232,7 @@ impl Context {
     /// generated operation, borrowed from its constant when it is one;
     /// `None` for a route.
     pub(crate) fn service_and_method(&self) -> Option<(Cow<'static, str>, Cow<'static, str>)> {
-        let (service, method) = (self.service(), self.method());
-        if service.is_empty() {
-            return None;
-        }
+        let (service, method) = split_operation(&self.operation)?;
         Some(match &self.operation {
             Cow::Borrowed(op) => {
                 let op: &'static str = op;
@@ -252,18 +249,12 @@ impl Context {
 
     /// `package.Service` of a generated operation (empty for a route).
     pub fn service(&self) -> &str {
-        match self.operation.strip_prefix('/').and_then(|o| o.split_once('/')) {
-            Some((svc, _)) if !svc.starts_with('{') && svc.contains('.') => svc,
-            _ => "",
-        }
+        split_operation(&self.operation).map_or("", |(service, _)| service)
     }
 
     /// `Method` of a generated operation (empty for a route).
     pub fn method(&self) -> &str {
-        if self.service().is_empty() {
-            return "";
-        }
-        self.operation.rsplit('/').next().unwrap_or("")
+        split_operation(&self.operation).map_or("", |(_, method)| method)
     }
 
     /// The transport.
@@ -432,4 +423,14 @@ impl Context {
         }
         headers
     }
+}
+
+/// `package.Service` and `Method` of a generated operation's name
+/// (`/package.Service/Method`); `None` for a route's template.
+fn split_operation(operation: &str) -> Option<(&str, &str)> {
+    let (service, rest) = operation.strip_prefix('/')?.split_once('/')?;
+    if service.starts_with('{') || !service.contains('.') {
+        return None;
+    }
+    Some((service, rest.rsplit('/').next().unwrap_or(rest)))
 }

@@ -69,15 +69,26 @@ where
                 return;
             }
             out.push_str(",\"span\":");
+            // The call's entry is written once, and copied when it is both.
+            let mut entry = None;
             match (&current, call) {
                 (Some(span), _) => push_span(out, span),
-                (None, Some(call)) => push_call(out, call),
+                (None, Some(call)) => {
+                    let start = out.len();
+                    push_call(out, call);
+                    entry = Some(start..out.len());
+                }
                 (None, None) => {}
             }
             out.push_str(",\"spans\":[");
             let mut first = true;
             if let Some(call) = call {
-                push_call(out, call);
+                match entry {
+                    // SAFETY: the range is a whole entry this line just
+                    // wrote (valid UTF-8), appended again as it is.
+                    Some(range) => unsafe { out.as_mut_vec().extend_from_within(range) },
+                    None => push_call(out, call),
+                }
                 first = false;
             }
             if let Some(scope) = ctx.lookup_current().map(|s| s.scope()) {
@@ -138,7 +149,8 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
         pair[1] = DIGITS[usize::from(b & 0xf)];
     }
     let len = 2 * bytes.len().min(16);
-    out.push_str(std::str::from_utf8(&hex[..len]).unwrap_or_default());
+    // SAFETY: hex digits are ASCII.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&hex[..len]) });
 }
 
 /// How the fields of spans and of events are formatted in JSON: one
