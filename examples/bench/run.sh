@@ -2,7 +2,7 @@
 # The Bia benchmark harness: Bia against hand-written axum and tonic doing the
 # same work, in the same run.
 #
-#   examples/bench/run.sh [instructions|observed|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]
+#   examples/bench/run.sh [instructions|observed|tls|oneport|browser|streams|throughput|observed-throughput|soak|footprint|build|expand|openapi|all]
 #
 # instructions  instructions per request under callgrind: (Ir(N2) - Ir(N1)) / (N2 - N1)
 #               with the server under valgrind and the checked load client native
@@ -20,6 +20,11 @@
 #               of STREAM_LONG messages goes to a slow reader
 # throughput    server pinned to CPU 0, load generator to CPU 1, raw and Bia
 #               alternately, RUNS runs of DURATION each; wrk (HTTP/1.1), h2load (gRPC)
+# observed-throughput  the same with observability on both sides: the fair reference
+#               (BENCH_STACK=fair) against Bia with its default stack
+# soak          the user-service (release, default middleware, SQLite) under mixed traffic on
+#               both transports at SOAK_RATE requests/s for SOAK_SECS, with SOAK_IDLE idle
+#               keep-alive connections held open: errors, p50/p99 and RSS per minute
 # footprint     idle and under-load RSS, stripped binary sizes
 # build         clean release build time of examples/user-service
 # expand        time the macros take on a 50-method service
@@ -421,6 +426,11 @@ throughput() {
   say "depend on how fast the load generator is. Every run is checked: all replies 2xx (all errors"
   say "for the 404 case), or the script stops. Every run is a line of \`$OUT/throughput-runs.csv\`."
   say ""
+  if [ -n "${OBSERVED:-}" ]; then
+    say "Both sides with observability: the hand-written server is the fair reference"
+    say "(BENCH_STACK=fair), Bia runs its default stack (BIA_BENCH_STACK=default); both log to /dev/null."
+    say ""
+  fi
   say "| case | hand-written | Bia | ratio of medians | paired | calm pairs | latency, us (raw / Bia) | server CPU, us/req (raw / Bia) | CPU paired | load CPU (raw / Bia, s) |"
   say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
   echo "case,run,server,requests_per_s,mean_latency_us,server_cpu_us_per_request,load_cpu_s,steal_percent" \
@@ -432,7 +442,13 @@ throughput() {
       if [ $((run % 2)) = 0 ]; then order="bia $raw"; fi
       for server in $order; do
         local log="$OUT/load.$server.$case.$run"
-        start_server "$server" "$case" taskset -c 0
+        if [ -n "${OBSERVED:-}" ] && [ "$server" = bia ]; then
+          BIA_BENCH_STACK=default start_server "$server" "$case" taskset -c 0
+        elif [ -n "${OBSERVED:-}" ]; then
+          BENCH_STACK=fair start_server "$server" "$case" taskset -c 0
+        else
+          start_server "$server" "$case" taskset -c 0
+        fi
         # A checked sample first: a wrong server cannot win (h2load sees only HTTP status).
         "$BIN/bench-load" "$case" "$BASE" 50 1 >/dev/null
         local t0 st0; t0=$(ticks_of "$PID"); st0=$(steal_of)
@@ -450,6 +466,39 @@ throughput() {
     done
     summarize "$case" | tee -a "$OUT/results.md"
   done
+}
+
+# The soak: the user-service as its README starts it (release, embedded config,
+# SQLite), log lines to a file, under bench-load's mixed traffic.
+soak() {
+  local rate=${SOAK_RATE:-200} secs=${SOAK_SECS:-600} idle=${SOAK_IDLE:-1000}
+  local svc=${USER_SERVICE_BIN:-target/release/user-service}
+  if [ -z "${USER_SERVICE_BIN:-}" ]; then cargo build --release -q -p user-service; fi
+  # The idle connections need descriptors on both sides.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  local dir; dir=$(mktemp -d)
+  local hp gp; hp=$(free_port); gp=$(free_port)
+  # Idle keep-alive connections are held for the whole run: the service's
+  # header-read timeout (30 s in its config, which closes idle ones) is
+  # raised past it; its connection limit is raised above the idle ones.
+  USER_SERVICE_DB="sqlite://$dir/users.db?mode=rwc" BIA_LOG__FORMAT=json \
+    BIA_SERVER__HTTP__ADDR="127.0.0.1:$hp" BIA_SERVER__GRPC__ADDR="127.0.0.1:$gp" \
+    BIA_SERVER__HTTP__LIMITS__HEADER_READ_TIMEOUT="$((secs + 120))s" \
+    BIA_SERVER__HTTP__LIMITS__MAX_CONNECTIONS=$((idle + 1024)) \
+    "$svc" >"$dir/service.log" 2>&1 &
+  local pid=$!
+  wait_port "$hp"; wait_port "$gp"
+  say ""
+  say "### Soak: user-service, $rate requests/s for ${secs}s, $idle idle keep-alive connections"
+  say ""
+  local status=0
+  SOAK_RATE=$rate SOAK_SECS=$secs SOAK_IDLE=$idle SOAK_PID=$pid \
+    "$BIN/bench-load" soak "http://127.0.0.1:$hp" "http://127.0.0.1:$gp" | tee -a "$OUT/results.md" || status=1
+  kill -TERM "$pid"; wait "$pid" || status=1
+  say ""
+  say "service log: $(wc -l < "$dir/service.log") lines, $(grep -c '"level":"ERROR"' "$dir/service.log" || true) at ERROR (the expected 404s and 400s log at ERROR by Kratos' rule)"
+  rm -rf "$dir"
+  return $status
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -643,6 +692,8 @@ case $WHAT in
   oneport) oneport_instructions ;;
   browser) browser_instructions ;;
   observed) observed_instructions ;;
+  observed-throughput) OBSERVED=1 throughput ;;
+  soak) soak ;;
   streams) streams ;;
   throughput) throughput ;;
   footprint) footprint ;;
@@ -650,6 +701,6 @@ case $WHAT in
   expand) expand_time ;;
   openapi) openapi_doc ;;
   all) instructions; tls_instructions; oneport_instructions; browser_instructions; streams; throughput; footprint; expand_time; openapi_doc; build_time ;;
-  *) echo "usage: $0 [instructions|observed|tls|oneport|browser|streams|throughput|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [instructions|observed|tls|oneport|browser|streams|throughput|observed-throughput|soak|footprint|build|expand|openapi|all]" >&2; exit 2 ;;
 esac
 echo "results: $OUT/results.md" >&2

@@ -14,6 +14,7 @@ pub mod load;
 pub mod load_stream;
 pub mod raw_axum;
 pub mod raw_tonic;
+pub mod soak;
 pub mod tls;
 pub mod with_bia;
 

@@ -45,6 +45,11 @@ pub struct DatabaseConf {
     /// 5 s, is past any call's deadline).
     #[serde(default = "default_busy_timeout", with = "humantime_serde")]
     pub busy_timeout: std::time::Duration,
+    /// SQLite: the page cache of each pooled connection, KiB (SQLite's
+    /// default, 2,000 KiB, when unset): the memory the service's database
+    /// pages may take grows to `max_connections` times this as the file does.
+    #[serde(default)]
+    pub sqlite_cache_kib: Option<u64>,
 }
 
 impl std::fmt::Debug for DatabaseConf {
@@ -55,6 +60,7 @@ impl std::fmt::Debug for DatabaseConf {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("busy_timeout", &self.busy_timeout)
+            .field("sqlite_cache_kib", &self.sqlite_cache_kib)
             .finish()
     }
 }
@@ -158,13 +164,19 @@ impl SqlUserRepo {
         })?;
         sqlx::any::install_default_drivers();
         let busy_timeout = conf.busy_timeout.as_millis().min(i32::MAX as u128);
+        let cache = conf.sqlite_cache_kib.map(|kib| format!("PRAGMA cache_size = -{kib}"));
         let pool = AnyPoolOptions::new()
             .max_connections(conf.max_connections.max(1))
             .acquire_timeout(conf.acquire_timeout)
             .after_connect(move |conn, _| {
+                let cache = cache.clone();
                 Box::pin(async move {
                     if driver == Driver::Sqlite {
-                        sqlx::Executor::execute(conn, format!("PRAGMA busy_timeout = {busy_timeout}").as_str()).await?;
+                        sqlx::Executor::execute(&mut *conn, format!("PRAGMA busy_timeout = {busy_timeout}").as_str())
+                            .await?;
+                        if let Some(cache) = cache {
+                            sqlx::Executor::execute(&mut *conn, cache.as_str()).await?;
+                        }
                     }
                     Ok(())
                 })
