@@ -202,7 +202,7 @@ async fn one(
                 grpc_call(channel, "/user.v1.User/CreateUser", req).await.map_err(|s| format!("gRPC create: {s:?}"))?;
             remember(rep.user.ok_or("gRPC create: no user")?.id);
         }
-        2 | 3 | 4 => {
+        2..=4 => {
             let Some(id) = pick(i) else { return Ok(()) };
             if i % 10 == 4 {
                 let rep: UserReply = grpc_call(channel, "/user.v1.User/GetUser", GetUserRequest { id: id.clone() })
