@@ -249,6 +249,24 @@ mod tests {
     }
 
     impl Lines {
+        /// Runs `f` with `bia::log`'s JSON lines written here.
+        fn ours(&self, f: impl FnOnce()) {
+            let writer = self.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .fmt_fields(JsonFieldsOfBia)
+                .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::with_default(subscriber, f);
+        }
+
+        /// Runs `f` with tracing-subscriber's own JSON lines written here.
+        fn theirs(&self, f: impl FnOnce()) {
+            let writer = self.clone();
+            let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+            tracing::subscriber::with_default(subscriber, f);
+        }
+
         /// Each line as JSON, without what differs by design: the time, and
         /// the service's fields (tracing-subscriber has none).
         fn parsed(&self) -> Vec<serde_json::Value> {
@@ -315,16 +333,8 @@ mod tests {
     #[test]
     fn json_lines_are_tracing_subscribers_field_for_field() {
         let (ours, theirs) = (Lines::default(), Lines::default());
-        let writer = ours.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(JsonFieldsOfBia)
-            .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, emit);
-        let writer = theirs.clone();
-        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
-        tracing::subscriber::with_default(subscriber, emit);
+        ours.ours(emit);
+        theirs.theirs(emit);
 
         let raw = String::from_utf8(ours.0.lock().unwrap().clone()).unwrap();
         assert!(raw.lines().all(|l| l.starts_with("{\"service.name\":\"svc\",\"timestamp\":\"")), "{raw}");
@@ -353,9 +363,7 @@ mod tests {
             let (ours, theirs) = (Lines::default(), Lines::default());
             // tracing-subscriber's JSON, with the span the trace middleware
             // makes for other subscribers.
-            let writer = theirs.clone();
-            let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
-            tracing::subscriber::with_default(subscriber, || {
+            theirs.theirs(|| {
                 let rpc = match ids {
                     Some((t, s)) => tracing::error_span!("rpc", trace.id = %t, span.id = %s, operation = "/a.v1.B/C"),
                     None => tracing::error_span!("rpc", operation = "/a.v1.B/C"),
@@ -365,13 +373,7 @@ mod tests {
                 handler();
             });
             // Ours, handed the ids.
-            let writer = ours.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .fmt_fields(JsonFieldsOfBia)
-                .event_format(JsonLine { service_fields: "\"service.name\":\"svc\"".into() })
-                .with_writer(move || writer.clone())
-                .finish();
-            tracing::subscriber::with_default(subscriber, || {
+            ours.ours(|| {
                 let call = CallIds { ids, operation: "/a.v1.B/C".into() };
                 let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
                 runtime.block_on(WithCallIds::new(call, async {

@@ -58,16 +58,13 @@
 //! first time an operation is seen on a transport, and on errors (the
 //! `reason` label).
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
-use prometheus_client::encoding::{EncodeLabel as _, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -305,72 +302,11 @@ impl Metrics {
     }
 }
 
+mod labels;
 #[cfg(feature = "otlp")]
-mod otel {
-    use opentelemetry::metrics::{Counter, Histogram, Meter};
-    use opentelemetry::{KeyValue, Value};
+mod otel;
 
-    use super::Label;
-    use crate::context::Kind;
-    use crate::error::Error;
-
-    /// The OpenTelemetry instruments of one side.
-    pub(super) struct Instruments {
-        requests: Counter<u64>,
-        seconds: Histogram<f64>,
-        received: Counter<u64>,
-        sent: Counter<u64>,
-    }
-
-    fn operation(op: &Label) -> KeyValue {
-        KeyValue::new("operation", Value::String(op.0.clone().into()))
-    }
-
-    impl Instruments {
-        pub(super) fn new(meter: &Meter, side: &str, buckets: &[f64]) -> Self {
-            Self {
-                requests: meter
-                    .u64_counter(format!("{side}_requests_code"))
-                    .with_description(format!("The total number of processed requests ({side} side)"))
-                    .build(),
-                seconds: meter
-                    .f64_histogram(format!("{side}_requests_seconds"))
-                    .with_description(format!("{side} requests duration (sec)"))
-                    .with_boundaries(buckets.to_vec())
-                    .build(),
-                received: meter
-                    .u64_counter(format!("{side}_stream_messages_received"))
-                    .with_description(format!("Messages received in streams ({side} side)"))
-                    .build(),
-                sent: meter
-                    .u64_counter(format!("{side}_stream_messages_sent"))
-                    .with_description(format!("Messages sent in streams ({side} side)"))
-                    .build(),
-            }
-        }
-
-        pub(super) fn record(&self, kind: Kind, op: &Label, err: Option<&Error>, seconds: f64) {
-            let (code, reason) = err.map_or((200, ""), |e| (e.code(), e.reason()));
-            let kind = KeyValue::new("kind", kind.as_str());
-            self.requests.add(
-                1,
-                &[
-                    kind.clone(),
-                    operation(op),
-                    KeyValue::new("code", i64::from(code)),
-                    KeyValue::new("reason", reason.to_owned()),
-                ],
-            );
-            self.seconds.record(seconds, &[kind, operation(op)]);
-        }
-
-        pub(super) fn messages(&self, kind: Kind, op: &Label, received: u64, sent: u64) {
-            let attributes = [KeyValue::new("kind", kind.as_str()), operation(op)];
-            self.received.add(received, &attributes);
-            self.sent.add(sent, &attributes);
-        }
-    }
-}
+use labels::{Buckets, CodeLabels, Label, OpLabels};
 
 /// The middleware of [`Metrics::server`] and [`Metrics::client`]: times the
 /// rest of the chain and counts its outcome, on both transports.
@@ -539,69 +475,6 @@ impl Recorder {
         if let Some(otel) = self.otel.get() {
             otel.record(kind, &handles.operation, err, seconds);
         }
-    }
-}
-
-/// A shared label value (an operation or a reason).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Label(Arc<str>);
-
-impl From<&str> for Label {
-    fn from(s: &str) -> Self {
-        Self(Arc::from(s))
-    }
-}
-
-impl Hash for Label {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Same as `str`, as `Borrow<str>` requires.
-        self.0.hash(state)
-    }
-}
-
-impl Borrow<str> for Label {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct CodeLabels {
-    kind: &'static str,
-    operation: Label,
-    code: u16,
-    reason: Label,
-}
-
-impl EncodeLabelSet for CodeLabels {
-    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), fmt::Error> {
-        ("kind", self.kind).encode(encoder.encode_label())?;
-        ("operation", &*self.operation.0).encode(encoder.encode_label())?;
-        ("code", self.code).encode(encoder.encode_label())?;
-        ("reason", &*self.reason.0).encode(encoder.encode_label())
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct OpLabels {
-    kind: &'static str,
-    operation: Label,
-}
-
-impl EncodeLabelSet for OpLabels {
-    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), fmt::Error> {
-        ("kind", self.kind).encode(encoder.encode_label())?;
-        ("operation", &*self.operation.0).encode(encoder.encode_label())
-    }
-}
-
-/// Builds the histograms of a family with the configured buckets.
-#[derive(Clone, Debug)]
-struct Buckets(Arc<[f64]>);
-
-impl MetricConstructor<Histogram> for Buckets {
-    fn new_metric(&self) -> Histogram {
-        Histogram::new(self.0.iter().copied())
     }
 }
 
