@@ -325,6 +325,14 @@ async fn bad_input_is_a_400_with_the_field_named_and_the_server_keeps_serving() 
     let e = bia::Error::from_status(&s);
     assert_eq!(e.reason(), "CODEC");
     assert_eq!(e.metadata().get("field").map(String::as_str), Some("maybe_text"), "{e:?}");
+    // The same past 16 KiB, where the server reads the message through tonic's buffer
+    // rather than from a slice: maybe_text of 20,000 bytes, then field 2 as a varint.
+    let mut big_bad = vec![0x12, 0xa0, 0x9c, 0x01];
+    big_bad.extend(std::iter::repeat_n(b'a', 20_000));
+    big_bad.extend([0x10, 0x01]);
+    let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(big_bad)).await.unwrap_err();
+    assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
+    assert_eq!(bia::Error::from_status(&s).metadata().get("field").map(String::as_str), Some("maybe_text"));
     // Truncated nested message.
     let s = raw::grpc_unary::<_, RawBytes>(&grpc, "/test.v1.Library/Echo", RawBytes(vec![0x1a, 0x05, 0x08]))
         .await
@@ -358,6 +366,15 @@ async fn bad_input_is_a_400_with_the_field_named_and_the_server_keeps_serving() 
     let grpc_client = LibraryGrpcClient::connect(app.grpc_url()).await.unwrap();
     let http_client = LibraryHttpClient::new(app.http_url()).unwrap();
     assert_eq!(grpc_client.echo(full_kinds()).await.unwrap(), full_kinds());
+    // Messages on both sides of the 16 KiB the server reads from a slice, shared bytes included.
+    for len in [7_000, 40 * 1024] {
+        let mut big = full_kinds();
+        big.maybe_text = Some("t".repeat(len));
+        if let Some(scalars) = big.scalars.as_mut() {
+            scalars.bytes_shared = bytes::Bytes::from(vec![7u8; len]);
+        }
+        assert_eq!(grpc_client.echo(big.clone()).await.unwrap(), big, "{len}");
+    }
     assert_eq!(http_client.echo(full_kinds()).await.unwrap(), full_kinds());
     app.running.stop().await.unwrap();
 }

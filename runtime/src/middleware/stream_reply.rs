@@ -478,21 +478,44 @@ impl<Rep> ReplyStream<Rep> {
     /// anyway polls: see [`Lean`]).
     #[inline(always)]
     pub(crate) fn poll_lean(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
-        // The common case first, kept small: a message of a handed stream.
+        // The common case first, kept small: a message of a handed stream,
+        // returned as it came (see `poll_status`).
         if let Body::Parked { handed, .. } = &mut self.body {
-            match handed.poll_next(cx) {
-                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
-                Poll::Pending => {}
-                Poll::Ready(end) => self.release(end.and_then(Result::err).map(Ended::Error)),
+            let next = handed.poll_next(cx);
+            if let Poll::Ready(Some(Ok(_))) = next {
+                return next;
             }
+            return self.lean_after(next, cx);
         }
         self.poll_lean_slow(cx)
     }
 
+    /// What `status_after` is to `poll_status`.
+    #[inline(never)]
+    fn lean_after(&mut self, next: Lean<Rep>, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+        match next {
+            Poll::Pending => {
+                let ends = self.poll_ends(cx);
+                self.lean(ends)
+            }
+            Poll::Ready(end) => {
+                self.release(end.and_then(Result::err).map(Ended::Error));
+                self.poll_lean_slow(cx)
+            }
+        }
+    }
+
     #[inline(never)]
     fn poll_lean_slow(&mut self, cx: &mut TaskContext<'_>) -> Lean<Rep> {
+        let next = self.poll_slow(cx);
+        self.lean(next)
+    }
+
+    /// A poll with its error as a boxed [`Error`].
+    #[inline(never)]
+    fn lean(&self, next: Poll<Option<Result<Rep, Ended>>>) -> Lean<Rep> {
         let status = self.status;
-        self.poll_slow(cx).map(|next| {
+        next.map(|next| {
             next.map(|item| {
                 item.map_err(|end| match end {
                     Ended::Error(e) => e,
@@ -510,24 +533,47 @@ impl<Rep> ReplyStream<Rep> {
     #[inline(always)]
     pub(crate) fn poll_status(&mut self, cx: &mut TaskContext<'_>) -> Statused<Rep> {
         if let Body::ParkedStatus { handed, .. } = &mut self.body {
-            match handed.poll_next(cx) {
-                Poll::Ready(Some(Ok(item))) => return Poll::Ready(Some(Ok(item))),
-                Poll::Pending => {}
-                Poll::Ready(end) => {
-                    self.release(end.and_then(Result::err).map(|s| Ended::Status(Box::new(s))));
-                }
+            let next = handed.poll_next(cx);
+            // A message is returned as it came (one test, no copy into a new
+            // value of the same type); the rest out of line.
+            if let Poll::Ready(Some(Ok(_))) = next {
+                return next;
             }
+            return self.status_after(next, cx);
         }
         self.poll_status_slow(cx)
     }
 
+    /// A handed stream's poll that was not a message: the stream is pending
+    /// (it is not polled again: only the deadline and the stop are) or over.
+    #[inline(never)]
+    fn status_after(&mut self, next: Statused<Rep>, cx: &mut TaskContext<'_>) -> Statused<Rep> {
+        match next {
+            Poll::Pending => {
+                let ends = self.poll_ends(cx);
+                self.statused(ends)
+            }
+            Poll::Ready(end) => {
+                self.release(end.and_then(Result::err).map(|s| Ended::Status(Box::new(s))));
+                self.poll_status_slow(cx)
+            }
+        }
+    }
+
     #[inline(never)]
     fn poll_status_slow(&mut self, cx: &mut TaskContext<'_>) -> Statused<Rep> {
+        let next = self.poll_slow(cx);
+        self.statused(next)
+    }
+
+    /// A poll with its error as a gRPC status.
+    #[inline(never)]
+    fn statused(&self, next: Poll<Option<Result<Rep, Ended>>>) -> Statused<Rep> {
         let to: fn(Error) -> Status = match self.status {
             Some(form) => form.to,
             None => |e| Status::unknown(e.message().to_owned()),
         };
-        self.poll_slow(cx).map(|next| {
+        next.map(|next| {
             next.map(|item| {
                 item.map_err(|end| match end {
                     Ended::Error(e) => to(*e),

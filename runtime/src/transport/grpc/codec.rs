@@ -4,7 +4,8 @@
 
 use std::marker::PhantomData;
 
-use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
+use bytes::Buf;
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
 
 use crate::codec::Message;
@@ -25,14 +26,42 @@ impl<E, D> Default for ServerCodec<E, D> {
 impl<E: Message, D: Message> Codec for ServerCodec<E, D> {
     type Encode = E;
     type Decode = D;
-    type Encoder = tonic_prost::ProstEncoder<E>;
+    type Encoder = ServerEncoder<E>;
     type Decoder = ServerDecoder<D>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        tonic_prost::ProstEncoder::new(BufferSettings::default())
+        ServerEncoder(PhantomData)
     }
     fn decoder(&mut self) -> Self::Decoder {
         ServerDecoder(PhantomData)
+    }
+}
+
+/// Encoder half of [`ServerCodec`]: tonic-prost's, without its check of
+/// the buffer's room.
+///
+/// prost's `Message::encode` first adds up the message's encoded length to
+/// refuse a buffer without room for it; tonic's buffer grows as it is
+/// written (a `BytesMut`: its room is all of `usize`), so that check cannot
+/// fail and its sum is work thrown away on every reply (about 20
+/// instructions for a small message). The fields are written by the
+/// message's own `encode_raw`, which Bia's generated `prost::Message`
+/// implementations provide.
+#[derive(Debug)]
+pub struct ServerEncoder<E>(PhantomData<fn(E)>);
+
+impl<E: Message> Encoder for ServerEncoder<E> {
+    type Item = E;
+    type Error = Status;
+
+    #[inline]
+    fn encode(&mut self, item: E, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode_raw(buf);
+        Ok(())
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::default()
     }
 }
 
@@ -45,9 +74,25 @@ impl<D: Message> Decoder for ServerDecoder<D> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
-        D::decode(buf).map(Some).map_err(|e| decode_status::<D>(&e))
+        // A message is one contiguous run of the buffer. Read from a slice,
+        // each of prost's steps (a key, a number, a length) moves a pointer;
+        // read through the `DecodeBuf`, each one also updates the `BytesMut`
+        // under it (about 30 instructions a field). A large message is read
+        // through the `DecodeBuf` still: its `Bytes` fields then share the
+        // buffer instead of being copied.
+        let len = buf.remaining();
+        let chunk = buf.chunk();
+        if len > SLICE_DECODE_MAX || chunk.len() != len {
+            return D::decode(buf).map(Some).map_err(|e| decode_status::<D>(&e));
+        }
+        let res = D::decode(chunk);
+        buf.advance(len);
+        res.map(Some).map_err(|e| decode_status::<D>(&e))
     }
 }
+
+/// The largest message read from a slice (see `ServerDecoder::decode`).
+const SLICE_DECODE_MAX: usize = 16 * 1024;
 
 /// The status of a bad message, out of the decoder's path (which it would
 /// otherwise grow past what the compiler inlines into it).
