@@ -10,6 +10,7 @@ use tonic::codec::EnabledCompressionEncodings;
 use tonic::metadata::MetadataMap;
 use tonic::Status;
 
+use super::codec::ClientCodec;
 use crate::client::call::{open_stream, through_chain, Call};
 use crate::client::failover::{never_sent, Failover};
 use crate::client::{chain_builder, Backend, ClientTls, Dial, Dialed, TlsSettings};
@@ -480,7 +481,7 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for Unary {
         req: tonic::Request<Req>,
         path: http::uri::PathAndQuery,
     ) -> Result<tonic::Response<Rep>, Status> {
-        grpc.unary(req, path, tonic_prost::ProstCodec::default()).await
+        grpc.unary(req, path, ClientCodec::default()).await
     }
 }
 
@@ -492,7 +493,7 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for ServerStreaming {
         req: tonic::Request<Req>,
         path: http::uri::PathAndQuery,
     ) -> Result<tonic::Response<tonic::Streaming<Rep>>, Status> {
-        grpc.server_streaming(req, path, tonic_prost::ProstCodec::default()).await
+        grpc.server_streaming(req, path, ClientCodec::default()).await
     }
 }
 
@@ -504,7 +505,7 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for ClientStreaming {
         req: tonic::Request<Outgoing<Req>>,
         path: http::uri::PathAndQuery,
     ) -> Result<tonic::Response<Rep>, Status> {
-        grpc.client_streaming(req, path, tonic_prost::ProstCodec::default()).await
+        grpc.client_streaming(req, path, ClientCodec::default()).await
     }
 }
 
@@ -516,7 +517,7 @@ impl<Req: Message, Rep: Message> Shape<Req, Rep> for Bidi {
         req: tonic::Request<Outgoing<Req>>,
         path: http::uri::PathAndQuery,
     ) -> Result<tonic::Response<tonic::Streaming<Rep>>, Status> {
-        grpc.streaming(req, path, tonic_prost::ProstCodec::default()).await
+        grpc.streaming(req, path, ClientCodec::default()).await
     }
 }
 

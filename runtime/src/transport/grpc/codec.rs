@@ -1,6 +1,8 @@
 //! Protobuf on the wire: the server codec, which turns bad request bytes
 //! into `InvalidArgument` with reason `CODEC` and the field named (not
-//! tonic's `Internal`).
+//! tonic's `Internal`), and the client codec. Both read and write messages
+//! with less work than tonic-prost's (see [`LeanEncoder`] and
+//! [`decode_message`]).
 
 use std::marker::PhantomData;
 
@@ -26,19 +28,58 @@ impl<E, D> Default for ServerCodec<E, D> {
 impl<E: Message, D: Message> Codec for ServerCodec<E, D> {
     type Encode = E;
     type Decode = D;
-    type Encoder = ServerEncoder<E>;
+    type Encoder = LeanEncoder<E>;
     type Decoder = ServerDecoder<D>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ServerEncoder(PhantomData)
+        LeanEncoder(PhantomData)
     }
     fn decoder(&mut self) -> Self::Decoder {
         ServerDecoder(PhantomData)
     }
 }
 
-/// Encoder half of [`ServerCodec`]: tonic-prost's, without its check of
-/// the buffer's room.
+/// The client-side codec: tonic-prost's (a reply that does not decode is
+/// `Internal` with prost's text, as the gRPC status code guide says), with
+/// the cheaper reading and writing of [`ServerCodec`].
+#[derive(Debug)]
+pub(crate) struct ClientCodec<E, D>(PhantomData<fn() -> (E, D)>);
+
+impl<E, D> Default for ClientCodec<E, D> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<E: Message, D: Message> Codec for ClientCodec<E, D> {
+    type Encode = E;
+    type Decode = D;
+    type Encoder = LeanEncoder<E>;
+    type Decoder = ClientDecoder<D>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        LeanEncoder(PhantomData)
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        ClientDecoder(PhantomData)
+    }
+}
+
+/// Decoder half of [`ClientCodec`].
+#[derive(Debug)]
+pub(crate) struct ClientDecoder<D>(PhantomData<fn() -> D>);
+
+impl<D: Message> Decoder for ClientDecoder<D> {
+    type Item = D;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
+        decode_message(buf).map(Some).map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+/// The encoder of both codecs: tonic-prost's, without its check of the
+/// buffer's room.
 ///
 /// prost's `Message::encode` first adds up the message's encoded length to
 /// refuse a buffer without room for it; tonic's buffer grows as it is
@@ -48,9 +89,9 @@ impl<E: Message, D: Message> Codec for ServerCodec<E, D> {
 /// message's own `encode_raw`, which Bia's generated `prost::Message`
 /// implementations provide.
 #[derive(Debug)]
-pub struct ServerEncoder<E>(PhantomData<fn(E)>);
+pub struct LeanEncoder<E>(PhantomData<fn(E)>);
 
-impl<E: Message> Encoder for ServerEncoder<E> {
+impl<E: Message> Encoder for LeanEncoder<E> {
     type Item = E;
     type Error = Status;
 
@@ -74,24 +115,31 @@ impl<D: Message> Decoder for ServerDecoder<D> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
-        // A message is one contiguous run of the buffer. Read from a slice,
-        // each of prost's steps (a key, a number, a length) moves a pointer;
-        // read through the `DecodeBuf`, each one also updates the `BytesMut`
-        // under it (about 30 instructions a field). A large message is read
-        // through the `DecodeBuf` still: its `Bytes` fields then share the
-        // buffer instead of being copied.
-        let len = buf.remaining();
-        let chunk = buf.chunk();
-        if len > SLICE_DECODE_MAX || chunk.len() != len {
-            return D::decode(buf).map(Some).map_err(|e| decode_status::<D>(&e));
-        }
-        let res = D::decode(chunk);
-        buf.advance(len);
-        res.map(Some).map_err(|e| decode_status::<D>(&e))
+        decode_message(buf).map(Some).map_err(|e| decode_status::<D>(&e))
     }
 }
 
-/// The largest message read from a slice (see `ServerDecoder::decode`).
+/// One message of a gRPC body, all of `buf`.
+///
+/// A message is one contiguous run of tonic's buffer. Read from a slice,
+/// each of prost's steps (a key, a number, a length) moves a pointer; read
+/// through the `DecodeBuf`, each one also updates the `BytesMut` under it
+/// (about 30 instructions a field). A large message is read through the
+/// `DecodeBuf` still: its `Bytes` fields then share the buffer instead of
+/// being copied.
+#[inline]
+fn decode_message<D: Message>(buf: &mut DecodeBuf<'_>) -> Result<D, prost::DecodeError> {
+    let len = buf.remaining();
+    let chunk = buf.chunk();
+    if len > SLICE_DECODE_MAX || chunk.len() != len {
+        return D::decode(buf);
+    }
+    let res = D::decode(chunk);
+    buf.advance(len);
+    res
+}
+
+/// The largest message read from a slice (see [`decode_message`]).
 const SLICE_DECODE_MAX: usize = 16 * 1024;
 
 /// The status of a bad message, out of the decoder's path (which it would
