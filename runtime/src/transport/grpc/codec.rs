@@ -14,60 +14,55 @@ use crate::codec::Message;
 use crate::error::reason::CODEC;
 use crate::error::Error;
 
-/// The server-side codec: prost encoding, and bad request bytes become
-/// `InvalidArgument` with reason `CODEC` and the field named, not `Internal`.
+/// A codec of Bia messages: [`LeanEncoder`] for what is sent, `Dec` for
+/// what is received (its error form is the side's: [`ServerCodec`],
+/// `ClientCodec`).
 #[derive(Debug)]
-pub struct ServerCodec<E, D>(PhantomData<fn() -> (E, D)>);
+pub struct MessageCodec<E, Dec>(PhantomData<fn() -> (E, Dec)>);
 
-impl<E, D> Default for ServerCodec<E, D> {
+impl<E, Dec> Default for MessageCodec<E, Dec> {
     fn default() -> Self {
         Self(PhantomData)
     }
 }
 
-impl<E: Message, D: Message> Codec for ServerCodec<E, D> {
+impl<E, Dec> Codec for MessageCodec<E, Dec>
+where
+    E: Message,
+    Dec: Decoder<Error = Status> + Default + Send + 'static,
+    Dec::Item: Send + 'static,
+{
     type Encode = E;
-    type Decode = D;
+    type Decode = Dec::Item;
     type Encoder = LeanEncoder<E>;
-    type Decoder = ServerDecoder<D>;
+    type Decoder = Dec;
 
     fn encoder(&mut self) -> Self::Encoder {
         LeanEncoder(PhantomData)
     }
     fn decoder(&mut self) -> Self::Decoder {
-        ServerDecoder(PhantomData)
+        Dec::default()
     }
 }
+
+/// The server-side codec: prost encoding, and bad request bytes become
+/// `InvalidArgument` with reason `CODEC` and the field named, not `Internal`.
+pub type ServerCodec<E, D> = MessageCodec<E, ServerDecoder<D>>;
 
 /// The client-side codec: tonic-prost's (a reply that does not decode is
 /// `Internal` with prost's text, as the gRPC status code guide says), with
 /// the cheaper reading and writing of [`ServerCodec`].
-#[derive(Debug)]
-pub(crate) struct ClientCodec<E, D>(PhantomData<fn() -> (E, D)>);
+pub(crate) type ClientCodec<E, D> = MessageCodec<E, ClientDecoder<D>>;
 
-impl<E, D> Default for ClientCodec<E, D> {
+/// Decoder half of `ClientCodec`.
+#[derive(Debug)]
+pub(crate) struct ClientDecoder<D>(PhantomData<fn() -> D>);
+
+impl<D> Default for ClientDecoder<D> {
     fn default() -> Self {
         Self(PhantomData)
     }
 }
-
-impl<E: Message, D: Message> Codec for ClientCodec<E, D> {
-    type Encode = E;
-    type Decode = D;
-    type Encoder = LeanEncoder<E>;
-    type Decoder = ClientDecoder<D>;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        LeanEncoder(PhantomData)
-    }
-    fn decoder(&mut self) -> Self::Decoder {
-        ClientDecoder(PhantomData)
-    }
-}
-
-/// Decoder half of [`ClientCodec`].
-#[derive(Debug)]
-pub(crate) struct ClientDecoder<D>(PhantomData<fn() -> D>);
 
 impl<D: Message> Decoder for ClientDecoder<D> {
     type Item = D;
@@ -109,6 +104,12 @@ impl<E: Message> Encoder for LeanEncoder<E> {
 /// Decoder half of [`ServerCodec`].
 #[derive(Debug)]
 pub struct ServerDecoder<D>(PhantomData<fn() -> D>);
+
+impl<D> Default for ServerDecoder<D> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
 
 impl<D: Message> Decoder for ServerDecoder<D> {
     type Item = D;

@@ -48,7 +48,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use client::{Channel, GrpcClient};
-pub use codec::{LeanEncoder, ServerCodec, ServerDecoder};
+pub use codec::{LeanEncoder, MessageCodec, ServerCodec, ServerDecoder};
 #[doc(hidden)]
 pub use handler::{client_streaming, server_streaming, streaming, unary, unimplemented, CallConfig, ConfigureCalls};
 pub use server::GrpcServer;
