@@ -104,6 +104,9 @@ impl<Rep: Send + 'static> Sink<Rep> {
     }
 }
 
+/// A poll of a reply stream, its error of type `E`.
+type Next<Rep, E> = Poll<Option<Result<Rep, E>>>;
+
 /// A poll of a reply stream with its error boxed: a message then moves
 /// through each layer at the size of the message, not of `Error`.
 pub(crate) type Lean<Rep> = Poll<Option<Result<Rep, Box<Error>>>>;
@@ -485,24 +488,9 @@ impl<Rep> ReplyStream<Rep> {
             if let Poll::Ready(Some(Ok(_))) = next {
                 return next;
             }
-            return self.lean_after(next, cx);
+            return self.after_handed(next, cx, Ended::Error, Self::lean);
         }
         self.poll_lean_slow(cx)
-    }
-
-    /// What `status_after` is to `poll_status`.
-    #[inline(never)]
-    fn lean_after(&mut self, next: Lean<Rep>, cx: &mut TaskContext<'_>) -> Lean<Rep> {
-        match next {
-            Poll::Pending => {
-                let ends = self.poll_ends(cx);
-                self.lean(ends)
-            }
-            Poll::Ready(end) => {
-                self.release(end.and_then(Result::err).map(Ended::Error));
-                self.poll_lean_slow(cx)
-            }
-        }
     }
 
     #[inline(never)]
@@ -539,25 +527,31 @@ impl<Rep> ReplyStream<Rep> {
             if let Poll::Ready(Some(Ok(_))) = next {
                 return next;
             }
-            return self.status_after(next, cx);
+            return self.after_handed(next, cx, |s| Ended::Status(Box::new(s)), Self::statused);
         }
         self.poll_status_slow(cx)
     }
 
-    /// A handed stream's poll that was not a message: the stream is pending
-    /// (it is not polled again: only the deadline and the stop are) or over.
+    /// A handed stream's poll that was not a message (for `poll_lean` and
+    /// `poll_status`, `ended` and `form` being their error's form): the
+    /// stream is pending (it is not polled again: only the deadline and the
+    /// stop are) or over.
     #[inline(never)]
-    fn status_after(&mut self, next: Statused<Rep>, cx: &mut TaskContext<'_>) -> Statused<Rep> {
-        match next {
-            Poll::Pending => {
-                let ends = self.poll_ends(cx);
-                self.statused(ends)
-            }
+    fn after_handed<E>(
+        &mut self,
+        next: Next<Rep, E>,
+        cx: &mut TaskContext<'_>,
+        ended: fn(E) -> Ended,
+        form: fn(&Self, Next<Rep, Ended>) -> Next<Rep, E>,
+    ) -> Next<Rep, E> {
+        let rest = match next {
+            Poll::Pending => self.poll_ends(cx),
             Poll::Ready(end) => {
-                self.release(end.and_then(Result::err).map(|s| Ended::Status(Box::new(s))));
-                self.poll_status_slow(cx)
+                self.release(end.and_then(Result::err).map(ended));
+                self.poll_slow(cx)
             }
-        }
+        };
+        form(self, rest)
     }
 
     #[inline(never)]

@@ -55,14 +55,8 @@ pub type ServerCodec<E, D> = MessageCodec<E, ServerDecoder<D>>;
 pub(crate) type ClientCodec<E, D> = MessageCodec<E, ClientDecoder<D>>;
 
 /// Decoder half of `ClientCodec`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct ClientDecoder<D>(PhantomData<fn() -> D>);
-
-impl<D> Default for ClientDecoder<D> {
-    fn default() -> Self {
-        Self(PhantomData)
-    }
-}
 
 impl<D: Message> Decoder for ClientDecoder<D> {
     type Item = D;
@@ -102,14 +96,8 @@ impl<E: Message> Encoder for LeanEncoder<E> {
 }
 
 /// Decoder half of [`ServerCodec`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ServerDecoder<D>(PhantomData<fn() -> D>);
-
-impl<D> Default for ServerDecoder<D> {
-    fn default() -> Self {
-        Self(PhantomData)
-    }
-}
 
 impl<D: Message> Decoder for ServerDecoder<D> {
     type Item = D;
