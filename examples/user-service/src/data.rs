@@ -118,14 +118,17 @@ fn unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
-/// The repository's statements in one backend's dialect: only the
-/// placeholders differ (sqlx's `Any` driver passes SQL through untouched).
+/// The repository's statements in one backend's dialect: the placeholders
+/// differ (sqlx's `Any` driver passes SQL through untouched), and where the
+/// total of users comes from.
 #[derive(Debug)]
 struct Statements {
     insert: &'static str,
     update: &'static str,
     get: &'static str,
     list: &'static str,
+    /// The number of users, as `n`.
+    count: &'static str,
     /// An UPDATE reports the rows it matched (SQLite, Postgres), not only
     /// those it changed (MySQL, where the same values again are 0 rows).
     counts_matched: bool,
@@ -137,6 +140,9 @@ const NUMBERED: Statements = Statements {
     update: "UPDATE users SET name = $1, email = $2 WHERE id = $3",
     get: "SELECT id, name, email, created_at FROM users WHERE id = $1",
     list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+    // Kept by triggers (migrations/0002_user_count.sql): one row, where a
+    // COUNT(*) walks an index's every page.
+    count: "SELECT n FROM user_count WHERE id = 1",
     counts_matched: true,
 };
 
@@ -146,6 +152,10 @@ const POSITIONAL: Statements = Statements {
     update: "UPDATE users SET name = ?, email = ? WHERE id = ?",
     get: "SELECT id, name, email, created_at FROM users WHERE id = ?",
     list: "SELECT id, name, email, created_at FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
+    // Counted: with binary logging on (MySQL 8's default) creating a trigger
+    // takes SUPER or `log_bin_trust_function_creators`, which a managed
+    // database's user seldom has; the scan runs in the server, not here.
+    count: "SELECT COUNT(*) AS n FROM users",
     counts_matched: false,
 };
 
@@ -193,12 +203,15 @@ impl SqlUserRepo {
         // column a key (nor UNIQUE) without a prefix length, and sqlx's `Any`
         // driver reads their TEXT as bytes, so they get `migrations/mysql`
         // (VARCHAR, and a binary collation so emails compare as on SQLite and
-        // Postgres). `migrations/` stays byte for byte as deployed: sqlx
-        // checksums applied migrations, and an edit would stop every existing
-        // SQLite or Postgres database from starting.
+        // Postgres). Postgres has `migrations/postgres` from the second on
+        // (its triggers run functions); its first is a link to the first of
+        // `migrations/`, which both ran. Applied migrations stay byte for byte
+        // as deployed: sqlx checksums them, and an edit would stop every
+        // existing database from starting.
         let migrator = match driver {
             Driver::Mysql => sqlx::migrate!("./migrations/mysql"),
-            Driver::Sqlite | Driver::Postgres => sqlx::migrate!("./migrations"),
+            Driver::Postgres => sqlx::migrate!("./migrations/postgres"),
+            Driver::Sqlite => sqlx::migrate!("./migrations"),
         };
         migrator
             .run(&pool)
@@ -281,11 +294,97 @@ impl UserRepo for SqlUserRepo {
     async fn list(&self, offset: i64, limit: i64) -> bia::Result<(Vec<User>, i64)> {
         let rows = sqlx::query(self.sql.list).bind(limit).bind(offset).fetch_all(&self.pool).await.map_err(db_error)?;
         let users = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>().map_err(db_error)?;
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .and_then(|r| r.try_get("n"))
-            .map_err(db_error)?;
+        let total: i64 =
+            sqlx::query(self.sql.count).fetch_one(&self.pool).await.and_then(|r| r.try_get("n")).map_err(db_error)?;
         Ok((users, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(file: &std::path::Path) -> DatabaseConf {
+        DatabaseConf {
+            driver: None,
+            source: format!("sqlite://{}?mode=rwc", file.display()),
+            max_connections: 2,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            busy_timeout: std::time::Duration::from_secs(5),
+            sqlite_cache_kib: None,
+        }
+    }
+
+    fn user(i: u32) -> User {
+        User {
+            id: uuid::Uuid::new_v4(),
+            name: format!("u{i}"),
+            email: format!("u{i}@example.com"),
+            created_at: i.into(),
+        }
+    }
+
+    async fn total(repo: &SqlUserRepo) -> i64 {
+        repo.list(0, 1).await.unwrap().1
+    }
+
+    /// A database made before the count was kept (only the first migration,
+    /// three users) gets the right total on upgrade, and the triggers keep it:
+    /// the service's inserts, a failed one, and rows another client writes.
+    #[tokio::test]
+    async fn the_total_is_kept_by_the_database_from_an_upgrade_on() {
+        let dir = std::env::temp_dir().join(format!("bia-user-count-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("users.db");
+        sqlx::any::install_default_drivers();
+        let other = AnyPoolOptions::new().max_connections(1).connect(&conf(&file).source).await.unwrap();
+        let mut first = sqlx::migrate!("./migrations");
+        first.migrations = first.migrations[..1].to_vec().into();
+        first.run(&other).await.unwrap();
+        for i in 0..3 {
+            let u = user(i);
+            sqlx::query("INSERT INTO users (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(u.id.to_string())
+                .bind(u.name)
+                .bind(u.email)
+                .bind(u.created_at)
+                .execute(&other)
+                .await
+                .unwrap();
+        }
+
+        let repo = SqlUserRepo::connect(&conf(&file)).await.unwrap();
+        assert_eq!(total(&repo).await, 3);
+        repo.create(&user(3)).await.unwrap();
+        assert_eq!(total(&repo).await, 4);
+        let e = repo.create(&user(3)).await.unwrap_err();
+        assert_eq!(e.reason(), "EMAIL_TAKEN", "{e}");
+        assert_eq!(total(&repo).await, 4);
+        sqlx::query("INSERT INTO users (id, name, email, created_at) VALUES ('x', 'x', 'x@example.com', 9)")
+            .execute(&other)
+            .await
+            .unwrap();
+        assert_eq!(total(&repo).await, 5);
+        sqlx::query("DELETE FROM users WHERE email IN ('x@example.com', 'u0@example.com')")
+            .execute(&other)
+            .await
+            .unwrap();
+        assert_eq!(total(&repo).await, 3);
+        assert_eq!(repo.list(0, 10).await.unwrap().0.len(), 3);
+
+        repo.close().await;
+        other.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Postgres' first migration is a link to the one both databases ran:
+    /// sqlx would refuse a database whose applied migration changed.
+    #[test]
+    fn postgres_first_migration_is_the_shared_one() {
+        let (shared, postgres) = (sqlx::migrate!("./migrations"), sqlx::migrate!("./migrations/postgres"));
+        let (a, b) = (&shared.migrations[0], &postgres.migrations[0]);
+        assert_eq!((a.version, &a.description, &a.checksum), (b.version, &b.description, &b.checksum));
+        assert_eq!(postgres.migrations.len(), shared.migrations.len());
     }
 }
