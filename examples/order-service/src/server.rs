@@ -34,7 +34,7 @@ pub fn new_http_server(conf: &Bootstrap, svc: &OrderService, metrics: &Metrics, 
         .timeout(conf.server.http.timeout)
         .service(OrderApiServer::new(svc.clone()))
         .openapi(order_service::api::openapi())
-        .routes(metrics.router())
+        .metrics(metrics)
         .chain(chain)
 }
 

@@ -43,7 +43,7 @@ pub fn new_http_server(conf: &Bootstrap, svc: &UserService, metrics: &Metrics, c
         .service(UserApiServer::new(svc.clone()))
         .openapi(crate::api::openapi(conf.auth.jwt.enabled))
         .serve_openapi(conf.server.http.openapi)
-        .routes(metrics.router())
+        .metrics(metrics)
         .chain(chain)
 }
 

@@ -153,18 +153,22 @@ impl Generator<'_> {
             let handlers: Vec<TokenStream> = bindings
                 .iter()
                 .map(|b| {
-                    let (filter, handler) = (&b.filter, &b.handler);
-                    quote!((#p::axum::routing::MethodFilter::#filter, #handler))
+                    let (filter, route, handler) = (&b.filter, &b.route, &b.handler);
+                    quote!((#p::axum::routing::MethodFilter::#filter, &#route, #handler))
                 })
                 .collect();
             let first = &handlers[0];
             let rest = &handlers[1..];
+            // Each handler twice: for the router, and for the server's
+            // dispatch table (`FastRoute`).
             quote! {
                 let __router = {
-                    let (__filter, __handler) = #first;
+                    let (__filter, __route, __handler) = #first;
+                    __fast.push(#p::http_transport::fast_route(__route, ::core::clone::Clone::clone(&__handler)));
                     let __method_router = #p::axum::routing::on(__filter, __handler);
                     #(
-                        let (__filter, __handler) = #rest;
+                        let (__filter, __route, __handler) = #rest;
+                        __fast.push(#p::http_transport::fast_route(__route, ::core::clone::Clone::clone(&__handler)));
                         let __method_router = __method_router.on(__filter, __handler);
                     )*
                     __router.route(#path, __method_router)
@@ -178,9 +182,7 @@ impl Generator<'_> {
             {
                 /// The HTTP routes of every operation as a plain `axum::Router`.
                 pub fn into_router(self) -> #p::axum::Router {
-                    let __router = #p::axum::Router::new();
-                    #(#routes)*
-                    __router
+                    #p::http_transport::IntoRouter::into_routes(self).0
                 }
             }
 
@@ -190,6 +192,14 @@ impl Generator<'_> {
             {
                 fn into_router(self) -> #p::axum::Router {
                     #server::into_router(self)
+                }
+
+                fn into_routes(self) -> (#p::axum::Router, ::core::option::Option<::std::vec::Vec<#p::http_transport::FastRoute>>) {
+                    let __router = #p::axum::Router::new();
+                    #[allow(unused_mut)]
+                    let mut __fast = ::std::vec::Vec::new();
+                    #(#routes)*
+                    (__router, ::core::option::Option::Some(__fast))
                 }
             }
         }
@@ -201,13 +211,15 @@ impl Generator<'_> {
     /// 405), and that binding's handler serves the request.
     fn verb_route(&self, path: &str, bindings: &[PathBinding]) -> TokenStream {
         let p = &self.p;
-        let routes = bindings.iter().map(|b| &b.route);
+        let routes: Vec<&syn::Ident> = bindings.iter().map(|b| &b.route).collect();
         let handlers: Vec<&TokenStream> = bindings.iter().map(|b| &b.handler).collect();
         let names: Vec<syn::Ident> = (0..bindings.len()).map(|i| quote::format_ident!("__h{}", i)).collect();
         let (last, rest) = names.split_last().expect("a path has a binding");
         let indexes = 0..rest.len();
         quote! {
             let __router = {
+                // The table knows the path; the router serves it.
+                #( __fast.push(#p::http_transport::router_route(&#routes)); )*
                 let (#(#names,)*) = (#(#handlers,)*);
                 let __select_cfg = ::core::clone::Clone::clone(&self.http);
                 __router.route(#path, #p::axum::routing::any(move |__req: #p::axum::extract::Request| {

@@ -15,6 +15,7 @@ mod connect;
 mod connect_get;
 mod connect_wire;
 pub(crate) mod deadline;
+pub(crate) mod dispatch;
 mod envelope;
 pub mod grpc;
 pub mod http;

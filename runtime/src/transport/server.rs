@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::connect::{Connect, Methods};
 use super::deadline::{ErrorResponse, WithDeadline};
+use super::dispatch::{FastTable, Routes};
 use super::envelope::Envelope;
 use super::limits::ConnectionLimits;
 use super::stacks::{stack, OnePort, Split, WithChain};
@@ -231,6 +232,12 @@ impl ServerCore {
         self.addr
     }
 
+    /// Whether a tower layer wraps the router (then every request takes
+    /// the router: a layer may look at or change any of them).
+    pub(crate) fn has_layers(&self) -> bool {
+        !self.layers.is_empty()
+    }
+
     pub(crate) fn layer(&mut self, layer: impl ServerLayer) {
         self.layers.push(Box::new(move |router| layer.wrap(router)));
     }
@@ -346,6 +353,7 @@ impl ServerCore {
             connect: None,
             cors: None,
             grpc_web: None,
+            table: None,
         })
     }
 }
@@ -469,6 +477,9 @@ pub(crate) struct Bound {
     /// The routes with tonic-web's layer, for gRPC-Web requests (a gRPC
     /// server with gRPC-Web on).
     pub(crate) grpc_web: Option<axum::Router>,
+    /// The HTTP server's table of generated routes, served before the
+    /// router (`http/dispatch.rs`); `None` serves every request through it.
+    pub(crate) table: Option<Arc<FastTable>>,
 }
 
 impl Bound {
@@ -503,6 +514,7 @@ impl Bound {
             connect,
             cors,
             grpc_web,
+            table,
             ..
         } = self;
         let listener =
@@ -510,7 +522,7 @@ impl Bound {
         let stop = Stop { streams_end: vec![streams_end], ..stop };
         // Turns every handler into a `Route` once, as `Router::into_make_service`
         // does: served as it is, axum clones and boxes each handler per request.
-        let router = router.with_state(());
+        let router = Routes { table, router: router.with_state(()) };
         let deadline = kind == Kind::Grpc || timeout.is_some();
         if connect.is_some() || grpc_web.is_some() {
             // Connect's translation goes outside the deadline, which reads
@@ -549,10 +561,10 @@ impl Bound {
     /// h2, which gRPC needs, and http/1.1). The cost of the dispatch is in
     /// BENCHMARKS.md (`run.sh oneport`).
     pub(crate) async fn serve_with(self, grpc: Bound, stop: Stop) -> Result<(), Error> {
-        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, .. } = self;
+        let Bound { options, listener, router, kind, timeout, error_response, chain, streams_end, table, .. } = self;
         let listener =
             listener.ok_or_else(|| Error::internal_server(crate::error::reason::BIND_FAILED, "no listener"))?;
-        let http = stack(router, None, kind, timeout, error_response, chain);
+        let http = stack(router, table, None, kind, timeout, error_response, chain);
         let Bound {
             router: grpc_router,
             kind: grpc_kind,
@@ -562,10 +574,14 @@ impl Bound {
             streams_end: grpc_end,
             connect,
             grpc_web,
+            table: grpc_table,
             ..
         } = grpc;
         let connect_on = connect.is_some();
-        let grpc = Connect::new(stack(grpc_router, grpc_web, grpc_kind, grpc_timeout, grpc_error, grpc_chain), connect);
+        let grpc = Connect::new(
+            stack(grpc_router, grpc_table, grpc_web, grpc_kind, grpc_timeout, grpc_error, grpc_chain),
+            connect,
+        );
         let stop = Stop { streams_end: vec![streams_end, grpc_end], ..stop };
         accept::serve(listener, OnePort { http: Connect::new(http, None), grpc, connect: connect_on }, stop, options)
             .await;

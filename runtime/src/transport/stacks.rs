@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::connect::{one_port_form, Connect};
 use super::deadline::{ErrorResponse, WithDeadline};
+use super::dispatch::{FastTable, Routes, RoutesFuture};
 use super::Kind;
 use crate::middleware::{Chain, ServerChain};
 
@@ -21,13 +22,15 @@ pub(super) type Stack = WithDeadline<WithChain<Split>>;
 
 pub(super) fn stack(
     router: axum::Router,
+    table: Option<std::sync::Arc<FastTable>>,
     grpc_web: Option<axum::Router>,
     kind: Kind,
     timeout: Option<Duration>,
     error_response: ErrorResponse,
     chain: Chain,
 ) -> Stack {
-    let inner = Split { native: router.with_state(()), web: grpc_web.map(|r| r.with_state(())) };
+    let native = Routes { table, router: router.with_state(()) };
+    let inner = Split { native, web: grpc_web.map(|r| r.with_state(())) };
     WithDeadline::new(WithChain { inner, chain }, kind, timeout, error_response)
 }
 
@@ -35,14 +38,14 @@ pub(super) fn stack(
 /// layer, which only gRPC-Web requests (`application/grpc-web...`) take.
 #[derive(Clone)]
 pub(super) struct Split {
-    pub(super) native: axum::Router,
+    pub(super) native: Routes,
     pub(super) web: Option<axum::Router>,
 }
 
 impl tower::Service<::http::Request<axum::body::Body>> for Split {
     type Response = axum::response::Response;
     type Error = Infallible;
-    type Future = <axum::Router as tower::Service<::http::Request<axum::body::Body>>>::Future;
+    type Future = RoutesFuture;
 
     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
         // Routers are always ready.
@@ -56,7 +59,7 @@ impl tower::Service<::http::Request<axum::body::Body>> for Split {
                 .get(::http::header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc-web"));
             if grpc_web {
-                return web.call(req);
+                return RoutesFuture::Router { call: web.call(req) };
             }
         }
         self.native.call(req)

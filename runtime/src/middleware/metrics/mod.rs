@@ -44,7 +44,7 @@
 //! let metrics = Metrics::new();
 //! bia::App::new("user-service")
 //!     .middleware(metrics.server())
-//!     .http(HttpServer::new("0.0.0.0:8000".parse().unwrap()).routes(metrics.router()))
+//!     .http(HttpServer::new("0.0.0.0:8000".parse().unwrap()).metrics(&metrics))
 //!     // ... .grpc(...) and the services
 //!     .run()
 //!     .await
@@ -124,6 +124,10 @@ pub(crate) fn encode_by_reason(
     let metric = encoder.encode_descriptor(name, help, None, family.metric_type())?;
     family.encode(metric)
 }
+
+/// Where [`Metrics::router`] (and [`HttpServer::metrics`](crate::transport::http::HttpServer::metrics))
+/// serve the registry.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// Prometheus metrics of calls (see the [module docs](self)).
 ///
@@ -234,22 +238,23 @@ impl Metrics {
     }
 
     /// An axum router serving [`encode`](Self::encode) on `GET /metrics`
-    /// with [`CONTENT_TYPE`]; mount it with
-    /// [`HttpServer::routes`](crate::transport::http::HttpServer::routes)
-    /// (scrapes then do not go through the middleware chain, so they are
-    /// not counted).
+    /// ([`METRICS_PATH`]) with [`CONTENT_TYPE`], for a router of your own.
+    /// On a Bia server, [`HttpServer::metrics`](crate::transport::http::HttpServer::metrics)
+    /// mounts it (and keeps the server's dispatch table, which
+    /// `HttpServer::routes` turns off). Scrapes do not go through the
+    /// middleware chain, so they are not counted.
     ///
     /// ```
     /// use bia::middleware::metrics::Metrics;
-    /// use bia::transport::http::HttpServer;
     ///
     /// let metrics = Metrics::new();
-    /// let _server = HttpServer::new("127.0.0.1:0".parse().unwrap()).routes(metrics.router());
+    /// let app: axum::Router = axum::Router::new().merge(metrics.router());
+    /// # drop(app);
     /// ```
     pub fn router(&self) -> axum::Router {
         let metrics = self.clone();
         axum::Router::new().route(
-            "/metrics",
+            METRICS_PATH,
             axum::routing::get(move || {
                 let metrics = metrics.clone();
                 async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], metrics.encode()) }

@@ -26,6 +26,7 @@ use super::negotiate::{bind_form, body_format, decode_protobuf, merge_protobuf_f
 use crate::codec::{Message, QueryWriter};
 use crate::error::reason::{CODEC, MISSING_PATH_PARAM, NO_MATCHING_ROUTE, PAYLOAD_TOO_LARGE};
 use crate::error::Error;
+use crate::transport::dispatch::FastRoute;
 
 /// Which part of a request fills the request message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,19 @@ impl Route {
             }
             _ => None,
         }
+    }
+
+    /// Whether binding reads the path variables straight from the request
+    /// path ([`bind_simple_path`]): each a whole segment, at most
+    /// [`SIMPLE_VARS`] of them. Others need the path parameters axum's
+    /// router makes.
+    pub(super) fn binds_simply(&self) -> bool {
+        let vars = self.template.iter().filter(|s| matches!(s, PathSeg::Var { .. })).count();
+        vars <= SIMPLE_VARS
+            && self.template.iter().all(|s| match s {
+                PathSeg::Lit(_) => true,
+                PathSeg::Var { pattern, slash, .. } => !slash && matches!(pattern, [PatternSeg::Capture(_)]),
+            })
     }
 
     /// The first of `routes` whose path patterns the request's values fit
@@ -281,6 +295,36 @@ pub(super) async fn bind<Req: Message>(
 
 /// Binds the query (unless the body is the whole message) and the path
 /// variables into `msg` (path wins).
+/// The most path variables [`bind_simple_path`] binds.
+const SIMPLE_VARS: usize = 4;
+
+/// A generated binding for the server's dispatch table
+/// (`transport/dispatch.rs`): served by `handler` there when binding needs
+/// nothing of axum's router (its path variables bound straight from the
+/// path, no custom verb after one); else the router serves it and the
+/// table only knows its path.
+#[doc(hidden)]
+pub fn fast_route<H, F>(route: &'static Route, handler: H) -> FastRoute
+where
+    H: FnOnce(axum::extract::Request) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = axum::response::Response> + Send + 'static,
+{
+    // A verb after a captured segment: the router's capture runs to the end
+    // of the path, verb and all (such paths take `router_route` anyway).
+    if route.binds_simply() && route.verb().is_none() {
+        FastRoute::served(route.axum_path, route.method, handler)
+    } else {
+        router_route(route)
+    }
+}
+
+/// A generated binding the router serves, for the dispatch table
+/// (bindings told apart by a custom verb).
+#[doc(hidden)]
+pub fn router_route(route: &'static Route) -> FastRoute {
+    FastRoute::router_only(route.axum_path, route.method)
+}
+
 pub(super) async fn bind_params<Req: Message>(
     route: &Route,
     parts: &mut http::request::Parts,
@@ -339,16 +383,12 @@ pub(super) async fn bind_params<Req: Message>(
 /// the path is anything else (the caller then goes through
 /// `RawPathParams`, which also gives the same errors).
 fn bind_simple_path<M: Message>(route: &Route, path: &str, msg: &mut M) -> Option<Result<(), Error>> {
-    let simple = route.template.iter().all(|s| match s {
-        PathSeg::Lit(_) => true,
-        PathSeg::Var { pattern, slash, .. } => !slash && matches!(pattern, [PatternSeg::Capture(_)]),
-    });
-    if !simple {
+    if !route.binds_simply() {
         return None;
     }
     // First check the whole path against the template, then bind: a path
     // that does not fit binds nothing here.
-    let mut values: [(&str, &str); 4] = [("", ""); 4];
+    let mut values: [(&str, &str); SIMPLE_VARS] = [("", ""); SIMPLE_VARS];
     let mut n = 0;
     // A verb ends the last segment: the last value stops before it.
     let (mut rest, template) = match route.verb() {
@@ -372,7 +412,7 @@ fn bind_simple_path<M: Message>(route: &Route, path: &str, msg: &mut M) -> Optio
     if !rest.is_empty() {
         return None;
     }
-    let mut decoded: [std::borrow::Cow<'_, str>; 4] = Default::default();
+    let mut decoded: [std::borrow::Cow<'_, str>; SIMPLE_VARS] = Default::default();
     for (d, (_, raw)) in decoded.iter_mut().zip(&values[..n]) {
         *d = if raw.as_bytes().contains(&b'%') {
             percent_encoding::percent_decode_str(raw).decode_utf8().ok()?

@@ -20,6 +20,22 @@ pub const DOCS: &str = "/docs";
 /// Where Swagger UI's script and style are served.
 const ASSETS: &str = "/docs/assets";
 
+/// Every path [`routes`] serves (the page's and swagger-ui-dist's, which
+/// names its assets under [`ASSETS`]), for the server's dispatch table
+/// (`dispatch.rs`); a test holds the list to the router.
+pub(super) const PATHS: &[&str] = &[
+    DOCS,
+    "/docs/",
+    ASSETS,
+    "/docs/assets/",
+    "/docs/assets/swagger-ui.css",
+    "/docs/assets/swagger-ui-bundle.js",
+    "/docs/assets/swagger-ui.css.map",
+    "/docs/assets/swagger-ui-bundle.js.map",
+    "/docs/assets/oauth2-redirect.html",
+    "/docs/assets/oauth2-redirect.js",
+];
+
 /// The routes of the page titled `title` and of its assets.
 pub(super) fn routes(title: &str) -> axum::Router {
     let page = page(title);
@@ -104,6 +120,17 @@ mod tests {
         let html = page("<script>alert(1)</script> & co");
         assert!(html.contains("<title>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co · API</title>"), "{html}");
         assert!(!html.contains("<script>alert"));
+    }
+
+    /// The dispatch table's list of the page's paths: each one served.
+    #[tokio::test]
+    async fn every_listed_path_is_served() {
+        use tower::ServiceExt as _;
+        for path in PATHS {
+            let req = http::Request::get(*path).body(axum::body::Body::empty()).unwrap();
+            let res = routes("t").oneshot(req).await.unwrap();
+            assert_eq!(res.status(), http::StatusCode::OK, "{path}");
+        }
     }
 
     #[test]

@@ -49,10 +49,12 @@ mod server;
 mod stream;
 
 #[doc(hidden)]
-pub use binding::{BodyRule, PathSeg, PatternSeg, Route};
+pub use binding::{fast_route, router_route, BodyRule, PathSeg, PatternSeg, Route};
 pub use client::HttpClient;
 pub use codec::error_response;
 
+#[doc(hidden)]
+pub use crate::transport::dispatch::FastRoute;
 pub use crate::transport::envelope::{json_reply, Envelope};
 #[cfg(feature = "compression")]
 #[cfg_attr(docsrs, doc(cfg(feature = "compression")))]

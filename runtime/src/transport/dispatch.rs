@@ -1,0 +1,170 @@
+//! Generated HTTP routes served without axum's router: a server whose every
+//! route Bia knows (generated services, health, the OpenAPI document and
+//! its page, the metrics endpoint) finds a request's handler in its own
+//! table and calls it; anything else, and every request of a server with
+//! routes or layers of the user's, goes through the axum `Router` as before.
+//!
+//! Why: axum's router does per request what a generated handler never
+//! reads (the matched path and the URL parameters, each an extension with
+//! its allocations, a boxed clone of the route's service, the response's
+//! length set again): an HTTP GET took 17,642 instructions through it and
+//! takes 12,601 through the table, about half of the difference in the
+//! allocator (BENCHMARKS.md, `run.sh instructions`). The table is a `matchit` router, as axum's is, holding
+//! every path the axum router holds, so a path matches the route it would
+//! match there; a path of a route Bia leaves to axum, a method the path has
+//! no handler for (a `HEAD`, a 405), a path that matches nothing (404) and a
+//! path with `%` escapes (whose decoding errors are axum's) go to the
+//! router.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::response::Response;
+
+/// A boxed handler future.
+type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A generated route's handler as the table calls it.
+type Handler = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
+
+/// One binding of a generated service (`IntoRouter::into_routes`, made by
+/// `http_transport::fast_route`): its axum path and method, and the handler
+/// the table may serve it with.
+#[doc(hidden)]
+pub struct FastRoute {
+    path: &'static str,
+    method: &'static str,
+    /// `None`: the axum router serves this binding, the table only knows
+    /// its path is there.
+    handler: Option<Handler>,
+}
+
+impl FastRoute {
+    /// `method` on `path` served by `handler` (the closure the axum router
+    /// gets too).
+    pub(crate) fn served<H, F>(path: &'static str, method: &'static str, handler: H) -> Self
+    where
+        H: FnOnce(Request) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Response> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |req| Box::pin((handler.clone())(req)));
+        Self { path, method, handler: Some(handler) }
+    }
+
+    /// `method` on `path`, served by the axum router.
+    pub(crate) fn router_only(path: &'static str, method: &'static str) -> Self {
+        Self { path, method, handler: None }
+    }
+}
+
+impl std::fmt::Debug for FastRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastRoute")
+            .field("path", &self.path)
+            .field("method", &self.method)
+            .field("served", &self.handler.is_some())
+            .finish()
+    }
+}
+
+/// The handlers of one path, by method.
+type Methods = Vec<(http::Method, Handler)>;
+
+/// The table: every path of the server's router, with the handlers it may
+/// call itself.
+pub(crate) struct FastTable {
+    paths: matchit::Router<Methods>,
+}
+
+impl FastTable {
+    /// The table of `routes` and of the server's own `paths` (served by the
+    /// router); `None` where it could not hold them all as the router does
+    /// (then the router serves everything).
+    pub(crate) fn new(routes: Vec<FastRoute>, paths: &[&str]) -> Option<Self> {
+        let mut by_path: Vec<(&str, Methods)> = Vec::new();
+        for FastRoute { path, method, handler } in routes {
+            let at = match by_path.iter().position(|(p, _)| *p == path) {
+                Some(at) => at,
+                None => {
+                    by_path.push((path, Vec::new()));
+                    by_path.len() - 1
+                }
+            };
+            let method = http::Method::from_bytes(method.as_bytes()).ok()?;
+            if let Some(handler) = handler {
+                by_path[at].1.push((method, handler));
+            }
+        }
+        by_path.extend(paths.iter().map(|p| (*p, Vec::new())));
+        let mut table = matchit::Router::new();
+        for (path, methods) in by_path {
+            table.insert(path, methods).ok()?;
+        }
+        Some(Self { paths: table })
+    }
+
+    /// The handler the table serves `method` on `path` with, if any.
+    fn handler(&self, method: &http::Method, path: &str) -> Option<&Handler> {
+        if path.as_bytes().contains(&b'%') {
+            return None;
+        }
+        let methods = self.paths.at(path).ok()?.value;
+        methods.iter().find(|(m, _)| m == method).map(|(_, h)| h)
+    }
+}
+
+impl std::fmt::Debug for FastTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastTable").finish_non_exhaustive()
+    }
+}
+
+/// The server's routes: the table first (when the server has one), then
+/// the axum router.
+#[derive(Clone)]
+pub(crate) struct Routes {
+    pub(crate) table: Option<Arc<FastTable>>,
+    pub(crate) router: axum::Router,
+}
+
+impl tower::Service<Request> for Routes {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RoutesFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Routers are always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> RoutesFuture {
+        if let Some(handler) = self.table.as_deref().and_then(|t| t.handler(req.method(), req.uri().path())) {
+            return RoutesFuture::Table { call: handler(req) };
+        }
+        RoutesFuture::Router { call: self.router.call(req) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request served by the table or by the router.
+    #[project = RoutesProj]
+    pub(crate) enum RoutesFuture {
+        Table { call: HandlerFuture },
+        Router { #[pin] call: <axum::Router as tower::Service<Request>>::Future },
+    }
+}
+
+impl Future for RoutesFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RoutesProj::Table { call } => call.as_mut().poll(cx).map(Ok),
+            RoutesProj::Router { call } => call.poll(cx),
+        }
+    }
+}
