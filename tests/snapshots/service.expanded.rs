@@ -465,10 +465,31 @@ const _: () = {
     {
         /// The HTTP routes of every operation as a plain `axum::Router`.
         pub fn into_router(self) -> ::bia::__private::axum::Router {
+            ::bia::__private::http_transport::IntoRouter::into_routes(self).0
+        }
+    }
+    impl<__T> ::bia::__private::http_transport::IntoRouter for UserApiServer<__T>
+    where
+        __T: UserApi + ::core::marker::Send + ::core::marker::Sync + 'static,
+    {
+        fn into_router(self) -> ::bia::__private::axum::Router {
+            UserApiServer::into_router(self)
+        }
+        fn into_routes(
+            self,
+        ) -> (
+            ::bia::__private::axum::Router,
+            ::core::option::Option<
+                ::std::vec::Vec<::bia::__private::http_transport::FastRoute>,
+            >,
+        ) {
             let __router = ::bia::__private::axum::Router::new();
+            #[allow(unused_mut)]
+            let mut __fast = ::std::vec::Vec::new();
             let __router = {
-                let (__filter, __handler) = (
+                let (__filter, __route, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::POST,
+                    &__ROUTE_CREATE_USER_0,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::std::sync::Arc::new(
@@ -493,6 +514,13 @@ const _: () = {
                         }
                     },
                 );
+                __fast
+                    .push(
+                        ::bia::__private::http_transport::fast_route(
+                            __route,
+                            ::core::clone::Clone::clone(&__handler),
+                        ),
+                    );
                 let __method_router = ::bia::__private::axum::routing::on(
                     __filter,
                     __handler,
@@ -500,8 +528,9 @@ const _: () = {
                 __router.route("/v1/user", __method_router)
             };
             let __router = {
-                let (__filter, __handler) = (
+                let (__filter, __route, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::GET,
+                    &__ROUTE_GET_USER_0,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::std::sync::Arc::new(
@@ -526,6 +555,13 @@ const _: () = {
                         }
                     },
                 );
+                __fast
+                    .push(
+                        ::bia::__private::http_transport::fast_route(
+                            __route,
+                            ::core::clone::Clone::clone(&__handler),
+                        ),
+                    );
                 let __method_router = ::bia::__private::axum::routing::on(
                     __filter,
                     __handler,
@@ -533,8 +569,9 @@ const _: () = {
                 __router.route("/v1/user/{p0}", __method_router)
             };
             let __router = {
-                let (__filter, __handler) = (
+                let (__filter, __route, __handler) = (
                     ::bia::__private::axum::routing::MethodFilter::POST,
+                    &__ROUTE_LIST_USERS_0,
                     {
                         let __inner = ::core::clone::Clone::clone(&self.inner);
                         let __cfg = ::std::sync::Arc::new(
@@ -559,21 +596,20 @@ const _: () = {
                         }
                     },
                 );
+                __fast
+                    .push(
+                        ::bia::__private::http_transport::fast_route(
+                            __route,
+                            ::core::clone::Clone::clone(&__handler),
+                        ),
+                    );
                 let __method_router = ::bia::__private::axum::routing::on(
                     __filter,
                     __handler,
                 );
                 __router.route("/user.v1.User/ListUsers", __method_router)
             };
-            __router
-        }
-    }
-    impl<__T> ::bia::__private::http_transport::IntoRouter for UserApiServer<__T>
-    where
-        __T: UserApi + ::core::marker::Send + ::core::marker::Sync + 'static,
-    {
-        fn into_router(self) -> ::bia::__private::axum::Router {
-            UserApiServer::into_router(self)
+            (__router, ::core::option::Option::Some(__fast))
         }
     }
     impl<__T> ::bia::__private::DescribeService for UserApiServer<__T> {
