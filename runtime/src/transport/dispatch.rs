@@ -1,8 +1,11 @@
-//! Generated HTTP routes served without axum's router: a server whose every
-//! route Bia knows (generated services, health, the OpenAPI document and
-//! its page, the metrics endpoint) finds a request's handler in its own
+//! Generated routes served without axum's router: an HTTP server whose
+//! every route Bia knows (generated services, health, the OpenAPI document
+//! and its page, the metrics endpoint) finds a request's handler in its own
 //! table and calls it; anything else, and every request of a server with
 //! routes or layers of the user's, goes through the axum `Router` as before.
+//! A gRPC server does the same with its generated services (`/{service}/`
+//! paths, each its own: no route can outrank another); tonic services,
+//! health and reflection stay on the router.
 //!
 //! Why: axum's router does per request what a generated handler never
 //! reads (the matched path and the URL parameters, each an extension with
@@ -32,12 +35,13 @@ type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 type Handler = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
 
 /// One binding of a generated service (`IntoRouter::into_routes`, made by
-/// `http_transport::fast_route`): its axum path and method, and the handler
-/// the table may serve it with.
+/// `http_transport::fast_route`), or a generated gRPC service: its axum
+/// path and method, and the handler the table may serve it with.
 #[doc(hidden)]
 pub struct FastRoute {
-    path: &'static str,
-    method: &'static str,
+    path: std::borrow::Cow<'static, str>,
+    /// `None`: every method (a gRPC service answers them all).
+    method: Option<&'static str>,
     /// `None`: the axum router serves this binding, the table only knows
     /// its path is there.
     handler: Option<Handler>,
@@ -52,12 +56,34 @@ impl FastRoute {
         F: Future<Output = Response> + Send + 'static,
     {
         let handler: Handler = Arc::new(move |req| Box::pin((handler.clone())(req)));
-        Self { path, method, handler: Some(handler) }
+        Self { path: path.into(), method: Some(method), handler: Some(handler) }
     }
 
     /// `method` on `path`, served by the axum router.
     pub(crate) fn router_only(path: &'static str, method: &'static str) -> Self {
-        Self { path, method, handler: None }
+        Self { path: path.into(), method: Some(method), handler: None }
+    }
+
+    /// The gRPC service `name` (`/{name}/...`, any method), served by `svc`
+    /// as tonic's `Routes::add_service` serves it: the body made tonic's,
+    /// the service made ready, the reply made axum's.
+    pub(crate) fn grpc<S>(name: &'static str, svc: S) -> Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible> + Clone + Send + Sync + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        use axum::response::IntoResponse as _;
+        let handler: Handler = Arc::new(move |req: Request| {
+            let call = tower::ServiceExt::oneshot(svc.clone(), req.map(tonic::body::Body::new));
+            Box::pin(async move {
+                match call.await {
+                    Ok(res) => res.into_response(),
+                    Err(never) => match never {},
+                }
+            })
+        });
+        Self { path: format!("/{name}/{{*rest}}").into(), method: None, handler: Some(handler) }
     }
 }
 
@@ -71,8 +97,8 @@ impl std::fmt::Debug for FastRoute {
     }
 }
 
-/// The handlers of one path, by method.
-type Methods = Vec<(http::Method, Handler)>;
+/// The handlers of one path, by method (`None`: any).
+type Methods = Vec<(Option<http::Method>, Handler)>;
 
 /// The table: every path of the server's router, with the handlers it may
 /// call itself.
@@ -85,21 +111,24 @@ impl FastTable {
     /// router); `None` where it could not hold them all as the router does
     /// (then the router serves everything).
     pub(crate) fn new(routes: Vec<FastRoute>, paths: &[&str]) -> Option<Self> {
-        let mut by_path: Vec<(&str, Methods)> = Vec::new();
+        let mut by_path: Vec<(String, Methods)> = Vec::new();
         for FastRoute { path, method, handler } in routes {
             let at = match by_path.iter().position(|(p, _)| *p == path) {
                 Some(at) => at,
                 None => {
-                    by_path.push((path, Vec::new()));
+                    by_path.push((path.into_owned(), Vec::new()));
                     by_path.len() - 1
                 }
             };
-            let method = http::Method::from_bytes(method.as_bytes()).ok()?;
+            let method = match method {
+                Some(m) => Some(http::Method::from_bytes(m.as_bytes()).ok()?),
+                None => None,
+            };
             if let Some(handler) = handler {
                 by_path[at].1.push((method, handler));
             }
         }
-        by_path.extend(paths.iter().map(|p| (*p, Vec::new())));
+        by_path.extend(paths.iter().map(|p| ((*p).to_owned(), Vec::new())));
         let mut table = matchit::Router::new();
         for (path, methods) in by_path {
             table.insert(path, methods).ok()?;
@@ -113,7 +142,7 @@ impl FastTable {
             return None;
         }
         let methods = self.paths.at(path).ok()?.value;
-        methods.iter().find(|(m, _)| m == method).map(|(_, h)| h)
+        methods.iter().find(|(m, _)| m.as_ref().is_none_or(|m| m == method)).map(|(_, h)| h)
     }
 }
 

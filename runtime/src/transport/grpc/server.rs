@@ -11,6 +11,7 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use super::handler::{encodings, CallConfig, ConfigureCalls, DEFAULT_ACCEPT};
+use crate::transport::dispatch::{FastRoute, FastTable};
 use super::CompressionEncoding;
 use crate::context::Kind;
 use crate::schema::DescribeService;
@@ -47,8 +48,10 @@ pub struct GrpcServer {
     cors: Option<crate::transport::http::Cors>,
 }
 
-/// One added service, waiting for the server's settings.
-type AddService = Box<dyn FnOnce(&Compression, tonic::service::Routes) -> tonic::service::Routes + Send>;
+/// One added service, waiting for the server's settings: the routes with
+/// it, and (a generated one) its entry in the server's dispatch table.
+type AddService =
+    Box<dyn FnOnce(&Compression, tonic::service::Routes) -> (tonic::service::Routes, Option<FastRoute>) + Send>;
 
 /// The server-wide compression settings, as each service's calls take them.
 #[derive(Debug, Clone, Copy)]
@@ -265,7 +268,7 @@ impl GrpcServer {
         self.descriptor_sets.extend(descriptor_set);
         // Its reply streams end at the call's deadline too (see `Mounted`).
         let mounted = super::mounted::Mounted(svc);
-        let add = move |_: &Compression, routes: tonic::service::Routes| routes.add_service(mounted);
+        let add = move |_: &Compression, routes: tonic::service::Routes| (routes.add_service(mounted), None);
         self.pending.push((S::NAME, Box::new(add)));
         self
     }
@@ -292,7 +295,8 @@ impl GrpcServer {
         let add = move |compression: &Compression, routes: tonic::service::Routes| {
             let mut svc = svc;
             compression.apply(svc.call_config_mut());
-            routes.add_service(svc)
+            let fast = FastRoute::grpc(S::NAME, svc.clone());
+            (routes.add_service(svc), Some(fast))
         };
         self.pending.push((S::NAME, Box::new(add)));
         self
@@ -314,9 +318,14 @@ impl GrpcServer {
     /// and reflection.
     pub(crate) async fn bind(mut self, listen: bool) -> std::io::Result<(Bound, Health)> {
         let compression = self.compression;
+        let mut fast = Vec::new();
         for (name, add) in std::mem::take(&mut self.pending) {
             let what = format!("gRPC service {name}");
-            self.core.add(&mut self.routes, &what, move |routes| add(&compression, routes));
+            self.core.add(&mut self.routes, &what, |routes| {
+                let (routes, route) = add(&compression, routes);
+                fast.extend(route);
+                routes
+            });
         }
         let listener = if listen {
             Some(self.core.listen().await?)
@@ -357,10 +366,16 @@ impl GrpcServer {
                 router = cors.wrap(router)?;
             }
         }
+        let layered = self.core.has_layers();
         let mut bound = match listener {
             Some(listener) => self.core.bound(listener, router)?,
             None => self.core.unbound(router)?,
         };
+        // The table only where every request the router would take is the
+        // same without it: no layer and no CORS around the routes.
+        if self.cors.is_none() && !layered {
+            bound.table = FastTable::new(fast, &[]).map(std::sync::Arc::new);
+        }
         bound.connect = connect;
         bound.cors = outer_cors;
         if self.grpc_web {
