@@ -159,3 +159,24 @@ async fn a_layer_wraps_generated_routes_too() {
     assert_eq!(reply.json()["text"], "get a");
     app.running.stop().await.unwrap();
 }
+
+/// gRPC: the generated service from the table, an unknown method of it
+/// (its own answer), an unknown service and health (the router's).
+#[tokio::test]
+async fn grpc_calls_answer_as_the_router_does() {
+    use bia_tests::raw::grpc_unary;
+    let app = start(|s| s).await;
+    let url = app.grpc_url();
+    let said: Said = grpc_unary(&url, "/dispatch.v1.Things/GetThing", Named { name: "g".into() }).await.unwrap();
+    assert_eq!(said.text, "get g");
+    let e = grpc_unary::<Named, Said>(&url, "/dispatch.v1.Things/NoSuchMethod", Named::default()).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unimplemented, "{e:?}");
+    let e = grpc_unary::<Named, Said>(&url, "/dispatch.v1.Nothing/GetThing", Named::default()).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unimplemented, "{e:?}");
+    let channel = tonic::transport::Endpoint::from_shared(url).unwrap().connect().await.unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let req = tonic_health::pb::HealthCheckRequest { service: "dispatch.v1.Things".into() };
+    let status = health.check(req).await.unwrap().into_inner().status;
+    assert_eq!(status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    app.running.stop().await.unwrap();
+}

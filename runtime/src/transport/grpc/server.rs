@@ -11,10 +11,10 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use super::handler::{encodings, CallConfig, ConfigureCalls, DEFAULT_ACCEPT};
-use crate::transport::dispatch::{FastRoute, FastTable};
 use super::CompressionEncoding;
 use crate::context::Kind;
 use crate::schema::DescribeService;
+use crate::transport::dispatch::{FastRoute, FastTable};
 use crate::transport::server::{core_builder, Bound, EndStreams, ServerCore};
 
 /// A gRPC server: generated services plus `grpc.health.v1` and server
