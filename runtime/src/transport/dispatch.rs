@@ -197,3 +197,57 @@ impl Future for RoutesFuture {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(_: Request) -> std::future::Ready<Response> {
+        std::future::ready(Response::default())
+    }
+
+    fn served(path: &'static str, method: &'static str) -> FastRoute {
+        FastRoute::served(path, method, ok)
+    }
+
+    #[test]
+    fn a_path_takes_its_own_methods_and_leaves_the_rest_to_the_router() {
+        let routes = vec![
+            served("/v1/things/{name}", "GET"),
+            served("/v1/things/{name}", "PATCH"),
+            FastRoute::router_only("/v1/jobs/{p0}", "POST"),
+            served("/{name}", "GET"),
+        ];
+        let table = FastTable::new(routes, &["/healthz"]).expect("table");
+        let get = http::Method::GET;
+        assert!(table.handler(&get, "/v1/things/a").is_some());
+        assert!(table.handler(&http::Method::PATCH, "/v1/things/a").is_some());
+        assert!(table.handler(&http::Method::HEAD, "/v1/things/a").is_none());
+        assert!(table.handler(&http::Method::DELETE, "/v1/things/a").is_none());
+        assert!(table.handler(&http::Method::POST, "/v1/jobs/j:cancel").is_none());
+        assert!(table.handler(&get, "/v1/things/a%20b").is_none());
+        assert!(table.handler(&get, "/v1/things/a/b").is_none());
+        assert!(table.handler(&get, "/other").is_some());
+        // The server's own path beats `/{name}`, and is the router's.
+        assert!(table.handler(&get, "/healthz").is_none());
+    }
+
+    #[test]
+    fn paths_the_router_could_not_hold_either_leave_everything_to_it() {
+        // A generated path the server's own routes hold too (the router's
+        // merge fails the start on it).
+        assert!(FastTable::new(vec![served("/healthz", "GET")], &["/healthz"]).is_none());
+        assert!(FastTable::new(vec![served("/v1/x", "BAD METHOD")], &[]).is_none());
+    }
+
+    #[test]
+    fn a_grpc_service_takes_every_method_under_its_name() {
+        let svc = tower::service_fn(|_: http::Request<tonic::body::Body>| async {
+            Ok::<_, Infallible>(http::Response::new(tonic::body::Body::empty()))
+        });
+        let table = FastTable::new(vec![FastRoute::grpc("pkg.v1.Things", svc)], &[]).expect("table");
+        assert!(table.handler(&http::Method::POST, "/pkg.v1.Things/Get").is_some());
+        assert!(table.handler(&http::Method::GET, "/pkg.v1.Things/Get").is_some());
+        assert!(table.handler(&http::Method::POST, "/pkg.v1.Other/Get").is_none());
+    }
+}
