@@ -232,12 +232,6 @@ impl ServerCore {
         self.addr
     }
 
-    /// Whether a tower layer wraps the router (then every request takes
-    /// the router: a layer may look at or change any of them).
-    pub(crate) fn has_layers(&self) -> bool {
-        !self.layers.is_empty()
-    }
-
     pub(crate) fn layer(&mut self, layer: impl ServerLayer) {
         self.layers.push(Box::new(move |router| layer.wrap(router)));
     }
@@ -309,9 +303,14 @@ impl ServerCore {
     /// The server, bound, ready to serve `router` wrapped in its layers (in
     /// the order added: the last added is the outermost, as with
     /// `Router::layer`).
-    pub(crate) fn bound(self, listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<Bound> {
+    pub(crate) fn bound(
+        self,
+        listener: tokio::net::TcpListener,
+        router: axum::Router,
+        table: Option<FastTable>,
+    ) -> std::io::Result<Bound> {
         let local = listener.local_addr()?;
-        let mut bound = self.unbound(router)?;
+        let mut bound = self.unbound(router, table)?;
         bound.listener = Some(listener);
         bound.local = local;
         Ok(bound)
@@ -327,7 +326,11 @@ impl ServerCore {
 
     /// The server ready to serve `router` on another server's listener
     /// (its own address unused).
-    pub(crate) fn unbound(self, router: axum::Router) -> std::io::Result<Bound> {
+    /// `table` (the dispatch table of the router's generated routes) is
+    /// served only where no tower layer wraps the router: a layer may look
+    /// at or change any request, so then every request takes the router.
+    pub(crate) fn unbound(self, router: axum::Router, table: Option<FastTable>) -> std::io::Result<Bound> {
+        let table = if self.layers.is_empty() { table.map(Arc::new) } else { None };
         let local = self.addr;
         // gRPC is HTTP/2 only; HTTP offers both, h2 first.
         const HTTP_ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
@@ -353,7 +356,7 @@ impl ServerCore {
             connect: None,
             cors: None,
             grpc_web: None,
-            table: None,
+            table,
         })
     }
 }
@@ -477,8 +480,8 @@ pub(crate) struct Bound {
     /// The routes with tonic-web's layer, for gRPC-Web requests (a gRPC
     /// server with gRPC-Web on).
     pub(crate) grpc_web: Option<axum::Router>,
-    /// The HTTP server's table of generated routes, served before the
-    /// router (`http/dispatch.rs`); `None` serves every request through it.
+    /// The table of the generated routes, served before the router
+    /// (`dispatch.rs`); `None` serves every request through the router.
     pub(crate) table: Option<Arc<FastTable>>,
 }
 

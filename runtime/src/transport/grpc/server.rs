@@ -366,16 +366,13 @@ impl GrpcServer {
                 router = cors.wrap(router)?;
             }
         }
-        let layered = self.core.has_layers();
+        // The table only where the router's requests would be the same
+        // without it: no CORS around the routes (nor a layer: `unbound`).
+        let table = self.cors.is_none().then(|| FastTable::new(fast, &[])).flatten();
         let mut bound = match listener {
-            Some(listener) => self.core.bound(listener, router)?,
-            None => self.core.unbound(router)?,
+            Some(listener) => self.core.bound(listener, router, table)?,
+            None => self.core.unbound(router, table)?,
         };
-        // The table only where every request the router would take is the
-        // same without it: no layer and no CORS around the routes.
-        if self.cors.is_none() && !layered {
-            bound.table = FastTable::new(fast, &[]).map(std::sync::Arc::new);
-        }
         bound.connect = connect;
         bound.cors = outer_cors;
         if self.grpc_web {

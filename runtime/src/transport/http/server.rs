@@ -358,21 +358,20 @@ impl HttpServer {
             Some(cors) => cors.wrap(router)?,
             None => router,
         };
-        // The table only where every request the router would take is
-        // the same without it: no layer around the routes.
+        // The table only where the router's requests would be the same
+        // without it: no compression or CORS around the routes (nor a
+        // layer: `ServerCore::unbound`).
         #[cfg(feature = "compression")]
         let compressed = self.compression.is_some();
         #[cfg(not(feature = "compression"))]
         let compressed = false;
         let table = match self.fast.take() {
-            Some((routes, paths)) if !compressed && self.cors.is_none() && !self.core.has_layers() => {
+            Some((routes, paths)) if !compressed && self.cors.is_none() => {
                 own.extend(paths);
-                crate::transport::dispatch::FastTable::new(routes, &own).map(Arc::new)
+                crate::transport::dispatch::FastTable::new(routes, &own)
             }
             _ => None,
         };
-        let mut bound = self.core.bound(listener, router)?;
-        bound.table = table;
-        Ok(bound)
+        self.core.bound(listener, router, table)
     }
 }
